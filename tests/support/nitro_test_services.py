@@ -1,0 +1,238 @@
+"""Real services for the test suite: a ``redis-server`` and a PostgreSQL cluster.
+
+Loaded for every test in the workspace by the root ``conftest.py``. Each fixture starts
+its server on a free loopback port inside a temporary directory once per session and
+stops it afterwards, so tests talk to the real thing and never to a shared, long-lived
+server.
+
+``NITRO_TEST_REDIS_URL`` / ``NITRO_TEST_POSTGRES_URL`` point the fixtures at servers
+that already run (GitHub Actions service containers) instead of starting their own.
+
+When a binary is missing the fixture fails loudly under CI (``CI`` set in the
+environment) and skips elsewhere, with the reason and the install command printed, so
+that a developer without PostgreSQL can still run the rest of the suite.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+#: Where Debian's postgresql package puts the server binaries; NITRO_PG_BIN overrides.
+PG_BIN_CANDIDATES = (
+    "/usr/lib/postgresql/17/bin",
+    "/usr/lib/postgresql/16/bin",
+    "/usr/lib/postgresql/15/bin",
+)
+START_TIMEOUT = 30.0
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
+
+
+def missing_service(what: str, install_hint: str) -> None:
+    """Fail under CI, skip (with the reason) elsewhere."""
+    message = f"{what} is not available; install it with: {install_hint}"
+    if in_ci():
+        pytest.fail(f"{message} (CI is set, so this is a failure, not a skip)", pytrace=False)
+    print(f"\nSKIP: {message}")
+    pytest.skip(message)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes] | None, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"server exited with code {process.returncode} before listening")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listened on 127.0.0.1:{port} within {timeout:.0f}s")
+
+
+@dataclass(frozen=True)
+class RedisServer:
+    host: str
+    port: int
+    process: subprocess.Popen[bytes] | None
+    directory: Path | None
+    db: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"redis://{self.host}:{self.port}/{self.db}"
+
+    def restart(self, down_for: float = 0.0) -> RedisServer:
+        """Stop the server and start a new one on the same port (for failure tests)."""
+        if self.process is None or self.directory is None:
+            pytest.skip("cannot restart an external Redis (NITRO_TEST_REDIS_URL)")
+        stop_process(self.process)
+        time.sleep(down_for)
+        return start_redis(self.directory, self.port)
+
+
+def start_redis(directory: Path, port: int) -> RedisServer:
+    binary = shutil.which("redis-server")
+    assert binary is not None
+    process = subprocess.Popen(
+        [
+            binary,
+            "--port", str(port),
+            "--bind", "127.0.0.1",
+            "--dir", str(directory),
+            "--save", "",
+            "--appendonly", "no",
+            "--protected-mode", "yes",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_for_port(port, process, START_TIMEOUT)
+    except Exception:
+        stop_process(process)
+        raise
+    return RedisServer("127.0.0.1", port, process, directory)
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A real redis-server on a free port, for the whole session."""
+    external = os.environ.get("NITRO_TEST_REDIS_URL")
+    if external:
+        parsed = urlsplit(external)
+        db = int(parsed.path.strip("/") or 0)
+        yield RedisServer(parsed.hostname or "127.0.0.1", parsed.port or 6379, None, None, db)
+        return
+    if shutil.which("redis-server") is None:
+        missing_service("redis-server", "apt-get install redis-server")
+    with tempfile.TemporaryDirectory(prefix="nitro-redis-") as tmp:
+        server = start_redis(Path(tmp), free_port())
+        yield server
+        stop_process(server.process)
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> Iterator[str]:
+    """The URL of the session's Redis, flushed after each test that uses it."""
+    yield redis_server.url
+    with socket.create_connection((redis_server.host, redis_server.port), 2) as sock:
+        sock.sendall(f"SELECT {redis_server.db}\r\nFLUSHDB\r\n".encode())
+        replies = b""
+        while replies.count(b"\r\n") < 2:
+            chunk = sock.recv(64)
+            if not chunk:
+                break
+            replies += chunk
+        assert replies == b"+OK\r\n+OK\r\n", f"could not flush Redis: {replies!r}"
+
+
+@dataclass(frozen=True)
+class PostgresServer:
+    host: str
+    port: int
+    user: str
+    database: str
+
+    @property
+    def url(self) -> str:
+        """A SQLAlchemy URL (psycopg 3 driver)."""
+        return f"postgresql+psycopg://{self.user}@{self.host}:{self.port}/{self.database}"
+
+    @property
+    def dsn(self) -> str:
+        return f"host={self.host} port={self.port} user={self.user} dbname={self.database}"
+
+
+def find_pg_bin() -> Path | None:
+    override = os.environ.get("NITRO_PG_BIN")
+    candidates = [override] if override else list(PG_BIN_CANDIDATES)
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "initdb").exists():
+            return Path(candidate)
+    return None
+
+
+def as_postgres_user(command: list[str]) -> list[str]:
+    """PostgreSQL refuses to run as root; CI runs as root, so drop to ``postgres``."""
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--", *command]
+    return command
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL cluster, created with initdb in a temp dir, on a free port."""
+    external = os.environ.get("NITRO_TEST_POSTGRES_URL")
+    if external:
+        parsed = urlsplit(external)
+        yield PostgresServer(
+            parsed.hostname or "127.0.0.1",
+            parsed.port or 5432,
+            parsed.username or "postgres",
+            parsed.path.strip("/"),
+        )
+        return
+    pg_bin = find_pg_bin()
+    if pg_bin is None:
+        missing_service("PostgreSQL server binaries (initdb)", "apt-get install postgresql")
+        return
+    tmp = Path(tempfile.mkdtemp(prefix="nitro-pg-"))
+    data, sockets = tmp / "data", tmp / "sock"
+    sockets.mkdir()
+    if os.geteuid() == 0:
+        shutil.chown(tmp, "postgres")
+        shutil.chown(sockets, "postgres")
+    port, user = free_port(), "nitro"
+    run = {"check": True, "capture_output": True, "cwd": tmp}
+    subprocess.run(
+        as_postgres_user([str(pg_bin / "initdb"), "-D", str(data), "-A", "trust", "-U", user]),
+        **run,
+    )
+    options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off"
+    pg_ctl = str(pg_bin / "pg_ctl")
+    log = str(tmp / "log")
+    subprocess.run(
+        as_postgres_user([pg_ctl, "-D", str(data), "-o", options, "-l", log, "-w", "start"]), **run
+    )
+    try:
+        wait_for_port(port, None, START_TIMEOUT)
+        createdb = [str(pg_bin / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", user]
+        subprocess.run(as_postgres_user([*createdb, "nitro_test"]), **run)
+        yield PostgresServer("127.0.0.1", port, user, "nitro_test")
+    finally:
+        subprocess.run(
+            as_postgres_user([pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"]),
+            check=False,
+            capture_output=True,
+            cwd=tmp,
+        )
+        shutil.rmtree(tmp, ignore_errors=True)
