@@ -1,33 +1,46 @@
-"""The README's demo command serves its page."""
+"""The README's demo command serves its page, to HTTP clients and to a real browser."""
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
-import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import html5lib
 import httpx
+import pytest
 from nitro_test_services import free_port, stop_process, wait_for_port
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_hello_example_serves_a_page():
+@contextlib.contextmanager
+def serve(script: Path, tmp_path: Path) -> Iterator[str]:
+    """Run an example as the README does and yield its base URL."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, str(REPO_ROOT / "examples" / "hello" / "app.py"), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_for_port(port, process, timeout=30)
-        started = time.monotonic()
-        response = httpx.get(f"http://127.0.0.1:{port}/", timeout=10)
-        assert time.monotonic() - started < 10
-    finally:
-        stop_process(process)
+    log = tmp_path / f"{script.parent.name}.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, str(script), "--port", str(port)], stdout=output, stderr=output
+        )
+        try:
+            try:
+                wait_for_port(port, process, timeout=30)
+            except (RuntimeError, TimeoutError) as exc:
+                raise AssertionError(f"{script} did not start: {exc}\n{log.read_text()}") from exc
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            stop_process(process)
+
+
+HELLO = REPO_ROOT / "examples" / "hello" / "app.py"
+
+
+def test_hello_example_serves_a_page(tmp_path):
+    with serve(HELLO, tmp_path) as base_url:
+        response = httpx.get(f"{base_url}/", timeout=10)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     assert response.text.lower().startswith("<!doctype html>")
@@ -36,3 +49,16 @@ def test_hello_example_serves_a_page():
     items = [li.text for li in document.findall(".//ul[@id='packages']/li")]
     assert "nitro-core 0.1.0" in items
     assert any(item.startswith("rusty-tags ") for item in items)
+
+
+@pytest.mark.browser
+def test_hello_page_renders_in_chromium(chromium, tmp_path):
+    page = chromium.new_page()
+    try:
+        with serve(HELLO, tmp_path) as base_url:
+            page.goto(f"{base_url}/")
+            assert page.title() == "Nitro hello"
+            assert page.locator("h1").inner_text() == "Hello from Nitro"
+            assert page.locator("#packages li").count() == 9
+    finally:
+        page.close()

@@ -157,3 +157,13 @@ def test_a_cross_member_import_breaks_the_contract(tmp_path, importer, statement
     assert result.returncode != 0, result.stdout
     assert broken in result.stdout, result.stdout
     assert "BROKEN" in result.stdout, result.stdout
+
+
+def test_ci_runs_the_readme_commands():
+    """The README's test command is what .ci/run runs, and its demo is the tested one."""
+    readme = (REPO_ROOT / "README.md").read_text()
+    ci = (REPO_ROOT / ".ci" / "run").read_text()
+    commands = re.findall(r"```bash\n(uv run [^\n]+)\n```", readme)
+    assert commands == ["uv run --all-packages examples/hello/app.py", "uv run --all-packages pytest"]
+    assert commands[1] in ci.splitlines()
+    assert (REPO_ROOT / "examples" / "hello" / "app.py").exists()
