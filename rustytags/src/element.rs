@@ -1,0 +1,391 @@
+//! The Python-facing types: `Element` (rendered HTML), `TagFactory` (`Div`, `Span`, ...),
+//! and the `Tag`, `Fragment` and `Raw` constructors.
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyIterator, PyList, PyString, PyTuple};
+
+use crate::attrs;
+use crate::error::{Error, Result};
+use crate::escape::{check_raw_text, escape_attr, escape_text};
+use crate::json::write_json;
+use crate::node::{Builder, Node};
+use crate::tags::{kind_of, valid_tag_name, Kind};
+use crate::text::{py_str, type_name};
+
+/// Lists, tuples and generators nested deeper than this are refused.
+pub const MAX_CHILD_DEPTH: usize = 256;
+
+/// A piece of rendered HTML: what every tag, `Fragment` and `Raw` returns.
+#[pyclass(frozen, module = "rusty_tags", name = "Element")]
+pub struct Element {
+    node: Arc<Node>,
+}
+
+impl Element {
+    fn new(node: Node) -> Element {
+        Element {
+            node: Arc::new(node),
+        }
+    }
+
+    fn to_py<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
+        match self.node.as_flat() {
+            Some(flat) => PyString::new(py, flat),
+            None => PyString::new(py, &self.node.render()),
+        }
+    }
+}
+
+#[pymethods]
+impl Element {
+    fn __html__<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
+        self.to_py(py)
+    }
+
+    fn __str__<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
+        self.to_py(py)
+    }
+
+    fn render<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
+        self.to_py(py)
+    }
+
+    fn _repr_html_<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
+        self.to_py(py)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        const SHOWN: usize = 200;
+        let text = self.node.render();
+        let text = match text.char_indices().nth(SHOWN) {
+            Some((cut, _)) => format!("{}...", &text[..cut]),
+            None => text,
+        };
+        Ok(format!("Element({})", PyString::new(py, &text).repr()?))
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        match other.cast::<Element>() {
+            Ok(other) => {
+                let other = &other.get().node;
+                self.node.len() == other.len() && self.node.render() == other.render()
+            }
+            Err(_) => false,
+        }
+    }
+
+    fn __hash__(&self) -> u64 {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.node.render().hash(&mut h);
+        h.finish()
+    }
+}
+
+/// Builds one element: start tag with attributes, children, end tag.
+fn build(
+    name: &str,
+    kind: Kind,
+    children: &Bound<'_, PyTuple>,
+    attributes: Option<&Bound<'_, PyDict>>,
+) -> Result<Element> {
+    let mut b = Builder::with_capacity(48 + 2 * name.len());
+    b.buf.push('<');
+    b.buf.push_str(name);
+    if let Some(attributes) = attributes {
+        write_attrs(&mut b.buf, attributes)?;
+    }
+    b.buf.push('>');
+    if kind == Kind::Void {
+        if !children.is_empty() {
+            return Err(Error::VoidChildren {
+                tag: name.to_owned(),
+            });
+        }
+        return Ok(Element::new(b.finish()));
+    }
+    let content = b.buf.len();
+    for child in children.iter() {
+        push_child(&mut b, &child, kind, name, 0)?;
+    }
+    if kind == Kind::LeadingNewline && b.starts_with_at(content, "\n") {
+        b.insert_str(content, "\n");
+    }
+    b.buf.push_str("</");
+    b.buf.push_str(name);
+    b.buf.push('>');
+    Ok(Element::new(b.finish()))
+}
+
+/// Offsets of the attribute names written so far, to refuse duplicates.
+struct Seen {
+    inline: [(u32, u32); 8],
+    count: usize,
+    more: Vec<(u32, u32)>,
+}
+
+impl Seen {
+    fn new() -> Seen {
+        Seen {
+            inline: [(0, 0); 8],
+            count: 0,
+            more: Vec::new(),
+        }
+    }
+
+    /// Records `buf[start..]` as a name; errors if an earlier one is the same name.
+    fn add(&mut self, buf: &str, start: usize) -> Result<()> {
+        let name = &buf[start..];
+        let earlier = self.inline[..self.count.min(8)].iter().chain(&self.more);
+        for &(s, e) in earlier {
+            if buf[s as usize..e as usize].eq_ignore_ascii_case(name) {
+                return Err(Error::DuplicateAttr {
+                    name: name.to_owned(),
+                });
+            }
+        }
+        let span = (start as u32, buf.len() as u32);
+        if self.count < 8 {
+            self.inline[self.count] = span;
+        } else {
+            self.more.push(span);
+        }
+        self.count += 1;
+        Ok(())
+    }
+}
+
+fn write_attrs(buf: &mut String, attributes: &Bound<'_, PyDict>) -> Result<()> {
+    let mut seen = Seen::new();
+    for (key, value) in attributes.iter() {
+        let key = key.cast::<PyString>().map_err(|_| Error::AttrName {
+            name: key.to_string(),
+            reason: "attribute names must be str",
+        })?;
+        let key = py_str(key, "attribute name")?;
+        // None and False leave the attribute out.
+        let bare = if value.is_none() {
+            continue;
+        } else if let Ok(b) = value.cast_exact::<PyBool>() {
+            if !b.is_true() {
+                continue;
+            }
+            true
+        } else {
+            false
+        };
+        buf.push(' ');
+        let start = buf.len();
+        attrs::push_name(buf, key)?;
+        seen.add(buf, start)?;
+        if bare {
+            continue;
+        }
+        let end = buf.len();
+        buf.push_str("=\"");
+        write_attr_value(buf, &value).map_err(|err| match err {
+            Error::AttrValue { type_name, .. } => Error::AttrValue {
+                name: buf[start..end].to_owned(),
+                type_name,
+            },
+            err => err,
+        })?;
+        buf.push('"');
+    }
+    Ok(())
+}
+
+/// Writes an attribute value; an `AttrValue` error gets its name filled in by the caller.
+fn write_attr_value(buf: &mut String, value: &Bound<'_, PyAny>) -> Result<()> {
+    if let Ok(s) = value.cast::<PyString>() {
+        escape_attr(buf, py_str(s, "attribute value")?)
+    } else if value.is_instance_of::<PyInt>() || value.is_instance_of::<PyFloat>() {
+        escape_attr(buf, py_str(&value.str()?, "attribute value")?)
+    } else if value.is_instance_of::<PyDict>()
+        || value.is_instance_of::<PyList>()
+        || value.is_instance_of::<PyTuple>()
+    {
+        let mut json = String::new();
+        write_json(&mut json, value, 0)?;
+        escape_attr(buf, &json)
+    } else {
+        Err(Error::AttrValue {
+            name: String::new(),
+            type_name: type_name(value),
+        })
+    }
+}
+
+#[inline]
+fn push_text(b: &mut Builder, s: &Bound<'_, PyString>, kind: Kind, tag: &str) -> Result<()> {
+    let s = py_str(s, "text")?;
+    if kind == Kind::RawText {
+        check_raw_text(tag, s)?;
+        b.buf.push_str(s);
+        Ok(())
+    } else {
+        escape_text(&mut b.buf, s)
+    }
+}
+
+fn push_child(
+    b: &mut Builder,
+    obj: &Bound<'_, PyAny>,
+    kind: Kind,
+    tag: &str,
+    depth: usize,
+) -> Result<()> {
+    if let Ok(s) = obj.cast_exact::<PyString>() {
+        return push_text(b, s, kind, tag);
+    }
+    if let Ok(e) = obj.cast_exact::<Element>() {
+        b.push_node(&e.get().node);
+        return Ok(());
+    }
+    if obj.is_none() {
+        return Ok(());
+    }
+    if let Ok(flag) = obj.cast_exact::<PyBool>() {
+        return if flag.is_true() {
+            Err(Error::TrueChild)
+        } else {
+            Ok(())
+        };
+    }
+    if obj.is_exact_instance_of::<PyInt>() || obj.is_exact_instance_of::<PyFloat>() {
+        // Digits, '-', '.', 'e', '+', "inf", "nan": nothing to escape.
+        b.buf.push_str(py_str(&obj.str()?, "text")?);
+        return Ok(());
+    }
+    let nested = |b: &mut Builder, item: &Bound<'_, PyAny>| {
+        if depth >= MAX_CHILD_DEPTH {
+            return Err(Error::TooDeep {
+                what: "child lists, tuples and generators",
+                limit: MAX_CHILD_DEPTH,
+            });
+        }
+        push_child(b, item, kind, tag, depth + 1)
+    };
+    if let Ok(list) = obj.cast_exact::<PyList>() {
+        for item in list.iter() {
+            nested(b, &item)?;
+        }
+        return Ok(());
+    }
+    if let Ok(tuple) = obj.cast_exact::<PyTuple>() {
+        for item in tuple.iter() {
+            nested(b, &item)?;
+        }
+        return Ok(());
+    }
+    let py = obj.py();
+    if let Some(html) = obj.getattr_opt(pyo3::intern!(py, "__html__"))? {
+        let markup = html.call0()?;
+        let markup = markup.cast::<PyString>().map_err(|_| Error::Child {
+            type_name: format!("{} (its __html__ did not return str)", type_name(obj)),
+        })?;
+        b.buf.push_str(py_str(markup, "__html__ result")?);
+        return Ok(());
+    }
+    if let Ok(s) = obj.cast::<PyString>() {
+        return push_text(b, s, kind, tag);
+    }
+    if obj.is_instance_of::<PyInt>() || obj.is_instance_of::<PyFloat>() {
+        let text = obj.str()?;
+        return push_text(b, &text, kind, tag);
+    }
+    if obj.is_instance_of::<PyList>()
+        || obj.is_instance_of::<PyTuple>()
+        || obj.cast::<PyIterator>().is_ok()
+    {
+        for item in obj.try_iter()? {
+            nested(b, &item?)?;
+        }
+        return Ok(());
+    }
+    Err(Error::Child {
+        type_name: type_name(obj),
+    })
+}
+
+/// A callable that builds one kind of element: `Div`, `Span`, `Input`, ...
+#[pyclass(frozen, module = "rusty_tags", name = "TagFactory")]
+pub struct TagFactory {
+    name: String,
+    kind: Kind,
+}
+
+impl TagFactory {
+    pub fn new(name: &str) -> TagFactory {
+        TagFactory {
+            name: name.to_owned(),
+            kind: kind_of(name),
+        }
+    }
+}
+
+#[pymethods]
+impl TagFactory {
+    #[pyo3(signature = (*children, **attrs))]
+    fn __call__(
+        &self,
+        children: &Bound<'_, PyTuple>,
+        attrs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Element> {
+        Ok(build(&self.name, self.kind, children, attrs)?)
+    }
+
+    /// The tag name this factory writes, e.g. `"div"`.
+    #[getter]
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether the element is void (no children, no end tag).
+    #[getter]
+    fn void(&self) -> bool {
+        self.kind == Kind::Void
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<rusty_tags tag {:?}>", self.name)
+    }
+}
+
+/// Builds any element by name: `Tag("my-widget", "text", cls="x")`.
+#[pyfunction]
+#[pyo3(name = "Tag", signature = (name, /, *children, **attrs))]
+pub fn tag(
+    name: &Bound<'_, PyString>,
+    children: &Bound<'_, PyTuple>,
+    attrs: Option<&Bound<'_, PyDict>>,
+) -> PyResult<Element> {
+    let name = py_str(name, "tag name")?;
+    if !valid_tag_name(name) {
+        return Err(Error::TagName {
+            name: name.to_owned(),
+        }
+        .into());
+    }
+    Ok(build(name, kind_of(name), children, attrs)?)
+}
+
+/// Children without a surrounding tag.
+#[pyfunction]
+#[pyo3(name = "Fragment", signature = (*children))]
+pub fn fragment(children: &Bound<'_, PyTuple>) -> PyResult<Element> {
+    let mut b = Builder::default();
+    for child in children.iter() {
+        push_child(&mut b, &child, Kind::Normal, "", 0)?;
+    }
+    Ok(Element::new(b.finish()))
+}
+
+/// Trusted HTML, inserted exactly as given. Never pass user input.
+#[pyfunction]
+#[pyo3(name = "Raw", signature = (html, /))]
+pub fn raw(html: &Bound<'_, PyString>) -> PyResult<Element> {
+    let html = py_str(html, "raw HTML")?;
+    Ok(Element::new(Node::from_string(html.to_owned())))
+}

@@ -1,0 +1,166 @@
+//! HTML escaping for text and attribute values. Pure Rust, no Python.
+use crate::error::{Error, Result};
+
+const PLAIN: u8 = 0;
+const AMP: u8 = 1;
+const LT: u8 = 2;
+const GT: u8 = 3;
+const QUOT: u8 = 4;
+const APOS: u8 = 5;
+const CR: u8 = 6;
+const NUL: u8 = 7;
+
+const fn table(attr: bool) -> [u8; 256] {
+    let mut t = [PLAIN; 256];
+    t[b'&' as usize] = AMP;
+    t[b'<' as usize] = LT;
+    t[b'>' as usize] = GT;
+    // A raw CR would be turned into LF by the parser; a character reference keeps it.
+    t[b'\r' as usize] = CR;
+    t[0] = NUL;
+    if attr {
+        t[b'"' as usize] = QUOT;
+        t[b'\'' as usize] = APOS;
+    }
+    t
+}
+
+static TEXT: [u8; 256] = table(false);
+static ATTR: [u8; 256] = table(true);
+
+#[inline]
+fn escape_with(out: &mut String, s: &str, table: &[u8; 256], what: &'static str) -> Result<()> {
+    let bytes = s.as_bytes();
+    let mut last = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let class = table[b as usize];
+        if class == PLAIN {
+            continue;
+        }
+        // Every byte we replace is ASCII, so `i` is always a char boundary.
+        out.push_str(&s[last..i]);
+        out.push_str(match class {
+            AMP => "&amp;",
+            LT => "&lt;",
+            GT => "&gt;",
+            QUOT => "&quot;",
+            APOS => "&#x27;",
+            CR => "&#13;",
+            _ => return Err(Error::Nul { what }),
+        });
+        last = i + 1;
+    }
+    out.push_str(&s[last..]);
+    Ok(())
+}
+
+/// Escapes text content: `&`, `<`, `>` (and CR, which the parser would normalise).
+#[inline]
+pub fn escape_text(out: &mut String, s: &str) -> Result<()> {
+    escape_with(out, s, &TEXT, "text")
+}
+
+/// Escapes an attribute value for a double-quoted attribute: also `"` and `'`.
+#[inline]
+pub fn escape_attr(out: &mut String, s: &str) -> Result<()> {
+    escape_with(out, s, &ATTR, "attribute value")
+}
+
+/// Checks text that goes unescaped into `<script>` or `<style>`: it must not close
+/// the element early or open an HTML comment that changes how the parser reads it.
+pub fn check_raw_text(tag: &str, s: &str) -> Result<()> {
+    if s.as_bytes().contains(&0) {
+        return Err(Error::Nul { what: "text" });
+    }
+    let lower = s.to_ascii_lowercase();
+    let found = if tag.eq_ignore_ascii_case("script") {
+        if lower.contains("</script") {
+            Some("</script")
+        } else if lower.contains("<!--") {
+            Some("<!--")
+        } else {
+            None
+        }
+    } else if lower.contains("</style") {
+        Some("</style")
+    } else {
+        None
+    };
+    match found {
+        Some(found) => Err(Error::RawText {
+            tag: tag.to_ascii_lowercase(),
+            found,
+        }),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(s: &str) -> String {
+        let mut out = String::new();
+        escape_text(&mut out, s).unwrap();
+        out
+    }
+
+    fn attr(s: &str) -> String {
+        let mut out = String::new();
+        escape_attr(&mut out, s).unwrap();
+        out
+    }
+
+    #[test]
+    fn text_escapes_markup_characters() {
+        assert_eq!(text("a < b && c > d"), "a &lt; b &amp;&amp; c &gt; d");
+        assert_eq!(text("</script>"), "&lt;/script&gt;");
+    }
+
+    #[test]
+    fn text_keeps_quotes_and_unicode() {
+        assert_eq!(text("\"it's\" – ünïcødé 🦀"), "\"it's\" – ünïcødé 🦀");
+    }
+
+    #[test]
+    fn text_without_specials_is_unchanged() {
+        assert_eq!(text(""), "");
+        assert_eq!(text("plain text"), "plain text");
+    }
+
+    #[test]
+    fn attr_escapes_quotes() {
+        assert_eq!(attr(r#"a"b'c<d>&"#), "a&quot;b&#x27;c&lt;d&gt;&amp;");
+    }
+
+    #[test]
+    fn carriage_return_becomes_a_reference() {
+        assert_eq!(text("a\r\nb"), "a&#13;\nb");
+        assert_eq!(attr("\r"), "&#13;");
+    }
+
+    #[test]
+    fn nul_is_an_error() {
+        let mut out = String::new();
+        let err = escape_text(&mut out, "a\0b").unwrap_err();
+        assert!(err.to_string().contains("U+0000"));
+        assert!(escape_attr(&mut out, "\0").is_err());
+    }
+
+    #[test]
+    fn escaping_appends() {
+        let mut out = String::from("<p>");
+        escape_text(&mut out, "1 < 2").unwrap();
+        assert_eq!(out, "<p>1 &lt; 2");
+    }
+
+    #[test]
+    fn raw_text_rejects_closing_tags() {
+        assert!(check_raw_text("script", "if (a < b) { x() }").is_ok());
+        assert!(check_raw_text("script", "x = '</SCRIPT>'").is_err());
+        assert!(check_raw_text("script", "<!-- x").is_err());
+        assert!(check_raw_text("style", "a > b { color: red }").is_ok());
+        assert!(check_raw_text("style", "</style >").is_err());
+        assert!(check_raw_text("style", "</script>").is_ok());
+    }
+}

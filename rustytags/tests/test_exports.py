@@ -1,0 +1,196 @@
+"""Every public name imports, and the package metadata agrees with itself."""
+
+from __future__ import annotations
+
+import importlib
+import re
+import tomllib
+from pathlib import Path
+
+import rusty_tags
+from rusty_tags import _rusty_tags
+
+CRATE = Path(__file__).resolve().parents[1]
+
+
+def test_every_public_name_imports() -> None:
+    module = importlib.import_module("rusty_tags")
+    assert len(rusty_tags.__all__) == len(set(rusty_tags.__all__))
+    for name in rusty_tags.__all__:
+        assert getattr(module, name) is not None, name
+    namespace: dict[str, object] = {}
+    exec("from rusty_tags import *", namespace)
+    assert set(rusty_tags.__all__) <= set(namespace)
+
+
+def test_every_compiled_name_is_public() -> None:
+    assert set(_rusty_tags.__all__) <= set(rusty_tags.__all__)
+
+
+def test_element_lists() -> None:
+    html5 = [
+        "a",
+        "abbr",
+        "address",
+        "area",
+        "article",
+        "aside",
+        "audio",
+        "b",
+        "base",
+        "bdi",
+        "bdo",
+        "blockquote",
+        "body",
+        "br",
+        "button",
+        "canvas",
+        "caption",
+        "cite",
+        "code",
+        "col",
+        "colgroup",
+        "data",
+        "datalist",
+        "dd",
+        "del",
+        "details",
+        "dfn",
+        "dialog",
+        "div",
+        "dl",
+        "dt",
+        "em",
+        "embed",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "head",
+        "header",
+        "hgroup",
+        "hr",
+        "html",
+        "i",
+        "iframe",
+        "img",
+        "input",
+        "ins",
+        "kbd",
+        "label",
+        "legend",
+        "li",
+        "link",
+        "main",
+        "map",
+        "mark",
+        "menu",
+        "meta",
+        "meter",
+        "nav",
+        "noscript",
+        "object",
+        "ol",
+        "optgroup",
+        "option",
+        "output",
+        "p",
+        "picture",
+        "pre",
+        "progress",
+        "q",
+        "rp",
+        "rt",
+        "ruby",
+        "s",
+        "samp",
+        "script",
+        "search",
+        "section",
+        "select",
+        "slot",
+        "small",
+        "source",
+        "span",
+        "strong",
+        "style",
+        "sub",
+        "summary",
+        "sup",
+        "table",
+        "tbody",
+        "td",
+        "template",
+        "textarea",
+        "tfoot",
+        "th",
+        "thead",
+        "time",
+        "title",
+        "tr",
+        "track",
+        "u",
+        "ul",
+        "var",
+        "video",
+        "wbr",
+    ]
+    factories = {
+        getattr(rusty_tags, n).name
+        for n in rusty_tags.__all__
+        if isinstance(getattr(rusty_tags, n), rusty_tags.TagFactory)
+    }
+    assert set(html5) <= factories
+    svg = [
+        "svg",
+        "g",
+        "path",
+        "circle",
+        "rect",
+        "line",
+        "polyline",
+        "polygon",
+        "ellipse",
+        "text",
+        "defs",
+        "use",
+        "linearGradient",
+        "clipPath",
+        "foreignObject",
+    ]
+    assert set(svg) <= factories
+    void = {n for n in html5 if getattr(rusty_tags, n.capitalize()).void}
+    assert void == {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "source",
+        "track",
+        "wbr",
+    }
+
+
+def test_safe_is_not_exported() -> None:
+    # 0.7.0's Safe() escaped; a same-named marker that does the opposite would be a trap.
+    assert not hasattr(rusty_tags, "Safe")
+
+
+def test_versions_agree() -> None:
+    cargo = tomllib.loads((CRATE / "Cargo.toml").read_text())["package"]["version"]
+    pyproject = tomllib.loads((CRATE / "pyproject.toml").read_text())["project"]["version"]
+    assert cargo == pyproject == rusty_tags.__version__
+    assert re.search(rf"^## {re.escape(cargo)}\b", (CRATE / "CHANGELOG.md").read_text(), re.M)
