@@ -1,7 +1,18 @@
-"""Nitro on FastAPI."""
+"""Nitro on FastAPI: ``configure_app(app)`` serves every entity ``@action``.
+
+.. code-block:: python
+
+    from fastapi import FastAPI
+    from nitro.adapters.fastapi import configure_app
+
+    app = FastAPI()
+    configure_app(app)
+"""
 
 from importlib.metadata import version as _version
 
+from nitro.adapters.fastapi._app import configure_app as configure_app
+
 __version__: str = _version("nitro-fastapi")
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "configure_app"]

@@ -1,0 +1,57 @@
+"""Actions: entity methods served over HTTP, answering Datastar with SSE.
+
+``@action`` marks a method; ``configure_app(app)`` from an adapter package
+(``nitro.adapters.fastapi`` / ``flask`` / ``fasthtml``) serves every action; calling an
+action through its class (``Counter.increment(1)``) gives the expression for a
+``data-on:click`` attribute.
+"""
+
+from nitro.actions.app import ActionApp as ActionApp
+from nitro.actions.app import build_action_app as build_action_app
+from nitro.actions.decorator import ActionDescriptor as ActionDescriptor
+from nitro.actions.decorator import ActionInfo as ActionInfo
+from nitro.actions.decorator import action as action
+from nitro.actions.dispatcher import ActionDispatcher as ActionDispatcher
+from nitro.actions.errors import ActionConfigurationError as ActionConfigurationError
+from nitro.actions.errors import ActionError as ActionError
+from nitro.actions.errors import ActionFailed as ActionFailed
+from nitro.actions.errors import CrossOriginRequest as CrossOriginRequest
+from nitro.actions.errors import EntityNotFound as EntityNotFound
+from nitro.actions.errors import InvalidParameters as InvalidParameters
+from nitro.actions.errors import MethodNotAllowed as MethodNotAllowed
+from nitro.actions.expressions import ActionRef as ActionRef
+from nitro.actions.live import alive_events as alive_events
+from nitro.actions.live import live as live
+from nitro.actions.live import live_events as live_events
+from nitro.actions.registry import ActionRegistry as ActionRegistry
+from nitro.actions.registry import ActionRoute as ActionRoute
+from nitro.actions.registry import default_registry as default_registry
+from nitro.actions.request import ActionRequest as ActionRequest
+from nitro.actions.request import ActionResponse as ActionResponse
+from nitro.actions.urls import url_prefix as url_prefix
+
+__all__ = [
+    "ActionApp",
+    "ActionConfigurationError",
+    "ActionDescriptor",
+    "ActionDispatcher",
+    "ActionError",
+    "ActionFailed",
+    "ActionInfo",
+    "ActionRef",
+    "ActionRegistry",
+    "ActionRequest",
+    "ActionResponse",
+    "ActionRoute",
+    "CrossOriginRequest",
+    "EntityNotFound",
+    "InvalidParameters",
+    "MethodNotAllowed",
+    "action",
+    "alive_events",
+    "build_action_app",
+    "default_registry",
+    "live",
+    "live_events",
+    "url_prefix",
+]

@@ -1,0 +1,51 @@
+"""What ``configure_app`` builds for one web app, whatever the framework.
+
+Adapters call :func:`build_action_app` once and keep the result on the framework's
+app object (``app.state.nitro``, ``app.extensions["nitro"]``), never in a module
+global, so two apps in one process have their own routes, prefix and broadcaster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from nitro.actions.dispatcher import ActionDispatcher
+from nitro.actions.registry import ActionRegistry, ActionRoute, default_registry, live_path
+from nitro.actions.urls import normalize_prefix
+from nitro.broadcast import Broadcaster, InProcessBroadcaster
+
+__all__ = ["ActionApp", "build_action_app"]
+
+
+@dataclass
+class ActionApp:
+    prefix: str
+    routes: list[ActionRoute]
+    dispatcher: ActionDispatcher
+    broadcaster: Broadcaster
+    entities: list[type] = field(default_factory=list)
+
+    def live_routes(self) -> list[tuple[type, str]]:
+        """``(entity, path)`` of the live stream of each entity with instance actions."""
+        return [(entity, live_path(entity, self.prefix)) for entity in self.entities]
+
+    def describe(self) -> list[str]:
+        """One ``METHOD path -> Entity.action`` line per route (for logs and tests)."""
+        return [str(route) for route in self.routes]
+
+
+def build_action_app(
+    *,
+    prefix: str = "",
+    entities: Sequence[type] | None = None,
+    broadcaster: Broadcaster | None = None,
+    trusted_origins: Sequence[str] = (),
+    registry: ActionRegistry = default_registry,
+) -> ActionApp:
+    prefix = normalize_prefix(prefix)
+    routes = registry.routes(list(entities) if entities is not None else None, prefix)
+    broadcaster = broadcaster or InProcessBroadcaster()
+    dispatcher = ActionDispatcher(broadcaster, trusted_origins)
+    with_instances = list(dict.fromkeys(r.entity for r in routes if r.with_id))
+    return ActionApp(prefix, routes, dispatcher, broadcaster, with_instances)

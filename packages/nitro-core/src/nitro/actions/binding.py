@@ -1,0 +1,121 @@
+"""Binding an action's declared parameters from a request, validated by Pydantic.
+
+Only the parameters in the method's signature are read; everything else the client
+sends -- in particular the entity's own signals -- is ignored. Sources, first match
+wins: path parameters, the query string, then the request's JSON object (the Datastar
+signals, or a plain JSON body) or form fields.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import enum
+import inspect
+import json
+import uuid
+from collections.abc import Mapping
+from functools import cached_property
+from typing import Any, get_type_hints
+
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+
+from nitro.actions.decorator import ActionInfo
+from nitro.actions.errors import InvalidParameters
+
+__all__ = ["ParameterBinder"]
+
+_SCALARS = (str, int, float, bool, decimal.Decimal, uuid.UUID, datetime.date, datetime.datetime)
+
+
+def _is_scalar(annotation: Any) -> bool:
+    if annotation is inspect.Parameter.empty or annotation is Any:
+        return True
+    return isinstance(annotation, type) and issubclass(annotation, (*_SCALARS, enum.Enum))
+
+
+class ParameterBinder:
+    """Validates the parameters of one action; built once per action and reused."""
+
+    def __init__(self, info: ActionInfo):
+        self.info = info
+
+    @cached_property
+    def _hints(self) -> dict[str, Any]:
+        try:
+            return get_type_hints(self.info.func)
+        except (NameError, TypeError):
+            return {}
+
+    @cached_property
+    def parameters(self) -> list[inspect.Parameter]:
+        return self.info.parameters
+
+    @cached_property
+    def model(self) -> type[BaseModel]:
+        fields: dict[str, Any] = {}
+        for param in self.parameters:
+            annotation = self._hints.get(param.name, param.annotation)
+            if annotation is inspect.Parameter.empty:
+                annotation = Any
+            default = ... if param.default is inspect.Parameter.empty else param.default
+            fields[param.name] = (annotation, default)
+        return create_model(
+            f"{self.info.func.__qualname__.replace('.', '_')}_Params",
+            __config__=ConfigDict(extra="ignore", arbitrary_types_allowed=True),
+            **fields,
+        )
+
+    @cached_property
+    def _json_params(self) -> frozenset[str]:
+        """Parameters whose query-string values are JSON text (lists, dicts, models)."""
+        return frozenset(
+            p.name for p in self.parameters if not _is_scalar(self._hints.get(p.name, p.annotation))
+        )
+
+    def bind(self, *sources: Mapping[str, Any], text_sources: int = 0) -> dict[str, Any]:
+        """Return validated keyword arguments.
+
+        The first ``text_sources`` mappings hold strings (path and query); JSON-typed
+        parameters found there are decoded before validation.
+        """
+        raw: dict[str, Any] = {}
+        for param in self.parameters:
+            for index, source in enumerate(sources):
+                if param.name in source:
+                    value = source[param.name]
+                    if index < text_sources and param.name in self._json_params:
+                        value = _maybe_json(value)
+                    raw[param.name] = value
+                    break
+        if not self.parameters:
+            return {}
+        try:
+            validated = self.model.model_validate(raw)
+        except ValidationError as exc:
+            raise InvalidParameters(
+                _summary(exc), errors=[_describe(error) for error in exc.errors()]
+            ) from None
+        return {p.name: getattr(validated, p.name) for p in self.parameters}
+
+
+def _maybe_json(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _describe(error: Any) -> dict[str, Any]:
+    location = ".".join(str(part) for part in error["loc"])
+    return {"parameter": location, "message": error["msg"], "type": error["type"]}
+
+
+def _summary(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        location = ".".join(str(part) for part in error["loc"]) or "parameters"
+        parts.append(f"{location}: {error['msg']}")
+    return "Invalid parameter " + "; ".join(parts)

@@ -1,0 +1,156 @@
+"""The ``@action`` decorator: metadata on an entity method, nothing else.
+
+``@action`` wraps the function in an :class:`ActionDescriptor`. When the entity class
+is created, Python calls the descriptor's ``__set_name__``, which records the action in
+the registry, so ``configure_app`` finds every action without import-time side effects
+beyond class definition. Accessed through an instance the descriptor gives the plain
+bound method (``counter.increment(2)`` runs it); accessed through the class it gives an
+:class:`~nitro.actions.expressions.ActionRef`, whose call builds the Datastar expression
+(``Counter.increment(2)`` -> ``"@post('/counter/increment?amount=2')"``).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar, overload
+
+from nitro.actions.errors import ActionConfigurationError
+
+__all__ = ["HTTP_METHODS", "ActionDescriptor", "ActionInfo", "PatchMode", "action"]
+
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+PatchMode = Literal["outer", "inner", "replace", "prepend", "append", "before", "after", "remove"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class ActionInfo:
+    """What ``@action`` recorded about one method."""
+
+    func: Callable[..., Any]
+    method: str = "POST"
+    path: str | None = None
+    selector: str | None = None
+    mode: PatchMode = "outer"
+    is_classmethod: bool = False
+    name: str = ""
+    owner: type | None = field(default=None, compare=False)
+
+    @property
+    def is_async(self) -> bool:
+        return inspect.iscoroutinefunction(self.func) or inspect.isasyncgenfunction(self.func)
+
+    @property
+    def is_generator(self) -> bool:
+        return inspect.isgeneratorfunction(self.func) or inspect.isasyncgenfunction(self.func)
+
+    @property
+    def parameters(self) -> list[inspect.Parameter]:
+        """The declared parameters a client may send (``self``/``cls`` excluded)."""
+        params = list(inspect.signature(self.func).parameters.values())[1:]
+        return [p for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+
+class ActionDescriptor:
+    """Class attribute standing for an action; see the module docstring."""
+
+    def __init__(self, info: ActionInfo):
+        self.info = info
+        self.__doc__ = info.func.__doc__
+        self.__wrapped__ = info.func
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        from nitro.actions.registry import default_registry
+
+        self.info = ActionInfo(**{**self.info.__dict__, "name": name, "owner": owner})
+        default_registry.add(owner, self.info)
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> Any: ...
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> Any: ...
+    def __get__(self, instance: object | None, owner: type | None = None) -> Any:
+        if owner is None:
+            owner = type(instance)
+        if self.info.is_classmethod:
+            if instance is None:
+                from nitro.actions.expressions import ActionRef
+
+                return ActionRef(owner, self.info)
+            return self.info.func.__get__(owner, owner)
+        if instance is None:
+            from nitro.actions.expressions import ActionRef
+
+            return ActionRef(owner, self.info)
+        return self.info.func.__get__(instance, owner)
+
+    def __repr__(self) -> str:
+        return f"<action {self.info.method} {self.info.func.__qualname__}>"
+
+
+@overload
+def action(func: F, /) -> F: ...
+@overload
+def action(
+    *,
+    method: str = "POST",
+    path: str | None = None,
+    selector: str | None = None,
+    mode: PatchMode = "outer",
+) -> Callable[[F], F]: ...
+def action(
+    func: Any = None,
+    /,
+    *,
+    method: str = "POST",
+    path: str | None = None,
+    selector: str | None = None,
+    mode: PatchMode = "outer",
+) -> Any:
+    """Mark an entity method as an action reachable over HTTP.
+
+    :param method: the HTTP method of the route (``GET``, ``POST``, ``PUT``, ``PATCH``,
+        ``DELETE``). Use a state-changing method for anything that changes state.
+    :param path: the route path below the entity's, default the method's name.
+    :param selector: for actions that return an element, the CSS selector Datastar
+        patches (default: the element's own ``id``).
+    :param mode: how Datastar patches a returned element (``outer``, ``inner``,
+        ``append``, ...).
+
+    Works on sync and async methods, generators (each yield is streamed as one event)
+    and on classmethods (put ``@action`` above ``@classmethod``) for actions without
+    an instance.
+    """
+    verb = method.upper()
+    if verb not in HTTP_METHODS:
+        raise ActionConfigurationError(
+            f"@action(method={method!r}) is not one of {', '.join(HTTP_METHODS)}"
+        )
+    if path is not None and (not path or "/" in path.strip("/") or "{" in path):
+        raise ActionConfigurationError(
+            f"@action(path={path!r}) must be one non-empty path segment such as 'bump'"
+        )
+
+    def decorate(target: Any) -> Any:
+        is_cm = isinstance(target, classmethod)
+        fn = target.__func__ if is_cm else target
+        if isinstance(target, staticmethod) or not callable(fn):
+            raise ActionConfigurationError(
+                f"@action decorates methods and classmethods, not {type(target).__name__}"
+            )
+        info = ActionInfo(
+            func=fn,
+            method=verb,
+            path=path.strip("/") if path else None,
+            selector=selector,
+            mode=mode,
+            is_classmethod=is_cm,
+        )
+        return ActionDescriptor(info)
+
+    if func is not None:
+        return decorate(func)
+    return decorate

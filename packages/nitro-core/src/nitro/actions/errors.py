@@ -1,0 +1,69 @@
+"""Errors raised while dispatching an action, each with the HTTP status it maps to.
+
+Adapters turn these into responses without knowing the cases: ``status`` is the code,
+``detail`` is the safe, client-facing message (never an exception's text or a
+traceback), and ``errors`` lists per-parameter problems for 422 answers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "ActionConfigurationError",
+    "ActionError",
+    "ActionFailed",
+    "CrossOriginRequest",
+    "EntityNotFound",
+    "InvalidParameters",
+    "MethodNotAllowed",
+]
+
+
+class ActionConfigurationError(Exception):
+    """An action or a set of routes is declared wrongly; raised at definition or configure time."""
+
+
+class ActionError(Exception):
+    """A request could not be served; ``status`` and ``detail`` go to the client."""
+
+    status: int = 400
+    detail: str = "Bad request"
+
+    def __init__(self, detail: str | None = None, *, errors: list[dict[str, Any]] | None = None):
+        self.detail = detail or type(self).detail
+        self.errors = errors or []
+        super().__init__(self.detail)
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"error": self.detail}
+        if self.errors:
+            body["errors"] = self.errors
+        return body
+
+
+class EntityNotFound(ActionError):
+    status = 404
+    detail = "Not found"
+
+
+class InvalidParameters(ActionError):
+    status = 422
+    detail = "Invalid parameters"
+
+
+class MethodNotAllowed(ActionError):
+    status = 405
+    detail = "Method not allowed"
+
+
+class CrossOriginRequest(ActionError):
+    status = 403
+    detail = "Cross-origin request refused"
+
+
+class ActionFailed(ActionError):
+    """The action raised; the original exception is logged, never sent."""
+
+    status = 500
+    detail = "Internal server error"

@@ -1,0 +1,86 @@
+"""The framework-neutral request and response that adapters translate to and from."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+from urllib.parse import parse_qsl
+
+from nitro.actions.errors import InvalidParameters
+
+__all__ = ["ActionRequest", "ActionResponse"]
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass
+class ActionRequest:
+    """What the dispatcher needs from an HTTP request.
+
+    ``headers`` must have lower-case keys. ``form`` is for adapters whose framework has
+    already parsed a form body; otherwise URL-encoded forms are parsed from ``body``.
+    """
+
+    method: str
+    path_params: Mapping[str, str] = field(default_factory=dict)
+    query: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    form: Mapping[str, Any] | None = None
+
+    @property
+    def is_datastar(self) -> bool:
+        return self.headers.get("datastar-request", "").lower() == "true"
+
+    @property
+    def is_safe(self) -> bool:
+        return self.method in SAFE_METHODS
+
+    @cached_property
+    def data(self) -> Mapping[str, Any]:
+        """The request's JSON object: Datastar signals, a JSON body or form fields."""
+        if self.method in ("GET", "DELETE") and "datastar" in self.query:
+            return _json_object(self.query["datastar"].encode(), "the datastar query parameter")
+        if self.form is not None:
+            return self.form
+        content_type = self.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type == "application/x-www-form-urlencoded":
+            return dict(parse_qsl(self.body.decode("utf-8", "replace"), keep_blank_values=True))
+        if not self.body.strip():
+            return {}
+        if content_type in ("", "application/json") or content_type.endswith("+json"):
+            return _json_object(self.body, "the request body")
+        raise InvalidParameters(f"unsupported content type {content_type!r}; send JSON or a form")
+
+
+def _json_object(raw: bytes, where: str) -> Mapping[str, Any]:
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise InvalidParameters(f"{where} is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise InvalidParameters(f"{where} must be a JSON object")
+    return value
+
+
+@dataclass
+class ActionResponse:
+    """An answer: a complete ``body``, or a ``stream``/``astream`` of SSE text chunks."""
+
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    stream: Iterator[str] | None = None
+    astream: AsyncIterator[str] | None = None
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("Content-Type", "application/json")
+
+    @classmethod
+    def json(cls, payload: Any, status: int = 200) -> ActionResponse:
+        body = json.dumps(payload, separators=(",", ":"), default=str).encode()
+        return cls(status, {"Content-Type": "application/json"}, body)

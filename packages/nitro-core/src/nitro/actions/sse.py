@@ -1,0 +1,46 @@
+"""Datastar 1.0 Server-Sent Events, formatted without any web framework.
+
+Two event types are used: ``datastar-patch-signals`` (merge a JSON object into the
+page's signals) and ``datastar-patch-elements`` (morph HTML into the DOM at a selector,
+or by the elements' ids). Every adapter sends these bytes as ``text/event-stream``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+__all__ = ["SSE_HEADERS", "keepalive", "patch_elements", "patch_signals"]
+
+SSE_HEADERS = {
+    "Cache-Control": "no-cache",
+    "Content-Type": "text/event-stream",
+    "X-Accel-Buffering": "no",
+}
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def patch_signals(signals: dict[str, Any], *, only_if_missing: bool = False) -> str:
+    lines = ["event: datastar-patch-signals"]
+    if only_if_missing:
+        lines.append("data: onlyIfMissing true")
+    lines.append(f"data: signals {_json(signals)}")
+    return "\n".join(lines) + "\n\n"
+
+
+def patch_elements(html: str, *, selector: str | None = None, mode: str = "outer") -> str:
+    lines = ["event: datastar-patch-elements"]
+    if selector:
+        lines.append(f"data: selector {selector}")
+    if mode != "outer":
+        lines.append(f"data: mode {mode}")
+    lines.extend(f"data: elements {line}" for line in html.splitlines() or [""])
+    return "\n".join(lines) + "\n\n"
+
+
+def keepalive() -> str:
+    """A comment line: keeps proxies from closing an idle stream."""
+    return ": keepalive\n\n"

@@ -1,0 +1,150 @@
+"""Topic-based fan-out of live updates to open pages.
+
+When an action changes an entity, the dispatcher publishes the entity's new signals
+on the topic ``"<entity>:<id>"``; every page showing that entity holds a live stream
+subscribed to the topic and receives the change. :class:`InProcessBroadcaster` reaches
+the streams of one process; nitro-redis provides one that reaches every instance.
+Messages are delivered at most once, in publish order per subscriber; a subscriber
+that falls ``max_queue`` messages behind loses the oldest ones (a live page only
+needs the newest state).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import queue
+import threading
+from collections import deque
+from typing import Any, Protocol, runtime_checkable
+
+__all__ = ["Broadcaster", "InProcessBroadcaster", "Subscription", "entity_topic"]
+
+
+def entity_topic(entity: type, entity_id: str) -> str:
+    return f"{entity.__name__.lower()}:{entity_id}"
+
+
+class Subscription:
+    """One subscriber's inbox. Use ``get()`` from threads, ``aget()`` from async code."""
+
+    def __init__(
+        self,
+        broadcaster: InProcessBroadcaster,
+        topic: str,
+        loop: asyncio.AbstractEventLoop | None,
+        max_queue: int,
+    ):
+        self.topic = topic
+        self._broadcaster = broadcaster
+        self._loop = loop
+        self._max = max_queue
+        self._async_queue: asyncio.Queue[Any] | None = asyncio.Queue() if loop else None
+        self._sync_queue: queue.Queue[Any] | None = None if loop else queue.Queue()
+        self._pending: deque[Any] = deque()
+        self.closed = False
+
+    def deliver(self, message: Any) -> None:
+        if self.closed:
+            return
+        if self._loop is not None:
+            try:
+                self._loop.call_soon_threadsafe(self._put_async, message)
+            except RuntimeError:  # the subscriber's loop is closed
+                self.close()
+            return
+        assert self._sync_queue is not None
+        if self._sync_queue.qsize() >= self._max:
+            with contextlib.suppress(queue.Empty):
+                self._sync_queue.get_nowait()
+        self._sync_queue.put(message)
+
+    def _put_async(self, message: Any) -> None:
+        assert self._async_queue is not None
+        if self._async_queue.qsize() >= self._max:
+            self._async_queue.get_nowait()
+        self._async_queue.put_nowait(message)
+
+    def get(self, timeout: float | None = None) -> Any | None:
+        """The next message, or ``None`` after ``timeout`` seconds."""
+        if self._sync_queue is None:
+            raise RuntimeError("this subscription was made with asubscribe(); use aget()")
+        try:
+            return self._sync_queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    async def aget(self, timeout: float | None = None) -> Any | None:
+        if self._async_queue is None:
+            raise RuntimeError("this subscription was made with subscribe(); use get()")
+        try:
+            return await asyncio.wait_for(self._async_queue.get(), timeout)
+        except TimeoutError:
+            return None
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self._broadcaster._remove(self)
+
+    def __enter__(self) -> Subscription:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Subscription:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+
+@runtime_checkable
+class Broadcaster(Protocol):
+    """What the dispatcher and the live streams need from a broadcaster."""
+
+    def publish(self, topic: str, message: Any) -> None: ...
+
+    def subscribe(self, topic: str) -> Subscription: ...
+
+    def asubscribe(self, topic: str) -> Subscription: ...
+
+
+class InProcessBroadcaster:
+    """Fan-out between the threads and event loops of one process."""
+
+    def __init__(self, max_queue: int = 100):
+        self.max_queue = max_queue
+        self._lock = threading.Lock()
+        self._subscribers: dict[str, list[Subscription]] = {}
+
+    def publish(self, topic: str, message: Any) -> None:
+        with self._lock:
+            targets = list(self._subscribers.get(topic, ()))
+        for subscription in targets:
+            subscription.deliver(message)
+
+    def subscribe(self, topic: str) -> Subscription:
+        return self._add(Subscription(self, topic, None, self.max_queue))
+
+    def asubscribe(self, topic: str) -> Subscription:
+        loop = asyncio.get_running_loop()
+        return self._add(Subscription(self, topic, loop, self.max_queue))
+
+    def subscriber_count(self, topic: str) -> int:
+        with self._lock:
+            return len(self._subscribers.get(topic, ()))
+
+    def _add(self, subscription: Subscription) -> Subscription:
+        with self._lock:
+            self._subscribers.setdefault(subscription.topic, []).append(subscription)
+        return subscription
+
+    def _remove(self, subscription: Subscription) -> None:
+        with self._lock:
+            subscribers = self._subscribers.get(subscription.topic, [])
+            if subscription in subscribers:
+                subscribers.remove(subscription)
+            if not subscribers:
+                self._subscribers.pop(subscription.topic, None)

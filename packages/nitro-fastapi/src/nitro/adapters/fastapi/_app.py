@@ -1,0 +1,148 @@
+"""``configure_app`` for FastAPI: each action becomes an API route, listed in OpenAPI."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response, StreamingResponse
+from nitro.actions import ActionApp, ActionRoute, build_action_app
+from nitro.actions.asgi import BodyTooLarge, request_from_asgi
+from nitro.actions.binding import ParameterBinder
+from nitro.actions.live import alive_events
+from nitro.actions.request import ActionResponse
+from nitro.actions.sse import SSE_HEADERS
+from nitro.actions.urls import set_prefix
+from nitro.broadcast import Broadcaster
+
+__all__ = ["configure_app"]
+
+
+def configure_app(
+    app: FastAPI,
+    prefix: str = "",
+    entities: Sequence[type] | None = None,
+    *,
+    broadcaster: Broadcaster | None = None,
+    trusted_origins: Sequence[str] = (),
+) -> ActionApp:
+    """Serve every ``@action`` of ``entities`` (default: all) on ``app``.
+
+    Each action becomes ``POST {prefix}/{entity}/{action}`` (the instance id taken from
+    the entity's signals) and ``POST {prefix}/{entity}/{id}/{action}``, with the method
+    set on the decorator; each entity with instance actions also gets its live stream
+    at ``GET {prefix}/_live/{entity}/{id}``. The returned :class:`~nitro.actions.ActionApp`
+    is also kept as ``app.state.nitro``.
+
+    :param broadcaster: where changes are published (default: in this process only;
+        pass nitro-redis' broadcaster to reach every instance).
+    :param trusted_origins: extra origins (``"https://admin.example.com"``) allowed to
+        send state-changing requests besides the app's own.
+    :raises ActionConfigurationError: two actions want the same route.
+    :raises RuntimeError: ``configure_app`` was already called for this app.
+    """
+    if getattr(app.state, "nitro", None) is not None:
+        raise RuntimeError("configure_app() was already called for this FastAPI app")
+    nitro = build_action_app(
+        prefix=prefix, entities=entities, broadcaster=broadcaster, trusted_origins=trusted_origins
+    )
+    for route in nitro.routes:
+        app.add_api_route(
+            route.path,
+            _action_endpoint(nitro, route),
+            methods=[route.method],
+            name=route.endpoint,
+            summary=f"{route.entity.__name__}.{route.info.name}",
+            description=(route.info.func.__doc__ or "").strip(),
+            tags=[route.entity.__name__],
+            openapi_extra=_openapi(route),
+            response_class=Response,
+        )
+    for entity, path in nitro.live_routes():
+        app.add_api_route(
+            path,
+            _live_endpoint(nitro, entity),
+            methods=["GET"],
+            name=f"nitro_{entity.__name__.lower()}_live",
+            summary=f"Live updates of one {entity.__name__} (Server-Sent Events)",
+            tags=[entity.__name__],
+            response_class=StreamingResponse,
+        )
+    if nitro.prefix:
+        app.add_middleware(_PrefixMiddleware, prefix=nitro.prefix)
+    app.state.nitro = nitro
+    return nitro
+
+
+def _to_response(result: ActionResponse) -> Response:
+    if result.astream is not None:
+        return StreamingResponse(result.astream, status_code=result.status, headers=result.headers)
+    if result.stream is not None:
+        return StreamingResponse(result.stream, status_code=result.status, headers=result.headers)
+    return Response(result.body, status_code=result.status, headers=result.headers)
+
+
+def _action_endpoint(nitro: ActionApp, route: ActionRoute) -> Any:
+    dispatcher = nitro.dispatcher
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            action_request = await request_from_asgi(request.scope, request.receive)
+        except BodyTooLarge:
+            return _to_response(ActionResponse.json({"error": "Request body too large"}, 413))
+        return _to_response(await dispatcher.ahandle(route, action_request))
+
+    endpoint.__name__ = route.endpoint
+    return endpoint
+
+
+def _live_endpoint(nitro: ActionApp, entity: type) -> Any:
+    async def endpoint(request: Request) -> Response:
+        target = await entity.aget(request.path_params["id"])  # type: ignore[attr-defined]
+        if target is None:
+            return _to_response(ActionResponse.json({"error": f"{entity.__name__} not found"}, 404))
+        return StreamingResponse(alive_events(nitro.broadcaster, target), headers=SSE_HEADERS)
+
+    return endpoint
+
+
+def _openapi(route: ActionRoute) -> dict[str, Any]:
+    """Document the declared parameters: in the query string or in a JSON body."""
+    schema = ParameterBinder(route.info).model.model_json_schema()
+    parameters: list[dict[str, Any]] = []
+    if route.with_id:
+        parameters.append(
+            {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+        )
+    for name, prop in schema.get("properties", {}).items():
+        parameters.append({"name": name, "in": "query", "required": False, "schema": prop})
+    extra: dict[str, Any] = {"parameters": parameters}
+    if route.method not in ("GET", "DELETE") and schema.get("properties"):
+        extra["requestBody"] = {
+            "required": False,
+            "content": {"application/json": {"schema": schema}},
+        }
+    extra["responses"] = {
+        "200": {
+            "description": "JSON for plain clients; Server-Sent Events for Datastar",
+            "content": {"application/json": {}, "text/event-stream": {}},
+        },
+        "404": {"description": "Unknown entity id"},
+        "422": {"description": "Invalid or missing parameter"},
+        "403": {"description": "Cross-origin request refused"},
+    }
+    return extra
+
+
+class _PrefixMiddleware:
+    """Makes action expressions rendered during a request carry the app's prefix."""
+
+    def __init__(self, app: Any, prefix: str):
+        self.app = app
+        self.prefix = prefix
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            set_prefix(self.prefix)
+        await self.app(scope, receive, send)
