@@ -20,9 +20,16 @@ from nitro.actions.live import alive_events
 from nitro.actions.registry import ActionRoute
 from nitro.actions.request import ActionRequest, ActionResponse
 from nitro.actions.sse import SSE_HEADERS
+from nitro.actions.urls import set_prefix
 from nitro.broadcast import Broadcaster
 
-__all__ = ["ActionEndpoint", "LiveEndpoint", "request_from_asgi", "send_response"]
+__all__ = [
+    "ActionEndpoint",
+    "LiveEndpoint",
+    "PrefixMiddleware",
+    "request_from_asgi",
+    "send_response",
+]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -158,3 +165,16 @@ class LiveEndpoint:
             200, dict(SSE_HEADERS), astream=alive_events(self.broadcaster, target)
         )
         await send_response(response, receive, send)
+
+
+class PrefixMiddleware:
+    """ASGI middleware: action expressions rendered during a request carry ``prefix``."""
+
+    def __init__(self, app: Any, prefix: str):
+        self.app = app
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            set_prefix(self.prefix)
+        await self.app(scope, receive, send)

@@ -8,12 +8,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import Response, StreamingResponse
 from nitro.actions import ActionApp, ActionRoute, build_action_app
-from nitro.actions.asgi import BodyTooLarge, request_from_asgi
+from nitro.actions.asgi import BodyTooLarge, PrefixMiddleware, request_from_asgi
 from nitro.actions.binding import ParameterBinder
 from nitro.actions.live import alive_events
 from nitro.actions.request import ActionResponse
 from nitro.actions.sse import SSE_HEADERS
-from nitro.actions.urls import set_prefix
 from nitro.broadcast import Broadcaster
 
 __all__ = ["configure_app"]
@@ -70,7 +69,7 @@ def configure_app(
             response_class=StreamingResponse,
         )
     if nitro.prefix:
-        app.add_middleware(_PrefixMiddleware, prefix=nitro.prefix)
+        app.add_middleware(PrefixMiddleware, prefix=nitro.prefix)
     app.state.nitro = nitro
     return nitro
 
@@ -133,16 +132,3 @@ def _openapi(route: ActionRoute) -> dict[str, Any]:
         "403": {"description": "Cross-origin request refused"},
     }
     return extra
-
-
-class _PrefixMiddleware:
-    """Makes action expressions rendered during a request carry the app's prefix."""
-
-    def __init__(self, app: Any, prefix: str):
-        self.app = app
-        self.prefix = prefix
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            set_prefix(self.prefix)
-        await self.app(scope, receive, send)

@@ -1,7 +1,18 @@
-"""Nitro on FastHTML."""
+"""Nitro on FastHTML: ``configure_app(app)`` serves every entity ``@action``.
+
+.. code-block:: python
+
+    from fasthtml.common import fast_app
+    from nitro.adapters.fasthtml import configure_app
+
+    app, rt = fast_app()
+    configure_app(app)
+"""
 
 from importlib.metadata import version as _version
 
+from nitro.adapters.fasthtml._app import configure_app as configure_app
+
 __version__: str = _version("nitro-fasthtml")
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "configure_app"]

@@ -1,0 +1,53 @@
+"""``configure_app`` for FastHTML: each action is mounted as an ASGI route.
+
+FastHTML is built on Starlette, so actions are served by nitro-core's framework-free
+ASGI endpoints, added to the app's router as plain Starlette routes (FastHTML's own
+``@rt`` signature injection is not involved).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from starlette.routing import Route
+
+from nitro.actions import ActionApp, build_action_app
+from nitro.actions.asgi import ActionEndpoint, LiveEndpoint, PrefixMiddleware
+from nitro.broadcast import Broadcaster
+
+__all__ = ["configure_app"]
+
+
+def configure_app(
+    app: Any,
+    prefix: str = "",
+    entities: Sequence[type] | None = None,
+    *,
+    broadcaster: Broadcaster | None = None,
+    trusted_origins: Sequence[str] = (),
+) -> ActionApp:
+    """Serve every ``@action`` of ``entities`` (default: all) on a FastHTML ``app``.
+
+    Same routes as on every framework (see ``nitro.adapters.fastapi.configure_app``);
+    the returned :class:`~nitro.actions.ActionApp` is kept as ``app.state.nitro``.
+    """
+    if getattr(app.state, "nitro", None) is not None:
+        raise RuntimeError("configure_app() was already called for this FastHTML app")
+    nitro = build_action_app(
+        prefix=prefix, entities=entities, broadcaster=broadcaster, trusted_origins=trusted_origins
+    )
+    routes = [
+        Route(r.path, ActionEndpoint(nitro.dispatcher, r), methods=[r.method], name=r.endpoint)
+        for r in nitro.routes
+    ]
+    routes += [
+        Route(path, LiveEndpoint(nitro.broadcaster, entity), methods=["GET"])
+        for entity, path in nitro.live_routes()
+    ]
+    # Before the app's own routes, so a catch-all user route cannot shadow an action.
+    app.router.routes[0:0] = routes
+    if nitro.prefix:
+        app.add_middleware(PrefixMiddleware, prefix=nitro.prefix)
+    app.state.nitro = nitro
+    return nitro

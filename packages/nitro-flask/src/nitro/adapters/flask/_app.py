@@ -1,0 +1,104 @@
+"""``configure_app`` for Flask: each action becomes a URL rule; SSE streams from a generator."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from flask import Flask, Response, request, stream_with_context
+from nitro.actions import ActionApp, ActionRoute, build_action_app
+from nitro.actions.live import live_events
+from nitro.actions.request import ActionRequest, ActionResponse
+from nitro.actions.sse import SSE_HEADERS
+from nitro.actions.urls import set_prefix
+from nitro.broadcast import Broadcaster
+
+__all__ = ["EXTENSION_KEY", "configure_app"]
+
+EXTENSION_KEY = "nitro"
+
+
+def configure_app(
+    app: Flask,
+    prefix: str = "",
+    entities: Sequence[type] | None = None,
+    *,
+    broadcaster: Broadcaster | None = None,
+    trusted_origins: Sequence[str] = (),
+) -> ActionApp:
+    """Serve every ``@action`` of ``entities`` (default: all) on ``app``.
+
+    Routes are the same as on every framework: ``{prefix}/{entity}/{action}``,
+    ``{prefix}/{entity}/<id>/{action}`` and the live stream
+    ``GET {prefix}/_live/{entity}/<id>``. The returned :class:`~nitro.actions.ActionApp`
+    is kept as ``app.extensions["nitro"]``. Like any Flask setup method, it must run
+    before the app serves its first request.
+
+    Async actions run in a fresh event loop per request (Flask views are sync); prefer
+    sync actions on Flask. A live stream holds one worker thread while it is open, so
+    run a threaded server (the default for ``flask run``) or gunicorn with threads.
+    """
+    if EXTENSION_KEY in app.extensions:
+        raise RuntimeError("configure_app() was already called for this Flask app")
+    nitro = build_action_app(
+        prefix=prefix, entities=entities, broadcaster=broadcaster, trusted_origins=trusted_origins
+    )
+    for route in nitro.routes:
+        app.add_url_rule(
+            _flask_path(route.path),
+            endpoint=route.endpoint,
+            view_func=_action_view(nitro, route),
+            methods=[route.method],
+        )
+    for entity, path in nitro.live_routes():
+        app.add_url_rule(
+            _flask_path(path),
+            endpoint=f"nitro_{entity.__name__.lower()}_live",
+            view_func=_live_view(nitro, entity),
+            methods=["GET"],
+        )
+    if nitro.prefix:
+        app.before_request(lambda: set_prefix(nitro.prefix))
+    app.extensions[EXTENSION_KEY] = nitro
+    return nitro
+
+
+def _flask_path(path: str) -> str:
+    return path.replace("{id}", "<id>")
+
+
+def _current_request() -> ActionRequest:
+    return ActionRequest(
+        method=request.method,
+        path_params=request.view_args or {},
+        query=request.args.to_dict(),
+        headers={key.lower(): value for key, value in request.headers.items()},
+        body=request.get_data(cache=False),
+    )
+
+
+def _to_response(result: ActionResponse) -> Response:
+    if result.stream is not None:
+        return Response(stream_with_context(result.stream), result.status, result.headers)
+    return Response(result.body, result.status, result.headers)
+
+
+def _action_view(nitro: ActionApp, route: ActionRoute) -> Any:
+    dispatcher = nitro.dispatcher
+
+    def view(**_: str) -> Response:
+        return _to_response(dispatcher.handle(route, _current_request()))
+
+    view.__name__ = route.endpoint
+    return view
+
+
+def _live_view(nitro: ActionApp, entity: type) -> Any:
+    def view(id: str) -> Response:
+        target = entity.get(id)  # type: ignore[attr-defined]
+        if target is None:
+            return _to_response(ActionResponse.json({"error": f"{entity.__name__} not found"}, 404))
+        events: Iterator[str] = live_events(nitro.broadcaster, target)
+        return Response(stream_with_context(events), 200, SSE_HEADERS)
+
+    return view
