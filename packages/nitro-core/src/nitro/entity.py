@@ -1,0 +1,362 @@
+"""Entity: a Pydantic model that carries its business logic and persists itself.
+
+.. code-block:: python
+
+    from nitro import Entity
+
+
+    class Counter(Entity):
+        count: int = 0
+
+        def increment(self, amount: int = 1) -> None:
+            self.count += amount
+            self.save()
+
+
+    counter = Counter()
+    counter.increment()
+    assert Counter.get(counter.id).count == 1
+
+Which repository stores an entity is decided by ``_persistence_backend_class``, the
+app-wide default and test overrides; see :mod:`nitro.persistence.registry`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic._internal._model_construction import ModelMetaclass
+from pydantic_core import ValidationError, from_json
+
+from nitro.actions.decorator import ActionDescriptor
+from nitro.events import post_delete, post_save, pre_delete, pre_save
+from nitro.ids import new_id
+from nitro.persistence.base import BackendFactory, combine
+from nitro.persistence.entity_query import EntityQuery
+from nitro.persistence.errors import NotFound
+from nitro.persistence.memory import MemoryRepo
+from nitro.persistence.query import Query, check_ttl
+from nitro.persistence.registry import repository_for, reset_repositories
+from nitro.signals import signal_ref, signals_namespace
+
+if TYPE_CHECKING:
+    from nitro.persistence.base import Repository
+    from nitro.specification import Specification
+
+__all__ = ["Entity", "EntityMeta"]
+
+_SIGNAL_SUFFIX = "_signal"
+_ALL = Query()
+# Names the API may grow into (nitro-sql's SQLEntity adds search()).
+_RESERVED_FOR_LATER = {"search": "the classmethod SQLEntity.search() of nitro-sql"}
+_reserved: dict[str, str] = {}  # filled in once Entity exists
+
+
+class EntityMeta(ModelMetaclass):
+    """Pydantic's metaclass plus three things entities need at class level:
+
+    * a field that shadows Entity API is a :class:`TypeError` at class definition;
+    * ``Counter.count_signal`` is ``"$Counter.count"`` for every field ``count``;
+    * assigning ``_persistence_backend_class`` re-routes the class at once.
+    """
+
+    def __new__(
+        mcs, cls_name: str, bases: tuple[type[Any], ...], namespace: dict[str, Any], **kwargs: Any
+    ) -> type:
+        # Check before pydantic runs: it would only warn about the shadowing.
+        _check_field_names(cls_name, namespace.get("__annotations__", {}), bases)
+        cls = super().__new__(mcs, cls_name, bases, namespace, **kwargs)
+        _check_field_names(cls_name, getattr(cls, "__pydantic_fields__", {}), ())
+        return cls
+
+    if not TYPE_CHECKING:  # keep type checkers strict about unknown class attributes
+
+        def __getattr__(cls, name: str) -> Any:
+            if name.endswith(_SIGNAL_SUFFIX) and not name.startswith("__"):
+                fields = cls.__dict__.get("__pydantic_fields__")
+                if fields and name[: -len(_SIGNAL_SUFFIX)] in fields:
+                    return signal_ref(cls, name[: -len(_SIGNAL_SUFFIX)])  # type: ignore[arg-type]
+            return super().__getattr__(name)
+
+    def __setattr__(cls, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if name == "_persistence_backend_class":
+            reset_repositories()
+
+
+def _check_field_names(cls_name: str, field_names: Any, bases: tuple[type[Any], ...]) -> None:
+    if not _reserved:
+        return  # defining Entity itself
+    names = set(field_names)
+    for base in bases:
+        names.update(getattr(base, "__pydantic_fields__", ()))
+    for name in field_names:
+        clash = _reserved.get(name)
+        if clash is not None:
+            raise TypeError(
+                f"{cls_name}: the field {name!r} would shadow {clash}; "
+                f"rename the field (for example {name + '_value'!r})"
+            )
+        if name.endswith(_SIGNAL_SUFFIX) and name[: -len(_SIGNAL_SUFFIX)] in names:
+            base_name = name[: -len(_SIGNAL_SUFFIX)]
+            raise TypeError(
+                f"{cls_name}: the field {name!r} would shadow the signal reference "
+                f"{cls_name}.{name} of the field {base_name!r}; rename one of them"
+            )
+
+
+class Entity(BaseModel, metaclass=EntityMeta):
+    """Base class of rich domain entities.
+
+    Subclass it, declare fields as with any Pydantic model and add business methods.
+    Assignments are validated (``counter.count = "abc"`` raises
+    :class:`pydantic.ValidationError` naming the field), unknown fields are refused,
+    and ``id`` is generated (a sortable, URL-safe UUIDv7, see :mod:`nitro.ids`) when
+    not given.
+
+    Set ``_persistence_backend_class`` to choose the repository class (the default
+    is the app-wide backend, :class:`~nitro.persistence.MemoryRepo` out of the box).
+    """
+
+    # Unknown input keys are refused by __init__/model_validate below rather than by
+    # extra="forbid", which costs pydantic-core ~25% of the construction time.
+    # @action methods are ActionDescriptor class attributes, not fields.
+    model_config = ConfigDict(validate_assignment=True, ignored_types=(ActionDescriptor,))
+
+    __nitro_entity_root__: ClassVar[bool] = True
+    #: The repository class (or factory) storing this class; one line to swap.
+    _persistence_backend_class: ClassVar[BackendFactory | None] = MemoryRepo
+    #: The top-level Datastar signal key; the class name when ``None``.
+    _signals_namespace: ClassVar[str | None] = None
+
+    id: str = Field(default_factory=new_id, min_length=1)
+
+    if not TYPE_CHECKING:  # type checkers keep the field-based __init__ signature
+
+        def __init__(self, /, **data: Any) -> None:
+            self.__pydantic_validator__.validate_python(data, self_instance=self)
+            # Each known key sets one field, so more keys than fields set means an
+            # unknown key (or a field given by name and alias): check the slow way.
+            if len(data) > len(self.__pydantic_fields_set__):
+                _reject_unknown_keys(type(self), data)
+
+    @classmethod
+    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
+        """:meth:`pydantic.BaseModel.model_validate`, refusing unknown keys."""
+        entity = super().model_validate(obj, *args, **kwargs)
+        if isinstance(obj, dict) and len(obj) > len(entity.__pydantic_fields_set__):
+            _reject_unknown_keys(cls, obj)
+        return entity
+
+    @classmethod
+    def model_validate_json(
+        cls, json_data: str | bytes | bytearray, *args: Any, **kwargs: Any
+    ) -> Self:
+        """:meth:`pydantic.BaseModel.model_validate_json`, refusing unknown keys."""
+        entity = super().model_validate_json(json_data, *args, **kwargs)
+        if cls.model_config.get("extra") is None:
+            data = from_json(json_data)
+            if isinstance(data, dict) and len(data) > len(entity.__pydantic_fields_set__):
+                _reject_unknown_keys(cls, data)
+        return entity
+
+    @classmethod
+    def model_validate_strings(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
+        """:meth:`pydantic.BaseModel.model_validate_strings`, refusing unknown keys."""
+        entity = super().model_validate_strings(obj, *args, **kwargs)
+        if isinstance(obj, dict) and len(obj) > len(entity.__pydantic_fields_set__):
+            _reject_unknown_keys(cls, obj)
+        return entity
+
+    # -- repository access ------------------------------------------------------------
+
+    @classmethod
+    def repository(cls) -> Repository[Self]:
+        """The repository serving this class (shared, created on first use)."""
+        return repository_for(cls)
+
+    @classmethod
+    def query(cls) -> EntityQuery[Self]:
+        """A query builder: ``Todo.query().where(done=False).order_by("-id").limit(20).all()``."""
+        return EntityQuery(cls)
+
+    # -- instance persistence ------------------------------------------------------------
+
+    def save(self, ttl: float | None = None) -> bool:
+        """Store this entity (insert or replace); with *ttl* seconds it expires.
+
+        Sends ``pre_save`` (a raising receiver aborts, nothing is stored) and
+        ``post_save``. Returns ``True`` when stored.
+        """
+        cls = type(self)
+        if ttl is not None:
+            ttl = check_ttl(ttl)
+        repo = repository_for(cls)
+        if pre_save.receivers or post_save.receivers:
+            pre_save.check_sync_send(cls)
+            post_save.check_sync_send(cls)
+            pre_save.send(cls, entity=self, ttl=ttl)
+            saved = repo.save(self, ttl)
+            post_save.send(cls, entity=self, ttl=ttl)
+            return saved
+        return repo.save(self, ttl)
+
+    def delete(self) -> bool:
+        """Delete this entity; ``True`` if it was stored. Sends ``pre_delete`` and,
+        when something was deleted, ``post_delete``."""
+        cls = type(self)
+        repo = repository_for(cls)
+        if pre_delete.receivers or post_delete.receivers:
+            pre_delete.check_sync_send(cls)
+            post_delete.check_sync_send(cls)
+            pre_delete.send(cls, entity=self)
+            deleted = repo.delete(self.id)
+            if deleted:
+                post_delete.send(cls, entity=self)
+            return deleted
+        return repo.delete(self.id)
+
+    def exists(self) -> bool:
+        """Whether an entity with this id is stored (and not expired)."""
+        return repository_for(type(self)).exists(self.id)
+
+    # -- class-level reads ---------------------------------------------------------------
+
+    @classmethod
+    def get(cls, entity_id: str) -> Self | None:
+        """The stored entity with *entity_id*, or ``None``."""
+        if type(entity_id) is not str:
+            _bad_id(cls, "get", entity_id)
+        return repository_for(cls).get(entity_id)
+
+    @classmethod
+    def get_or_raise(cls, entity_id: str) -> Self:
+        """Like :meth:`get` but raises :class:`~nitro.persistence.NotFound`."""
+        entity = cls.get(entity_id)
+        if entity is None:
+            raise NotFound(cls, entity_id)
+        return entity
+
+    @classmethod
+    def all(cls) -> list[Self]:
+        """Every stored entity of this class, ordered by id (creation order)."""
+        return repository_for(cls).find(_ALL)
+
+    @classmethod
+    def filter(cls, spec: Specification[Any] | None = None, /, **field_values: Any) -> list[Self]:
+        """Entities satisfying *spec* (a :class:`~nitro.Specification`) and equal to
+        every keyword field value, ordered by id: ``Todo.filter(done=False)``,
+        ``Product.filter(InStock() & Affordable(100))``.
+
+        An unknown field raises :class:`~nitro.persistence.InvalidQuery`.
+        """
+        query = Query(where=combine(spec, field_values))
+        query.check_fields(cls)
+        return repository_for(cls).find(query)
+
+    # -- async twins -----------------------------------------------------------------------
+
+    async def asave(self, ttl: float | None = None) -> bool:
+        """Async :meth:`save`; async ``pre_save``/``post_save`` receivers are awaited."""
+        cls = type(self)
+        if ttl is not None:
+            ttl = check_ttl(ttl)
+        repo = repository_for(cls)
+        await pre_save.asend(cls, entity=self, ttl=ttl)
+        saved = await repo.asave(self, ttl)
+        await post_save.asend(cls, entity=self, ttl=ttl)
+        return saved
+
+    async def adelete(self) -> bool:
+        """Async :meth:`delete`; async receivers are awaited."""
+        cls = type(self)
+        repo = repository_for(cls)
+        await pre_delete.asend(cls, entity=self)
+        deleted = await repo.adelete(self.id)
+        if deleted:
+            await post_delete.asend(cls, entity=self)
+        return deleted
+
+    async def aexists(self) -> bool:
+        """Async :meth:`exists`."""
+        return await repository_for(type(self)).aexists(self.id)
+
+    @classmethod
+    async def aget(cls, entity_id: str) -> Self | None:
+        """Async :meth:`get`."""
+        if type(entity_id) is not str:
+            _bad_id(cls, "aget", entity_id)
+        return await repository_for(cls).aget(entity_id)
+
+    @classmethod
+    async def aget_or_raise(cls, entity_id: str) -> Self:
+        """Async :meth:`get_or_raise`."""
+        entity = await cls.aget(entity_id)
+        if entity is None:
+            raise NotFound(cls, entity_id)
+        return entity
+
+    @classmethod
+    async def aall(cls) -> list[Self]:
+        """Async :meth:`all`."""
+        return await repository_for(cls).afind(_ALL)
+
+    @classmethod
+    async def afilter(
+        cls, spec: Specification[Any] | None = None, /, **field_values: Any
+    ) -> list[Self]:
+        """Async :meth:`filter`."""
+        query = Query(where=combine(spec, field_values))
+        query.check_fields(cls)
+        return await repository_for(cls).afind(query)
+
+    # -- Datastar ------------------------------------------------------------------------------
+
+    @property
+    def signals(self) -> dict[str, dict[str, Any]]:
+        """This entity's Datastar signals, JSON-safe: ``{"Counter": {"id": ..., "count": 0}}``.
+
+        Private attributes and fields declared with ``exclude=True`` are left out.
+        """
+        return {signals_namespace(type(self)): self.model_dump(mode="json")}
+
+
+def _reject_unknown_keys(cls: type[Entity], data: dict[str, Any]) -> None:
+    if cls.model_config.get("extra") is not None:
+        return  # the subclass chose its own extra= policy; pydantic applied it
+    known: set[object] = set()
+    for name, info in cls.__pydantic_fields__.items():
+        known.add(name)
+        known.update(a for a in (info.alias, info.validation_alias) if isinstance(a, str))
+    unknown = [key for key in data if key not in known]
+    if unknown:
+        raise ValidationError.from_exception_data(
+            cls.__name__,
+            [{"type": "extra_forbidden", "loc": (key,), "input": data[key]} for key in unknown],
+        )
+
+
+def _bad_id(cls: type[Entity], method: str, entity_id: object) -> None:
+    raise TypeError(
+        f"{cls.__name__}.{method}() expects the id as a str, got "
+        f"{type(entity_id).__name__} {entity_id!r}"
+    )
+
+
+def _describe(name: str, value: Any) -> str:
+    if isinstance(value, classmethod):
+        return f"the classmethod Entity.{name}()"
+    if isinstance(value, property):
+        return f"the property Entity.{name}"
+    return f"the method Entity.{name}()"
+
+
+_reserved.update(
+    {
+        name: _describe(name, value)
+        for name, value in vars(Entity).items()
+        if not name.startswith("_") and name != "model_config"
+    }
+)
+_reserved.update(_RESERVED_FOR_LATER)

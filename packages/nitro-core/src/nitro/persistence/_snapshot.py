@@ -1,0 +1,108 @@
+"""Cheap independent copies of pydantic models, for stores that keep objects in memory.
+
+``model_copy()`` is shallow (a list field would be shared with the caller) and
+``model_copy(deep=True)`` runs :func:`copy.deepcopy` over everything, which is slow.
+Here immutable values (str, int, datetime, Decimal, UUID, enums, ...) are shared and
+only containers and nested models are copied, recursively.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import enum
+import uuid
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import PurePath
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+M = TypeVar("M", bound=BaseModel)
+
+_ATOMIC: frozenset[type] = frozenset(
+    {
+        str,
+        int,
+        float,
+        bool,
+        type(None),
+        bytes,
+        complex,
+        Decimal,
+        Fraction,
+        uuid.UUID,
+        dt.datetime,
+        dt.date,
+        dt.time,
+        dt.timedelta,
+        dt.timezone,
+    }
+)
+_set_attr = object.__setattr__
+
+
+def copy_value(value: Any) -> Any:
+    """Return a copy of *value* that shares nothing mutable with it."""
+    kind = type(value)
+    if kind in _ATOMIC:
+        return value
+    if kind is list:
+        return [copy_value(item) for item in value]
+    if kind is dict:
+        return {key: copy_value(item) for key, item in value.items()}
+    if kind is tuple:
+        return tuple(copy_value(item) for item in value)
+    if kind is set:
+        return {copy_value(item) for item in value}
+    if kind is frozenset:
+        return frozenset(copy_value(item) for item in value)
+    if isinstance(value, enum.Enum | PurePath):
+        return value
+    if isinstance(value, BaseModel):
+        return copy_model(value)
+    return copy.deepcopy(value)
+
+
+def copy_values(values: dict[str, Any]) -> dict[str, Any]:
+    """Copy a model's ``__dict__``; shallow when every value is atomic (the usual case)."""
+    out = values.copy()
+    for key, value in values.items():
+        if type(value) not in _ATOMIC:
+            out[key] = copy_value(value)
+    return out
+
+
+def copy_model(model: M) -> M:
+    """An independent copy of *model* (fields, fields-set, extras and private state)."""
+    return build(
+        type(model),
+        copy_values(model.__dict__),
+        set(model.__pydantic_fields_set__),
+        extra=copy_value(model.__pydantic_extra__),
+        private=copy_value(model.__pydantic_private__),
+    )
+
+
+def build(
+    cls: type[M],
+    values: dict[str, Any],
+    fields_set: set[str],
+    *,
+    extra: dict[str, Any] | None = None,
+    private: dict[str, Any] | None = None,
+) -> M:
+    """Make an instance of *cls* from already-validated *values*, without validation.
+
+    When *private* is ``None`` and the class needs post-init work (private attribute
+    defaults, a ``model_post_init`` override), that runs as it would after validation.
+    """
+    instance = cls.__new__(cls)
+    _set_attr(instance, "__dict__", values)
+    _set_attr(instance, "__pydantic_fields_set__", fields_set)
+    _set_attr(instance, "__pydantic_extra__", extra)
+    _set_attr(instance, "__pydantic_private__", private)
+    if private is None and cls.__pydantic_post_init__:
+        instance.model_post_init(None)
+    return instance

@@ -1,0 +1,160 @@
+"""The repository protocol every persistence backend implements.
+
+A repository is bound to one entity class (``MemoryRepo(Todo)``) and is obtained
+through the class: ``Todo.repository()``. Backends subclass :class:`Repository` and
+implement five sync methods (:meth:`~Repository.save`, :meth:`~Repository.get`,
+:meth:`~Repository.delete`, :meth:`~Repository.find`, :meth:`~Repository.clear`); the
+rest has working defaults that a backend may override for speed. The async twins
+(``asave``, ``aget``, ...) run the sync method in a worker thread via
+:func:`asyncio.to_thread`; backends with a native async client override them.
+
+Prove a backend correct with the shared contract suite,
+:class:`nitro.persistence.testing.RepositoryContract`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeAlias, TypeVar
+
+from nitro.persistence.query import Query
+from nitro.specification import Specification, where
+
+if TYPE_CHECKING:
+    from nitro.entity import Entity
+
+__all__ = ["BackendFactory", "Repository"]
+
+E = TypeVar("E", bound="Entity")
+
+#: What ``_persistence_backend_class`` holds: a repository class, or any callable that
+#: takes the entity class and returns a repository (e.g. ``functools.partial``).
+BackendFactory: TypeAlias = Callable[[type[Any]], "Repository[Any]"]
+
+
+class Repository(ABC, Generic[E]):
+    """Stores and finds the entities of one class.
+
+    Reads return fresh instances: mutating one never changes what is stored until it
+    is saved again. Listing methods return entities ordered by id unless a
+    :class:`Query` says otherwise.
+    """
+
+    #: Whether ``save(ttl=...)`` is honoured. Backends without expiry set it to
+    #: ``False`` and raise :class:`~nitro.persistence.UnsupportedOperation` for a TTL.
+    supports_ttl: ClassVar[bool] = True
+
+    def __init__(self, entity_cls: type[E]) -> None:
+        self.entity_cls = entity_cls
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.entity_cls.__name__})"
+
+    # -- the five methods a backend implements -------------------------------------
+
+    @abstractmethod
+    def save(self, entity: E, ttl: float | None = None) -> bool:
+        """Insert or replace *entity*; with *ttl* (seconds) it expires after that long.
+
+        Saving without a TTL makes the entity permanent again, even if an earlier save
+        gave it one. Returns ``True`` when stored.
+        """
+
+    @abstractmethod
+    def get(self, entity_id: str) -> E | None:
+        """Return the stored entity with *entity_id*, or ``None`` (also once expired)."""
+
+    @abstractmethod
+    def delete(self, entity_id: str) -> bool:
+        """Delete the entity; ``True`` if it existed, ``False`` otherwise."""
+
+    @abstractmethod
+    def find(self, query: Query) -> list[E]:
+        """Return the entities matching *query*, ordered and windowed by it."""
+
+    @abstractmethod
+    def clear(self) -> None:
+        """Delete every entity of this repository's class (meant for tests)."""
+
+    # -- derived methods, overridable for speed ---------------------------------------
+
+    def exists(self, entity_id: str) -> bool:
+        """Whether an unexpired entity with *entity_id* is stored."""
+        return self.get(entity_id) is not None
+
+    def count(self, where: Specification[Any] | None = None) -> int:
+        """How many stored entities satisfy *where* (all when ``None``)."""
+        return len(self.find(Query(where=where)))
+
+    def all(self) -> list[E]:
+        """Every stored entity, ordered by id."""
+        return self.find(Query())
+
+    def filter(self, spec: Specification[Any] | None = None, /, **field_values: Any) -> list[E]:
+        """Entities satisfying *spec* and equal to every keyword field value."""
+        return self.find(Query(where=combine(spec, field_values)))
+
+    # -- async twins: a worker thread unless the backend is natively async -----------
+
+    async def asave(self, entity: E, ttl: float | None = None) -> bool:
+        return await asyncio.to_thread(self.save, entity, ttl)
+
+    async def aget(self, entity_id: str) -> E | None:
+        return await asyncio.to_thread(self.get, entity_id)
+
+    async def adelete(self, entity_id: str) -> bool:
+        return await asyncio.to_thread(self.delete, entity_id)
+
+    async def afind(self, query: Query) -> list[E]:
+        return await asyncio.to_thread(self.find, query)
+
+    async def aclear(self) -> None:
+        await asyncio.to_thread(self.clear)
+
+    async def aexists(self, entity_id: str) -> bool:
+        return await asyncio.to_thread(self.exists, entity_id)
+
+    async def acount(self, where: Specification[Any] | None = None) -> int:
+        return await asyncio.to_thread(self.count, where)
+
+    async def aall(self) -> list[E]:
+        return await self.afind(Query())
+
+    async def afilter(
+        self, spec: Specification[Any] | None = None, /, **field_values: Any
+    ) -> list[E]:
+        return await self.afind(Query(where=combine(spec, field_values)))
+
+    # -- helpers for implementations ---------------------------------------------------
+
+    def check_entity(self, entity: object) -> None:
+        """Raise :class:`TypeError` unless *entity* is exactly of this repository's class."""
+        if type(entity) is not self.entity_cls:
+            raise TypeError(
+                f"{self!r} stores {self.entity_cls.__name__} entities, got {type(entity).__name__}"
+            )
+
+    def check_id(self, entity_id: object) -> None:
+        """Raise :class:`TypeError` unless *entity_id* is a str."""
+        if type(entity_id) is not str:
+            raise TypeError(
+                f"{self.entity_cls.__name__} ids are str, got {type(entity_id).__name__} "
+                f"{entity_id!r}"
+            )
+
+
+def combine(
+    spec: Specification[Any] | None, field_values: dict[str, Any]
+) -> Specification[Any] | None:
+    """``spec & where(**field_values)``, either side optional."""
+    if spec is not None and not isinstance(spec, Specification):
+        raise TypeError(
+            f"filter() takes a Specification as its positional argument, "
+            f"got {type(spec).__name__}; pass field values as keywords (filter(done=True))"
+        )
+    fields = where(**field_values)
+    if spec is None:
+        return fields
+    return spec if fields is None else spec & fields

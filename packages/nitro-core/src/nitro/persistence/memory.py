@@ -1,0 +1,216 @@
+"""MemoryRepo: a thread-safe, process-wide in-memory store with TTL.
+
+Entities are kept as snapshots of their field values keyed by (entity class, id), so
+mutating an instance after ``save()`` changes nothing stored until the next save, and
+every read returns a fresh instance.
+
+Expiry needs no background thread: a read never returns an expired entity (and
+removes it), and every write first sweeps the entries whose TTL has passed, found
+cheaply through a heap ordered by expiry time. :meth:`MemoryStore.sweep` runs the same
+sweep on demand. Entities saved without a TTL are never touched by the sweep.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from nitro.persistence._snapshot import build, copy_values
+from nitro.persistence.base import Repository
+from nitro.persistence.query import Query, check_ttl
+from nitro.specification import Specification
+
+if TYPE_CHECKING:
+    from nitro.entity import Entity
+
+__all__ = ["MemoryRepo", "MemoryStore"]
+
+E = TypeVar("E", bound="Entity")
+
+# A stored entry: (field values snapshot, fields-set, expires_at or None). Entries are
+# immutable tuples replaced as a whole, so a reader never sees half of a write.
+_Entry = tuple[dict[str, Any], frozenset[str], float | None]
+
+
+class MemoryStore:
+    """The storage behind :class:`MemoryRepo`: one dict of entries per entity class.
+
+    *clock* returns seconds on a monotonic scale (default :func:`time.monotonic`);
+    tests pass a fake clock to expire entries without sleeping.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._buckets: dict[type[Any], dict[str, _Entry]] = {}
+        # (expires_at, tie-breaker, bucket, id); stale rows are skipped when popped.
+        self._expiries: list[tuple[float, int, dict[str, _Entry], str]] = []
+        self._sequence = itertools.count()
+
+    def bucket(self, entity_cls: type[Any]) -> dict[str, _Entry]:
+        """The (live) dict of entries of *entity_cls*, created on first use."""
+        bucket = self._buckets.get(entity_cls)
+        if bucket is None:
+            with self._lock:
+                bucket = self._buckets.setdefault(entity_cls, {})
+        return bucket
+
+    def put(self, bucket: dict[str, _Entry], entity_id: str, entry: _Entry) -> None:
+        expires_at = entry[2]
+        with self._lock:
+            if self._expiries:
+                now = self.clock()
+                if self._expiries[0][0] <= now:
+                    self._sweep_locked(now)
+            bucket[entity_id] = entry
+            if expires_at is not None:
+                row = (expires_at, next(self._sequence), bucket, entity_id)
+                heapq.heappush(self._expiries, row)
+
+    def pop(self, bucket: dict[str, _Entry], entity_id: str) -> _Entry | None:
+        with self._lock:
+            return bucket.pop(entity_id, None)
+
+    def discard_expired(self, bucket: dict[str, _Entry], entity_id: str, entry: _Entry) -> None:
+        """Remove *entry* if it is still the stored one (a reader found it expired)."""
+        with self._lock:
+            if bucket.get(entity_id) is entry:
+                del bucket[entity_id]
+
+    def sweep(self) -> int:
+        """Remove every expired entry now; returns how many were removed."""
+        with self._lock:
+            return self._sweep_locked(self.clock())
+
+    def _sweep_locked(self, now: float) -> int:
+        removed = 0
+        expiries = self._expiries
+        while expiries and expiries[0][0] <= now:
+            expires_at, _, bucket, entity_id = heapq.heappop(expiries)
+            entry = bucket.get(entity_id)
+            # Skip rows left behind by a later save (new TTL, or no TTL at all).
+            if entry is not None and entry[2] == expires_at:
+                del bucket[entity_id]
+                removed += 1
+        return removed
+
+    def clear(self, entity_cls: type[Any] | None = None) -> None:
+        """Forget the entities of *entity_cls*, or of every class when ``None``."""
+        with self._lock:
+            buckets = self._buckets.values() if entity_cls is None else [self.bucket(entity_cls)]
+            for bucket in buckets:
+                bucket.clear()  # in place: repositories hold references to buckets
+            if entity_cls is None:
+                self._expiries.clear()
+
+    def __len__(self) -> int:
+        """Number of entries held, expired ones not yet swept included."""
+        return sum(len(bucket) for bucket in list(self._buckets.values()))
+
+
+_default_store = MemoryStore()
+
+
+class MemoryRepo(Repository[E]):
+    """In-memory repository; all instances share :attr:`default_store` unless given one.
+
+    Fast (no serialisation: values are copied, immutable ones shared), thread-safe,
+    with TTL. Data lives as long as the process; use ``clear()`` between tests.
+    """
+
+    default_store: ClassVar[MemoryStore] = _default_store
+
+    def __init__(self, entity_cls: type[E], store: MemoryStore | None = None) -> None:
+        super().__init__(entity_cls)
+        self.store = self.default_store if store is None else store
+        self._bucket = self.store.bucket(entity_cls)
+        self._clock = self.store.clock
+
+    def save(self, entity: E, ttl: float | None = None) -> bool:
+        if type(entity) is not self.entity_cls:
+            self.check_entity(entity)
+        expires_at = None if ttl is None else self._clock() + check_ttl(ttl)  # type: ignore[operator]
+        entry = (
+            copy_values(entity.__dict__),
+            frozenset(entity.__pydantic_fields_set__),
+            expires_at,
+        )
+        self.store.put(self._bucket, entity.id, entry)
+        return True
+
+    def _live(self, entity_id: str) -> _Entry | None:
+        entry = self._bucket.get(entity_id)
+        if entry is not None and entry[2] is not None and entry[2] <= self._clock():
+            self.store.discard_expired(self._bucket, entity_id, entry)
+            return None
+        return entry
+
+    def get(self, entity_id: str) -> E | None:
+        if type(entity_id) is not str:
+            self.check_id(entity_id)
+        entry = self._live(entity_id)
+        if entry is None:
+            return None
+        return build(self.entity_cls, copy_values(entry[0]), set(entry[1]))
+
+    def exists(self, entity_id: str) -> bool:
+        if type(entity_id) is not str:
+            self.check_id(entity_id)
+        return self._live(entity_id) is not None
+
+    def delete(self, entity_id: str) -> bool:
+        if type(entity_id) is not str:
+            self.check_id(entity_id)
+        entry = self.store.pop(self._bucket, entity_id)
+        return entry is not None and (entry[2] is None or entry[2] > self._clock())
+
+    def _entities(self) -> list[E]:
+        now = self._clock()
+        cls = self.entity_cls
+        out = []
+        for entity_id, entry in list(self._bucket.items()):
+            if entry[2] is not None and entry[2] <= now:
+                self.store.discard_expired(self._bucket, entity_id, entry)
+                continue
+            out.append(build(cls, copy_values(entry[0]), set(entry[1])))
+        return out
+
+    def find(self, query: Query) -> list[E]:
+        query.check_fields(self.entity_cls)
+        return query.apply(self._entities())
+
+    def count(self, where: Specification[Any] | None = None) -> int:
+        query = Query(where=where)
+        query.check_fields(self.entity_cls)
+        entities = self._entities()
+        return len(entities) if where is None else sum(1 for e in entities if where(e))
+
+    def clear(self) -> None:
+        self.store.clear(self.entity_cls)
+
+    # In-memory work never blocks, so the async twins run inline instead of in a thread.
+
+    async def asave(self, entity: E, ttl: float | None = None) -> bool:
+        return self.save(entity, ttl)
+
+    async def aget(self, entity_id: str) -> E | None:
+        return self.get(entity_id)
+
+    async def adelete(self, entity_id: str) -> bool:
+        return self.delete(entity_id)
+
+    async def aexists(self, entity_id: str) -> bool:
+        return self.exists(entity_id)
+
+    async def afind(self, query: Query) -> list[E]:
+        return self.find(query)
+
+    async def acount(self, where: Specification[Any] | None = None) -> int:
+        return self.count(where)
+
+    async def aclear(self) -> None:
+        self.clear()

@@ -1,0 +1,73 @@
+"""Datastar signal helpers.
+
+Datastar keeps client state in *signals*, a JSON object sent with every request. An
+entity's signals live under its class name: ``counter.signals`` is
+``{"Counter": {"id": "...", "count": 0}}``, and ``Counter.count_signal`` is the
+expression ``"$Counter.count"`` that a ``data-text``/``data-bind`` attribute uses.
+
+Everything here produces JSON-safe data: datetimes and dates become ISO 8601 strings,
+decimals become strings (no precision lost in JavaScript), UUIDs strings, enums their
+values, sets and tuples lists, nested models objects.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from pydantic_core import to_jsonable_python
+
+if TYPE_CHECKING:
+    from nitro.entity import Entity
+
+__all__ = [
+    "data_signals",
+    "json_safe",
+    "signal_path",
+    "signal_ref",
+    "signals_namespace",
+]
+
+
+def json_safe(value: Any) -> Any:
+    """Convert *value* into data made only of dict, list, str, int, float, bool, None.
+
+    Raises :class:`TypeError` naming the type when something cannot be converted.
+    """
+    try:
+        return to_jsonable_python(value)
+    except Exception as exc:  # pydantic_core raises its own error type
+        raise TypeError(f"cannot convert {type(value).__name__} to a JSON signal value") from exc
+
+
+def signals_namespace(entity_cls: type[Entity]) -> str:
+    """The top-level signal key of an entity class: ``_signals_namespace`` or its name."""
+    return getattr(entity_cls, "_signals_namespace", None) or entity_cls.__name__
+
+
+def signal_path(entity_cls: type[Entity], field: str) -> str:
+    """``"Counter.count"``: the dotted signal name of *field*."""
+    if field not in entity_cls.__pydantic_fields__:
+        raise AttributeError(
+            f"{field!r} is not a field of {entity_cls.__name__}; its fields are: "
+            f"{', '.join(entity_cls.__pydantic_fields__)}"
+        )
+    return f"{signals_namespace(entity_cls)}.{field}"
+
+
+def signal_ref(entity_cls: type[Entity], field: str) -> str:
+    """``"$Counter.count"``: the Datastar expression reading *field*'s signal."""
+    return "$" + signal_path(entity_cls, field)
+
+
+def data_signals(*entities: Entity, **extra: Any) -> str:
+    """The JSON for a ``data-signals`` attribute holding the signals of *entities*
+    plus any *extra* top-level signals, e.g. ``data_signals(counter, loading=False)``.
+
+    Two entities of the same class overwrite each other (they share a namespace).
+    """
+    merged: dict[str, Any] = {}
+    for entity in entities:
+        merged.update(entity.signals)
+    merged.update(json_safe(extra))
+    return json.dumps(merged, separators=(",", ":"), ensure_ascii=False)
