@@ -148,7 +148,7 @@ class ActionDispatcher:
             result = bound(**kwargs)
             if inspect.isawaitable(result):
                 result = asyncio.run(_await(result))
-            alive = self._persist_sync(target, before)
+            alive = self._persist_sync(route, target, before)
             return self.result_response(route, request, target, result, alive)
         except ActionError as error:
             return self.error_response(error, request)
@@ -156,13 +156,19 @@ class ActionDispatcher:
             logger.exception("action %s failed", route)
             return self.error_response(ActionFailed(), request)
 
-    def _persist_sync(self, target: Any, before: dict[str, Any] | None) -> bool:
-        if target is None or target.model_dump() == before:
+    def _persist_sync(self, route: ActionRoute, target: Any, before: Any) -> bool:
+        """Save ``target`` if the action changed it; return whether it still exists.
+
+        Only ``DELETE`` actions are checked for having deleted their entity, which
+        keeps an extra repository read off every other request.
+        """
+        if target is None:
             return True
-        if not target.exists():
+        if route.method == "DELETE" and not target.exists():
             return False
-        target.save()
-        self.publish(target)
+        if target.model_dump() != before:
+            target.save()
+            self.publish(target)
         return True
 
     def _stream_sync(
@@ -175,7 +181,7 @@ class ActionDispatcher:
             try:
                 for item in produced:
                     yield from self.events_for(route, target if item is None else item)
-                if self._persist_sync(target, before) and target is not None:
+                if self._persist_sync(route, target, before) and target is not None:
                     yield sse.patch_signals(target.signals)
             except Exception:
                 logger.exception("streaming action %s failed", route)
@@ -201,7 +207,7 @@ class ActionDispatcher:
             result = bound(**kwargs)
             if inspect.isawaitable(result):
                 result = await result
-            alive = await self._persist_async(target, before)
+            alive = await self._persist_async(route, target, before)
             return self.result_response(route, request, target, result, alive)
         except ActionError as error:
             return self.error_response(error, request)
@@ -209,13 +215,14 @@ class ActionDispatcher:
             logger.exception("action %s failed", route)
             return self.error_response(ActionFailed(), request)
 
-    async def _persist_async(self, target: Any, before: dict[str, Any] | None) -> bool:
-        if target is None or target.model_dump() == before:
+    async def _persist_async(self, route: ActionRoute, target: Any, before: Any) -> bool:
+        if target is None:
             return True
-        if not await target.aexists():
+        if route.method == "DELETE" and not await target.aexists():
             return False
-        await target.asave()
-        self.publish(target)
+        if target.model_dump() != before:
+            await target.asave()
+            self.publish(target)
         return True
 
     def _stream_async(
@@ -231,7 +238,7 @@ class ActionDispatcher:
                     for item in produced:
                         for event in self.events_for(route, target if item is None else item):
                             yield event
-                if await self._persist_async(target, before) and target is not None:
+                if await self._persist_async(route, target, before) and target is not None:
                     yield sse.patch_signals(target.signals)
             except Exception:
                 logger.exception("streaming action %s failed", route)

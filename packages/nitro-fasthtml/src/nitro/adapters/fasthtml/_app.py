@@ -42,7 +42,12 @@ def configure_app(
         for r in nitro.routes
     ]
     routes += [
-        Route(path, LiveEndpoint(nitro.broadcaster, entity), methods=["GET"])
+        Route(
+            path,
+            LiveEndpoint(nitro.broadcaster, entity),
+            methods=["GET"],
+            name=f"nitro_{entity.__name__.lower()}_live",
+        )
         for entity, path in nitro.live_routes()
     ]
     # Before the app's own routes, so a catch-all user route cannot shadow an action.

@@ -1,0 +1,36 @@
+"""The shared adapter suite on FastHTML."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fasthtml.common import fast_app
+from nitro_adapter_suite import AdapterSuite
+from nitro_servers import serve_asgi
+
+from nitro.adapters.fasthtml import configure_app
+
+
+class TestFastHTMLAdapter(AdapterSuite):
+    @classmethod
+    def configure(cls, app: Any, **kwargs: Any) -> Any:
+        return configure_app(app, **kwargs)
+
+    @classmethod
+    def build_app(cls, prefix: str = "", entities: list[type] | None = None) -> Any:
+        app, _ = fast_app()
+        configure_app(app, prefix=prefix, entities=entities)
+        return app
+
+    @classmethod
+    def serve(cls, app: Any) -> Any:
+        return serve_asgi(app)
+
+    @classmethod
+    def app_routes(cls, app: Any) -> set[tuple[str, str]]:
+        return {
+            (method, route.path)
+            for route in app.routes
+            if (getattr(route, "name", None) or "").startswith("nitro_")
+            for method in route.methods - {"HEAD"}
+        }

@@ -1,0 +1,45 @@
+"""The shared adapter suite on Flask."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from nitro_adapter_suite import ENTITIES, AdapterSuite
+from nitro_servers import serve_wsgi
+
+from nitro.adapters.flask import configure_app
+
+
+class TestFlaskAdapter(AdapterSuite):
+    @classmethod
+    def configure(cls, app: Any, **kwargs: Any) -> Any:
+        return configure_app(app, **kwargs)
+
+    @classmethod
+    def build_app(cls, prefix: str = "", entities: list[type] | None = None) -> Flask:
+        app = Flask(__name__)
+        configure_app(app, prefix=prefix, entities=entities)
+        return app
+
+    @classmethod
+    def serve(cls, app: Any) -> Any:
+        return serve_wsgi(app)
+
+    @classmethod
+    def app_routes(cls, app: Flask) -> set[tuple[str, str]]:
+        return {
+            (method, rule.rule.replace("<id>", "{id}"))
+            for rule in app.url_map.iter_rules()
+            if rule.endpoint != "static"
+            for method in rule.methods - {"HEAD", "OPTIONS"}
+        }
+
+
+def test_state_lives_on_the_app():
+    first, second = Flask("a"), Flask("b")
+    configure_app(first, entities=ENTITIES)
+    configure_app(second, prefix="/v2", entities=ENTITIES)
+    assert first.extensions["nitro"].prefix == ""
+    assert second.extensions["nitro"].prefix == "/v2"
+    assert first.extensions["nitro"].broadcaster is not second.extensions["nitro"].broadcaster

@@ -1,0 +1,393 @@
+"""One HTTP-level test suite for every framework adapter.
+
+Each adapter package subclasses :class:`AdapterSuite` and says how to build an app
+(``build_app``) and how to serve it on a real loopback port (``serve``); every test
+then talks to a real server through httpx, so routing, streaming and error handling
+are those of the framework itself.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from typing import Any
+
+import httpx
+import pytest
+
+from nitro import Entity
+from nitro.actions import action
+from rusty_tags import Div, Li
+
+DATASTAR = {"Datastar-Request": "true"}
+
+
+class Counter(Entity):
+    count: int = 0
+    step: int = 1
+    label: str = "clicks"
+
+    @action(method="POST")
+    def increment(self, amount: int = 1) -> None:
+        self.count += amount
+
+    @action(method="POST")
+    def decrement(self, amount: int = 1) -> None:
+        self.count -= amount
+
+    @action(method="POST")
+    def reset(self) -> None:
+        self.count = 0
+
+    @action(method="PUT")
+    def set_to(self, value: int) -> None:
+        self.count = value
+
+    @action(method="GET")
+    def peek(self) -> dict[str, int]:
+        return {"peeked": self.count}
+
+    @action(method="DELETE")
+    def remove(self) -> None:
+        self.delete()
+
+    @action(method="POST")
+    def fail(self) -> None:
+        raise RuntimeError("the database password is hunter2")
+
+    @action(method="POST", selector="#count", mode="inner")
+    def render(self) -> Any:
+        return Div(f"{self.count} <b>", id="count-inner")
+
+    @action(method="POST", path="log-it", selector="#log", mode="append")
+    def log(self, message: str) -> Any:
+        return Li(message)
+
+    @action(method="POST")
+    def stream(self, n: int = 3) -> Iterator[None]:
+        for _ in range(n):
+            self.count += 1
+            yield None
+
+    @action(method="POST")
+    async def add_async(self, amount: int = 1) -> int:
+        self.count += amount
+        return self.count
+
+    @action(method="POST")
+    def tag(self, tags: list[str]) -> list[str]:
+        return sorted(tags)
+
+    @action(method="POST")
+    @classmethod
+    def create(cls, start: int = 0) -> Counter:
+        counter = cls(count=start)
+        counter.save()
+        return counter
+
+
+class Note(Entity):
+    text: str = ""
+
+    @action(method="POST")
+    def edit(self, text: str) -> None:
+        self.text = text
+
+
+ENTITIES = [Counter, Note]
+
+COUNTER_ROUTES = {
+    ("POST", "/counter/increment"), ("POST", "/counter/{id}/increment"),
+    ("POST", "/counter/decrement"), ("POST", "/counter/{id}/decrement"),
+    ("POST", "/counter/reset"), ("POST", "/counter/{id}/reset"),
+    ("PUT", "/counter/set_to"), ("PUT", "/counter/{id}/set_to"),
+    ("GET", "/counter/peek"), ("GET", "/counter/{id}/peek"),
+    ("DELETE", "/counter/remove"), ("DELETE", "/counter/{id}/remove"),
+    ("POST", "/counter/fail"), ("POST", "/counter/{id}/fail"),
+    ("POST", "/counter/render"), ("POST", "/counter/{id}/render"),
+    ("POST", "/counter/log-it"), ("POST", "/counter/{id}/log-it"),
+    ("POST", "/counter/stream"), ("POST", "/counter/{id}/stream"),
+    ("POST", "/counter/add_async"), ("POST", "/counter/{id}/add_async"),
+    ("POST", "/counter/tag"), ("POST", "/counter/{id}/tag"),
+    ("POST", "/counter/create"),
+    ("GET", "/_live/counter/{id}"),
+}  # fmt: skip
+NOTE_ROUTES = {("POST", "/note/edit"), ("POST", "/note/{id}/edit"), ("GET", "/_live/note/{id}")}
+
+
+def parse_sse(text: str) -> list[tuple[str, list[str]]]:
+    """``[(event, [data lines...]), ...]`` from an SSE body."""
+    events = []
+    for block in text.strip().split("\n\n"):
+        lines = [line for line in block.splitlines() if not line.startswith(":")]
+        if not lines:
+            continue
+        name = next(line[7:] for line in lines if line.startswith("event: "))
+        data = [line[6:] for line in lines if line.startswith("data: ")]
+        events.append((name, data))
+    return events
+
+
+def signals_of(data: list[str]) -> dict[str, Any]:
+    (line,) = [d for d in data if d.startswith("signals ")]
+    return json.loads(line[len("signals ") :])
+
+
+class AdapterSuite:
+    """Subclass per adapter; implement ``build_app``, ``serve`` and ``app_routes``."""
+
+    @classmethod
+    def build_app(cls, prefix: str = "", entities: list[type] | None = None) -> Any:
+        raise NotImplementedError
+
+    @classmethod
+    def serve(cls, app: Any) -> AbstractContextManager[str]:
+        raise NotImplementedError
+
+    @classmethod
+    def app_routes(cls, app: Any) -> set[tuple[str, str]]:
+        """``(METHOD, path)`` of every route the app serves, ``{id}`` for the id."""
+        raise NotImplementedError
+
+    # -- fixtures -------------------------------------------------------------------
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def base_url(cls) -> Iterator[str]:
+        app = cls.build_app(entities=ENTITIES)
+        with cls.serve(app) as url:
+            yield url
+
+    @pytest.fixture
+    def client(self, base_url: str) -> Iterator[httpx.Client]:
+        with httpx.Client(base_url=base_url, timeout=10) as client:
+            yield client
+
+    @pytest.fixture
+    def counter(self) -> Iterator[Counter]:
+        Counter.repository().clear()
+        counter = Counter(id="c1", count=10)
+        counter.save()
+        yield counter
+        Counter.repository().clear()
+
+    # -- routes ---------------------------------------------------------------------
+
+    def test_configure_registers_exactly_the_expected_routes(self) -> None:
+        app = self.build_app(entities=ENTITIES)
+        assert self.app_routes(app) == COUNTER_ROUTES | NOTE_ROUTES
+
+    def test_prefix_moves_every_route(self) -> None:
+        app = self.build_app(prefix="/api/", entities=[Note])
+        assert self.app_routes(app) == {(m, "/api" + p) for m, p in NOTE_ROUTES}
+
+    def test_configure_twice_is_refused(self) -> None:
+        app = self.build_app(entities=[Note])
+        with pytest.raises(RuntimeError, match="already called"):
+            self.configure(app, entities=[Note])
+
+    @classmethod
+    def configure(cls, app: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+    # -- success paths --------------------------------------------------------------
+
+    def test_plain_client_gets_json_and_the_change_is_saved(self, client, counter) -> None:
+        response = client.post("/counter/c1/increment?amount=5")
+        assert response.status_code == 200
+        assert response.json() == {
+            "result": None,
+            "entity": {"id": "c1", "count": 15, "step": 1, "label": "clicks"},
+        }
+        assert Counter.get("c1").count == 15
+
+    def test_datastar_request_gets_patch_signals(self, client, counter) -> None:
+        body = {"Counter": {"id": "c1", "count": 10, "step": 1}, "amount": 2}
+        response = client.post("/counter/increment", json=body, headers=DATASTAR)
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        [(event, data)] = parse_sse(response.text)
+        assert event == "datastar-patch-signals"
+        assert signals_of(data) == {
+            "Counter": {"id": "c1", "count": 12, "step": 1, "label": "clicks"}
+        }
+        assert Counter.get("c1").count == 12
+
+    def test_extra_signals_change_nothing_but_what_the_action_does(self, client, counter) -> None:
+        body = {"Counter": {"id": "c1", "count": 999, "step": 50, "label": "pwned"}, "count": 7}
+        response = client.post("/counter/increment", json=body, headers=DATASTAR)
+        assert response.status_code == 200
+        stored = Counter.get("c1")
+        assert (stored.count, stored.step, stored.label) == (11, 1, "clicks")
+
+    def test_parameters_come_from_query_then_body(self, client, counter) -> None:
+        response = client.post("/counter/c1/increment?amount=3", json={"amount": 100})
+        assert response.json()["entity"]["count"] == 13
+        response = client.post("/counter/c1/increment", json={"amount": 100})
+        assert response.json()["entity"]["count"] == 113
+
+    def test_form_bodies_bind_parameters(self, client, counter) -> None:
+        response = client.put("/counter/c1/set_to", data={"value": "42"})
+        assert response.status_code == 200
+        assert Counter.get("c1").count == 42
+
+    def test_get_action_reads_signals_from_the_datastar_query_parameter(
+        self, client, counter
+    ) -> None:
+        signals = json.dumps({"Counter": {"id": "c1"}})
+        response = client.get("/counter/peek", params={"datastar": signals}, headers=DATASTAR)
+        assert response.status_code == 200
+        assert signals_of(parse_sse(response.text)[-1][1]) == {"peeked": 10}
+
+    def test_json_list_parameter_from_query_and_body(self, client, counter) -> None:
+        assert client.post("/counter/c1/tag", json={"tags": ["b", "a"]}).json()["result"] == [
+            "a",
+            "b",
+        ]
+        response = client.post("/counter/c1/tag", params={"tags": '["z","y"]'})
+        assert response.json()["result"] == ["y", "z"]
+
+    def test_returned_element_becomes_patch_elements(self, client, counter) -> None:
+        response = client.post("/counter/c1/render", headers=DATASTAR)
+        events = parse_sse(response.text)
+        assert [name for name, _ in events] == ["datastar-patch-signals", "datastar-patch-elements"]
+        data = events[1][1]
+        assert "selector #count" in data
+        assert "mode inner" in data
+        assert 'elements <div id="count-inner">10 &lt;b&gt;</div>' in data
+
+    def test_custom_path_and_append_mode(self, client, counter) -> None:
+        response = client.post("/counter/c1/log-it", json={"message": "<hi>"}, headers=DATASTAR)
+        data = parse_sse(response.text)[-1][1]
+        assert data == ["selector #log", "mode append", "elements <li>&lt;hi&gt;</li>"]
+
+    def test_generator_streams_one_event_per_yield(self, client, counter) -> None:
+        response = client.post("/counter/c1/stream?n=3", headers=DATASTAR)
+        counts = [signals_of(d)["Counter"]["count"] for _, d in parse_sse(response.text)]
+        assert counts == [11, 12, 13, 13]
+        assert Counter.get("c1").count == 13
+
+    def test_async_action(self, client, counter) -> None:
+        response = client.post("/counter/c1/add_async?amount=4")
+        assert response.json()["result"] == 14
+        assert Counter.get("c1").count == 14
+
+    def test_class_action_without_instance(self, client, counter) -> None:
+        response = client.post("/counter/create?start=3")
+        assert response.status_code == 200
+        created = response.json()["result"]
+        assert created["count"] == 3
+        assert Counter.get(created["id"]).count == 3
+
+    def test_action_that_deletes_its_entity(self, client, counter) -> None:
+        response = client.delete("/counter/c1/remove")
+        assert response.status_code == 200
+        assert response.json()["entity"] is None
+        assert Counter.get("c1") is None
+
+    # -- errors ---------------------------------------------------------------------
+
+    def test_unknown_id_is_404(self, client, counter) -> None:
+        response = client.post("/counter/nope/increment")
+        assert response.status_code == 404
+        assert response.json() == {"error": "Counter not found"}
+
+    def test_invalid_parameter_is_422_naming_it_and_changes_nothing(self, client, counter) -> None:
+        response = client.post("/counter/c1/increment?amount=abc")
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["parameter"] == "amount"
+        assert "amount" in response.json()["error"]
+        assert Counter.get("c1").count == 10
+
+    def test_missing_required_parameter_is_422(self, client, counter) -> None:
+        response = client.put("/counter/c1/set_to", json={})
+        assert response.status_code == 422
+        assert response.json()["errors"] == [
+            {"parameter": "value", "message": "Field required", "type": "missing"}
+        ]
+
+    def test_missing_entity_id_is_422(self, client, counter) -> None:
+        response = client.post("/counter/increment", json={"amount": 1})
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["parameter"] == "id"
+
+    def test_malformed_json_is_422(self, client, counter) -> None:
+        response = client.post(
+            "/counter/c1/increment", content=b"{nope", headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 422
+        assert response.json() == {"error": "the request body is not valid JSON"}
+
+    def test_wrong_method_is_405(self, client, counter) -> None:
+        assert client.get("/counter/c1/increment").status_code == 405
+        assert client.post("/counter/c1/peek").status_code == 405
+        assert Counter.get("c1").count == 10
+
+    def test_unknown_action_is_404(self, client, counter) -> None:
+        assert client.post("/counter/c1/explode").status_code == 404
+
+    def test_exception_is_500_with_a_generic_body_and_logged(self, client, counter, caplog) -> None:
+        with caplog.at_level(logging.ERROR, logger="nitro.actions"):
+            response = client.post("/counter/c1/fail")
+        assert response.status_code == 500
+        assert response.json() == {"error": "Internal server error"}
+        assert "hunter2" not in response.text
+        assert any("hunter2" in (r.exc_text or str(r.exc_info)) for r in caplog.records)
+
+    @pytest.mark.parametrize(
+        "headers",
+        [
+            {"Origin": "https://evil.example"},
+            {"Origin": "null"},
+            {"Sec-Fetch-Site": "cross-site"},
+            {"Sec-Fetch-Site": "same-site", "Origin": "https://sub.example"},
+        ],
+    )
+    def test_cross_origin_write_is_403_and_changes_nothing(self, client, counter, headers) -> None:
+        response = client.post(
+            "/counter/c1/increment", headers={**headers, **DATASTAR}, json={"Counter": {"id": "c1"}}
+        )
+        assert response.status_code == 403
+        assert Counter.get("c1").count == 10
+
+    def test_same_origin_write_is_allowed(self, client, counter, base_url) -> None:
+        headers = {"Origin": base_url, "Sec-Fetch-Site": "same-origin"}
+        assert client.post("/counter/c1/increment", headers=headers).status_code == 200
+
+    # -- live updates ---------------------------------------------------------------
+
+    def test_live_stream_resyncs_then_pushes_changes(self, base_url, counter) -> None:
+        received: list[dict[str, Any]] = []
+        first = threading.Event()
+
+        def listen() -> None:
+            with (
+                httpx.Client(base_url=base_url, timeout=10) as listener,
+                listener.stream("GET", "/_live/counter/c1") as stream,
+            ):
+                assert stream.headers["content-type"].startswith("text/event-stream")
+                buffer = ""
+                for chunk in stream.iter_text():
+                    buffer += chunk
+                    while "\n\n" in buffer:
+                        block, buffer = buffer.split("\n\n", 1)
+                        for _, data in parse_sse(block + "\n\n"):
+                            received.append(signals_of(data))
+                            first.set()
+                        if len(received) >= 2:
+                            return
+
+        thread = threading.Thread(target=listen, daemon=True)
+        thread.start()
+        assert first.wait(10), "no re-sync event on the live stream"
+        with httpx.Client(base_url=base_url, timeout=10) as writer:
+            writer.post("/counter/c1/increment?amount=5")
+        thread.join(10)
+        assert not thread.is_alive(), "the change never reached the live stream"
+        assert [r["Counter"]["count"] for r in received] == [10, 15]
+
+    def test_live_stream_of_unknown_entity_is_404(self, client) -> None:
+        assert client.get("/_live/counter/nope").status_code == 404
