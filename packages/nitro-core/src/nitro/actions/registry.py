@@ -54,6 +54,11 @@ class ActionRegistry:
         with self._lock:
             self._declared.setdefault(owner, {})[info.name] = info
 
+    def forget(self, entity: type) -> None:
+        """Drop the actions ``entity`` declared (for tests that define throwaway classes)."""
+        with self._lock:
+            self._declared.pop(entity, None)
+
     def actions_of(self, entity: type) -> dict[str, ActionInfo]:
         """Actions of ``entity``, inherited ones included (subclasses override by name)."""
         merged: dict[str, ActionInfo] = {}

@@ -1,0 +1,53 @@
+"""The in-process broadcaster delivers to sync and async subscribers of a topic."""
+
+import asyncio
+import threading
+
+from nitro.broadcast import Broadcaster, InProcessBroadcaster
+
+
+def test_sync_subscriber_receives_in_order_and_unsubscribes():
+    hub = InProcessBroadcaster()
+    assert isinstance(hub, Broadcaster)
+    with hub.subscribe("t") as sub:
+        hub.publish("t", 1)
+        hub.publish("other", "x")
+        hub.publish("t", 2)
+        assert [sub.get(1), sub.get(1), sub.get(0.01)] == [1, 2, None]
+        assert hub.subscriber_count("t") == 1
+    assert hub.subscriber_count("t") == 0
+
+
+async def test_async_subscriber_receives_from_other_threads():
+    hub = InProcessBroadcaster()
+    async with hub.asubscribe("t") as sub:
+        threads = [threading.Thread(target=hub.publish, args=("t", i)) for i in range(5)]
+        for thread in threads:
+            thread.start()
+        got = sorted([await sub.aget(2) for _ in range(5)])
+        for thread in threads:
+            thread.join()
+    assert got == [0, 1, 2, 3, 4]
+    assert hub.subscriber_count("t") == 0
+
+
+def test_slow_subscriber_keeps_only_the_newest_messages():
+    hub = InProcessBroadcaster(max_queue=3)
+    with hub.subscribe("t") as sub:
+        for i in range(10):
+            hub.publish("t", i)
+        assert [sub.get(0.1) for _ in range(4)] == [7, 8, 9, None]
+
+
+def test_subscription_for_a_closed_loop_is_dropped():
+    hub = InProcessBroadcaster()
+    loop = asyncio.new_event_loop()
+    sub = loop.run_until_complete(_subscribe(hub))
+    loop.close()
+    hub.publish("t", 1)
+    assert sub.closed
+    assert hub.subscriber_count("t") == 0
+
+
+async def _subscribe(hub):
+    return hub.asubscribe("t")
