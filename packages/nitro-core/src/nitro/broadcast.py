@@ -18,7 +18,19 @@ import threading
 from collections import deque
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["Broadcaster", "InProcessBroadcaster", "Subscription", "entity_topic"]
+__all__ = ["RESYNC", "Broadcaster", "InProcessBroadcaster", "Subscription", "entity_topic"]
+
+
+class _Resync:
+    """Sentinel message: "you may have missed changes; re-read what you show"."""
+
+    def __repr__(self) -> str:
+        return "RESYNC"
+
+
+#: Delivered by :meth:`InProcessBroadcaster.resync_all` (e.g. after a cross-process
+#: broadcaster reconnects): live streams answer it by re-reading their entity.
+RESYNC = _Resync()
 
 
 def entity_topic(entity: type, entity_id: str) -> str:
@@ -131,6 +143,13 @@ class InProcessBroadcaster:
     def asubscribe(self, topic: str) -> Subscription:
         loop = asyncio.get_running_loop()
         return self._add(Subscription(self, topic, loop, self.max_queue))
+
+    def resync_all(self) -> None:
+        """Tell every subscriber it may have missed messages (sends :data:`RESYNC`)."""
+        with self._lock:
+            targets = [s for subscribers in self._subscribers.values() for s in subscribers]
+        for subscription in targets:
+            subscription.deliver(RESYNC)
 
     def subscriber_count(self, topic: str) -> int:
         with self._lock:

@@ -51,3 +51,13 @@ def test_subscription_for_a_closed_loop_is_dropped():
 
 async def _subscribe(hub):
     return hub.asubscribe("t")
+
+
+def test_resync_reaches_every_subscriber():
+    from nitro.broadcast import RESYNC
+
+    hub = InProcessBroadcaster()
+    with hub.subscribe("a") as first, hub.subscribe("b") as second:
+        hub.resync_all()
+        assert first.get(1) is RESYNC
+        assert second.get(1) is RESYNC

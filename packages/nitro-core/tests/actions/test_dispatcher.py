@@ -83,3 +83,19 @@ def test_change_is_published(routes, lamp):
     with app.broadcaster.subscribe("lamp:l1") as subscription:
         call(app.dispatcher, routes["id"], method="POST", path_params={"id": "l1"})
         assert subscription.get(1) == {"Lamp": {"id": "l1", "on": True}}
+
+
+def test_live_stream_resyncs_from_the_repository(lamp):
+    from nitro.actions import live_events
+    from nitro.broadcast import InProcessBroadcaster
+
+    hub = InProcessBroadcaster()
+    events = live_events(hub, lamp, keepalive=1)
+    assert '"on":false' in next(events)
+    stored = Lamp.get("l1")
+    stored.on = True
+    stored.save()  # changed behind the broadcaster's back
+    hub.resync_all()
+    assert '"on":true' in next(events)
+    events.close()
+    assert hub.subscriber_count("lamp:l1") == 0

@@ -3,7 +3,9 @@
 A page showing an entity opens ``GET {prefix}/_live/{entity}/{id}`` (put
 ``data_init=live(counter)`` on an element). The stream first sends the entity's
 current signals -- so a page that reconnects is re-synced -- then every change
-published for it, with a keep-alive comment when idle.
+published for it, with a keep-alive comment when idle. When the broadcaster signals
+that messages may have been lost (:data:`~nitro.broadcast.RESYNC`, e.g. after a Redis
+reconnect), the stream re-reads the entity and sends its current signals.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 from nitro.actions import sse
 from nitro.actions.registry import LIVE_SEGMENT
 from nitro.actions.urls import current_prefix, entity_segment
-from nitro.broadcast import Broadcaster, entity_topic
+from nitro.broadcast import RESYNC, Broadcaster, entity_topic
 
 __all__ = ["KEEPALIVE_SECONDS", "alive_events", "live", "live_events"]
 
@@ -35,6 +37,9 @@ def live_events(
         yield sse.patch_signals(entity.signals)
         while True:
             message = subscription.get(timeout=keepalive)
+            if message is RESYNC:
+                fresh = type(entity).get(entity.id)
+                message = fresh.signals if fresh is not None else None
             yield sse.keepalive() if message is None else sse.patch_signals(message)
 
 
@@ -46,4 +51,7 @@ async def alive_events(
         yield sse.patch_signals(entity.signals)
         while True:
             message = await subscription.aget(timeout=keepalive)
+            if message is RESYNC:
+                fresh = await type(entity).aget(entity.id)
+                message = fresh.signals if fresh is not None else None
             yield sse.keepalive() if message is None else sse.patch_signals(message)
