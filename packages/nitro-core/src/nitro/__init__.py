@@ -10,6 +10,7 @@ which is what both editable workspace installs and plain side-by-side wheels pro
 __path__ = __import__("pkgutil").extend_path(__path__, __name__)
 
 from nitro._version import __version__ as __version__
+from nitro.actions import action as action
 from nitro.entity import Entity as Entity
 from nitro.events import Event as Event
 from nitro.events import event as event
@@ -37,6 +38,7 @@ __all__ = [
     "Repository",
     "Specification",
     "__version__",
+    "action",
     "event",
     "new_id",
     "on",

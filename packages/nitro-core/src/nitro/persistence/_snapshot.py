@@ -76,33 +76,26 @@ def copy_values(values: dict[str, Any]) -> dict[str, Any]:
 
 def copy_model(model: M) -> M:
     """An independent copy of *model* (fields, fields-set, extras and private state)."""
-    return build(
-        type(model),
-        copy_values(model.__dict__),
-        set(model.__pydantic_fields_set__),
-        extra=copy_value(model.__pydantic_extra__),
-        private=copy_value(model.__pydantic_private__),
-    )
+    cls = type(model)
+    copied = cls.__new__(cls)
+    _set_attr(copied, "__dict__", copy_values(model.__dict__))
+    _set_attr(copied, "__pydantic_fields_set__", set(model.__pydantic_fields_set__))
+    _set_attr(copied, "__pydantic_extra__", copy_value(model.__pydantic_extra__))
+    _set_attr(copied, "__pydantic_private__", copy_value(model.__pydantic_private__))
+    return copied
 
 
-def build(
-    cls: type[M],
-    values: dict[str, Any],
-    fields_set: set[str],
-    *,
-    extra: dict[str, Any] | None = None,
-    private: dict[str, Any] | None = None,
-) -> M:
+def restore(cls: type[M], values: dict[str, Any], fields_set: set[str]) -> M:
     """Make an instance of *cls* from already-validated *values*, without validation.
 
-    When *private* is ``None`` and the class needs post-init work (private attribute
-    defaults, a ``model_post_init`` override), that runs as it would after validation.
+    Private attributes start from their defaults and a ``model_post_init`` override
+    runs, as after validation. *values* becomes the instance's ``__dict__``.
     """
     instance = cls.__new__(cls)
     _set_attr(instance, "__dict__", values)
     _set_attr(instance, "__pydantic_fields_set__", fields_set)
-    _set_attr(instance, "__pydantic_extra__", extra)
-    _set_attr(instance, "__pydantic_private__", private)
-    if private is None and cls.__pydantic_post_init__:
+    _set_attr(instance, "__pydantic_extra__", None)
+    _set_attr(instance, "__pydantic_private__", None)
+    if cls.__pydantic_post_init__:
         instance.model_post_init(None)
     return instance

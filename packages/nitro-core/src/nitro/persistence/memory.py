@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from nitro.persistence._snapshot import build, copy_values
+from nitro.persistence._snapshot import copy_values, restore
 from nitro.persistence.base import Repository
 from nitro.persistence.query import Query, check_ttl
 from nitro.specification import Specification
@@ -31,9 +31,10 @@ __all__ = ["MemoryRepo", "MemoryStore"]
 
 E = TypeVar("E", bound="Entity")
 
-# A stored entry: (field values snapshot, fields-set, expires_at or None). Entries are
-# immutable tuples replaced as a whole, so a reader never sees half of a write.
-_Entry = tuple[dict[str, Any], frozenset[str], float | None]
+# A stored entry: (field values snapshot, expires_at or None). Entries are immutable
+# tuples replaced as a whole and their dict is never mutated, so a reader never sees
+# half of a write.
+_Entry = tuple[dict[str, Any], float | None]
 
 
 class MemoryStore:
@@ -60,7 +61,7 @@ class MemoryStore:
         return bucket
 
     def put(self, bucket: dict[str, _Entry], entity_id: str, entry: _Entry) -> None:
-        expires_at = entry[2]
+        expires_at = entry[1]
         with self._lock:
             if self._expiries:
                 now = self.clock()
@@ -93,7 +94,7 @@ class MemoryStore:
             expires_at, _, bucket, entity_id = heapq.heappop(expiries)
             entry = bucket.get(entity_id)
             # Skip rows left behind by a later save (new TTL, or no TTL at all).
-            if entry is not None and entry[2] == expires_at:
+            if entry is not None and entry[1] == expires_at:
                 del bucket[entity_id]
                 removed += 1
         return removed
@@ -129,22 +130,20 @@ class MemoryRepo(Repository[E]):
         self.store = self.default_store if store is None else store
         self._bucket = self.store.bucket(entity_cls)
         self._clock = self.store.clock
+        # Loaded entities have every field set, as they do from any other backend.
+        self._fields = frozenset(entity_cls.__pydantic_fields__)
 
     def save(self, entity: E, ttl: float | None = None) -> bool:
         if type(entity) is not self.entity_cls:
             self.check_entity(entity)
         expires_at = None if ttl is None else self._clock() + check_ttl(ttl)  # type: ignore[operator]
-        entry = (
-            copy_values(entity.__dict__),
-            frozenset(entity.__pydantic_fields_set__),
-            expires_at,
-        )
+        entry = (copy_values(entity.__dict__), expires_at)
         self.store.put(self._bucket, entity.id, entry)
         return True
 
     def _live(self, entity_id: str) -> _Entry | None:
         entry = self._bucket.get(entity_id)
-        if entry is not None and entry[2] is not None and entry[2] <= self._clock():
+        if entry is not None and entry[1] is not None and entry[1] <= self._clock():
             self.store.discard_expired(self._bucket, entity_id, entry)
             return None
         return entry
@@ -155,7 +154,7 @@ class MemoryRepo(Repository[E]):
         entry = self._live(entity_id)
         if entry is None:
             return None
-        return build(self.entity_cls, copy_values(entry[0]), set(entry[1]))
+        return restore(self.entity_cls, copy_values(entry[0]), set(self._fields))
 
     def exists(self, entity_id: str) -> bool:
         if type(entity_id) is not str:
@@ -166,17 +165,18 @@ class MemoryRepo(Repository[E]):
         if type(entity_id) is not str:
             self.check_id(entity_id)
         entry = self.store.pop(self._bucket, entity_id)
-        return entry is not None and (entry[2] is None or entry[2] > self._clock())
+        return entry is not None and (entry[1] is None or entry[1] > self._clock())
 
     def _entities(self) -> list[E]:
         now = self._clock()
         cls = self.entity_cls
+        fields = self._fields
         out = []
         for entity_id, entry in list(self._bucket.items()):
-            if entry[2] is not None and entry[2] <= now:
+            if entry[1] is not None and entry[1] <= now:
                 self.store.discard_expired(self._bucket, entity_id, entry)
                 continue
-            out.append(build(cls, copy_values(entry[0]), set(entry[1])))
+            out.append(restore(cls, copy_values(entry[0]), set(fields)))
         return out
 
     def find(self, query: Query) -> list[E]:

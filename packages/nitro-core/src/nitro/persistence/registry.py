@@ -36,7 +36,10 @@ __all__ = [
 
 _lock = threading.RLock()
 _default_backend: BackendFactory | None = None
-_repositories: dict[type[Any], Repository[Any]] = {}
+_repositories: dict[type[Any], Repository[Any]] = {}  # per class, without overrides
+# What repository_for() answers, per class: a cache of the whole resolution, emptied
+# whenever anything that decides it changes.
+_resolved: dict[type[Any], Repository[Any]] = {}
 
 
 class _Override:
@@ -67,6 +70,7 @@ def set_default_backend(factory: BackendFactory | None) -> None:
     with _lock:
         _default_backend = factory
         _repositories.clear()
+        _resolved.clear()
 
 
 def get_default_backend() -> BackendFactory:
@@ -87,33 +91,40 @@ def use_backend(factory: BackendFactory, *entity_classes: type[Entity]) -> Itera
     override = _Override(factory, frozenset(entity_classes) if entity_classes else None)
     with _lock:
         _overrides.append(override)
+        _resolved.clear()
     try:
         yield
     finally:
         with _lock:
             _overrides.remove(override)
+            _resolved.clear()
 
 
 def repository_for(entity_cls: type[E]) -> Repository[E]:
     """The repository serving *entity_cls* (see the module docs for the order)."""
-    if _overrides:
-        for override in reversed(_overrides):
-            if override.classes is None or entity_cls in override.classes:
-                repo = override.repositories.get(entity_cls)
-                if repo is None:
-                    with _lock:
-                        repo = override.repositories.get(entity_cls)
-                        if repo is None:
-                            repo = _create(override.factory, entity_cls)
-                            override.repositories[entity_cls] = repo
-                return repo
+    repo = _resolved.get(entity_cls)
+    if repo is None:
+        repo = _resolve(entity_cls)
+    return repo
+
+
+def _resolve(entity_cls: type[Any]) -> Repository[Any]:
+    with _lock:
+        repo = _effective(entity_cls)
+        _resolved[entity_cls] = repo
+        return repo
+
+
+def _effective(entity_cls: type[Any]) -> Repository[Any]:
+    for override in reversed(_overrides):
+        if override.classes is None or entity_cls in override.classes:
+            repo = override.repositories.get(entity_cls)
+            if repo is None:
+                repo = override.repositories[entity_cls] = _create(override.factory, entity_cls)
+            return repo
     repo = _repositories.get(entity_cls)
     if repo is None:
-        with _lock:
-            repo = _repositories.get(entity_cls)
-            if repo is None:
-                repo = _create(_class_backend(entity_cls), entity_cls)
-                _repositories[entity_cls] = repo
+        repo = _repositories[entity_cls] = _create(_class_backend(entity_cls), entity_cls)
     return repo
 
 
@@ -122,6 +133,7 @@ def reset_repositories() -> None:
     on next use. Called automatically when ``_persistence_backend_class`` is assigned."""
     with _lock:
         _repositories.clear()
+        _resolved.clear()
 
 
 def _class_backend(entity_cls: type[Any]) -> BackendFactory:

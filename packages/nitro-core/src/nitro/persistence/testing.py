@@ -114,6 +114,8 @@ class RepositoryContract:
         assert loaded.price == Decimal("1.25")
         assert loaded.due == due
         assert loaded.status is Status.DONE
+        # As if validated from a complete record: every field counts as set.
+        assert loaded.model_fields_set == set(ContractItem.model_fields)
 
     def test_get_unknown_id_returns_none(self, repo: Repository[ContractItem]) -> None:
         assert repo.get("no-such-id") is None
