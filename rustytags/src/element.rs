@@ -1,4 +1,4 @@
-//! The Python-facing types: `Element` (rendered HTML), `TagFactory` (`Div`, `Span`, ...),
+//! The Python-facing types: `Element` (rendered HTML), `TagSpec` (behind `Div`, `Span`, ...),
 //! and the `Tag`, `Fragment` and `Raw` constructors.
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -84,21 +84,25 @@ impl Element {
 }
 
 /// Builds one element: start tag with attributes, children, end tag.
-fn build(
+///
+/// `children` and `attributes` are borrowed so that the fast-call entry point can pass
+/// CPython's argument array without building a tuple and a dict.
+pub(crate) fn build<'a, 'py>(
     name: &str,
     kind: Kind,
-    children: &Bound<'_, PyTuple>,
-    attributes: Option<&Bound<'_, PyDict>>,
+    children: impl ExactSizeIterator<Item = Borrowed<'a, 'py, PyAny>>,
+    attributes: impl Iterator<Item = (Borrowed<'a, 'py, PyAny>, Borrowed<'a, 'py, PyAny>)>,
 ) -> Result<Element> {
     let mut b = Builder::with_capacity(48 + 2 * name.len());
     b.buf.push('<');
     b.buf.push_str(name);
-    if let Some(attributes) = attributes {
-        write_attrs(&mut b.buf, attributes)?;
+    let mut seen = Seen::new();
+    for (key, value) in attributes {
+        write_attr(&mut b.buf, &mut seen, &key, &value)?;
     }
     b.buf.push('>');
     if kind == Kind::Void {
-        if !children.is_empty() {
+        if children.len() != 0 {
             return Err(Error::VoidChildren {
                 tag: name.to_owned(),
             });
@@ -106,7 +110,7 @@ fn build(
         return Ok(Element::new(b.finish()));
     }
     let content = b.buf.len();
-    for child in children.iter() {
+    for child in children {
         push_child(&mut b, &child, kind, name, 0)?;
     }
     if kind == Kind::LeadingNewline && b.starts_with_at(content, "\n") {
@@ -156,43 +160,51 @@ impl Seen {
     }
 }
 
-fn write_attrs(buf: &mut String, attributes: &Bound<'_, PyDict>) -> Result<()> {
-    let mut seen = Seen::new();
-    for (key, value) in attributes.iter() {
-        let key = key.cast::<PyString>().map_err(|_| Error::AttrName {
-            name: key.to_string(),
-            reason: "attribute names must be str",
-        })?;
-        let key = py_str(key, "attribute name")?;
-        // None and False leave the attribute out.
-        let bare = if value.is_none() {
-            continue;
-        } else if let Ok(b) = value.cast_exact::<PyBool>() {
-            if !b.is_true() {
-                continue;
-            }
-            true
-        } else {
-            false
-        };
-        buf.push(' ');
-        let start = buf.len();
-        attrs::push_name(buf, key)?;
-        seen.add(buf, start)?;
-        if bare {
-            continue;
+/// Writes ` name="value"` (or ` name`, or nothing) for one keyword argument.
+#[inline]
+fn write_attr(
+    buf: &mut String,
+    seen: &mut Seen,
+    key: &Bound<'_, PyAny>,
+    value: &Bound<'_, PyAny>,
+) -> Result<()> {
+    let key = key.cast::<PyString>().map_err(|_| Error::AttrName {
+        name: key.to_string(),
+        reason: "attribute names must be str",
+    })?;
+    let key = py_str(key, "attribute name")?;
+    // None and False leave the attribute out.
+    let bare = if value.is_none() {
+        return Ok(());
+    } else if let Ok(b) = value.cast_exact::<PyBool>() {
+        if !b.is_true() {
+            return Ok(());
         }
-        let end = buf.len();
-        buf.push_str("=\"");
-        write_attr_value(buf, &value).map_err(|err| match err {
+        true
+    } else {
+        false
+    };
+    buf.push(' ');
+    let start = buf.len();
+    attrs::push_name(buf, key)?;
+    seen.add(buf, start)?;
+    if bare {
+        return Ok(());
+    }
+    let end = buf.len();
+    buf.push_str("=\"");
+    if let Ok(s) = value.cast_exact::<PyString>() {
+        escape_attr(buf, py_str(s, "attribute value")?)?;
+    } else {
+        write_attr_value(buf, value).map_err(|err| match err {
             Error::AttrValue { type_name, .. } => Error::AttrValue {
                 name: buf[start..end].to_owned(),
                 type_name,
             },
             err => err,
         })?;
-        buf.push('"');
     }
+    buf.push('"');
     Ok(())
 }
 
@@ -309,16 +321,17 @@ fn push_child(
     })
 }
 
-/// A callable that builds one kind of element: `Div`, `Span`, `Input`, ...
-#[pyclass(frozen, module = "rusty_tags", name = "TagFactory")]
-pub struct TagFactory {
-    name: String,
-    kind: Kind,
+/// What a tag callable (`Div`, `Span`, ...) builds: its name and kind. It is the
+/// `__self__` of the builtin function created in `fastcall.rs`.
+#[pyclass(frozen, module = "rusty_tags._rusty_tags", name = "TagSpec")]
+pub struct TagSpec {
+    pub(crate) name: String,
+    pub(crate) kind: Kind,
 }
 
-impl TagFactory {
-    pub fn new(name: &str) -> TagFactory {
-        TagFactory {
+impl TagSpec {
+    pub fn new(name: &str) -> TagSpec {
+        TagSpec {
             name: name.to_owned(),
             kind: kind_of(name),
         }
@@ -326,30 +339,9 @@ impl TagFactory {
 }
 
 #[pymethods]
-impl TagFactory {
-    #[pyo3(signature = (*children, **attrs))]
-    fn __call__(
-        &self,
-        children: &Bound<'_, PyTuple>,
-        attrs: Option<&Bound<'_, PyDict>>,
-    ) -> PyResult<Element> {
-        Ok(build(&self.name, self.kind, children, attrs)?)
-    }
-
-    /// The tag name this factory writes, e.g. `"div"`.
-    #[getter]
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// Whether the element is void (no children, no end tag).
-    #[getter]
-    fn void(&self) -> bool {
-        self.kind == Kind::Void
-    }
-
+impl TagSpec {
     fn __repr__(&self) -> String {
-        format!("<rusty_tags tag {:?}>", self.name)
+        format!("TagSpec({:?})", self.name)
     }
 }
 
@@ -368,7 +360,17 @@ pub fn tag(
         }
         .into());
     }
-    Ok(build(name, kind_of(name), children, attrs)?)
+    let pairs: Vec<(Bound<'_, PyAny>, Bound<'_, PyAny>)> =
+        attrs.map(|a| a.iter().collect()).unwrap_or_default();
+    let attributes = pairs
+        .iter()
+        .map(|(k, v)| (k.as_borrowed(), v.as_borrowed()));
+    Ok(build(
+        name,
+        kind_of(name),
+        children.iter_borrowed(),
+        attributes,
+    )?)
 }
 
 /// Children without a surrounding tag.

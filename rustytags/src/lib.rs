@@ -2,13 +2,14 @@
 //!
 //! Modules: `escape` (text and attribute escaping), `attrs` (attribute names), `json`
 //! (JSON attribute values), `node` (rendered HTML), `element` (the Python types),
-//! `tags` (element names), `error` (errors, converted to Python at the boundary).
+//! `tags` (element names), `fastcall` (the tag callables; the only `unsafe`), `error` (errors, converted to Python at the boundary).
 use pyo3::prelude::*;
 
 mod attrs;
 mod element;
 mod error;
 mod escape;
+mod fastcall;
 mod json;
 mod node;
 mod tags;
@@ -18,12 +19,13 @@ mod text;
 fn _rusty_tags(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<element::Element>()?;
-    m.add_class::<element::TagFactory>()?;
     m.add_function(wrap_pyfunction!(element::tag, m)?)?;
     m.add_function(wrap_pyfunction!(element::fragment, m)?)?;
     m.add_function(wrap_pyfunction!(element::raw, m)?)?;
     for (py_name, tag) in tags::HTML_TAGS.iter().chain(tags::SVG_TAGS) {
-        m.add(*py_name, element::TagFactory::new(tag))?;
+        m.add(*py_name, fastcall::tag_function(m, py_name, tag)?)?;
     }
+    let void = pyo3::types::PyFrozenSet::new(m.py(), tags::VOID)?;
+    m.add("VOID_ELEMENTS", void)?;
     Ok(())
 }

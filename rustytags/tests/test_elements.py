@@ -151,12 +151,18 @@ def test_svg_names_keep_case() -> None:
     )
 
 
-def test_tag_factory_metadata() -> None:
-    assert rt.Div.name == "div"
-    assert not rt.Div.void
-    assert rt.Input.void
-    assert rt.OptionEl.name == rt.Option.name == "option"
-    assert repr(rt.Div) == '<rusty_tags tag "div">'
+def test_tag_callables_are_named_builtins() -> None:
+    assert rt.Div.__name__ == "Div"
+    assert rt.Div.__module__ == "rusty_tags._rusty_tags"
+    assert "<div>" in (rt.Div.__doc__ or "")
+    assert str(rt.OptionEl("x")) == str(rt.Option("x")) == "<option>x</option>"
+
+
+def test_void_elements_constant() -> None:
+    assert "input" in rt.VOID_ELEMENTS
+    assert "div" not in rt.VOID_ELEMENTS
+    for name in rt.VOID_ELEMENTS:
+        assert str(Tag(name, id="x")) == f'<{name} id="x">'
 
 
 def test_jinja2_and_markupsafe_use_html() -> None:

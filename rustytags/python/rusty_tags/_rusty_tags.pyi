@@ -1,7 +1,15 @@
 """Type stubs and documentation for the compiled core of rusty_tags.
 
-Every tag callable (`Div`, `Span`, `Input`, ...) is a `TagFactory`; calling one returns
-an `Element`, which holds the already rendered, escaped HTML.
+Every tag callable (`Div`, `Span`, `Input`, ...) returns an `Element`, which holds the
+already rendered, escaped HTML.
+
+Attribute names are translated from Python spelling: ``cls``/``class_``/``klass`` ->
+``class``, ``for_``/``fr`` -> ``for``, one leading and one trailing ``_`` dropped, other ``_``
+-> ``-``, and Datastar names such as ``data_on_click`` -> ``data-on:click`` (see
+``docs/html.md``). Names that are not Python identifiers (``**{"@click": ...}``) are used as
+given. Errors: ``ValueError`` for attribute names with whitespace, quotes, ``=``, ``<``,
+``>`` or ``/``, for strings with lone surrogates or NUL, for children of void elements and
+for an attribute given twice; ``TypeError`` for unsupported child or attribute value types.
 """
 
 from collections.abc import Iterator, Mapping, Sequence
@@ -14,6 +22,7 @@ __all__ = [
     "H4",
     "H5",
     "H6",
+    "VOID_ELEMENTS",
     "A",
     "Abbr",
     "Address",
@@ -145,7 +154,6 @@ __all__ = [
     "Symbol",
     "Table",
     "Tag",
-    "TagFactory",
     "Tbody",
     "Td",
     "Template",
@@ -170,6 +178,8 @@ __all__ = [
 ]
 
 __version__: str
+VOID_ELEMENTS: frozenset[str]
+"""Names of the void elements (``input``, ``br``, ...), written without an end tag."""
 
 @type_check_only
 class _HasHtml(Protocol):
@@ -214,33 +224,6 @@ class Element:
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
-@final
-class TagFactory:
-    """A callable that builds one kind of element, e.g. `Div`.
-
-    ``Div(*children, **attrs)`` returns an `Element`. Attribute names are translated
-    from Python spelling: ``cls``/``class_``/``klass`` -> ``class``, ``for_``/``fr`` ->
-    ``for``, one leading and one trailing ``_`` dropped, other ``_`` -> ``-``, and
-    Datastar names such as ``data_on_click`` -> ``data-on:click`` (see ``docs/html.md``).
-    Names that are not Python identifiers (``**{"@click": ...}``) are used as given.
-
-    Raises ``ValueError`` for attribute names with whitespace, quotes, ``=``, ``<``,
-    ``>`` or ``/``, for strings with lone surrogates or NUL, for children of void
-    elements and for an attribute given twice; ``TypeError`` for unsupported child or
-    attribute value types.
-    """
-
-    @property
-    def name(self) -> str:
-        """The tag name, e.g. ``"div"``."""
-
-    @property
-    def void(self) -> bool:
-        """Whether the element is void (``<input>``, ``<br>``, ...): no children, no end tag."""
-
-    def __call__(self, *children: _Child, **attrs: _AttrValue) -> Element:
-        """Builds the element with these children and attributes."""
-
 def Tag(name: str, /, *children: _Child, **attrs: _AttrValue) -> Element:
     """Builds an element with any tag name, e.g. ``Tag("my-widget", "hi", cls="x")``.
 
@@ -261,311 +244,465 @@ def Raw(html: str, /) -> Element:
     """
 
 # HTML elements: every element of the HTML living standard (plus MathML's `math`).
-A: TagFactory
-"""``<a>``."""
-Abbr: TagFactory
-"""``<abbr>``."""
-Address: TagFactory
-"""``<address>``."""
-Area: TagFactory
-"""``<area>`` (void: no children, no end tag)."""
-Article: TagFactory
-"""``<article>``."""
-Aside: TagFactory
-"""``<aside>``."""
-Audio: TagFactory
-"""``<audio>``."""
-B: TagFactory
-"""``<b>``."""
-Base: TagFactory
-"""``<base>`` (void: no children, no end tag)."""
-Bdi: TagFactory
-"""``<bdi>``."""
-Bdo: TagFactory
-"""``<bdo>``."""
-Blockquote: TagFactory
-"""``<blockquote>``."""
-Body: TagFactory
-"""``<body>``."""
-Br: TagFactory
-"""``<br>`` (void: no children, no end tag)."""
-Button: TagFactory
-"""``<button>``."""
-Canvas: TagFactory
-"""``<canvas>``."""
-Caption: TagFactory
-"""``<caption>``."""
-Cite: TagFactory
-"""``<cite>``."""
-Code: TagFactory
-"""``<code>``."""
-Col: TagFactory
-"""``<col>`` (void: no children, no end tag)."""
-Colgroup: TagFactory
-"""``<colgroup>``."""
-Data: TagFactory
-"""``<data>``."""
-Datalist: TagFactory
-"""``<datalist>``."""
-Dd: TagFactory
-"""``<dd>``."""
-Del: TagFactory
-"""``<del>``."""
-Details: TagFactory
-"""``<details>``."""
-Dfn: TagFactory
-"""``<dfn>``."""
-Dialog: TagFactory
-"""``<dialog>``."""
-Div: TagFactory
-"""``<div>``."""
-Dl: TagFactory
-"""``<dl>``."""
-Dt: TagFactory
-"""``<dt>``."""
-Em: TagFactory
-"""``<em>``."""
-Embed: TagFactory
-"""``<embed>`` (void: no children, no end tag)."""
-Fieldset: TagFactory
-"""``<fieldset>``."""
-Figcaption: TagFactory
-"""``<figcaption>``."""
-Figure: TagFactory
-"""``<figure>``."""
-Footer: TagFactory
-"""``<footer>``."""
-Form: TagFactory
-"""``<form>``."""
-H1: TagFactory
-"""``<h1>``."""
-H2: TagFactory
-"""``<h2>``."""
-H3: TagFactory
-"""``<h3>``."""
-H4: TagFactory
-"""``<h4>``."""
-H5: TagFactory
-"""``<h5>``."""
-H6: TagFactory
-"""``<h6>``."""
-Head: TagFactory
-"""``<head>``."""
-Header: TagFactory
-"""``<header>``."""
-Hgroup: TagFactory
-"""``<hgroup>``."""
-Hr: TagFactory
-"""``<hr>`` (void: no children, no end tag)."""
-Html: TagFactory
-"""``<html>``."""
-I: TagFactory
-"""``<i>``."""
-Iframe: TagFactory
-"""``<iframe>``."""
-Img: TagFactory
-"""``<img>`` (void: no children, no end tag)."""
-Input: TagFactory
-"""``<input>`` (void: no children, no end tag)."""
-Ins: TagFactory
-"""``<ins>``."""
-Kbd: TagFactory
-"""``<kbd>``."""
-Label: TagFactory
-"""``<label>``."""
-Legend: TagFactory
-"""``<legend>``."""
-Li: TagFactory
-"""``<li>``."""
-Link: TagFactory
-"""``<link>`` (void: no children, no end tag)."""
-Main: TagFactory
-"""``<main>``."""
-Map: TagFactory
-"""``<map>``."""
-Mark: TagFactory
-"""``<mark>``."""
-Math: TagFactory
-"""``<math>``."""
-Menu: TagFactory
-"""``<menu>``."""
-Meta: TagFactory
-"""``<meta>`` (void: no children, no end tag)."""
-Meter: TagFactory
-"""``<meter>``."""
-Nav: TagFactory
-"""``<nav>``."""
-Noscript: TagFactory
-"""``<noscript>``."""
-Object: TagFactory
-"""``<object>``."""
-Ol: TagFactory
-"""``<ol>``."""
-Optgroup: TagFactory
-"""``<optgroup>``."""
-Option: TagFactory
-"""``<option>``."""
-OptionEl: TagFactory
-"""``<option>``."""
-Output: TagFactory
-"""``<output>``."""
-P: TagFactory
-"""``<p>``."""
-Picture: TagFactory
-"""``<picture>``."""
-Pre: TagFactory
-"""``<pre>``."""
-Progress: TagFactory
-"""``<progress>``."""
-Q: TagFactory
-"""``<q>``."""
-Rp: TagFactory
-"""``<rp>``."""
-Rt: TagFactory
-"""``<rt>``."""
-Ruby: TagFactory
-"""``<ruby>``."""
-S: TagFactory
-"""``<s>``."""
-Samp: TagFactory
-"""``<samp>``."""
-Script: TagFactory
-"""``<script>``."""
-Search: TagFactory
-"""``<search>``."""
-Section: TagFactory
-"""``<section>``."""
-Select: TagFactory
-"""``<select>``."""
-Slot: TagFactory
-"""``<slot>``."""
-Small: TagFactory
-"""``<small>``."""
-Source: TagFactory
-"""``<source>`` (void: no children, no end tag)."""
-Span: TagFactory
-"""``<span>``."""
-Strong: TagFactory
-"""``<strong>``."""
-Style: TagFactory
-"""``<style>``."""
-Sub: TagFactory
-"""``<sub>``."""
-Summary: TagFactory
-"""``<summary>``."""
-Sup: TagFactory
-"""``<sup>``."""
-Table: TagFactory
-"""``<table>``."""
-Tbody: TagFactory
-"""``<tbody>``."""
-Td: TagFactory
-"""``<td>``."""
-Template: TagFactory
-"""``<template>``."""
-Textarea: TagFactory
-"""``<textarea>``."""
-Tfoot: TagFactory
-"""``<tfoot>``."""
-Th: TagFactory
-"""``<th>``."""
-Thead: TagFactory
-"""``<thead>``."""
-Time: TagFactory
-"""``<time>``."""
-Title: TagFactory
-"""``<title>``."""
-Tr: TagFactory
-"""``<tr>``."""
-Track: TagFactory
-"""``<track>`` (void: no children, no end tag)."""
-U: TagFactory
-"""``<u>``."""
-Ul: TagFactory
-"""``<ul>``."""
-Var: TagFactory
-"""``<var>``."""
-Video: TagFactory
-"""``<video>``."""
-Wbr: TagFactory
-"""``<wbr>`` (void: no children, no end tag)."""
+# Each builds its element from children and attributes, like `Tag` with a fixed name.
+
+def A(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<a>``."""
+
+def Abbr(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<abbr>``."""
+
+def Address(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<address>``."""
+
+def Area(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<area>``. Void: no children (``ValueError``), no end tag."""
+
+def Article(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<article>``."""
+
+def Aside(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<aside>``."""
+
+def Audio(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<audio>``."""
+
+def B(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<b>``."""
+
+def Base(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<base>``. Void: no children (``ValueError``), no end tag."""
+
+def Bdi(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<bdi>``."""
+
+def Bdo(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<bdo>``."""
+
+def Blockquote(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<blockquote>``."""
+
+def Body(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<body>``."""
+
+def Br(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<br>``. Void: no children (``ValueError``), no end tag."""
+
+def Button(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<button>``."""
+
+def Canvas(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<canvas>``."""
+
+def Caption(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<caption>``."""
+
+def Cite(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<cite>``."""
+
+def Code(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<code>``."""
+
+def Col(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<col>``. Void: no children (``ValueError``), no end tag."""
+
+def Colgroup(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<colgroup>``."""
+
+def Data(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<data>``."""
+
+def Datalist(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<datalist>``."""
+
+def Dd(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<dd>``."""
+
+def Del(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<del>``."""
+
+def Details(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<details>``."""
+
+def Dfn(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<dfn>``."""
+
+def Dialog(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<dialog>``."""
+
+def Div(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<div>``."""
+
+def Dl(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<dl>``."""
+
+def Dt(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<dt>``."""
+
+def Em(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<em>``."""
+
+def Embed(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<embed>``. Void: no children (``ValueError``), no end tag."""
+
+def Fieldset(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<fieldset>``."""
+
+def Figcaption(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<figcaption>``."""
+
+def Figure(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<figure>``."""
+
+def Footer(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<footer>``."""
+
+def Form(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<form>``."""
+
+def H1(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<h1>``."""
+
+def H2(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<h2>``."""
+
+def H3(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<h3>``."""
+
+def H4(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<h4>``."""
+
+def H5(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<h5>``."""
+
+def H6(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<h6>``."""
+
+def Head(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<head>``."""
+
+def Header(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<header>``."""
+
+def Hgroup(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<hgroup>``."""
+
+def Hr(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<hr>``. Void: no children (``ValueError``), no end tag."""
+
+def Html(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<html>``."""
+
+def I(*children: _Child, **attrs: _AttrValue) -> Element:  # noqa: E743
+    """``<i>``."""
+
+def Iframe(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<iframe>``."""
+
+def Img(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<img>``. Void: no children (``ValueError``), no end tag."""
+
+def Input(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<input>``. Void: no children (``ValueError``), no end tag."""
+
+def Ins(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<ins>``."""
+
+def Kbd(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<kbd>``."""
+
+def Label(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<label>``."""
+
+def Legend(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<legend>``."""
+
+def Li(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<li>``."""
+
+def Link(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<link>``. Void: no children (``ValueError``), no end tag."""
+
+def Main(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<main>``."""
+
+def Map(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<map>``."""
+
+def Mark(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<mark>``."""
+
+def Math(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<math>``."""
+
+def Menu(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<menu>``."""
+
+def Meta(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<meta>``. Void: no children (``ValueError``), no end tag."""
+
+def Meter(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<meter>``."""
+
+def Nav(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<nav>``."""
+
+def Noscript(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<noscript>``."""
+
+def Object(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<object>``."""
+
+def Ol(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<ol>``."""
+
+def Optgroup(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<optgroup>``."""
+
+def Option(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<option>``."""
+
+def OptionEl(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<option>``. Alias of `Option`, as in rusty-tags 0.7.0."""
+
+def Output(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<output>``."""
+
+def P(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<p>``."""
+
+def Picture(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<picture>``."""
+
+def Pre(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<pre>``. A leading newline in the content is kept (the parser drops one)."""
+
+def Progress(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<progress>``."""
+
+def Q(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<q>``."""
+
+def Rp(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<rp>``."""
+
+def Rt(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<rt>``."""
+
+def Ruby(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<ruby>``."""
+
+def S(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<s>``."""
+
+def Samp(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<samp>``."""
+
+def Script(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<script>``. Text is not escaped; text containing ``</script`` is a ``ValueError``."""
+
+def Search(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<search>``."""
+
+def Section(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<section>``."""
+
+def Select(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<select>``."""
+
+def Slot(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<slot>``."""
+
+def Small(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<small>``."""
+
+def Source(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<source>``. Void: no children (``ValueError``), no end tag."""
+
+def Span(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<span>``."""
+
+def Strong(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<strong>``."""
+
+def Style(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<style>``. Text is not escaped; text containing ``</style`` is a ``ValueError``."""
+
+def Sub(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<sub>``."""
+
+def Summary(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<summary>``."""
+
+def Sup(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<sup>``."""
+
+def Table(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<table>``."""
+
+def Tbody(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<tbody>``."""
+
+def Td(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<td>``."""
+
+def Template(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<template>``."""
+
+def Textarea(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<textarea>``. A leading newline in the content is kept (the parser drops one)."""
+
+def Tfoot(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<tfoot>``."""
+
+def Th(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<th>``."""
+
+def Thead(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<thead>``."""
+
+def Time(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<time>``."""
+
+def Title(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<title>``."""
+
+def Tr(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<tr>``."""
+
+def Track(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<track>``. Void: no children (``ValueError``), no end tag."""
+
+def U(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<u>``."""
+
+def Ul(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<ul>``."""
+
+def Var(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<var>``."""
+
+def Video(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<video>``."""
+
+def Wbr(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<wbr>``. Void: no children (``ValueError``), no end tag."""
 
 # SVG elements (names such as ``linearGradient`` keep their case).
-Animate: TagFactory
-"""SVG ``<animate>``."""
-AnimateMotion: TagFactory
-"""SVG ``<animateMotion>``."""
-AnimateTransform: TagFactory
-"""SVG ``<animateTransform>``."""
-Circle: TagFactory
-"""SVG ``<circle>``."""
-ClipPath: TagFactory
-"""SVG ``<clipPath>``."""
-Defs: TagFactory
-"""SVG ``<defs>``."""
-Desc: TagFactory
-"""SVG ``<desc>``."""
-Ellipse: TagFactory
-"""SVG ``<ellipse>``."""
-FeBlend: TagFactory
-"""SVG ``<feBlend>``."""
-FeColorMatrix: TagFactory
-"""SVG ``<feColorMatrix>``."""
-FeComposite: TagFactory
-"""SVG ``<feComposite>``."""
-FeDropShadow: TagFactory
-"""SVG ``<feDropShadow>``."""
-FeFlood: TagFactory
-"""SVG ``<feFlood>``."""
-FeGaussianBlur: TagFactory
-"""SVG ``<feGaussianBlur>``."""
-FeMerge: TagFactory
-"""SVG ``<feMerge>``."""
-FeMergeNode: TagFactory
-"""SVG ``<feMergeNode>``."""
-FeOffset: TagFactory
-"""SVG ``<feOffset>``."""
-Filter: TagFactory
-"""SVG ``<filter>``."""
-ForeignObject: TagFactory
-"""SVG ``<foreignObject>``."""
-G: TagFactory
-"""SVG ``<g>``."""
-Image: TagFactory
-"""SVG ``<image>``."""
-Line: TagFactory
-"""SVG ``<line>``."""
-LinearGradient: TagFactory
-"""SVG ``<linearGradient>``."""
-Marker: TagFactory
-"""SVG ``<marker>``."""
-Mask: TagFactory
-"""SVG ``<mask>``."""
-Metadata: TagFactory
-"""SVG ``<metadata>``."""
-Path: TagFactory
-"""SVG ``<path>``."""
-Pattern: TagFactory
-"""SVG ``<pattern>``."""
-Polygon: TagFactory
-"""SVG ``<polygon>``."""
-Polyline: TagFactory
-"""SVG ``<polyline>``."""
-RadialGradient: TagFactory
-"""SVG ``<radialGradient>``."""
-Rect: TagFactory
-"""SVG ``<rect>``."""
-Stop: TagFactory
-"""SVG ``<stop>``."""
-Svg: TagFactory
-"""SVG ``<svg>``."""
-Symbol: TagFactory
-"""SVG ``<symbol>``."""
-Text: TagFactory
-"""SVG ``<text>``."""
-TextPath: TagFactory
-"""SVG ``<textPath>``."""
-Tspan: TagFactory
-"""SVG ``<tspan>``."""
-Use: TagFactory
-"""SVG ``<use>``."""
+
+def Svg(*children: _Child, **attrs: _AttrValue) -> Element:
+    """SVG ``<svg>``."""
+
+def G(*children: _Child, **attrs: _AttrValue) -> Element:
+    """SVG ``<g>``."""
+
+def Defs(*children: _Child, **attrs: _AttrValue) -> Element:
+    """SVG ``<defs>``."""
+
+def Symbol(*children: _Child, **attrs: _AttrValue) -> Element:
+    """SVG ``<symbol>``."""
+
+def Use(*children: _Child, **attrs: _AttrValue) -> Element:
+    """SVG ``<use>``."""
+
+def Circle(*children: _Child, **attrs: _AttrValue) -> Element:
+    """SVG ``<circle>``."""
+
+def Ellipse(*children: _Child, **attrs: _AttrValue) -> Element:
+    """SVG ``<ellipse>``."""
+
+def Line(*children: _Child, **attrs: _AttrValue) -> Element:
+    """SVG ``<line>``."""
+
+def Path(*children: _Child, **attrs: _AttrValue) -> Element:
+    """SVG ``<path>``."""
+
+def Polygon(*children: _Child, **attrs: _AttrValue) -> Element:
+    """SVG ``<polygon>``."""
+
+def Polyline(*children: _Child, **attrs: _AttrValue) -> Element:
+    """SVG ``<polyline>``."""
+
+def Rect(*children: _Child, **attrs: _AttrValue) -> Element:
+    """SVG ``<rect>``."""
+
+def Text(*children: _Child, **attrs: _AttrValue) -> Element:
+    """SVG ``<text>``."""
+
+def Tspan(*children: _Child, **attrs: _AttrValue) -> Element:
+    """SVG ``<tspan>``."""
+
+def TextPath(*children: _Child, **attrs: _AttrValue) -> Element:
+    """SVG ``<textPath>``."""
+
+def Image(*children: _Child, **attrs: _AttrValue) -> Element:
+    """SVG ``<image>``."""
+
+def ForeignObject(*children: _Child, **attrs: _AttrValue) -> Element:
+    """SVG ``<foreignObject>``."""
+
+def Marker(*children: _Child, **attrs: _AttrValue) -> Element:
+    """SVG ``<marker>``."""
+
+def Pattern(*children: _Child, **attrs: _AttrValue) -> Element:
+    """SVG ``<pattern>``."""
+
+def ClipPath(*children: _Child, **attrs: _AttrValue) -> Element:
+    """SVG ``<clipPath>``."""
+
+def Mask(*children: _Child, **attrs: _AttrValue) -> Element:
+    """SVG ``<mask>``."""
+
+def LinearGradient(*children: _Child, **attrs: _AttrValue) -> Element:
+    """SVG ``<linearGradient>``."""
+
+def RadialGradient(*children: _Child, **attrs: _AttrValue) -> Element:
+    """SVG ``<radialGradient>``."""
+
+def Stop(*children: _Child, **attrs: _AttrValue) -> Element:
+    """SVG ``<stop>``."""
+
+def Filter(*children: _Child, **attrs: _AttrValue) -> Element:
+    """SVG ``<filter>``."""
+
+def FeBlend(*children: _Child, **attrs: _AttrValue) -> Element:
+    """SVG ``<feBlend>``."""
+
+def FeColorMatrix(*children: _Child, **attrs: _AttrValue) -> Element:
+    """SVG ``<feColorMatrix>``."""
+
+def FeComposite(*children: _Child, **attrs: _AttrValue) -> Element:
+    """SVG ``<feComposite>``."""
+
+def FeDropShadow(*children: _Child, **attrs: _AttrValue) -> Element:
+    """SVG ``<feDropShadow>``."""
+
+def FeFlood(*children: _Child, **attrs: _AttrValue) -> Element:
+    """SVG ``<feFlood>``."""
+
+def FeGaussianBlur(*children: _Child, **attrs: _AttrValue) -> Element:
+    """SVG ``<feGaussianBlur>``."""
+
+def FeMerge(*children: _Child, **attrs: _AttrValue) -> Element:
+    """SVG ``<feMerge>``."""
+
+def FeMergeNode(*children: _Child, **attrs: _AttrValue) -> Element:
+    """SVG ``<feMergeNode>``."""
+
+def FeOffset(*children: _Child, **attrs: _AttrValue) -> Element:
+    """SVG ``<feOffset>``."""
+
+def Animate(*children: _Child, **attrs: _AttrValue) -> Element:
+    """SVG ``<animate>``."""
+
+def AnimateMotion(*children: _Child, **attrs: _AttrValue) -> Element:
+    """SVG ``<animateMotion>``."""
+
+def AnimateTransform(*children: _Child, **attrs: _AttrValue) -> Element:
+    """SVG ``<animateTransform>``."""
+
+def Desc(*children: _Child, **attrs: _AttrValue) -> Element:
+    """SVG ``<desc>``."""
+
+def Metadata(*children: _Child, **attrs: _AttrValue) -> Element:
+    """SVG ``<metadata>``."""
