@@ -20,6 +20,7 @@ import pytest
 
 from nitro import Entity
 from nitro.actions import action
+from nitro.web import WebRoute, html, redirect
 from rusty_tags import Div, Li
 
 DATASTAR = {"Datastar-Request": "true"}
@@ -98,6 +99,27 @@ class Note(Entity):
 
 
 ENTITIES = [Counter, Note]
+
+
+class Greeter:
+    """A framework-neutral extension, mounted through the adapter's ``mount``."""
+
+    def web_routes(self) -> list[WebRoute]:
+        return [
+            WebRoute(("GET",), "/hello/{name}", self.hello, "greeter_hello"),
+            WebRoute(("POST",), "/login", self.login, "greeter_login"),
+        ]
+
+    def hello(self, request: Any) -> Any:
+        who = request.cookies.get("who", "stranger")
+        return html(f"<p>hello {request.path_params['name']} from {who}</p>")
+
+    def login(self, request: Any) -> Any:
+        response = redirect("/hello/again")
+        response.set_cookies.append(f"who={request.data.get('user', '')}; HttpOnly; Path=/")
+        response.set_cookies.append("theme=dark; Path=/")
+        return response
+
 
 COUNTER_ROUTES = {
     ("POST", "/counter/increment"), ("POST", "/counter/{id}/increment"),
@@ -192,6 +214,29 @@ class AdapterSuite:
     @classmethod
     def configure(cls, app: Any, **kwargs: Any) -> Any:
         raise NotImplementedError
+
+    @classmethod
+    def mount(cls, app: Any, mountable: Any, prefix: str = "") -> None:
+        raise NotImplementedError
+
+    def test_mounted_extension_serves_pages_and_cookies(self) -> None:
+        app = self.build_app(entities=[Note])
+        self.mount(app, Greeter(), prefix="/ext")
+        with self.serve(app) as url, httpx.Client(base_url=url, timeout=10) as client:
+            page = client.get("/ext/hello/ann")
+            assert page.status_code == 200
+            assert page.headers["content-type"] == "text/html; charset=utf-8"
+            assert page.text == "<p>hello ann from stranger</p>"
+            login = client.post("/ext/login", data={"user": "bob"})
+            assert login.status_code == 303
+            assert login.headers["location"] == "/hello/again"
+            assert login.headers.get_list("set-cookie") == [
+                "who=bob; HttpOnly; Path=/",
+                "theme=dark; Path=/",
+            ]
+            # the client kept the cookie and sends it back
+            assert client.get("/ext/hello/x").text == "<p>hello x from bob</p>"
+            assert client.delete("/ext/login").status_code == 405
 
     # -- success paths --------------------------------------------------------------
 

@@ -9,13 +9,17 @@ from fastapi.routing import APIRoute
 from nitro_adapter_suite import ENTITIES, AdapterSuite
 from nitro_servers import serve_asgi
 
-from nitro.adapters.fastapi import configure_app
+from nitro.adapters.fastapi import configure_app, mount
 
 
 class TestFastAPIAdapter(AdapterSuite):
     @classmethod
     def configure(cls, app: Any, **kwargs: Any) -> Any:
         return configure_app(app, **kwargs)
+
+    @classmethod
+    def mount(cls, app: Any, mountable: Any, prefix: str = "") -> None:
+        mount(app, mountable, prefix=prefix)
 
     @classmethod
     def build_app(cls, prefix: str = "", entities: list[type] | None = None) -> FastAPI:

@@ -8,13 +8,17 @@ from fasthtml.common import fast_app
 from nitro_adapter_suite import AdapterSuite
 from nitro_servers import serve_asgi
 
-from nitro.adapters.fasthtml import configure_app
+from nitro.adapters.fasthtml import configure_app, mount
 
 
 class TestFastHTMLAdapter(AdapterSuite):
     @classmethod
     def configure(cls, app: Any, **kwargs: Any) -> Any:
         return configure_app(app, **kwargs)
+
+    @classmethod
+    def mount(cls, app: Any, mountable: Any, prefix: str = "") -> None:
+        mount(app, mountable, prefix=prefix)
 
     @classmethod
     def build_app(cls, prefix: str = "", entities: list[type] | None = None) -> Any:

@@ -8,13 +8,17 @@ from flask import Flask
 from nitro_adapter_suite import ENTITIES, AdapterSuite
 from nitro_servers import serve_wsgi
 
-from nitro.adapters.flask import configure_app
+from nitro.adapters.flask import configure_app, mount
 
 
 class TestFlaskAdapter(AdapterSuite):
     @classmethod
     def configure(cls, app: Any, **kwargs: Any) -> Any:
         return configure_app(app, **kwargs)
+
+    @classmethod
+    def mount(cls, app: Any, mountable: Any, prefix: str = "") -> None:
+        mount(app, mountable, prefix=prefix)
 
     @classmethod
     def build_app(cls, prefix: str = "", entities: list[type] | None = None) -> Flask:

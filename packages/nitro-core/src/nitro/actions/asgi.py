@@ -27,6 +27,7 @@ __all__ = [
     "ActionEndpoint",
     "LiveEndpoint",
     "PrefixMiddleware",
+    "WebEndpoint",
     "request_from_asgi",
     "send_response",
 ]
@@ -74,6 +75,7 @@ def _raw_headers(response: ActionResponse) -> list[tuple[bytes, bytes]]:
     headers = [
         (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()
     ]
+    headers.extend((b"set-cookie", cookie.encode("latin-1")) for cookie in response.set_cookies)
     if response.stream is None and response.astream is None:
         headers.append((b"content-length", str(len(response.body)).encode()))
     return headers
@@ -145,6 +147,24 @@ class ActionEndpoint:
             )
             return
         response = await self.dispatcher.ahandle(self.route, request)
+        await send_response(response, receive, send)
+
+
+class WebEndpoint:
+    """A :class:`nitro.web.WebRoute` handler as an ASGI app (run in a worker thread)."""
+
+    def __init__(self, handler: Callable[[ActionRequest], ActionResponse]):
+        self.handler = handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            request = await request_from_asgi(scope, receive)
+        except BodyTooLarge:
+            await send_response(
+                ActionResponse.json({"error": "Request body too large"}, 413), receive, send
+            )
+            return
+        response = await asyncio.to_thread(self.handler, request)
         await send_response(response, receive, send)
 
 

@@ -32,6 +32,18 @@ class ActionRequest:
     form: Mapping[str, Any] | None = None
 
     @property
+    def cookies(self) -> dict[str, str]:
+        """The ``Cookie`` header, parsed."""
+        from http.cookies import SimpleCookie
+
+        jar = SimpleCookie()
+        try:
+            jar.load(self.headers.get("cookie", ""))
+        except Exception:  # a malformed header means no usable cookies, not an error
+            return {}
+        return {key: morsel.value for key, morsel in jar.items()}
+
+    @property
     def is_datastar(self) -> bool:
         return self.headers.get("datastar-request", "").lower() == "true"
 
@@ -75,6 +87,8 @@ class ActionResponse:
     body: bytes = b""
     stream: Iterator[str] | None = None
     astream: AsyncIterator[str] | None = None
+    #: Raw ``Set-Cookie`` header values (several may be sent, unlike other headers).
+    set_cookies: list[str] = field(default_factory=list)
 
     @property
     def content_type(self) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
 from nitro.actions import ActionApp, ActionRoute, build_action_app
 from nitro.actions.asgi import BodyTooLarge, PrefixMiddleware, request_from_asgi
@@ -13,9 +14,11 @@ from nitro.actions.binding import ParameterBinder
 from nitro.actions.live import alive_events
 from nitro.actions.request import ActionResponse
 from nitro.actions.sse import SSE_HEADERS
+from nitro.actions.urls import normalize_prefix
 from nitro.broadcast import Broadcaster
+from nitro.web import Mountable
 
-__all__ = ["configure_app"]
+__all__ = ["configure_app", "mount"]
 
 
 def configure_app(
@@ -75,11 +78,44 @@ def configure_app(
 
 
 def _to_response(result: ActionResponse) -> Response:
+    response: Response
     if result.astream is not None:
-        return StreamingResponse(result.astream, status_code=result.status, headers=result.headers)
-    if result.stream is not None:
-        return StreamingResponse(result.stream, status_code=result.status, headers=result.headers)
-    return Response(result.body, status_code=result.status, headers=result.headers)
+        response = StreamingResponse(result.astream, result.status, result.headers)
+    elif result.stream is not None:
+        response = StreamingResponse(result.stream, result.status, result.headers)
+    else:
+        response = Response(result.body, result.status, result.headers)
+    for cookie in result.set_cookies:
+        response.raw_headers.append((b"set-cookie", cookie.encode("latin-1")))
+    return response
+
+
+def mount(app: FastAPI, mountable: Mountable, prefix: str = "") -> None:
+    """Serve a framework-neutral extension (such as the Nitro admin) on ``app``.
+
+    The routes are left out of the OpenAPI schema: they are pages, not an API.
+    """
+    base = normalize_prefix(prefix)
+    for web_route in mountable.web_routes():
+        app.add_api_route(
+            base + web_route.path,
+            _web_endpoint(web_route.handler),
+            methods=list(web_route.methods),
+            name=web_route.name,
+            include_in_schema=False,
+            response_class=Response,
+        )
+
+
+def _web_endpoint(handler: Any) -> Any:
+    async def endpoint(request: Request) -> Response:
+        try:
+            web_request = await request_from_asgi(request.scope, request.receive)
+        except BodyTooLarge:
+            return _to_response(ActionResponse.json({"error": "Request body too large"}, 413))
+        return _to_response(await run_in_threadpool(handler, web_request))
+
+    return endpoint
 
 
 def _action_endpoint(nitro: ActionApp, route: ActionRoute) -> Any:

@@ -12,7 +12,8 @@
 from importlib.metadata import version as _version
 
 from nitro.adapters.fasthtml._app import configure_app as configure_app
+from nitro.adapters.fasthtml._app import mount as mount
 
 __version__: str = _version("nitro-fasthtml")
 
-__all__ = ["__version__", "configure_app"]
+__all__ = ["__version__", "configure_app", "mount"]

@@ -13,10 +13,12 @@ from typing import Any
 from starlette.routing import Route
 
 from nitro.actions import ActionApp, build_action_app
-from nitro.actions.asgi import ActionEndpoint, LiveEndpoint, PrefixMiddleware
+from nitro.actions.asgi import ActionEndpoint, LiveEndpoint, PrefixMiddleware, WebEndpoint
+from nitro.actions.urls import normalize_prefix
 from nitro.broadcast import Broadcaster
+from nitro.web import Mountable
 
-__all__ = ["configure_app"]
+__all__ = ["configure_app", "mount"]
 
 
 def configure_app(
@@ -56,3 +58,12 @@ def configure_app(
         app.add_middleware(PrefixMiddleware, prefix=nitro.prefix)
     app.state.nitro = nitro
     return nitro
+
+
+def mount(app: Any, mountable: Mountable, prefix: str = "") -> None:
+    """Serve a framework-neutral extension (such as the Nitro admin) on ``app``."""
+    base = normalize_prefix(prefix)
+    app.router.routes[0:0] = [
+        Route(base + r.path, WebEndpoint(r.handler), methods=list(r.methods), name=r.name)
+        for r in mountable.web_routes()
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -10,10 +11,11 @@ from nitro.actions import ActionApp, ActionRoute, build_action_app
 from nitro.actions.live import live_events
 from nitro.actions.request import ActionRequest, ActionResponse
 from nitro.actions.sse import SSE_HEADERS
-from nitro.actions.urls import set_prefix
+from nitro.actions.urls import normalize_prefix, set_prefix
 from nitro.broadcast import Broadcaster
+from nitro.web import Mountable
 
-__all__ = ["EXTENSION_KEY", "configure_app"]
+__all__ = ["EXTENSION_KEY", "configure_app", "mount"]
 
 EXTENSION_KEY = "nitro"
 
@@ -64,7 +66,7 @@ def configure_app(
 
 
 def _flask_path(path: str) -> str:
-    return path.replace("{id}", "<id>")
+    return re.sub(r"\{(\w+)\}", r"<\1>", path)
 
 
 def _current_request() -> ActionRequest:
@@ -79,8 +81,32 @@ def _current_request() -> ActionRequest:
 
 def _to_response(result: ActionResponse) -> Response:
     if result.stream is not None:
-        return Response(stream_with_context(result.stream), result.status, result.headers)
-    return Response(result.body, result.status, result.headers)
+        response = Response(stream_with_context(result.stream), result.status, result.headers)
+    else:
+        response = Response(result.body, result.status, result.headers)
+    for cookie in result.set_cookies:
+        response.headers.add("Set-Cookie", cookie)
+    return response
+
+
+def mount(app: Flask, mountable: Mountable, prefix: str = "") -> None:
+    """Serve a framework-neutral extension (such as the Nitro admin) on ``app``."""
+    base = normalize_prefix(prefix)
+    for web_route in mountable.web_routes():
+        app.add_url_rule(
+            _flask_path(base + web_route.path),
+            endpoint=web_route.name,
+            view_func=_web_view(web_route.handler, web_route.name),
+            methods=list(web_route.methods),
+        )
+
+
+def _web_view(handler: Any, name: str) -> Any:
+    def view(**_: str) -> Response:
+        return _to_response(handler(_current_request()))
+
+    view.__name__ = name
+    return view
 
 
 def _action_view(nitro: ActionApp, route: ActionRoute) -> Any:
