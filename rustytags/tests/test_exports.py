@@ -157,7 +157,7 @@ def is_tag(name: str) -> bool:
     return (
         type(getattr(rusty_tags, name)) is type(rusty_tags.Div)
         and name[0].isupper()
-        and name not in {"Tag", "Fragment", "Raw", "Page", "DatastarScript"}
+        and name not in {"Tag", "CustomTag", "Fragment", "Raw", "Page", "DatastarScript"}
     )
 
 

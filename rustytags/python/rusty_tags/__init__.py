@@ -177,6 +177,7 @@ from rusty_tags._rusty_tags import (
     Wbr,
     __version__,
 )
+from rusty_tags._rusty_tags import Tag as CustomTag  # the rusty-tags 0.7.0 name
 
 __all__ = [
     "DATASTAR_CDN_URL",
@@ -215,6 +216,7 @@ __all__ = [
     "Code",
     "Col",
     "Colgroup",
+    "CustomTag",
     "Data",
     "Datalist",
     "DatastarScript",
