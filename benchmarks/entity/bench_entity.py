@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
 import platform
 import sys
 import timeit
@@ -208,6 +209,17 @@ def run(number: int, rounds: int) -> list[Result]:
     return results
 
 
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            names = (line.split(":", 1)[1] for line in fh if line.startswith("model name"))
+            cpu = next(names).strip()
+    except (OSError, StopIteration):
+        pass
+    return f"{cpu} x{os.cpu_count()} {platform.system()}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--number", type=int, default=20_000, help="calls per round")
@@ -221,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         "python": sys.version.split()[0],
         "pydantic": pydantic.VERSION,
         "nitro-core": nitro.__version__,
-        "machine": f"{platform.machine()} {platform.processor() or platform.platform()}",
+        "machine": machine(),
         "number": args.number,
         "rounds": args.rounds,
     }
