@@ -18,7 +18,6 @@ from nitro.actions.errors import ActionFailed as ActionFailed
 from nitro.actions.errors import CrossOriginRequest as CrossOriginRequest
 from nitro.actions.errors import EntityNotFound as EntityNotFound
 from nitro.actions.errors import InvalidParameters as InvalidParameters
-from nitro.actions.errors import MethodNotAllowed as MethodNotAllowed
 from nitro.actions.expressions import ActionRef as ActionRef
 from nitro.actions.live import alive_events as alive_events
 from nitro.actions.live import live as live
@@ -46,7 +45,6 @@ __all__ = [
     "CrossOriginRequest",
     "EntityNotFound",
     "InvalidParameters",
-    "MethodNotAllowed",
     "action",
     "alive_events",
     "build_action_app",

@@ -89,7 +89,8 @@ class ActionDispatcher:
             errors=[{"parameter": "id", "message": "Field required", "type": "missing"}],
         )
 
-    def not_found(self, route: ActionRoute, entity_id: str) -> EntityNotFound:
+    @staticmethod
+    def not_found(route: ActionRoute) -> EntityNotFound:
         return EntityNotFound(f"{route.entity.__name__} not found")
 
     def events_for(self, route: ActionRoute, value: Any) -> list[str]:
@@ -112,7 +113,8 @@ class ActionDispatcher:
         if self.broadcaster is not None:
             self.broadcaster.publish(entity_topic(type(target), target.id), target.signals)
 
-    def error_response(self, error: ActionError, request: ActionRequest | None) -> ActionResponse:
+    @staticmethod
+    def error_response(error: ActionError) -> ActionResponse:
         return ActionResponse.json(error.to_json(), status=error.status)
 
     def result_response(
@@ -139,7 +141,7 @@ class ActionDispatcher:
                 entity_id = self.entity_id(route, request)
                 target = route.entity.get(entity_id)
                 if target is None:
-                    raise self.not_found(route, entity_id)
+                    raise self.not_found(route)
             kwargs = self.arguments(route, request)
             bound = self._bind_callable(route, target)
             before = target.model_dump() if target is not None else None
@@ -151,10 +153,10 @@ class ActionDispatcher:
             alive = self._persist_sync(route, target, before)
             return self.result_response(route, request, target, result, alive)
         except ActionError as error:
-            return self.error_response(error, request)
+            return self.error_response(error)
         except Exception:
             logger.exception("action %s failed", route)
-            return self.error_response(ActionFailed(), request)
+            return self.error_response(ActionFailed())
 
     def _persist_sync(self, route: ActionRoute, target: Any, before: Any) -> bool:
         """Save ``target`` if the action changed it; return whether it still exists.
@@ -186,7 +188,7 @@ class ActionDispatcher:
             except Exception:
                 logger.exception("streaming action %s failed", route)
 
-        return self._stream_response(route, request, events())
+        return ActionResponse(200, dict(sse.SSE_HEADERS), stream=events())
 
     # -- async driver ---------------------------------------------------------------
 
@@ -198,7 +200,7 @@ class ActionDispatcher:
                 entity_id = self.entity_id(route, request)
                 target = await route.entity.aget(entity_id)
                 if target is None:
-                    raise self.not_found(route, entity_id)
+                    raise self.not_found(route)
             kwargs = self.arguments(route, request)
             bound = self._bind_callable(route, target)
             before = target.model_dump() if target is not None else None
@@ -210,10 +212,10 @@ class ActionDispatcher:
             alive = await self._persist_async(route, target, before)
             return self.result_response(route, request, target, result, alive)
         except ActionError as error:
-            return self.error_response(error, request)
+            return self.error_response(error)
         except Exception:
             logger.exception("action %s failed", route)
-            return self.error_response(ActionFailed(), request)
+            return self.error_response(ActionFailed())
 
     async def _persist_async(self, route: ActionRoute, target: Any, before: Any) -> bool:
         if target is None:
@@ -243,18 +245,9 @@ class ActionDispatcher:
             except Exception:
                 logger.exception("streaming action %s failed", route)
 
-        return self._stream_response(route, request, None, events())
+        return ActionResponse(200, dict(sse.SSE_HEADERS), astream=events())
 
     # -- helpers --------------------------------------------------------------------
-
-    def _stream_response(
-        self,
-        route: ActionRoute,
-        request: ActionRequest,
-        stream: Iterator[str] | None,
-        astream: AsyncIterator[str] | None = None,
-    ) -> ActionResponse:
-        return ActionResponse(200, dict(sse.SSE_HEADERS), stream=stream, astream=astream)
 
     @staticmethod
     def _bind_callable(route: ActionRoute, target: Any) -> Any:

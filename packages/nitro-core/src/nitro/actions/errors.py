@@ -16,7 +16,6 @@ __all__ = [
     "CrossOriginRequest",
     "EntityNotFound",
     "InvalidParameters",
-    "MethodNotAllowed",
 ]
 
 
@@ -50,11 +49,6 @@ class EntityNotFound(ActionError):
 class InvalidParameters(ActionError):
     status = 422
     detail = "Invalid parameters"
-
-
-class MethodNotAllowed(ActionError):
-    status = 405
-    detail = "Method not allowed"
 
 
 class CrossOriginRequest(ActionError):
