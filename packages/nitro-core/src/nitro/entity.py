@@ -23,16 +23,17 @@ app-wide default and test overrides; see :mod:`nitro.persistence.registry`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar, Self, dataclass_transform
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from pydantic._internal._model_construction import ModelMetaclass
 from pydantic_core import ValidationError, from_json
 
 from nitro.actions.decorator import ActionDescriptor
 from nitro.events import post_delete, post_save, pre_delete, pre_save
 from nitro.ids import new_id
-from nitro.persistence.base import BackendFactory, combine
+from nitro.persistence.base import Repository, combine
 from nitro.persistence.entity_query import EntityQuery
 from nitro.persistence.errors import NotFound
 from nitro.persistence.memory import MemoryRepo
@@ -41,7 +42,6 @@ from nitro.persistence.registry import repository_for, reset_repositories
 from nitro.signals import signal_ref, signals_namespace
 
 if TYPE_CHECKING:
-    from nitro.persistence.base import Repository
     from nitro.specification import Specification
 
 __all__ = ["Entity", "EntityMeta"]
@@ -53,6 +53,9 @@ _RESERVED_FOR_LATER = {"search": "the classmethod SQLEntity.search() of nitro-sq
 _reserved: dict[str, str] = {}  # filled in once Entity exists
 
 
+# Repeated from ModelMetaclass: mypy does not inherit dataclass_transform from a base
+# metaclass, and without it entity constructors would not be type-checked.
+@dataclass_transform(kw_only_default=True, field_specifiers=(Field, PrivateAttr))
 class EntityMeta(ModelMetaclass):
     """Pydantic's metaclass plus three things entities need at class level:
 
@@ -126,7 +129,7 @@ class Entity(BaseModel, metaclass=EntityMeta):
 
     __nitro_entity_root__: ClassVar[bool] = True
     #: The repository class (or factory) storing this class; one line to swap.
-    _persistence_backend_class: ClassVar[BackendFactory | None] = MemoryRepo
+    _persistence_backend_class: ClassVar[Callable[..., Repository[Any]] | None] = MemoryRepo
     #: The top-level Datastar signal key; the class name when ``None``.
     _signals_namespace: ClassVar[str | None] = None
 

@@ -111,9 +111,7 @@ class Event(NamedSignal):
                     "(or the entity's async methods such as asave()/adelete())"
                 )
 
-    def send(  # type: ignore[override]
-        self, sender: Any = None, /, **kwargs: Any
-    ) -> list[tuple[Callable[..., Any], Any]]:
+    def send(self, sender: Any = None, /, **kwargs: Any) -> list[tuple[Callable[..., Any], Any]]:
         """Call every receiver with ``receiver(sender, **kwargs)``.
 
         Returns ``[(receiver, result), ...]``; under ``errors="log"`` a failed

@@ -90,7 +90,7 @@ class AndSpecification(Specification[T]):
         return all(spec.is_satisfied_by(candidate) for spec in self.specs)
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.specs == self.specs  # type: ignore[attr-defined]
+        return type(other) is type(self) and other.specs == self.specs
 
     def __hash__(self) -> int:
         return hash((type(self), self.specs))
@@ -115,7 +115,7 @@ class OrSpecification(Specification[T]):
         return any(spec.is_satisfied_by(candidate) for spec in self.specs)
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.specs == self.specs  # type: ignore[attr-defined]
+        return type(other) is type(self) and other.specs == self.specs
 
     def __hash__(self) -> int:
         return hash((type(self), self.specs))
@@ -140,7 +140,7 @@ class NotSpecification(Specification[T]):
         return self.spec
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.spec == self.spec  # type: ignore[attr-defined]
+        return type(other) is type(self) and other.spec == self.spec
 
     def __hash__(self) -> int:
         return hash((type(self), self.spec))
@@ -168,11 +168,7 @@ class FieldEquals(Specification[Any]):
         return bool(getattr(candidate, self.field) == self.value)
 
     def __eq__(self, other: object) -> bool:
-        return (
-            type(other) is type(self)
-            and other.field == self.field  # type: ignore[attr-defined]
-            and other.value == self.value  # type: ignore[attr-defined]
-        )
+        return type(other) is type(self) and other.field == self.field and other.value == self.value
 
     def __hash__(self) -> int:
         try:

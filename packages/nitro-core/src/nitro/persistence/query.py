@@ -10,7 +10,7 @@ A :class:`Query` is plain data that every repository understands through
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -91,16 +91,20 @@ class Query:
         where = self.where
         items = list(candidates) if where is None else [c for c in candidates if where(c)]
         for name, descending in reversed(self.sort_keys()):
-            items.sort(key=lambda item, n=name: _sort_key(getattr(item, n)), reverse=descending)
+            items.sort(key=_key_function(name), reverse=descending)
         if window and (self.offset or self.limit is not None):
             end = None if self.limit is None else self.offset + self.limit
             items = items[self.offset : end]
         return items
 
 
-def _sort_key(value: Any) -> tuple[bool, Any]:
-    # None sorts after every value (ascending), like SQL's NULLS LAST.
-    return (True, 0) if value is None else (False, value)
+def _key_function(name: str) -> Callable[[Any], tuple[bool, Any]]:
+    def key(item: Any) -> tuple[bool, Any]:
+        value = getattr(item, name)
+        # None sorts after every value (ascending), like SQL's NULLS LAST.
+        return (True, 0) if value is None else (False, value)
+
+    return key
 
 
 def _walk(spec: Specification[Any]) -> Iterator[Specification[Any]]:

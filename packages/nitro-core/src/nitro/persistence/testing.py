@@ -108,6 +108,7 @@ class RepositoryContract:
         )
         assert repo.save(item) is True
         loaded = repo.get(item.id)
+        assert loaded is not None
         assert loaded == item
         assert loaded is not item
         assert type(loaded) is ContractItem
@@ -126,7 +127,7 @@ class RepositoryContract:
         item.save()
         item.qty = 7
         item.save()
-        assert repo.get(item.id).qty == 7
+        assert ContractItem.get_or_raise(item.id).qty == 7
         assert repo.count() == 1
 
     def test_mutating_after_save_changes_nothing_stored(self) -> None:
@@ -134,16 +135,16 @@ class RepositoryContract:
         item.save()
         item.name = "changed"
         item.tags.append("y")
-        stored = ContractItem.get(item.id)
+        stored = ContractItem.get_or_raise(item.id)
         assert stored.name == "a"
         assert stored.tags == ["x"]
 
     def test_mutating_a_loaded_entity_changes_nothing_stored(self) -> None:
         item = ContractItem(name="a", tags=["x"])
         item.save()
-        loaded = ContractItem.get(item.id)
+        loaded = ContractItem.get_or_raise(item.id)
         loaded.tags.append("y")
-        assert ContractItem.get(item.id).tags == ["x"]
+        assert ContractItem.get_or_raise(item.id).tags == ["x"]
 
     def test_delete(self, repo: Repository[ContractItem]) -> None:
         item = ContractItem(name="a")
@@ -171,8 +172,8 @@ class RepositoryContract:
     def test_classes_are_stored_apart_even_with_equal_ids(self) -> None:
         ContractItem(id="same", name="item").save()
         ContractNote(id="same", text="note").save()
-        assert ContractItem.get("same").name == "item"
-        assert ContractNote.get("same").text == "note"
+        assert ContractItem.get_or_raise("same").name == "item"
+        assert ContractNote.get_or_raise("same").text == "note"
         ContractNote.repository().clear()
         assert ContractItem.get("same") is not None
         assert ContractNote.get("same") is None
@@ -214,7 +215,9 @@ class RepositoryContract:
         named_b = FieldEquals("name", "b")
         assert ContractItem.filter(two & ~named_b) == [c]
         assert ContractItem.filter(named_b | FieldEquals("qty", 5)) == [b, a]
-        big = PredicateSpecification(lambda i: i.qty > 3, name="big")
+        big: PredicateSpecification[ContractItem] = PredicateSpecification(
+            lambda i: i.qty > 3, name="big"
+        )
         assert ContractItem.filter(big) == [a]
         assert ContractItem.filter(~big, name="c") == [c]
 
