@@ -1,7 +1,6 @@
 //! The Python-facing types: `Element` (rendered HTML), `TagSpec` (behind `Div`, `Span`, ...),
 //! and the `Tag`, `Fragment` and `Raw` constructors.
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyIterator, PyList, PyString, PyTuple};
@@ -10,7 +9,7 @@ use crate::attrs;
 use crate::error::{Error, Result};
 use crate::escape::{check_raw_text, escape_attr, escape_text};
 use crate::json::write_json;
-use crate::node::{Builder, Node};
+use crate::node::{Builder, Html};
 use crate::tags::{kind_of, valid_tag_name, Kind};
 use crate::text::{py_str, type_name};
 
@@ -20,14 +19,12 @@ pub const MAX_CHILD_DEPTH: usize = 256;
 /// A piece of rendered HTML: what every tag, `Fragment` and `Raw` returns.
 #[pyclass(frozen, module = "rusty_tags", name = "Element")]
 pub struct Element {
-    node: Arc<Node>,
+    node: Html,
 }
 
 impl Element {
-    fn new(node: Node) -> Element {
-        Element {
-            node: Arc::new(node),
-        }
+    fn new(node: Html) -> Element {
+        Element { node }
     }
 
     fn to_py<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
@@ -90,10 +87,10 @@ impl Element {
 pub(crate) fn build<'a, 'py>(
     name: &str,
     kind: Kind,
-    children: impl ExactSizeIterator<Item = Borrowed<'a, 'py, PyAny>>,
+    children: impl ExactSizeIterator<Item = Borrowed<'a, 'py, PyAny>> + Clone,
     attributes: impl Iterator<Item = (Borrowed<'a, 'py, PyAny>, Borrowed<'a, 'py, PyAny>)>,
 ) -> Result<Element> {
-    let mut b = Builder::with_capacity(48 + 2 * name.len());
+    let mut b = Builder::new();
     b.buf.push('<');
     b.buf.push_str(name);
     let mut seen = Seen::new();
@@ -108,6 +105,14 @@ pub(crate) fn build<'a, 'py>(
             });
         }
         return Ok(Element::new(b.finish()));
+    }
+    if children.len() >= 4 {
+        // Size the buffer once for elements with many children (a table body).
+        let size: usize = children
+            .clone()
+            .map(|c| c.cast_exact::<Element>().map_or(16, |e| e.get().node.len()))
+            .sum();
+        b.reserve(size + name.len() + 3);
     }
     let content = b.buf.len();
     for child in children {
@@ -252,7 +257,7 @@ fn push_child(
         return push_text(b, s, kind, tag);
     }
     if let Ok(e) = obj.cast_exact::<Element>() {
-        b.push_node(&e.get().node);
+        b.push_html(&e.get().node);
         return Ok(());
     }
     if obj.is_none() {
@@ -365,19 +370,16 @@ pub fn tag(
     let attributes = pairs
         .iter()
         .map(|(k, v)| (k.as_borrowed(), v.as_borrowed()));
-    Ok(build(
-        name,
-        kind_of(name),
-        children.iter_borrowed(),
-        attributes,
-    )?)
+    let children: Vec<Bound<'_, PyAny>> = children.iter().collect();
+    let children = children.iter().map(|c| c.as_borrowed());
+    Ok(build(name, kind_of(name), children, attributes)?)
 }
 
 /// Children without a surrounding tag.
 #[pyfunction]
 #[pyo3(name = "Fragment", signature = (*children))]
 pub fn fragment(children: &Bound<'_, PyTuple>) -> PyResult<Element> {
-    let mut b = Builder::default();
+    let mut b = Builder::new();
     for child in children.iter() {
         push_child(&mut b, &child, Kind::Normal, "", 0)?;
     }
@@ -389,5 +391,5 @@ pub fn fragment(children: &Bound<'_, PyTuple>) -> PyResult<Element> {
 #[pyo3(name = "Raw", signature = (html, /))]
 pub fn raw(html: &Bound<'_, PyString>) -> PyResult<Element> {
     let html = py_str(html, "raw HTML")?;
-    Ok(Element::new(Node::from_string(html.to_owned())))
+    Ok(Element::new(Html::from_str(html)))
 }
