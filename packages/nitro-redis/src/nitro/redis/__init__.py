@@ -1,7 +1,15 @@
-"""Redis for Nitro: repository, cross-instance broadcaster and cache."""
+"""Redis for Nitro: repository, cross-instance broadcaster and cache.
+
+* :class:`RedisRepo` stores entities as JSON in Redis, with TTL through Redis expiry.
+
+Configuration is read when used: the URL comes from the argument, else
+``NITRO_REDIS_URL``, else ``redis://localhost:6379/0``.
+"""
 
 from importlib.metadata import version as _version
 
+from nitro.redis.repo import RedisRepo as RedisRepo
+
 __version__: str = _version("nitro-redis")
 
-__all__ = ["__version__"]
+__all__ = ["RedisRepo", "__version__"]

@@ -1,0 +1,280 @@
+"""RedisRepo: entities as JSON strings in Redis, with TTL through Redis expiry.
+
+Layout, for ``prefix="nitro"`` and the entity class ``Todo``::
+
+    nitro:Todo:<id>   a string: the entity as JSON (with PX when saved with a TTL)
+    nitro:Todo        a sorted set of ids, scored by expiry time (ms, ``inf`` = never)
+
+Listing reads the index (never ``KEYS``), prunes ids that have expired, and fetches
+the entities with ``MGET`` in batches; filters, ordering and paging then run in
+Python through :meth:`Query.apply <nitro.persistence.Query.apply>`. Every write is
+one Lua script, so the entity and its index entry change together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from pydantic_core import to_json, to_jsonable_python
+from redis.exceptions import NoScriptError
+
+from nitro.persistence.base import Repository
+from nitro.persistence.query import Query, check_ttl
+from nitro.redis import _scripts
+from nitro.redis._connection import (
+    DEFAULT_RETRIES,
+    DEFAULT_TIMEOUT,
+    AsyncClients,
+    atranslate_errors,
+    describe_url,
+    resolve_url,
+    sync_client,
+    translate_errors,
+)
+from nitro.specification import Specification
+
+if TYPE_CHECKING:
+    import redis
+
+    from nitro.entity import Entity
+
+__all__ = ["RedisRepo"]
+
+E = TypeVar("E", bound="Entity")
+
+#: Ids fetched per ``MGET`` when listing.
+BATCH = 500
+
+
+class RedisRepo(Repository[E]):
+    """Stores the entities of one class in Redis.
+
+    .. code-block:: python
+
+        import functools
+        from nitro import Entity
+        from nitro.redis import RedisRepo
+
+
+        class Session(Entity):
+            _persistence_backend_class = functools.partial(
+                RedisRepo, url="redis://localhost:6379/0"
+            )
+            user: str
+
+    :param url: the Redis URL; default ``$NITRO_REDIS_URL``, else
+        ``redis://localhost:6379/0``. Read when the repository is created.
+    :param prefix: first part of every key (``"nitro"``); use one per app when apps
+        share a Redis database.
+    :param namespace: the per-class part of the keys; default the class name. Two
+        classes with the same name in one Redis need different namespaces.
+    :param timeout: seconds allowed to connect and for each reply.
+    :param retries: extra attempts after a connection error on a pooled connection.
+
+    Raises :class:`~nitro.persistence.BackendUnavailable` (naming the server, never
+    the password) when Redis cannot be reached within the timeout; the next call
+    tries again, so the repository recovers by itself once Redis is back.
+    Repositories with the same URL and timeouts share one connection pool.
+    """
+
+    #: Redis expiry (``PX``) implements TTL, to the millisecond.
+    supports_ttl: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        entity_cls: type[E],
+        url: str | None = None,
+        *,
+        prefix: str = "nitro",
+        namespace: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        retries: int = DEFAULT_RETRIES,
+    ) -> None:
+        super().__init__(entity_cls)
+        namespace = entity_cls.__name__ if namespace is None else namespace
+        if not namespace or ":" in namespace:
+            raise ValueError(
+                f"RedisRepo namespace must be non-empty without ':', got {namespace!r}"
+            )
+        self.url = resolve_url(url)
+        self.prefix = prefix
+        self.namespace = namespace
+        self.index_key = f"{prefix}:{namespace}"
+        self._key_prefix = self.index_key + ":"
+        self.client: redis.Redis = sync_client(self.url, timeout, retries)
+        self._aclients = AsyncClients(self.url, timeout, retries)
+        self._scripts = {
+            name: self.client.register_script(getattr(_scripts, name))
+            for name in ("SAVE", "DELETE", "LIST", "COUNT")
+        }
+        self._validate_json = entity_cls.__pydantic_validator__.validate_json
+        fields = entity_cls.__pydantic_fields__
+        # Fields declared with exclude=True are hidden from signals and dumps, but
+        # they are data all the same: they are stored too.
+        self._excluded = tuple(name for name, info in fields.items() if info.exclude)
+
+    def __repr__(self) -> str:
+        return (
+            f"RedisRepo({self.entity_cls.__name__}, {describe_url(self.url)!r}, {self.index_key!r})"
+        )
+
+    # -- keys and payloads -------------------------------------------------------------
+
+    def key(self, entity_id: str) -> str:
+        """The Redis key holding the entity with *entity_id*."""
+        return self._key_prefix + entity_id
+
+    def dump(self, entity: E) -> bytes:
+        """The JSON stored for *entity* (every field, ``exclude=True`` ones included)."""
+        if not self._excluded:
+            return entity.__pydantic_serializer__.to_json(entity, round_trip=True)
+        data = entity.model_dump(mode="json", round_trip=True)
+        for name in self._excluded:
+            data[name] = to_jsonable_python(getattr(entity, name), round_trip=True)
+        return to_json(data)
+
+    def load(self, raw: bytes) -> E:
+        """An entity from stored JSON; fields it does not know (removed since) are ignored."""
+        return self._validate_json(raw)  # type: ignore[no-any-return]
+
+    def _save_args(self, entity: E, ttl: float | None) -> tuple[list[str], list[Any]]:
+        if type(entity) is not self.entity_cls:
+            self.check_entity(entity)
+        seconds = check_ttl(ttl)
+        px = "" if seconds is None else str(max(1, round(seconds * 1000)))
+        return [self.key(entity.id), self.index_key], [self.dump(entity), px, entity.id]
+
+    def _loaded(self, values: Iterable[bytes | None]) -> list[E]:
+        return [self.load(raw) for raw in values if raw is not None]
+
+    # -- sync --------------------------------------------------------------------------
+
+    def save(self, entity: E, ttl: float | None = None) -> bool:
+        keys, args = self._save_args(entity, ttl)
+        with translate_errors(self.url):
+            self._scripts["SAVE"](keys, args)
+        return True
+
+    def get(self, entity_id: str) -> E | None:
+        if type(entity_id) is not str:
+            self.check_id(entity_id)
+        with translate_errors(self.url):
+            raw = self.client.get(self._key_prefix + entity_id)
+        return None if raw is None else self.load(raw)
+
+    def exists(self, entity_id: str) -> bool:
+        if type(entity_id) is not str:
+            self.check_id(entity_id)
+        with translate_errors(self.url):
+            return bool(self.client.exists(self._key_prefix + entity_id))
+
+    def delete(self, entity_id: str) -> bool:
+        if type(entity_id) is not str:
+            self.check_id(entity_id)
+        with translate_errors(self.url):
+            return bool(self._scripts["DELETE"]([self.key(entity_id), self.index_key], [entity_id]))
+
+    def _entities(self) -> list[E]:
+        with translate_errors(self.url):
+            ids = self._scripts["LIST"](["", self.index_key])
+            out: list[E] = []
+            for start in range(0, len(ids), BATCH):
+                batch = ids[start : start + BATCH]
+                keys = [self._key_prefix + i.decode() for i in batch]
+                out.extend(self._loaded(self.client.mget(keys)))
+        return out
+
+    def find(self, query: Query) -> list[E]:
+        query.check_fields(self.entity_cls)
+        return query.apply(self._entities())
+
+    def count(self, where: Specification[Any] | None = None) -> int:
+        if where is not None:
+            return super().count(where)
+        with translate_errors(self.url):
+            return int(self._scripts["COUNT"](["", self.index_key]))
+
+    def clear(self) -> None:
+        with translate_errors(self.url):
+            ids = self.client.zrange(self.index_key, 0, -1)
+            for start in range(0, len(ids), BATCH):
+                self.client.delete(
+                    *(self._key_prefix + i.decode() for i in ids[start : start + BATCH])
+                )
+            self.client.delete(self.index_key)
+
+    # -- async (redis.asyncio, one client per event loop) ---------------------------------
+
+    async def _acall(self, name: str, keys: list[str], args: list[Any]) -> Any:
+        client = self._aclients.get()
+        script = self._scripts[name]
+        try:
+            return await client.evalsha(script.sha, len(keys), *keys, *args)
+        except NoScriptError:  # first use, or Redis restarted: EVAL loads it again
+            return await client.eval(script.script, len(keys), *keys, *args)
+
+    async def asave(self, entity: E, ttl: float | None = None) -> bool:
+        keys, args = self._save_args(entity, ttl)
+        async with atranslate_errors(self.url):
+            await self._acall("SAVE", keys, args)
+        return True
+
+    async def aget(self, entity_id: str) -> E | None:
+        if type(entity_id) is not str:
+            self.check_id(entity_id)
+        async with atranslate_errors(self.url):
+            raw = await self._aclients.get().get(self._key_prefix + entity_id)
+        return None if raw is None else self.load(raw)
+
+    async def aexists(self, entity_id: str) -> bool:
+        if type(entity_id) is not str:
+            self.check_id(entity_id)
+        async with atranslate_errors(self.url):
+            return bool(await self._aclients.get().exists(self._key_prefix + entity_id))
+
+    async def adelete(self, entity_id: str) -> bool:
+        if type(entity_id) is not str:
+            self.check_id(entity_id)
+        async with atranslate_errors(self.url):
+            deleted = await self._acall(
+                "DELETE", [self.key(entity_id), self.index_key], [entity_id]
+            )
+        return bool(deleted)
+
+    async def _aentities(self) -> list[E]:
+        async with atranslate_errors(self.url):
+            ids = await self._acall("LIST", ["", self.index_key], [])
+            client = self._aclients.get()
+            out: list[E] = []
+            for start in range(0, len(ids), BATCH):
+                batch = ids[start : start + BATCH]
+                keys = [self._key_prefix + i.decode() for i in batch]
+                out.extend(self._loaded(await client.mget(keys)))
+        return out
+
+    async def afind(self, query: Query) -> list[E]:
+        query.check_fields(self.entity_cls)
+        return query.apply(await self._aentities())
+
+    async def acount(self, where: Specification[Any] | None = None) -> int:
+        if where is not None:
+            query = Query(where=where)
+            query.check_fields(self.entity_cls)
+            return len(query.apply(await self._aentities(), window=False))
+        async with atranslate_errors(self.url):
+            return int(await self._acall("COUNT", ["", self.index_key], []))
+
+    async def aclear(self) -> None:
+        async with atranslate_errors(self.url):
+            client = self._aclients.get()
+            ids = await client.zrange(self.index_key, 0, -1)
+            for start in range(0, len(ids), BATCH):
+                await client.delete(
+                    *(self._key_prefix + i.decode() for i in ids[start : start + BATCH])
+                )
+            await client.delete(self.index_key)
+
+    async def aclose(self) -> None:
+        """Close the running event loop's connections (the sync pool stays open)."""
+        await self._aclients.aclose()
