@@ -282,3 +282,28 @@ async def test_async_methods() -> None:
     assert await counter.adelete() is True
     with pytest.raises(NotFound):
         await Counter.aget_or_raise(counter.id)
+
+
+def test_alias_choices_and_paths_count_as_known_keys() -> None:
+    from pydantic import AliasChoices, AliasPath
+
+    class Contact(Entity):
+        email: str = Field(validation_alias=AliasChoices("email", "mail", AliasPath("data", 0)))
+
+    assert Contact.model_validate({"email": "a@x", "mail": "b@x"}).email == "a@x"
+    assert Contact.model_validate({"data": ["c@x"]}).email == "c@x"
+    with pytest.raises(ValidationError) as info:
+        Contact.model_validate({"email": "a@x", "mial": "typo"})
+    assert [e["loc"] for e in info.value.errors()] == [("mial",)]
+
+
+def test_class_attributes_need_no_classvar_annotation_in_subclasses() -> None:
+    class Cart(Entity):
+        _signals_namespace = "cart"
+        _persistence_backend_class = MemoryRepo
+        items: int = 0
+
+    assert Cart.__private_attributes__ == {}
+    cart = Cart()
+    assert cart.signals == {"cart": {"id": cart.id, "items": 0}}
+    assert Cart.items_signal == "$cart.items"

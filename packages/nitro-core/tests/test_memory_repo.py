@@ -239,3 +239,17 @@ def test_count_and_find_share_the_query_semantics() -> None:
     repo = Session.repository()
     assert repo.count() == 6
     assert [s.hits for s in repo.find(Query(order_by=("-hits",), limit=3))] == [2, 2, 1]
+
+
+def test_resaving_with_ttl_does_not_grow_the_expiry_heap_without_bound(
+    clock: FakeClock, store: MemoryStore
+) -> None:
+    session = Session(user="busy")
+    for _ in range(10_000):  # e.g. a session whose TTL is renewed on every request
+        session.save(ttl=3600)
+    # Stale rows are compacted away; checking the private heap is the point here.
+    assert len(store._expiries) <= 2048
+    assert Session.get(session.id) == session
+    clock.advance(3601)
+    assert store.sweep() == 1
+    assert len(store) == 0

@@ -24,12 +24,12 @@ app-wide default and test overrides; see :mod:`nitro.persistence.registry`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar, Self, dataclass_transform
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
-from pydantic._internal._model_construction import ModelMetaclass
-from pydantic_core import ValidationError, from_json
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import from_json
 
+from nitro._entity_meta import EntityMeta, register_entity_api, reject_unknown_keys
 from nitro.actions.decorator import ActionDescriptor
 from nitro.events import post_delete, post_save, pre_delete, pre_save
 from nitro.ids import new_id
@@ -38,75 +38,15 @@ from nitro.persistence.entity_query import EntityQuery
 from nitro.persistence.errors import NotFound
 from nitro.persistence.memory import MemoryRepo
 from nitro.persistence.query import Query, check_ttl
-from nitro.persistence.registry import repository_for, reset_repositories
-from nitro.signals import signal_ref, signals_namespace
+from nitro.persistence.registry import repository_for
+from nitro.signals import signals_namespace
 
 if TYPE_CHECKING:
     from nitro.specification import Specification
 
 __all__ = ["Entity", "EntityMeta"]
 
-_SIGNAL_SUFFIX = "_signal"
 _ALL = Query()
-# Names the API may grow into (nitro-sql's SQLEntity adds search()).
-_RESERVED_FOR_LATER = {"search": "the classmethod SQLEntity.search() of nitro-sql"}
-_reserved: dict[str, str] = {}  # filled in once Entity exists
-
-
-# Repeated from ModelMetaclass: mypy does not inherit dataclass_transform from a base
-# metaclass, and without it entity constructors would not be type-checked.
-@dataclass_transform(kw_only_default=True, field_specifiers=(Field, PrivateAttr))
-class EntityMeta(ModelMetaclass):
-    """Pydantic's metaclass plus three things entities need at class level:
-
-    * a field that shadows Entity API is a :class:`TypeError` at class definition;
-    * ``Counter.count_signal`` is ``"$Counter.count"`` for every field ``count``;
-    * assigning ``_persistence_backend_class`` re-routes the class at once.
-    """
-
-    def __new__(
-        mcs, cls_name: str, bases: tuple[type[Any], ...], namespace: dict[str, Any], **kwargs: Any
-    ) -> type:
-        # Check before pydantic runs: it would only warn about the shadowing.
-        _check_field_names(cls_name, namespace.get("__annotations__", {}), bases)
-        cls = super().__new__(mcs, cls_name, bases, namespace, **kwargs)
-        _check_field_names(cls_name, getattr(cls, "__pydantic_fields__", {}), ())
-        return cls
-
-    if not TYPE_CHECKING:  # keep type checkers strict about unknown class attributes
-
-        def __getattr__(cls, name: str) -> Any:
-            if name.endswith(_SIGNAL_SUFFIX) and not name.startswith("__"):
-                fields = cls.__dict__.get("__pydantic_fields__")
-                if fields and name[: -len(_SIGNAL_SUFFIX)] in fields:
-                    return signal_ref(cls, name[: -len(_SIGNAL_SUFFIX)])  # type: ignore[arg-type]
-            return super().__getattr__(name)
-
-    def __setattr__(cls, name: str, value: Any) -> None:
-        super().__setattr__(name, value)
-        if name == "_persistence_backend_class":
-            reset_repositories()
-
-
-def _check_field_names(cls_name: str, field_names: Any, bases: tuple[type[Any], ...]) -> None:
-    if not _reserved:
-        return  # defining Entity itself
-    names = set(field_names)
-    for base in bases:
-        names.update(getattr(base, "__pydantic_fields__", ()))
-    for name in field_names:
-        clash = _reserved.get(name)
-        if clash is not None:
-            raise TypeError(
-                f"{cls_name}: the field {name!r} would shadow {clash}; "
-                f"rename the field (for example {name + '_value'!r})"
-            )
-        if name.endswith(_SIGNAL_SUFFIX) and name[: -len(_SIGNAL_SUFFIX)] in names:
-            base_name = name[: -len(_SIGNAL_SUFFIX)]
-            raise TypeError(
-                f"{cls_name}: the field {name!r} would shadow the signal reference "
-                f"{cls_name}.{name} of the field {base_name!r}; rename one of them"
-            )
 
 
 class Entity(BaseModel, metaclass=EntityMeta):
@@ -142,14 +82,14 @@ class Entity(BaseModel, metaclass=EntityMeta):
             # Each known key sets one field, so more keys than fields set means an
             # unknown key (or a field given by name and alias): check the slow way.
             if len(data) > len(self.__pydantic_fields_set__):
-                _reject_unknown_keys(type(self), data)
+                reject_unknown_keys(type(self), data)
 
     @classmethod
     def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
         """:meth:`pydantic.BaseModel.model_validate`, refusing unknown keys."""
         entity = super().model_validate(obj, *args, **kwargs)
         if isinstance(obj, dict) and len(obj) > len(entity.__pydantic_fields_set__):
-            _reject_unknown_keys(cls, obj)
+            reject_unknown_keys(cls, obj)
         return entity
 
     @classmethod
@@ -161,7 +101,7 @@ class Entity(BaseModel, metaclass=EntityMeta):
         if cls.model_config.get("extra") is None:
             data = from_json(json_data)
             if isinstance(data, dict) and len(data) > len(entity.__pydantic_fields_set__):
-                _reject_unknown_keys(cls, data)
+                reject_unknown_keys(cls, data)
         return entity
 
     @classmethod
@@ -169,7 +109,7 @@ class Entity(BaseModel, metaclass=EntityMeta):
         """:meth:`pydantic.BaseModel.model_validate_strings`, refusing unknown keys."""
         entity = super().model_validate_strings(obj, *args, **kwargs)
         if isinstance(obj, dict) and len(obj) > len(entity.__pydantic_fields_set__):
-            _reject_unknown_keys(cls, obj)
+            reject_unknown_keys(cls, obj)
         return entity
 
     # -- repository access ------------------------------------------------------------
@@ -325,21 +265,6 @@ class Entity(BaseModel, metaclass=EntityMeta):
         return {signals_namespace(type(self)): self.model_dump(mode="json")}
 
 
-def _reject_unknown_keys(cls: type[Entity], data: dict[str, Any]) -> None:
-    if cls.model_config.get("extra") is not None:
-        return  # the subclass chose its own extra= policy; pydantic applied it
-    known: set[object] = set()
-    for name, info in cls.__pydantic_fields__.items():
-        known.add(name)
-        known.update(a for a in (info.alias, info.validation_alias) if isinstance(a, str))
-    unknown = [key for key in data if key not in known]
-    if unknown:
-        raise ValidationError.from_exception_data(
-            cls.__name__,
-            [{"type": "extra_forbidden", "loc": (key,), "input": data[key]} for key in unknown],
-        )
-
-
 def _bad_id(cls: type[Entity], method: str, entity_id: object) -> None:
     raise TypeError(
         f"{cls.__name__}.{method}() expects the id as a str, got "
@@ -347,19 +272,4 @@ def _bad_id(cls: type[Entity], method: str, entity_id: object) -> None:
     )
 
 
-def _describe(name: str, value: Any) -> str:
-    if isinstance(value, classmethod):
-        return f"the classmethod Entity.{name}()"
-    if isinstance(value, property):
-        return f"the property Entity.{name}"
-    return f"the method Entity.{name}()"
-
-
-_reserved.update(
-    {
-        name: _describe(name, value)
-        for name, value in vars(Entity).items()
-        if not name.startswith("_") and name != "model_config"
-    }
-)
-_reserved.update(_RESERVED_FOR_LATER)
+register_entity_api(Entity)

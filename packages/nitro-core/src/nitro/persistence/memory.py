@@ -35,6 +35,7 @@ E = TypeVar("E", bound="Entity")
 # tuples replaced as a whole and their dict is never mutated, so a reader never sees
 # half of a write.
 _Entry = tuple[dict[str, Any], float | None]
+_MIN_COMPACT = 1024
 
 
 class MemoryStore:
@@ -51,6 +52,9 @@ class MemoryStore:
         # (expires_at, tie-breaker, bucket, id); stale rows are skipped when popped.
         self._expiries: list[tuple[float, int, dict[str, _Entry], str]] = []
         self._sequence = itertools.count()
+        # Re-saving an entity with a TTL leaves its old heap row behind until that row's
+        # time comes; past this many rows the heap is rebuilt from the live entries.
+        self._compact_at = _MIN_COMPACT
 
     def bucket(self, entity_cls: type[Any]) -> dict[str, _Entry]:
         """The (live) dict of entries of *entity_cls*, created on first use."""
@@ -71,6 +75,19 @@ class MemoryStore:
             if expires_at is not None:
                 row = (expires_at, next(self._sequence), bucket, entity_id)
                 heapq.heappush(self._expiries, row)
+                if len(self._expiries) > self._compact_at:
+                    self._compact_locked()
+
+    def _compact_locked(self) -> None:
+        live = [
+            (entry[1], next(self._sequence), bucket, entity_id)
+            for bucket in self._buckets.values()
+            for entity_id, entry in bucket.items()
+            if entry[1] is not None
+        ]
+        heapq.heapify(live)
+        self._expiries = live
+        self._compact_at = max(_MIN_COMPACT, 2 * len(live))
 
     def pop(self, bucket: dict[str, _Entry], entity_id: str) -> _Entry | None:
         with self._lock:
