@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_core import from_json
 
-from nitro._entity_meta import EntityMeta, register_entity_api, reject_unknown_keys
 from nitro.actions.decorator import ActionDescriptor
+from nitro.entity._meta import EntityMeta, register_entity_api, reject_unknown_keys
 from nitro.events import post_delete, post_save, pre_delete, pre_save
 from nitro.ids import new_id
 from nitro.persistence.base import Repository, combine
