@@ -73,6 +73,15 @@ impl Element {
         }
     }
 
+    /// Pickles as `Raw(html)`: the HTML is already rendered and escaped.
+    fn __reduce__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyString>,))> {
+        let raw = py.import("rusty_tags._rusty_tags")?.getattr("Raw")?;
+        Ok((raw, (self.to_py(py),)))
+    }
+
     fn __hash__(&self) -> u64 {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         self.node.render().hash(&mut h);

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
 import rusty_tags as rt
@@ -128,6 +130,13 @@ def test_equality_and_hash_follow_html() -> None:
     assert Div("x") != Div("y")
     assert Div("x") != "<div>x</div>"
     assert len({Div("x"), Div("x"), Span("x")}) == 2
+
+
+def test_pickle_round_trip() -> None:
+    for el in [Div("<x>", cls="a"), Div("y" * 10_000), Fragment()]:
+        copy = pickle.loads(pickle.dumps(el))
+        assert isinstance(copy, Element)
+        assert copy == el
 
 
 def test_large_children_are_rendered_in_place() -> None:

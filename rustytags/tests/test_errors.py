@@ -67,6 +67,12 @@ def test_nul_characters() -> None:
         Div(title="\x00")
 
 
+def test_non_string_keyword_names() -> None:
+    # CPython itself refuses these before the call; pinned so it stays a TypeError.
+    with pytest.raises(TypeError, match="keywords must be strings"):
+        Div(**{1: "x"})  # type: ignore[misc]
+
+
 def test_non_string_json_keys() -> None:
     with pytest.raises(TypeError, match="keys must be str"):
         Div(data_signals={("a",): 1})

@@ -221,6 +221,9 @@ class Element:
     def _repr_html_(self) -> str:
         """The HTML, for Jupyter."""
 
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        """Pickles as ``Raw(html)``."""
+
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
