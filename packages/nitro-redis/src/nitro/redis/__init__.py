@@ -1,6 +1,7 @@
 """Redis for Nitro: repository, cross-instance broadcaster and cache.
 
 * :class:`RedisRepo` stores entities as JSON in Redis, with TTL through Redis expiry.
+* :class:`RedisBroadcaster` carries live updates to the pages of every instance.
 
 Configuration is read when used: the URL comes from the argument, else
 ``NITRO_REDIS_URL``, else ``redis://localhost:6379/0``.
@@ -8,8 +9,9 @@ Configuration is read when used: the URL comes from the argument, else
 
 from importlib.metadata import version as _version
 
+from nitro.redis.broadcaster import RedisBroadcaster as RedisBroadcaster
 from nitro.redis.repo import RedisRepo as RedisRepo
 
 __version__: str = _version("nitro-redis")
 
-__all__ = ["RedisRepo", "__version__"]
+__all__ = ["RedisBroadcaster", "RedisRepo", "__version__"]

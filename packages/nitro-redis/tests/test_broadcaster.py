@@ -1,0 +1,139 @@
+"""RedisBroadcaster between two "instances" (two broadcasters) on a real redis-server."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from nitro_test_services import RedisServer, free_port, start_redis, stop_process
+
+from nitro.broadcast import RESYNC, Broadcaster
+from nitro.redis import RedisBroadcaster
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+def pair(redis_url: str) -> Iterator[tuple[RedisBroadcaster, RedisBroadcaster]]:
+    a, b = RedisBroadcaster(redis_url), RedisBroadcaster(redis_url)
+    try:
+        assert a.wait_connected(5)
+        assert b.wait_connected(5)
+        yield a, b
+    finally:
+        a.close()
+        b.close()
+
+
+def drain(subscription, seconds: float = 0.3) -> list[object]:
+    """Everything that arrives within *seconds* (to prove nothing more comes)."""
+    out, deadline = [], time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        message = subscription.get(timeout=left)
+        if message is not None:
+            out.append(message)
+    return out
+
+
+def test_implements_the_broadcaster_protocol(redis_url: str) -> None:
+    with RedisBroadcaster(redis_url) as broadcaster:
+        assert isinstance(broadcaster, Broadcaster)
+        assert "redis://127.0.0.1" in repr(broadcaster)
+
+
+def test_reaches_other_instances_once_and_drops_own_echo(pair) -> None:
+    a, b = pair
+    with a.subscribe("counter:1") as on_a, b.subscribe("counter:1") as on_b:
+        a.publish("counter:1", {"Counter": {"id": "1", "count": 1}})
+        assert on_b.get(timeout=5) == {"Counter": {"id": "1", "count": 1}}
+        # A delivered locally at once and ignored its own echo from Redis.
+        assert on_a.get(timeout=0) == {"Counter": {"id": "1", "count": 1}}
+        assert drain(on_a) == []
+        assert drain(on_b) == []
+
+
+def test_custom_topics_and_order(pair) -> None:
+    a, b = pair
+    with b.subscribe("chat:lobby") as lobby, b.subscribe("chat:other") as other:
+        for n in range(50):
+            a.publish("chat:lobby", {"n": n})
+        received = [lobby.get(timeout=5) for _ in range(50)]
+        assert received == [{"n": n} for n in range(50)]
+        assert drain(other, 0.1) == []
+
+
+async def test_async_subscribers(pair) -> None:
+    a, b = pair
+    async with b.asubscribe("todo:x") as subscription:
+        a.publish("todo:x", ["any", "json"])
+        assert await subscription.aget(timeout=5) == ["any", "json"]
+
+
+def test_unserialisable_message_fails_at_publish(pair) -> None:
+    a, _ = pair
+    with pytest.raises(TypeError):
+        a.publish("x:1", object())
+
+
+def test_closed_broadcaster_still_delivers_locally(redis_url: str) -> None:
+    broadcaster = RedisBroadcaster(redis_url)
+    broadcaster.close()
+    with broadcaster.subscribe("t") as subscription:
+        broadcaster.publish("t", 1)
+        assert subscription.get(timeout=1) == 1
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[list[RedisServer]]:
+    """A redis-server of this test's own, which the test may stop and restart."""
+    servers = [start_redis(tmp_path, free_port())]
+    yield servers
+    for server in servers:
+        if server.process is not None:
+            stop_process(server.process)
+
+
+def test_restart_resyncs_subscribers_and_delivery_resumes(own_redis) -> None:
+    server = own_redis[0]
+    a, b = RedisBroadcaster(server.url, timeout=0.5), RedisBroadcaster(server.url, timeout=0.5)
+    try:
+        assert a.wait_connected(5)
+        assert b.wait_connected(5)
+        with b.subscribe("counter:1") as on_b:
+            assert server.process is not None
+            stop_process(server.process)
+            deadline = time.monotonic() + 5
+            while b.connected and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert not b.connected
+            started = time.monotonic()
+            a.publish("counter:1", {"lost": True})  # Redis is down: never blocks, never raises
+            assert time.monotonic() - started < 0.1
+            own_redis.append(start_redis(server.directory or Path(), server.port))
+            assert on_b.get(timeout=10) is RESYNC
+            assert b.wait_connected(5)
+            assert a.wait_connected(5)
+            a.publish("counter:1", {"count": 2})
+            assert on_b.get(timeout=5) == {"count": 2}
+            assert b.connections == 2
+    finally:
+        a.close()
+        b.close()
+
+
+def test_starts_before_redis_and_resyncs_when_it_comes(tmp_path: Path) -> None:
+    port = free_port()
+    broadcaster = RedisBroadcaster(f"redis://127.0.0.1:{port}/0", timeout=0.5)
+    server = None
+    try:
+        with broadcaster.subscribe("x:1") as subscription:
+            assert not broadcaster.wait_connected(0.3)
+            server = start_redis(tmp_path, port)
+            assert subscription.get(timeout=10) is RESYNC
+            assert broadcaster.connected
+    finally:
+        broadcaster.close()
+        if server is not None and server.process is not None:
+            stop_process(server.process)
