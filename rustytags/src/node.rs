@@ -229,6 +229,15 @@ impl Builder {
             return html;
         }
         let len = buf.len() + self.shared_len;
+        // A wrapper around shared children keeps only what it wrote (a 100,000-deep
+        // chain would otherwise hold a pooled buffer's spare capacity per level).
+        let buf = if buf.capacity() > 2 * buf.len() + 64 {
+            let exact = String::from(buf.as_str());
+            return_buffer(buf);
+            exact
+        } else {
+            buf
+        };
         Html::Tree(Arc::new(Node {
             buf,
             shared: std::mem::take(&mut self.shared),
