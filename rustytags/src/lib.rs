@@ -2,7 +2,8 @@
 //!
 //! Modules: `escape` (text and attribute escaping), `attrs` (attribute names), `json`
 //! (JSON attribute values), `node` (rendered HTML), `element` (the Python types),
-//! `tags` (element names), `fastcall` (the tag callables; the only `unsafe`), `error` (errors, converted to Python at the boundary).
+//! `tags` (element names), `fastcall` (the tag callables; the only `unsafe`), `text`
+//! (reading Python strings), `error` (errors, converted to Python at the boundary).
 use pyo3::prelude::*;
 
 mod attrs;

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -19,3 +20,33 @@ def test_stubtest() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_user_code_type_checks() -> None:
+    pytest.importorskip("mypy")
+    usage = Path(__file__).parent / "type_check" / "usage.py"
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(usage)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_type_errors_are_caught() -> None:
+    # The stubs reject what the library rejects, so the check above means something.
+    pytest.importorskip("mypy")
+    code = "from rusty_tags import Div\nDiv(object(), x=object())\n"
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 1, result.stdout
+    assert "arg-type" in result.stdout
