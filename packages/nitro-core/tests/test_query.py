@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from nitro import Entity, FieldEquals
 from nitro.persistence import InvalidQuery, Query, check_ttl
+from nitro.persistence.query import values_predicate
+from nitro.specification import PredicateSpecification, Specification
 
 
 @dataclass
@@ -93,3 +98,34 @@ def test_check_ttl_accepts(ttl: float | None, expected: float | None) -> None:
 def test_check_ttl_rejects(ttl: object, error: type[Exception], message: str) -> None:
     with pytest.raises(error, match=message):
         check_ttl(ttl)
+
+
+# -- values_predicate: structural specs evaluated on stored field values --------------
+
+leaf = st.builds(FieldEquals, st.sampled_from(["a", "b"]), st.integers(0, 2))
+specs = st.recursive(
+    leaf,
+    lambda children: st.one_of(
+        st.builds(lambda x, y: x & y, children, children),
+        st.builds(lambda x, y: x | y, children, children),
+        st.builds(lambda x: ~x, children),
+    ),
+    max_leaves=6,
+)
+rows = st.fixed_dictionaries({"a": st.integers(0, 2), "b": st.integers(0, 2)})
+
+
+@given(specs, rows)
+def test_values_predicate_agrees_with_is_satisfied_by(
+    spec: Specification[object], row: dict[str, int]
+) -> None:
+    predicate = values_predicate(spec)
+    assert predicate is not None
+    assert predicate(row) == spec.is_satisfied_by(SimpleNamespace(**row))
+
+
+def test_values_predicate_declines_custom_specifications() -> None:
+    custom = PredicateSpecification(lambda row: True)
+    assert values_predicate(custom) is None
+    assert values_predicate(FieldEquals("a", 1) & ~custom) is None
+    assert values_predicate(FieldEquals("a", 1) | FieldEquals("b", 2)) is not None

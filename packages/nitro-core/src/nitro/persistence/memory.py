@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import operator
 import threading
 import time
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from nitro.persistence._snapshot import copy_values, restore
 from nitro.persistence.base import Repository
-from nitro.persistence.query import Query, check_ttl
+from nitro.persistence.query import Query, check_ttl, values_predicate
 from nitro.specification import Specification
 
 if TYPE_CHECKING:
@@ -184,27 +185,41 @@ class MemoryRepo(Repository[E]):
         entry = self.store.pop(self._bucket, entity_id)
         return entry is not None and (entry[1] is None or entry[1] > self._clock())
 
-    def _entities(self) -> list[E]:
+    def _live_values(self) -> list[dict[str, Any]]:
+        """The stored value dicts of unexpired entries (read-only: never mutate them)."""
         now = self._clock()
-        cls = self.entity_cls
-        fields = self._fields
-        out = []
+        rows = []
         for entity_id, entry in list(self._bucket.items()):
             if entry[1] is not None and entry[1] <= now:
                 self.store.discard_expired(self._bucket, entity_id, entry)
-                continue
-            out.append(restore(cls, copy_values(entry[0]), set(fields)))
-        return out
+            else:
+                rows.append(entry[0])
+        return rows
+
+    def _restore(self, values: dict[str, Any]) -> E:
+        return restore(self.entity_cls, copy_values(values), set(self._fields))
 
     def find(self, query: Query) -> list[E]:
         query.check_fields(self.entity_cls)
-        return query.apply(self._entities())
+        rows = self._live_values()
+        if query.where is not None:
+            predicate = values_predicate(query.where)
+            if predicate is None:  # a custom specification needs real entities
+                return query.apply([self._restore(values) for values in rows])
+            rows = [values for values in rows if predicate(values)]
+        # Filter and sort the stored values; build entities only for the window.
+        rows = query.window(query.order(rows, operator.getitem))
+        return [self._restore(values) for values in rows]
 
     def count(self, where: Specification[Any] | None = None) -> int:
-        query = Query(where=where)
-        query.check_fields(self.entity_cls)
-        entities = self._entities()
-        return len(entities) if where is None else sum(1 for e in entities if where(e))
+        Query(where=where).check_fields(self.entity_cls)
+        rows = self._live_values()
+        if where is None:
+            return len(rows)
+        predicate = values_predicate(where)
+        if predicate is None:
+            return sum(1 for values in rows if where(self._restore(values)))
+        return sum(1 for values in rows if predicate(values))
 
     def clear(self) -> None:
         self.store.clear(self.entity_cls)

@@ -10,7 +10,7 @@ A :class:`Query` is plain data that every repository understands through
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -23,7 +23,7 @@ from nitro.specification import (
     Specification,
 )
 
-__all__ = ["Query", "check_ttl"]
+__all__ = ["Query", "check_ttl", "values_predicate"]
 
 T = TypeVar("T")
 
@@ -86,21 +86,58 @@ class Query:
     def matches(self, candidate: Any) -> bool:
         return self.where is None or self.where.is_satisfied_by(candidate)
 
-    def apply(self, candidates: Iterable[T], *, window: bool = True) -> list[T]:
-        """Evaluate the query in memory: filter, sort and (if *window*) slice."""
+    def select(self, candidates: Iterable[T]) -> list[T]:
+        """The candidates satisfying :attr:`where`."""
         where = self.where
-        items = list(candidates) if where is None else [c for c in candidates if where(c)]
+        return list(candidates) if where is None else [c for c in candidates if where(c)]
+
+    def order(self, items: list[T], get: Callable[[Any, str], Any] = getattr) -> list[T]:
+        """Sort *items* in place by :meth:`sort_keys`; *get* reads a field of an item
+        (``getattr`` for entities, ``operator.getitem`` for dicts of field values)."""
         for name, descending in reversed(self.sort_keys()):
-            items.sort(key=_key_function(name), reverse=descending)
-        if window and (self.offset or self.limit is not None):
-            end = None if self.limit is None else self.offset + self.limit
-            items = items[self.offset : end]
+            items.sort(key=_key_function(name, get), reverse=descending)
         return items
 
+    def window(self, items: list[T]) -> list[T]:
+        """Apply :attr:`offset` and :attr:`limit`."""
+        if not self.offset and self.limit is None:
+            return items
+        end = None if self.limit is None else self.offset + self.limit
+        return items[self.offset : end]
 
-def _key_function(name: str) -> Callable[[Any], tuple[bool, Any]]:
+    def apply(self, candidates: Iterable[T], *, window: bool = True) -> list[T]:
+        """Evaluate the query in memory: filter, sort and (if *window*) slice."""
+        items = self.order(self.select(candidates))
+        return self.window(items) if window else items
+
+
+def values_predicate(spec: Specification[Any]) -> Callable[[Mapping[str, Any]], bool] | None:
+    """Compile a structural specification into a test on a mapping of field values.
+
+    Returns ``None`` when *spec* contains a specification that only an entity can
+    answer (a custom ``is_satisfied_by``); stores then build entities to evaluate it.
+    """
+    kind = type(spec)
+    if kind is FieldEquals:
+        field, value = spec.field, spec.value  # type: ignore[attr-defined]
+        return lambda values: bool(values[field] == value)
+    if kind is NotSpecification:
+        inner = values_predicate(spec.spec)  # type: ignore[attr-defined]
+        return None if inner is None else (lambda values: not inner(values))
+    if kind is AndSpecification or kind is OrSpecification:
+        parts = [values_predicate(child) for child in spec.specs]  # type: ignore[attr-defined]
+        if any(part is None for part in parts):
+            return None
+        checks = tuple(part for part in parts if part is not None)
+        if kind is AndSpecification:
+            return lambda values: all(check(values) for check in checks)
+        return lambda values: any(check(values) for check in checks)
+    return None
+
+
+def _key_function(name: str, get: Callable[[Any, str], Any]) -> Callable[[Any], tuple[bool, Any]]:
     def key(item: Any) -> tuple[bool, Any]:
-        value = getattr(item, name)
+        value = get(item, name)
         # None sorts after every value (ascending), like SQL's NULLS LAST.
         return (True, 0) if value is None else (False, value)
 
