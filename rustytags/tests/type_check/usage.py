@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from markupsafe import Markup
-
 from rusty_tags import (
     VOID_ELEMENTS,
     A,
@@ -20,6 +18,16 @@ from rusty_tags import (
     Tag,
     Ul,
 )
+
+
+class Markup:
+    """Anything with __html__ is a valid child."""
+
+    def __init__(self, html: str) -> None:
+        self.html = html
+
+    def __html__(self) -> str:
+        return self.html
 
 
 def items(names: list[str]) -> Iterator[Element]:
