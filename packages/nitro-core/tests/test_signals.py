@@ -120,3 +120,23 @@ def test_data_signals_merges_entities_and_extra_signals() -> None:
     assert payload["Product"]["price"] == "19.90"
     assert payload["loading"] is False
     assert payload["at"] == "2024-01-01"
+
+
+def test_non_finite_floats_and_binary_bytes_stay_json_safe() -> None:
+    class Reading(Entity):
+        value: float = float("nan")
+        peak: float = float("inf")
+        raw: bytes = b"\xff\x00"
+
+    reading = Reading(id="r1")
+    assert reading.signals == {"Reading": {"id": "r1", "value": None, "peak": None, "raw": "_wA="}}
+    json.loads(json.dumps(reading.signals, allow_nan=False))
+    assert json_safe({"n": float("-inf"), "b": b"\xff"}) == {"n": None, "b": "_w=="}
+
+
+def test_bytes_round_trip_through_json() -> None:
+    class Blob(Entity):
+        data: bytes = b""
+
+    blob = Blob(data=b"\x00\xff binary")
+    assert Blob.model_validate_json(blob.model_dump_json()) == blob

@@ -7,7 +7,8 @@ expression ``"$Counter.count"`` that a ``data-text``/``data-bind`` attribute use
 
 Everything here produces JSON-safe data: datetimes and dates become ISO 8601 strings,
 decimals become strings (no precision lost in JavaScript), UUIDs strings, enums their
-values, sets and tuples lists, nested models objects.
+values, sets and tuples lists, nested models objects, bytes base64 strings, and NaN
+or infinite floats ``None``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from pydantic_core import to_jsonable_python
+from pydantic_core import from_json, to_json
 
 if TYPE_CHECKING:
     from nitro.entity import Entity
@@ -35,7 +36,7 @@ def json_safe(value: Any) -> Any:
     Raises :class:`TypeError` naming the type when something cannot be converted.
     """
     try:
-        return to_jsonable_python(value)
+        return from_json(to_json(value, inf_nan_mode="null", bytes_mode="base64"))
     except Exception as exc:  # pydantic_core raises its own error type
         raise TypeError(f"cannot convert {type(value).__name__} to a JSON signal value") from exc
 

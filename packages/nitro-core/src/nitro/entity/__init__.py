@@ -65,7 +65,14 @@ class Entity(BaseModel, metaclass=EntityMeta):
     # Unknown input keys are refused by __init__/model_validate below rather than by
     # extra="forbid", which costs pydantic-core ~25% of the construction time.
     # @action methods are ActionDescriptor class attributes, not fields.
-    model_config = ConfigDict(validate_assignment=True, ignored_types=(ActionDescriptor,))
+    # bytes travel as base64 in JSON, both ways, so any bytes value survives a JSON
+    # backend and a signal (pydantic's default, UTF-8, fails on binary data).
+    model_config = ConfigDict(
+        validate_assignment=True,
+        ignored_types=(ActionDescriptor,),
+        ser_json_bytes="base64",
+        val_json_bytes="base64",
+    )
 
     __nitro_entity_root__: ClassVar[bool] = True
     #: The repository class (or factory) storing this class; one line to swap.
@@ -260,9 +267,13 @@ class Entity(BaseModel, metaclass=EntityMeta):
     def signals(self) -> dict[str, dict[str, Any]]:
         """This entity's Datastar signals, JSON-safe: ``{"Counter": {"id": ..., "count": 0}}``.
 
-        Private attributes and fields declared with ``exclude=True`` are left out.
+        Private attributes and fields declared with ``exclude=True`` are left out;
+        NaN and infinities become ``None`` (JSON has no such numbers), bytes base64.
         """
-        return {signals_namespace(type(self)): self.model_dump(mode="json")}
+        # Through JSON text rather than model_dump(mode="json"), which keeps NaN and
+        # infinities as floats that json.dumps would write as invalid JSON.
+        data = from_json(self.__pydantic_serializer__.to_json(self))
+        return {signals_namespace(type(self)): data}
 
 
 def _bad_id(cls: type[Entity], method: str, entity_id: object) -> None:
