@@ -116,7 +116,10 @@ def test_restart_resyncs_subscribers_and_delivery_resumes(own_redis) -> None:
             assert b.wait_connected(5)
             assert a.wait_connected(5)
             a.publish("counter:1", {"count": 2})
-            assert on_b.get(timeout=5) == {"count": 2}
+            received = [on_b.get(timeout=5)]
+            if received[0] == {"lost": True}:  # at most once: it may or may not make it
+                received.append(on_b.get(timeout=5))
+            assert received[-1] == {"count": 2}
             assert b.connections == 2
     finally:
         a.close()
