@@ -23,6 +23,13 @@ def test_every_public_name_imports() -> None:
     assert set(rusty_tags.__all__) <= set(namespace)
 
 
+def test_no_private_names_are_public() -> None:
+    assert [n for n in rusty_tags.__all__ if n.startswith("_")] == ["__version__"]
+    for name in rusty_tags.__all__:
+        module = getattr(getattr(rusty_tags, name), "__module__", "rusty_tags")
+        assert module in {"rusty_tags", "rusty_tags._rusty_tags", "rusty_tags._page"}, name
+
+
 def test_every_compiled_name_is_public() -> None:
     assert set(_rusty_tags.__all__) <= set(rusty_tags.__all__)
 

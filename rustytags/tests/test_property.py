@@ -39,10 +39,22 @@ attr_value = st.one_of(text, st.just(True), st.none())
 attrs = st.dictionaries(attr_name, attr_value, max_size=4)
 
 
+VOIDS = ["br", "img", "input", "hr", "wbr"]
+# Leaves: text, void elements (no children) and <textarea> (text only: its content is
+# not parsed as markup).
+leaves = st.one_of(
+    text,
+    st.tuples(st.sampled_from(VOIDS), attrs, st.just([])),
+    st.tuples(st.just("textarea"), attrs, st.lists(text, max_size=2)),
+)
+
+
 def trees() -> st.SearchStrategy[Tree]:
     return st.recursive(
-        text,
-        lambda children: st.tuples(st.sampled_from(TAGS), attrs, st.lists(children, max_size=4)),
+        leaves,
+        lambda children: st.tuples(
+            st.sampled_from([*TAGS, "pre"]), attrs, st.lists(children, max_size=4)
+        ),
         max_leaves=25,
     )
 
