@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -331,10 +332,16 @@ class RepositoryContract:
                 errors.append(exc)
 
         workers = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join(timeout=60)
+        switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(1e-5)  # switch threads far more often than usual
+        try:
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join(timeout=60)
+        finally:
+            sys.setswitchinterval(switch_interval)
+        assert not any(worker.is_alive() for worker in workers), "a worker thread hung"
         assert not errors, errors[0]
         for t in range(threads):
             for n in range(per_thread):
