@@ -52,6 +52,15 @@ impl Html {
         }
     }
 
+    /// How many bytes a parent copies for this child (0 when it is shared instead).
+    #[inline]
+    pub fn copied_len(&self) -> usize {
+        match self.as_flat() {
+            Some(flat) if flat.len() <= SHARE_ABOVE => flat.len(),
+            _ => 0,
+        }
+    }
+
     /// The rendering, when it is a single buffer.
     #[inline]
     pub fn as_flat(&self) -> Option<&str> {
