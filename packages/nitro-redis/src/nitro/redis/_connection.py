@@ -46,8 +46,10 @@ __all__ = [
 
 ENV_URL = "NITRO_REDIS_URL"
 DEFAULT_URL = "redis://localhost:6379/0"
-#: Seconds allowed to connect and for each reply.
-DEFAULT_TIMEOUT = 2.0
+#: Seconds allowed to connect and for each reply. A refused connection fails at once;
+#: a server that accepts but never answers fails after about 4 x this (the connection
+#: handshake and the command, each tried twice with DEFAULT_RETRIES = 1).
+DEFAULT_TIMEOUT = 1.0
 #: Extra attempts after a connection error on an established connection (a Redis
 #: restart leaves dead sockets in the pool; one retry reconnects transparently).
 DEFAULT_RETRIES = 1

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from pydantic_core import to_json, to_jsonable_python
+from pydantic_core import ValidationError, from_json, to_json, to_jsonable_python
 from redis.exceptions import NoScriptError
 
 from nitro.persistence.base import Repository
@@ -136,7 +136,15 @@ class RedisRepo(Repository[E]):
 
     def load(self, raw: bytes) -> E:
         """An entity from stored JSON; fields it does not know (removed since) are ignored."""
-        return self._validate_json(raw)  # type: ignore[no-any-return]
+        try:
+            return self._validate_json(raw)  # type: ignore[no-any-return]
+        except ValidationError as error:
+            if any(e["type"] != "extra_forbidden" for e in error.errors()):
+                raise
+        # Stored before a field was removed from the class: drop what it no longer has.
+        known = self.entity_cls.__pydantic_fields__
+        data = {k: v for k, v in from_json(raw).items() if k in known}
+        return self.entity_cls.__pydantic_validator__.validate_python(data)  # type: ignore[no-any-return]
 
     def _save_args(self, entity: E, ttl: float | None) -> tuple[list[str], list[Any]]:
         if type(entity) is not self.entity_cls:
