@@ -1,0 +1,314 @@
+"""SQLModelBackend: the SQL repository, for SQLEntity tables and plain entities alike.
+
+.. code-block:: python
+
+    class Todo(Entity):  # a plain nitro.Entity...
+        title: str
+        _persistence_backend_class = SQLModelBackend  # ...stored in SQL: one line
+
+
+    class Product(SQLEntity, table=True):  # real columns; SQLModelBackend by default
+        name: str
+        price: float
+
+Every statement is built with SQLAlchemy and every value is a bound parameter. Outside
+a unit of work each call is its own short transaction; inside an active
+:class:`~nitro.sql.UnitOfWork` on the same database, calls join the unit's transaction
+(saves are batched and written before the next read and at commit).
+
+TTL: ``save(ttl=...)`` stores the expiry in the hidden ``nitro_expires_at`` column;
+reads never return an expired row, and expired rows are deleted by the first write
+every :attr:`SQLModelBackend.purge_interval` seconds (or by :meth:`purge_expired`).
+The expiry uses this machine's clock (Unix time).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from nitro.persistence import (
+    BackendUnavailable,
+    Query,
+    Repository,
+    UnsupportedOperation,
+    check_ttl,
+)
+from nitro.specification import Specification
+from nitro.sql._mapping import Mapping, mapping_for
+from nitro.sql.config import Database, database_for, get_database
+from nitro.sql.entity import SQLEntity
+from nitro.sql.errors import ConstraintViolation, DuplicateId
+from nitro.sql.specs import split, warn_in_memory
+
+if TYPE_CHECKING:
+    from nitro.sql.uow import UnitOfWork
+
+__all__ = ["SQLModelBackend"]
+
+E = TypeVar("E")
+
+
+class SQLModelBackend(Repository[E]):  # type: ignore[type-var]
+    """The repository of one entity class in a SQL database.
+
+    *url* or *database* pins the class to a database (``functools.partial(
+    SQLModelBackend, url=...)`` as ``_persistence_backend_class``); without them the
+    database in effect at each call is used (:func:`nitro.sql.get_database`).
+    """
+
+    #: Seconds between two purges of expired rows (each by the first write after it).
+    purge_interval: ClassVar[float] = 60.0
+
+    def __init__(
+        self,
+        entity_cls: type[E],
+        *,
+        url: str | URL | None = None,
+        database: Database | None = None,
+    ) -> None:
+        super().__init__(entity_cls)  # type: ignore[arg-type]
+        if url is not None and database is not None:
+            raise TypeError("SQLModelBackend() takes url= or database=, not both")
+        self._database = database if url is None else database_for(url)
+        self.mapping: Mapping = mapping_for(entity_cls)
+        self.supports_ttl = self.mapping.expires is not None  # type: ignore[misc]
+        self._upserts: dict[str, Any] = {}
+        self._next_purge: dict[Database, float] = {}
+
+    @property
+    def database(self) -> Database:
+        """The database this repository works on now."""
+        return self._database if self._database is not None else get_database()
+
+    # -- connections --------------------------------------------------------------------
+
+    def unit(self, database: Database | None = None) -> UnitOfWork | None:
+        """The active SQL unit of work on this repository's database, if any."""
+        from nitro.sql.uow import active_unit
+
+        return active_unit(database or self.database)
+
+    @contextmanager
+    def connection(self, *, write: bool = False) -> Iterator[sa.Connection]:
+        """A connection for one operation: the active unit's (pending saves written
+        first), else a fresh one, committed at the end when *write*."""
+        database = self.database
+        database.ensure_tables(self.mapping.table)
+        unit = self.unit(database)
+        if unit is not None:
+            with unit.connection() as conn:
+                yield conn
+            return
+        try:
+            context = database.engine.begin() if write else database.engine.connect()
+            conn = context.__enter__()
+        except OperationalError as exc:
+            raise BackendUnavailable(f"{database!r} cannot be reached: {exc.orig}") from exc
+        try:
+            yield conn
+        except BaseException as exc:
+            context.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        context.__exit__(None, None, None)
+
+    def upsert(self, dialect: str) -> Any:
+        """``INSERT ... ON CONFLICT (id) DO UPDATE`` for this table on *dialect*."""
+        statement = self._upserts.get(dialect)
+        if statement is None:
+            if dialect == "sqlite":
+                from sqlalchemy.dialects.sqlite import insert
+            elif dialect == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert
+            else:
+                raise UnsupportedOperation(
+                    f"SQLModelBackend supports SQLite and PostgreSQL, not {dialect}"
+                )
+            table = self.mapping.table
+            base = insert(table)
+            updates = {c.name: base.excluded[c.name] for c in table.columns if not c.primary_key}
+            statement = (
+                base.on_conflict_do_update(index_elements=[table.c.id], set_=updates)
+                if updates
+                else base.on_conflict_do_nothing(index_elements=[table.c.id])
+            )
+            self._upserts[dialect] = statement
+        return statement
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def _row(self, entity: Any, ttl: float | None) -> dict[str, Any]:
+        if type(entity) is not self.entity_cls:
+            self.check_entity(entity)
+        if ttl is None:
+            return self.mapping.row(entity, None)
+        ttl = check_ttl(ttl)
+        if not self.supports_ttl:
+            raise UnsupportedOperation(
+                f"{self.entity_cls.__name__} has no expiry column (__nitro_ttl__ = False)"
+            )
+        return self.mapping.row(entity, time.time() + ttl)  # type: ignore[operator]
+
+    def save(self, entity: E, ttl: float | None = None) -> bool:
+        row = self._row(entity, ttl)
+        database = self.database
+        unit = self.unit(database)
+        if unit is not None:
+            database.ensure_tables(self.mapping.table)
+            unit.stage(self, row)
+            return True
+        with self.connection(write=True) as conn, _translated(self.entity_cls):
+            conn.execute(self.upsert(conn.dialect.name), row)
+            self._purge_if_due(conn, database)
+        return True
+
+    def insert(self, entity: E) -> bool:
+        """Insert *entity*, which must not be stored yet: :class:`~nitro.sql.DuplicateId`
+        otherwise (the transaction, or unit of work, stays usable)."""
+        row = self._row(entity, None)
+        table = self.mapping.table
+        entity_id = row["id"]
+        with self.connection(write=True) as conn:
+            if self.mapping.expires is not None:  # an expired row does not count
+                conn.execute(
+                    sa.delete(table).where(
+                        table.c.id == entity_id, self.mapping.expires <= time.time()
+                    )
+                )
+            savepoint = conn.begin_nested()
+            try:
+                conn.execute(sa.insert(table), row)
+            except IntegrityError as exc:
+                savepoint.rollback()
+                found = conn.execute(sa.select(table.c.id).where(table.c.id == entity_id))
+                if found.first() is not None:
+                    raise DuplicateId(self.entity_cls, entity_id) from exc
+                raise _violation(self.entity_cls, exc) from exc
+            savepoint.commit()
+        return True
+
+    def delete(self, entity_id: str) -> bool:
+        if type(entity_id) is not str:
+            self.check_id(entity_id)
+        table = self.mapping.table
+        statement = sa.delete(table).where(table.c.id == entity_id)
+        live = self.mapping.live(time.time())
+        if live is not None:
+            statement = statement.where(live)
+        with self.connection(write=True) as conn, _translated(self.entity_cls):
+            return bool(conn.execute(statement).rowcount)
+
+    def clear(self) -> None:
+        with self.connection(write=True) as conn:
+            conn.execute(sa.delete(self.mapping.table))
+
+    def purge_expired(self) -> int:
+        """Delete every expired row now; returns how many."""
+        if self.mapping.expires is None:
+            return 0
+        with self.connection(write=True) as conn:
+            return self._purge(conn)
+
+    def _purge(self, conn: sa.Connection) -> int:
+        expires = self.mapping.expires
+        assert expires is not None
+        result = conn.execute(sa.delete(self.mapping.table).where(expires <= time.time()))
+        return int(result.rowcount or 0)
+
+    def _purge_if_due(self, conn: sa.Connection, database: Database) -> None:
+        if self.mapping.expires is None:
+            return
+        now = time.monotonic()
+        if now >= self._next_purge.get(database, 0.0):
+            self._next_purge[database] = now + self.purge_interval
+            self._purge(conn)
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def live_select(self) -> sa.Select[Any]:
+        """``SELECT`` of this class's entities, expired rows excluded."""
+        statement = self.mapping.select()
+        live = self.mapping.live(time.time())
+        return statement if live is None else statement.where(live)
+
+    def fetch(self, statement: sa.Select[Any]) -> list[E]:
+        """Run an entity ``SELECT`` (from :meth:`live_select`) and return entities."""
+        with self.connection() as conn:
+            return self.mapping.load(conn, statement)
+
+    def scalar(self, statement: sa.Select[Any]) -> Any:
+        with self.connection() as conn:
+            return conn.execute(statement).scalar()
+
+    def get(self, entity_id: str) -> E | None:
+        if type(entity_id) is not str:
+            self.check_id(entity_id)
+        found = self.fetch(self.live_select().where(self.mapping.id_column == entity_id))
+        return found[0] if found else None
+
+    def exists(self, entity_id: str) -> bool:
+        if type(entity_id) is not str:
+            self.check_id(entity_id)
+        statement = sa.select(sa.literal(1)).select_from(self.mapping.table)
+        statement = statement.where(self.mapping.id_column == entity_id)
+        live = self.mapping.live(time.time())
+        if live is not None:
+            statement = statement.where(live)
+        return self.scalar(statement) is not None
+
+    def conditions(
+        self, where: Specification[Any] | None
+    ) -> tuple[list[Any], Specification[Any] | None]:
+        """The SQL conditions for *where* and the part left for memory (warned about)."""
+        conditions, rest = split(
+            where, self.entity_cls, self.mapping.equals, columns=self.mapping.columns
+        )
+        if rest is not None:
+            warn_in_memory(self.entity_cls, rest)
+        return conditions, rest
+
+    def find(self, query: Query) -> list[E]:
+        query.check_fields(self.entity_cls)
+        conditions, rest = self.conditions(query.where)
+        order = [self.mapping.order(name, desc) for name, desc in query.sort_keys()]
+        statement = self.live_select().where(*conditions)
+        if rest is None and all(clause is not None for clause in order):
+            statement = statement.order_by(*order).offset(query.offset or None)
+            if query.limit is not None:
+                statement = statement.limit(query.limit)
+            return self.fetch(statement)
+        # Part of it has no SQL form: filter, sort and window in memory.
+        return Query(rest, query.order_by, query.limit, query.offset).apply(self.fetch(statement))
+
+    def count(self, where: Specification[Any] | None = None) -> int:
+        Query(where=where).check_fields(self.entity_cls)
+        conditions, rest = self.conditions(where)
+        if rest is not None:
+            return len(Query(rest).apply(self.fetch(self.live_select().where(*conditions))))
+        statement = sa.select(sa.func.count()).select_from(self.mapping.table).where(*conditions)
+        live = self.mapping.live(time.time())
+        if live is not None:
+            statement = statement.where(live)
+        return int(self.scalar(statement))
+
+
+@contextmanager
+def _translated(entity_cls: type[Any]) -> Iterator[None]:
+    try:
+        yield
+    except IntegrityError as exc:
+        raise _violation(entity_cls, exc) from exc
+
+
+def _violation(entity_cls: type[Any], exc: IntegrityError) -> ConstraintViolation:
+    detail = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+    return ConstraintViolation(f"{entity_cls.__name__}: the database refused the write: {detail}")
+
+
+SQLEntity._persistence_backend_class = SQLModelBackend

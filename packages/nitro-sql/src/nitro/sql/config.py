@@ -1,0 +1,244 @@
+"""Where the database is: URL resolution, engines, tables created on demand.
+
+The database URL is read when it is first *used*, never at import time, in this
+order (first match wins):
+
+1. the innermost :func:`use_database` block (tests, per-request routing);
+2. the database given to :func:`configure` (the app's start-up code);
+3. the ``NITRO_DATABASE_URL`` environment variable;
+4. ``sqlite:///nitro.db``: a file in the current working directory.
+
+A :class:`Database` owns one SQLAlchemy engine, created lazily. Databases are shared
+per URL, so ``SQLModelBackend(url=...)`` and ``UnitOfWork(url=...)`` with the same URL
+use the same engine (and therefore the same unit of work).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.pool import StaticPool
+
+__all__ = [
+    "DEFAULT_URL",
+    "ENV_VAR",
+    "Database",
+    "configure",
+    "get_database",
+    "use_database",
+]
+
+#: The URL used when nothing else is configured: a SQLite file in the working directory.
+DEFAULT_URL = "sqlite:///nitro.db"
+#: The environment variable holding the database URL.
+ENV_VAR = "NITRO_DATABASE_URL"
+
+#: Execution option asking the SQLite ``begin`` hook for ``BEGIN IMMEDIATE`` (units of
+#: work take the write lock up front, so a read-then-write never deadlocks).
+SQLITE_IMMEDIATE = "nitro_sqlite_immediate"
+
+
+class Database:
+    """One database: its URL, a lazily created engine and the tables known to exist.
+
+    *create_tables* (default ``True``) creates a table, and the tables it references,
+    the first time an entity class uses it; set it to ``False`` when migrations own the
+    schema. *engine_options* go to :func:`sqlalchemy.create_engine`.
+    """
+
+    def __init__(
+        self,
+        url: str | URL,
+        *,
+        create_tables: bool = True,
+        echo: bool = False,
+        **engine_options: Any,
+    ) -> None:
+        self.url: URL = make_url(url)
+        self.create_tables = create_tables
+        self.echo = echo
+        self.engine_options = engine_options
+        self._engine: Engine | None = None
+        self._lock = threading.RLock()
+        self._ready: set[sa.Table] = set()
+
+    def __repr__(self) -> str:
+        return f"Database({self.url.render_as_string(hide_password=True)!r})"
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"``, ``"postgresql"``, ..."""
+        return self.url.get_backend_name()
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine, created on first access."""
+        engine = self._engine
+        if engine is None:
+            with self._lock:
+                if self._engine is None:
+                    self._engine = _create_engine(self.url, self.echo, self.engine_options)
+                engine = self._engine
+        return engine
+
+    def ensure_tables(self, *tables: sa.Table) -> None:
+        """Create *tables* (and the tables their foreign keys point at) if missing.
+
+        A no-op once a table is known to exist, or when ``create_tables`` is off.
+        """
+        if not self.create_tables:
+            return
+        missing = [table for table in tables if table not in self._ready]
+        if not missing:
+            return
+        with self._lock:
+            needed = _with_dependencies(t for t in missing if t not in self._ready)
+            if not needed:
+                return
+            by_metadata: dict[sa.MetaData, list[sa.Table]] = {}
+            for table in needed:
+                by_metadata.setdefault(table.metadata, []).append(table)
+            for metadata, group in by_metadata.items():
+                try:
+                    metadata.create_all(self.engine, tables=group, checkfirst=True)
+                except (OperationalError, ProgrammingError):
+                    # Another process created it between the check and the CREATE.
+                    metadata.create_all(self.engine, tables=group, checkfirst=True)
+            self._ready.update(needed)
+
+    def forget_tables(self) -> None:
+        """Forget which tables exist (after dropping them behind the engine's back)."""
+        with self._lock:
+            self._ready.clear()
+
+    def dispose(self) -> None:
+        """Close every pooled connection; the engine is recreated on next use."""
+        with self._lock:
+            if self._engine is not None:
+                self._engine.dispose()
+                self._engine = None
+            self._ready.clear()
+
+
+def _with_dependencies(tables: Any) -> list[sa.Table]:
+    found: dict[sa.Table, None] = {}
+    pending = list(tables)
+    while pending:
+        table = pending.pop()
+        if table in found:
+            continue
+        found[table] = None
+        pending.extend(fk.column.table for fk in table.foreign_keys)
+    return list(found)
+
+
+def _create_engine(url: URL, echo: bool, options: dict[str, Any]) -> Engine:
+    if url.get_backend_name() != "sqlite":
+        return sa.create_engine(url, echo=echo, pool_pre_ping=True, **options)
+    memory = url.database in (None, "", ":memory:") or "mode=memory" in str(url)
+    connect_args = {"check_same_thread": False, "timeout": 30, **options.pop("connect_args", {})}
+    if memory:
+        # One shared connection, or every connection would see its own empty database.
+        options.setdefault("poolclass", StaticPool)
+    engine = sa.create_engine(url, echo=echo, connect_args=connect_args, **options)
+    _sqlite_hooks(engine, wal=not memory)
+    return engine
+
+
+def _sqlite_hooks(engine: Engine, *, wal: bool) -> None:
+    """Make pysqlite transactional the way SQLAlchemy expects.
+
+    The sqlite3 module opens transactions on its own and breaks SAVEPOINT; the recipe
+    from the SQLAlchemy docs turns that off and lets SQLAlchemy emit ``BEGIN``. WAL lets
+    readers run while one connection writes; foreign keys are off in SQLite by default.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        if wal:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: sa.Connection) -> None:
+        immediate = connection.get_execution_options().get(SQLITE_IMMEDIATE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+_lock = threading.Lock()
+_by_url: dict[str, Database] = {}
+_configured: Database | None = None
+# A process-wide stack rather than a ContextVar, like nitro's use_backend(): an
+# override set by a test must also reach the threads that test starts.
+_overrides: list[Database] = []
+
+
+def database_for(url: str | URL) -> Database:
+    """The shared :class:`Database` for *url* (created on first request)."""
+    key = make_url(url).render_as_string(hide_password=False)
+    database = _by_url.get(key)
+    if database is None:
+        with _lock:
+            database = _by_url.setdefault(key, Database(key))
+    return database
+
+
+def configure(
+    url: str | URL | Database | None = None,
+    *,
+    create_tables: bool = True,
+    echo: bool = False,
+    **engine_options: Any,
+) -> Database:
+    """Set the app's database and return it: ``nitro.sql.configure(url="postgresql+psycopg://...")``.
+
+    *url* may also be a ready :class:`Database`. ``configure()`` with no URL goes back
+    to the environment variable / default. Entities already in use switch at once:
+    the URL is looked up at each operation.
+    """
+    global _configured
+    with _lock:
+        if url is None:
+            _configured = None
+            return get_database()
+        if isinstance(url, Database):
+            _configured = url
+        else:
+            _configured = Database(url, create_tables=create_tables, echo=echo, **engine_options)
+        return _configured
+
+
+def get_database() -> Database:
+    """The database in effect now (see the module docs for the order)."""
+    if _overrides:
+        return _overrides[-1]
+    if _configured is not None:
+        return _configured
+    return database_for(os.environ.get(ENV_VAR) or DEFAULT_URL)
+
+
+@contextmanager
+def use_database(database: str | URL | Database) -> Iterator[Database]:
+    """Route every SQL entity without a database of its own to *database* inside
+    the block (a URL or a :class:`Database`). Meant for tests; blocks nest."""
+    if not isinstance(database, Database):
+        database = database_for(database)
+    with _lock:
+        _overrides.append(database)
+    try:
+        yield database
+    finally:
+        with _lock:
+            _overrides.remove(database)

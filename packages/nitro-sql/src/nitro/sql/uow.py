@@ -1,0 +1,236 @@
+"""The SQL unit of work: one database transaction around several operations.
+
+.. code-block:: python
+
+    with UnitOfWork(orders=Order, products=Product) as uow:
+        uow.orders.save(order)
+        product.reduce_stock(2)
+        product.save()  # joins the active unit
+        uow.publish(order_placed, order)  # sent after the commit succeeded
+        uow.commit()
+
+    async with UnitOfWork(orders=Order) as uow:
+        await uow.orders.save(order)
+        await uow.commit()
+
+Leaving the block without ``commit()``, or with an exception, rolls everything back.
+A unit opened inside another on the same database is a SAVEPOINT: its rollback keeps
+the outer unit's work. Saves are buffered per table and written with one
+``executemany`` before the next read, delete or savepoint and at commit, so a bulk
+save costs about what a bulk insert does. On SQLite the transaction starts with
+``BEGIN IMMEDIATE``, so two units never deadlock upgrading a read lock.
+
+In async code the blocking database work runs in worker threads (``asyncio.to_thread``),
+one at a time per unit.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from nitro.persistence import BackendUnavailable, Query, repository_for
+from nitro.persistence.base import combine
+from nitro.sql.config import SQLITE_IMMEDIATE, Database, database_for, get_database
+from nitro.uow import BaseUnitOfWork, current_unit
+
+if TYPE_CHECKING:
+    from nitro.sql.backend import SQLModelBackend
+
+__all__ = ["UnitOfWork", "active_unit"]
+
+
+def active_unit(database: Database) -> UnitOfWork | None:
+    """The innermost active SQL unit of work on *database* in this thread/task."""
+    unit = current_unit()
+    while unit is not None:
+        if isinstance(unit, UnitOfWork):
+            return unit if unit.database is database else None
+        unit = unit.parent
+    return None
+
+
+class _Transaction:
+    """The connection, root transaction and pending saves shared by nested units."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.lock = threading.RLock()
+        self.conn: sa.Connection | None = None
+        self.root: sa.RootTransaction | None = None
+        # backend -> {id: row}; dicts keep write order and the last save of an id.
+        self.pending: dict[SQLModelBackend[Any], dict[str, dict[str, Any]]] = {}
+
+    def connection(self) -> sa.Connection:
+        if self.conn is None:
+            try:
+                conn = self.database.engine.connect()
+            except OperationalError as exc:
+                raise BackendUnavailable(
+                    f"{self.database!r} cannot be reached: {exc.orig}"
+                ) from exc
+            if conn.dialect.name == "sqlite":
+                conn.execution_options(**{SQLITE_IMMEDIATE: True})
+            self.conn = conn
+        if self.root is None or not self.root.is_active:
+            self.root = self.conn.begin()
+        return self.conn
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        conn = self.connection()
+        pending, self.pending = self.pending, {}
+        # Parents before children, so foreign keys hold row by row.
+        order = {
+            table: n
+            for n, table in enumerate(
+                sa.schema.sort_tables([backend.mapping.table for backend in pending])
+            )
+        }
+        for backend in sorted(pending, key=lambda b: order[b.mapping.table]):
+            rows = list(pending[backend].values())
+            try:
+                conn.execute(backend.upsert(conn.dialect.name), rows)
+            except IntegrityError as exc:
+                from nitro.sql.backend import _violation
+
+                raise _violation(backend.entity_cls, exc) from exc
+
+    def commit(self) -> None:
+        self.flush()
+        if self.root is not None and self.root.is_active:
+            self.root.commit()
+        self.root = None
+
+    def rollback(self) -> None:
+        self.pending = {}
+        try:
+            if self.root is not None and self.root.is_active:
+                self.root.rollback()
+        finally:
+            self.root = None
+            if self.conn is not None:
+                self.conn.close()
+                self.conn = None
+
+
+class UnitOfWork(BaseUnitOfWork):
+    """A database transaction as a unit of work (see the module docs).
+
+    *database* is a :class:`~nitro.sql.Database` or URL (default: the database in
+    effect, :func:`nitro.sql.get_database`). Keyword arguments register repositories:
+    ``UnitOfWork(orders=Order)`` makes ``uow.orders`` available.
+    """
+
+    def __init__(self, database: Database | str | URL | None = None, /, **repositories: type[Any]):
+        super().__init__(**repositories)
+        self._database_arg = database
+        self.database: Database | None = None
+        self._tx: _Transaction | None = None
+        self._savepoint: sa.NestedTransaction | None = None
+
+    def _enter(self, is_async: bool) -> None:
+        arg = self._database_arg
+        if arg is None:
+            self.database = get_database()
+        else:
+            self.database = arg if isinstance(arg, Database) else database_for(arg)
+        super()._enter(is_async)
+
+    def _joins(self, outer: BaseUnitOfWork) -> bool:
+        return isinstance(outer, UnitOfWork) and outer.database is self.database
+
+    # -- hooks ------------------------------------------------------------------------
+
+    def _begin(self) -> None:
+        if self.parent is None:
+            assert self.database is not None
+            self._tx = _Transaction(self.database)
+            return
+        assert isinstance(self.parent, UnitOfWork)
+        assert self.parent._tx is not None
+        tx = self._tx = self.parent._tx
+        with tx.lock:
+            tx.flush()  # what is pending belongs to the outer unit
+            self._savepoint = tx.connection().begin_nested()
+
+    def _commit(self) -> None:
+        tx = self._tx
+        assert tx is not None
+        with tx.lock:
+            if self._savepoint is None:
+                tx.commit()
+                return
+            tx.flush()
+            if self._savepoint.is_active:
+                self._savepoint.commit()
+
+    def _rollback(self) -> None:
+        tx = self._tx
+        if tx is None:
+            return
+        with tx.lock:
+            if self._savepoint is None:
+                tx.rollback()
+                return
+            tx.pending = {}  # staged after this unit's savepoint began
+            if self._savepoint.is_active:
+                self._savepoint.rollback()
+
+    # -- what the backend uses ------------------------------------------------------
+
+    @contextmanager
+    def connection(self) -> Iterator[sa.Connection]:
+        """This unit's connection, with pending saves written, for one statement."""
+        tx = self._require_tx()
+        with tx.lock:
+            tx.flush()
+            yield tx.connection()
+
+    def stage(self, backend: SQLModelBackend[Any], row: dict[str, Any]) -> None:
+        """Buffer a save; it is written before the next read and at commit."""
+        tx = self._require_tx()
+        with tx.lock:
+            tx.pending.setdefault(backend, {})[row["id"]] = row
+
+    def _require_tx(self) -> _Transaction:
+        if not self.active or self._tx is None:
+            raise RuntimeError("this UnitOfWork is not active; use it inside its 'with' block")
+        return self._tx
+
+    # -- uow.<name> operations -----------------------------------------------------
+
+    def _backend(self, entity_cls: type[Any]) -> SQLModelBackend[Any]:
+        from nitro.sql.backend import SQLModelBackend
+
+        repo = repository_for(entity_cls)
+        if not isinstance(repo, SQLModelBackend) or repo.database is not self.database:
+            raise TypeError(
+                f"{entity_cls.__name__} is stored by {repo!r}, outside this unit's "
+                f"{self.database!r}; a SQL unit of work covers SQLModelBackend entities "
+                "on its own database"
+            )
+        return repo
+
+    def _save(self, entity: Any, ttl: float | None) -> bool:
+        return self._backend(type(entity)).save(entity, ttl)
+
+    def _add(self, entity: Any) -> bool:
+        return self._backend(type(entity)).insert(entity)
+
+    def _get(self, entity_cls: type[Any], entity_id: str) -> Any:
+        return self._backend(entity_cls).get(entity_id)
+
+    def _delete(self, entity_cls: type[Any], entity_id: str) -> bool:
+        return self._backend(entity_cls).delete(entity_id)
+
+    def _filter(self, entity_cls: type[Any], spec: Any, field_values: dict[str, Any]) -> Any:
+        query = Query(where=combine(spec, field_values))
+        return self._backend(entity_cls).find(query)
