@@ -307,3 +307,17 @@ def test_class_attributes_need_no_classvar_annotation_in_subclasses() -> None:
     cart = Cart()
     assert cart.signals == {"cart": {"id": cart.id, "items": 0}}
     assert Cart.items_signal == "$cart.items"
+
+
+def test_unknown_keys_are_refused_in_nested_and_adapter_validation() -> None:
+    from pydantic import BaseModel, TypeAdapter
+
+    class Order(BaseModel):
+        counter: Counter
+
+    with pytest.raises(ValidationError) as info:
+        Order.model_validate({"counter": {"count": 1, "cuont": 2}})
+    assert info.value.errors()[0]["type"] == "extra_forbidden"
+    with pytest.raises(ValidationError, match="cuont"):
+        TypeAdapter(list[Counter]).validate_python([{"cuont": 1}])
+    assert TypeAdapter(list[Counter]).validate_json('[{"count": 4}]')[0].count == 4

@@ -83,41 +83,15 @@ class Entity(BaseModel, metaclass=EntityMeta):
     id: str = Field(default_factory=new_id, min_length=1)
 
     if not TYPE_CHECKING:  # type checkers keep the field-based __init__ signature
-
+        # Because Entity defines __init__, pydantic-core routes every validation of an
+        # entity through it (model_validate, model_validate_json, TypeAdapter, nested
+        # fields), so this one check covers all of them.
         def __init__(self, /, **data: Any) -> None:
             self.__pydantic_validator__.validate_python(data, self_instance=self)
             # Each known key sets one field, so more keys than fields set means an
             # unknown key (or a field given by name and alias): check the slow way.
             if len(data) > len(self.__pydantic_fields_set__):
                 reject_unknown_keys(type(self), data)
-
-    @classmethod
-    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
-        """:meth:`pydantic.BaseModel.model_validate`, refusing unknown keys."""
-        entity = super().model_validate(obj, *args, **kwargs)
-        if isinstance(obj, dict) and len(obj) > len(entity.__pydantic_fields_set__):
-            reject_unknown_keys(cls, obj)
-        return entity
-
-    @classmethod
-    def model_validate_json(
-        cls, json_data: str | bytes | bytearray, *args: Any, **kwargs: Any
-    ) -> Self:
-        """:meth:`pydantic.BaseModel.model_validate_json`, refusing unknown keys."""
-        entity = super().model_validate_json(json_data, *args, **kwargs)
-        if cls.model_config.get("extra") is None:
-            data = from_json(json_data)
-            if isinstance(data, dict) and len(data) > len(entity.__pydantic_fields_set__):
-                reject_unknown_keys(cls, data)
-        return entity
-
-    @classmethod
-    def model_validate_strings(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
-        """:meth:`pydantic.BaseModel.model_validate_strings`, refusing unknown keys."""
-        entity = super().model_validate_strings(obj, *args, **kwargs)
-        if isinstance(obj, dict) and len(obj) > len(entity.__pydantic_fields_set__):
-            reject_unknown_keys(cls, obj)
-        return entity
 
     # -- repository access ------------------------------------------------------------
 
