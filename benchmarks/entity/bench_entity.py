@@ -142,6 +142,18 @@ def run(number: int, rounds: int) -> list[Result]:
         )
     )
 
+    record = {"id": "item-1", **fields}
+    results.append(
+        compare(
+            "validation from a dict",
+            ("PlainItem.model_validate(d)", lambda: PlainItem.model_validate(record)),
+            ("Item.model_validate(d)", lambda: Item.model_validate(record)),
+            None,
+            number,
+            rounds,
+        )
+    )
+
     # -- save + get -----------------------------------------------------------------------
     store = MemoryStore()
     with use_backend(functools.partial(MemoryRepo, store=store)):
