@@ -123,22 +123,27 @@ pub fn translate(name: &str) -> String {
         "for_" | "fr" | "_for" => return "for".to_owned(),
         _ => {}
     }
-    let mut n = name;
-    if n.len() > 1 {
-        n = n.strip_prefix('_').unwrap_or(n);
-    }
-    if n.len() > 1 {
-        n = n.strip_suffix('_').unwrap_or(n);
-    }
+    // Short spellings match the name exactly as written, so a leading or trailing `_`
+    // (`text_=`) asks for the literal HTML attribute.
     let expanded;
-    if let Some((_, long)) = SHORT_NAMES.iter().find(|(short, _)| *short == n) {
+    let mut n = name;
+    let plain = !n.starts_with('_') && !n.ends_with('_');
+    if let Some((_, long)) = SHORT_NAMES.iter().find(|(short, _)| plain && *short == n) {
         n = long;
-    } else if SHORT_PREFIXES
-        .iter()
-        .any(|p| n.len() > p.len() && n.starts_with(p))
+    } else if plain
+        && SHORT_PREFIXES
+            .iter()
+            .any(|p| n.len() > p.len() && n.starts_with(p))
     {
         expanded = format!("data_{n}");
         n = &expanded;
+    } else {
+        if n.len() > 1 {
+            n = n.strip_prefix('_').unwrap_or(n);
+        }
+        if n.len() > 1 {
+            n = n.strip_suffix('_').unwrap_or(n);
+        }
     }
     if n.starts_with("data_") && n.len() > 5 {
         datastar(&mut out, n);
@@ -360,6 +365,14 @@ mod tests {
         assert_eq!(t("attr_title"), "data-attr:title");
         assert_eq!(t("attrs"), "data-attr");
         assert_eq!(t("on"), "on");
+    }
+
+    #[test]
+    fn underscore_turns_off_short_spellings() {
+        assert_eq!(t("text_"), "text");
+        assert_eq!(t("_show"), "show");
+        assert_eq!(t("on_click_"), "on-click");
+        assert_eq!(t("_on_click"), "on-click");
     }
 
     #[test]

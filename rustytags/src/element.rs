@@ -119,7 +119,10 @@ pub(crate) fn build<'a, 'py>(
         // Size the buffer once for elements with many children (a table body).
         let size: usize = children
             .clone()
-            .map(|c| c.cast_exact::<Element>().map_or(16, |e| e.get().node.copied_len()))
+            .map(|c| {
+                c.cast_exact::<Element>()
+                    .map_or(16, |e| e.get().node.copied_len())
+            })
             .sum();
         b.reserve(size + name.len() + 3);
     }

@@ -117,6 +117,12 @@ def test_datastar_spellings(name: str, html: str) -> None:
     assert attr(name, "$x && $y") == f' {html}="$x &amp;&amp; $y"'
 
 
+def test_underscore_turns_off_short_spellings() -> None:
+    assert attr("text_") == ' text="v"'
+    assert attr("_show") == ' show="v"'
+    assert attr("_on_click") == ' on-click="v"'
+
+
 def test_real_html_attributes_are_not_shadowed() -> None:
     # Names that look like Datastar short forms but are HTML: kept as HTML.
     for name in ["title", "style", "class", "hidden", "value", "name", "form", "list"]:
