@@ -1,0 +1,144 @@
+"""The list page's state and query: what the URL asks for, turned into one page of rows.
+
+Pagination never counts the whole table: it asks the repository for ``per_page + 1``
+rows and knows from the extra row whether there is a next page. Counting the matching
+rows is opt-in (``show_full_count``), because an unbounded ``COUNT(*)`` on a large
+table is what makes list pages slow in other admins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from nitro.admin.filters import apply_filters
+from nitro.admin.specs import FieldContains
+from nitro.persistence import Query
+from nitro.specification import AndSpecification, OrSpecification, Specification
+
+if TYPE_CHECKING:
+    from nitro.admin.options import EntityAdmin
+    from nitro.admin.requests import AdminRequest
+
+__all__ = ["ListState", "fetch_page", "iter_matching", "list_state"]
+
+MAX_SEARCH_LENGTH = 200
+MAX_SEARCH_TERMS = 8
+
+
+@dataclass
+class ListState:
+    q: str = ""
+    order: str = ""
+    page: int = 1
+    filters: dict[str, str] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    where: Specification[Any] | None = None
+    ordering: tuple[str, ...] = ()
+
+    def params(self, **changes: Any) -> dict[str, str]:
+        """The query parameters of this state, with *changes* (``None`` drops a key)."""
+        params: dict[str, Any] = {"q": self.q, "o": self.order, **self.filters}
+        if self.page > 1:
+            params["p"] = str(self.page)
+        params.update(changes)
+        return {key: str(value) for key, value in params.items() if value not in (None, "")}
+
+
+@dataclass
+class ListPage:
+    rows: list[Any]
+    has_next: bool
+    total: int | None
+
+
+def list_state(
+    entity_admin: EntityAdmin, request: AdminRequest, query: Mapping[str, str], q: str | None = None
+) -> ListState:
+    """Read search, ordering, filters and page from *query*; bad values are ignored."""
+    specs = entity_admin.field_specs
+    state = ListState(q=(query.get("q", "") if q is None else q).strip()[:MAX_SEARCH_LENGTH])
+    try:
+        state.page = max(1, int(query.get("p", "1")))
+    except ValueError:
+        state.page = 1
+    filter_specs = [specs[name] for name in entity_admin.get_list_filter(request)]
+    result = apply_filters(filter_specs, query)
+    state.filters = result.active
+    state.errors = result.errors
+    parts: list[Specification[Any]] = []
+    base = entity_admin.get_base_spec(request)
+    if base is not None:
+        parts.append(base)
+    parts.extend(result.specs)
+    search = _search_spec(entity_admin.get_search_fields(request), state.q)
+    if search is not None:
+        parts.append(search)
+    state.where = None if not parts else parts[0] if len(parts) == 1 else AndSpecification(*parts)
+    state.order = query.get("o", "")
+    state.ordering = _ordering(entity_admin, request, state.order)
+    if state.ordering and state.order and state.ordering[0] != state.order:
+        state.order = ""  # an unknown sort key was dropped
+    return state
+
+
+def sortable_columns(entity_admin: EntityAdmin, request: AdminRequest) -> set[str]:
+    specs = entity_admin.field_specs
+    return {
+        column
+        for column in entity_admin.get_list_display(request)
+        if isinstance(column, str) and column in specs and specs[column].sortable
+    }
+
+
+def _ordering(entity_admin: EntityAdmin, request: AdminRequest, order: str) -> tuple[str, ...]:
+    if order and order.removeprefix("-") in sortable_columns(entity_admin, request):
+        return (order,)
+    default = tuple(entity_admin.get_ordering(request))
+    return default or ("-id",)
+
+
+def _search_spec(fields: list[str], q: str) -> Specification[Any] | None:
+    """Every word must occur in at least one search field (as Django does)."""
+    if not fields or not q:
+        return None
+    terms = q.split()[:MAX_SEARCH_TERMS]
+    per_term: list[Specification[Any]] = []
+    for term in terms:
+        options = [FieldContains(name, term) for name in fields]
+        per_term.append(options[0] if len(options) == 1 else OrSpecification(*options))
+    return per_term[0] if len(per_term) == 1 else AndSpecification(*per_term)
+
+
+def fetch_page(entity_admin: EntityAdmin, request: AdminRequest, state: ListState) -> ListPage:
+    """One page through the repository protocol (``find``/``count``), on any backend."""
+    per_page = entity_admin.get_list_per_page(request)
+    repository = entity_admin.entity_cls.repository()
+    query = Query(
+        where=state.where,
+        order_by=state.ordering,
+        offset=(state.page - 1) * per_page,
+        limit=per_page + 1,
+    )
+    rows = repository.find(query)
+    total = repository.count(state.where) if entity_admin.show_full_count else None
+    return ListPage(rows[:per_page], len(rows) > per_page, total)
+
+
+def iter_matching(entity_admin: EntityAdmin, state: ListState, batch: int = 500) -> list[Any]:
+    """Every entity matching *state* (for "all rows matching the filter" actions).
+
+    Read in id order, page by page, before the action runs, so an action that changes
+    or deletes rows cannot make the pages shift under it.
+    """
+    repository = entity_admin.entity_cls.repository()
+    found: list[Any] = []
+    offset = 0
+    while True:
+        query = Query(where=state.where, order_by=("id",), offset=offset, limit=batch)
+        chunk = repository.find(query)
+        found.extend(chunk)
+        if len(chunk) < batch:
+            return found
+        offset += batch

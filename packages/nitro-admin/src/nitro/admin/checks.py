@@ -1,0 +1,344 @@
+"""Start-up checks of every admin option, each problem with a stable ID.
+
+Mounting the admin runs :func:`run_checks` and raises
+:class:`~nitro.admin.AdminConfigurationError` listing *every* problem at once, such as::
+
+    admin.E003: The value of 'search_fields[1]' refers to 'emial', which is not a field
+    of 'User'.
+
+IDs are never reused; the table of IDs is in ``docs/admin.md``. One ``_check_<option>``
+function per option; the wording comes from the shared helpers below.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from nitro.admin.fields import CHOICE_KINDS, RANGE_KINDS, TEXT_KINDS
+
+if TYPE_CHECKING:
+    from nitro.admin.options import EntityAdmin
+    from nitro.admin.site import Admin
+
+__all__ = ["RESERVED_QUERY_KEYS", "CheckMessage", "run_checks"]
+
+#: Query-string keys the list page uses itself; a filter on such a field would clash.
+RESERVED_QUERY_KEYS = frozenset({"q", "o", "p", "msg", "datastar"})
+WIDGET_KINDS = frozenset(
+    {"text", "textarea", "int", "float", "decimal", "bool", "date", "datetime", "time", "json"}
+)
+MIN_SECRET_LENGTH = 32
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+@dataclass(frozen=True)
+class CheckMessage:
+    id: str
+    msg: str
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.id}: {self.msg}" + (f" HINT: {self.hint}" if self.hint else "")
+
+
+# -- wording helpers --------------------------------------------------------------------
+
+
+def must_be(kind: str, option: str, entity: str, id: str) -> CheckMessage:
+    return CheckMessage(id, f"The value of '{option}' of {entity}Admin must be {kind}.")
+
+
+def refer_to_missing_field(field: object, option: str, entity: type[Any], id: str) -> CheckMessage:
+    fields = ", ".join(entity.model_fields)
+    return CheckMessage(
+        id,
+        f"The value of '{option}' refers to {field!r}, which is not a field of "
+        f"'{entity.__name__}'.",
+        f"its fields are: {fields}.",
+    )
+
+
+def _is_sequence(value: object) -> bool:
+    return isinstance(value, list | tuple)
+
+
+def _field_list(
+    admin: EntityAdmin, option: str, type_id: str, missing_id: str
+) -> tuple[list[CheckMessage], list[tuple[int, str]]]:
+    """Shared shape check: a list/tuple of field names; returns the valid ones too."""
+    value = getattr(admin, option)
+    entity = admin.entity_cls
+    if not _is_sequence(value):
+        return [must_be("a list or tuple", option, entity.__name__, type_id)], []
+    errors, valid = [], []
+    for index, name in enumerate(value):
+        if name not in admin.field_specs:
+            errors.append(refer_to_missing_field(name, f"{option}[{index}]", entity, missing_id))
+        else:
+            valid.append((index, name))
+    return errors, valid
+
+
+# -- one function per option ------------------------------------------------------------
+
+
+def _check_list_display(admin: EntityAdmin) -> list[CheckMessage]:
+    value = admin.list_display
+    entity = admin.entity_cls
+    if value is None:
+        return []
+    if not _is_sequence(value):
+        return [must_be("a list or tuple", "list_display", entity.__name__, "admin.E001")]
+    return [
+        refer_to_missing_field(item, f"list_display[{index}]", entity, "admin.E002")
+        for index, item in enumerate(value)
+        if not callable(item) and item not in admin.field_specs
+    ]
+
+
+def _check_search_fields(admin: EntityAdmin) -> list[CheckMessage]:
+    errors, valid = _field_list(admin, "search_fields", "admin.E005", "admin.E003")
+    for index, name in valid:
+        if admin.field_specs[name].kind not in TEXT_KINDS:
+            errors.append(
+                CheckMessage(
+                    "admin.E004",
+                    f"The value of 'search_fields[{index}]' refers to {name!r}, which is "
+                    f"not a text field of '{admin.entity_cls.__name__}'.",
+                    "search only str fields; filter other fields with list_filter.",
+                )
+            )
+    return errors
+
+
+def _check_list_filter(admin: EntityAdmin) -> list[CheckMessage]:
+    errors, valid = _field_list(admin, "list_filter", "admin.E006", "admin.E007")
+    for index, name in valid:
+        kind = admin.field_specs[name].kind
+        if kind not in CHOICE_KINDS | RANGE_KINDS:
+            errors.append(
+                CheckMessage(
+                    "admin.E008",
+                    f"The value of 'list_filter[{index}]' refers to {name!r}, whose type "
+                    f"({kind}) cannot be filtered.",
+                    "filter bool, Enum, Literal, number and date fields; search text fields.",
+                )
+            )
+        if name in RESERVED_QUERY_KEYS:
+            errors.append(
+                CheckMessage(
+                    "admin.E009",
+                    f"The value of 'list_filter[{index}]' refers to {name!r}, a name the "
+                    f"list page uses in its URL ({', '.join(sorted(RESERVED_QUERY_KEYS))}).",
+                )
+            )
+    return errors
+
+
+def _check_ordering(admin: EntityAdmin) -> list[CheckMessage]:
+    value = admin.ordering
+    entity = admin.entity_cls
+    if not _is_sequence(value):
+        return [must_be("a list or tuple", "ordering", entity.__name__, "admin.E010")]
+    return [
+        refer_to_missing_field(name, f"ordering[{index}]", entity, "admin.E011")
+        for index, name in enumerate(value)
+        if not isinstance(name, str) or name.removeprefix("-") not in admin.field_specs
+    ]
+
+
+def _check_list_per_page(admin: EntityAdmin) -> list[CheckMessage]:
+    value = admin.list_per_page
+    if type(value) is not int or not 1 <= value <= 1000:
+        name = admin.entity_cls.__name__
+        return [must_be("an int between 1 and 1000", "list_per_page", name, "admin.E012")]
+    return []
+
+
+def _check_readonly_fields(admin: EntityAdmin) -> list[CheckMessage]:
+    return _field_list(admin, "readonly_fields", "admin.E013", "admin.E014")[0]
+
+
+def _check_fields(admin: EntityAdmin) -> list[CheckMessage]:
+    if admin.fields is None:
+        return []
+    return _field_list(admin, "fields", "admin.E015", "admin.E016")[0]
+
+
+def _check_exclude(admin: EntityAdmin) -> list[CheckMessage]:
+    return _field_list(admin, "exclude", "admin.E017", "admin.E018")[0]
+
+
+def _check_actions(admin: EntityAdmin) -> list[CheckMessage]:
+    value = admin.actions
+    name = admin.entity_cls.__name__
+    if not _is_sequence(value):
+        return [must_be("a list or tuple", "actions", name, "admin.E019")]
+    return [
+        CheckMessage(
+            "admin.E020",
+            f"The value of 'actions[{index}]' of {name}Admin must be a function "
+            f"(request, entities) -> message, got {item!r}.",
+        )
+        for index, item in enumerate(value)
+        if not callable(item)
+    ]
+
+
+def _check_mapping(
+    admin: EntityAdmin, option: str, ids: tuple[str, str, str], valid: Callable[[Any], bool]
+) -> list[CheckMessage]:
+    value = getattr(admin, option)
+    entity = admin.entity_cls
+    if not isinstance(value, Mapping):
+        return [must_be("a dict", option, entity.__name__, ids[0])]
+    errors = []
+    for key, item in value.items():
+        if key not in admin.field_specs:
+            errors.append(refer_to_missing_field(key, f"{option}[{key!r}]", entity, ids[1]))
+        elif not valid(item):
+            errors.append(
+                CheckMessage(ids[2], f"The value of '{option}[{key!r}]' is not valid: {item!r}.")
+            )
+    return errors
+
+
+def _check_formatters(admin: EntityAdmin) -> list[CheckMessage]:
+    return _check_mapping(admin, "formatters", ("admin.E021", "admin.E022", "admin.E023"), callable)
+
+
+def _check_widgets(admin: EntityAdmin) -> list[CheckMessage]:
+    return _check_mapping(
+        admin,
+        "widgets",
+        ("admin.E024", "admin.E025", "admin.E026"),
+        lambda kind: kind in WIDGET_KINDS,
+    )
+
+
+def _check_slug(admin: EntityAdmin) -> list[CheckMessage]:
+    if not _SLUG.match(admin.slug_value):
+        return [
+            CheckMessage(
+                "admin.E027",
+                f"The slug {admin.slug_value!r} of {admin.entity_cls.__name__}Admin must be "
+                f"lower-case letters, digits, '-' and '_'.",
+            )
+        ]
+    return []
+
+
+def _check_flags(admin: EntityAdmin) -> list[CheckMessage]:
+    name = admin.entity_cls.__name__
+    return [
+        must_be("True or False", flag, name, "admin.E030")
+        for flag in ("can_create", "can_edit", "can_delete", "show_full_count")
+        if not isinstance(getattr(admin, flag), bool)
+    ]
+
+
+def _check_required_on_form(admin: EntityAdmin) -> list[CheckMessage]:
+    """A required field left off the form makes "Add" fail on every submit."""
+    if admin.can_create is not True or not _is_sequence(admin.exclude):
+        return []
+    if admin.fields is not None and not _is_sequence(admin.fields):
+        return []
+    if not _is_sequence(admin.readonly_fields):
+        return []
+    on_form = set(admin.fields if admin.fields is not None else admin.field_specs)
+    on_form -= set(admin.exclude) | set(admin.readonly_fields)
+    return [
+        CheckMessage(
+            "admin.E029",
+            f"The field {name!r} of '{admin.entity_cls.__name__}' is required but not "
+            f"editable on the form, so new entities could never be saved.",
+            "add it to 'fields', give it a default, or set can_create=False.",
+        )
+        for name, spec in admin.field_specs.items()
+        if spec.required and name != "id" and name not in on_form
+    ]
+
+
+ENTITY_CHECKS: tuple[Callable[[EntityAdmin], list[CheckMessage]], ...] = (
+    _check_list_display,
+    _check_search_fields,
+    _check_list_filter,
+    _check_ordering,
+    _check_list_per_page,
+    _check_readonly_fields,
+    _check_fields,
+    _check_exclude,
+    _check_actions,
+    _check_formatters,
+    _check_widgets,
+    _check_slug,
+    _check_flags,
+    _check_required_on_form,
+)
+
+
+def _check_site(site: Admin) -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
+    if site.auth is None and not site.insecure_dev:
+        errors.append(
+            CheckMessage(
+                "admin.E101",
+                "The admin has no authentication and would let anyone edit your data.",
+                "pass Admin(auth=PasswordAuth([...])); for a local development run only, "
+                "Admin(insecure_dev=True).",
+            )
+        )
+    if site.auth is not None and not all(
+        callable(getattr(site.auth, name, None)) for name in ("authenticate", "load_user")
+    ):
+        errors.append(
+            CheckMessage(
+                "admin.E104",
+                f"Admin(auth=...) must have authenticate(username, password) and "
+                f"load_user(username) methods, got {site.auth!r}.",
+            )
+        )
+    key = site.resolve_secret_key()
+    if key is None:
+        errors.append(
+            CheckMessage(
+                "admin.E102",
+                "The admin has no secret key to sign its session cookies.",
+                "set the NITRO_ADMIN_SECRET_KEY environment variable or pass "
+                "Admin(secret_key=...), e.g. from python -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))'.",
+            )
+        )
+    elif len(key) < MIN_SECRET_LENGTH:
+        errors.append(
+            CheckMessage(
+                "admin.E103",
+                f"The admin's secret key is {len(key)} characters long; it must have at "
+                f"least {MIN_SECRET_LENGTH}.",
+            )
+        )
+    slugs: dict[str, str] = {}
+    for entity_admin in site.registry.values():
+        other = slugs.setdefault(entity_admin.slug_value, entity_admin.entity_cls.__name__)
+        if other != entity_admin.entity_cls.__name__:
+            errors.append(
+                CheckMessage(
+                    "admin.E028",
+                    f"{entity_admin.entity_cls.__name__} and {other} both use the URL slug "
+                    f"{entity_admin.slug_value!r}.",
+                    "give one of them another slug: register(..., slug='...').",
+                )
+            )
+    return errors
+
+
+def run_checks(site: Admin) -> list[CheckMessage]:
+    """Every problem of *site* and of each registered entity's options."""
+    messages = _check_site(site)
+    for entity_admin in site.registry.values():
+        for check in ENTITY_CHECKS:
+            messages.extend(check(entity_admin))
+    return messages

@@ -1,0 +1,137 @@
+"""Entity forms: widgets from field kinds, and submitted strings to a validated entity.
+
+Validation is the entity's own Pydantic validation, so the admin accepts exactly what
+the domain model accepts; errors are mapped back to the field they belong to and
+nothing is saved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from nitro.admin.fields import FieldSpec
+from rusty_tags import Div, Input, Label, Li, Option, Select, Textarea, Ul
+
+if TYPE_CHECKING:
+    from nitro.admin.options import EntityAdmin
+    from nitro.admin.requests import AdminRequest
+
+__all__ = ["BoundForm", "bind_form", "render_field"]
+
+NON_FIELD = "__all__"
+_INPUT_TYPES = {
+    "text": "text",
+    "int": "number",
+    "float": "number",
+    "decimal": "number",
+    "date": "date",
+    "datetime": "datetime-local",
+    "time": "time",
+}
+
+
+@dataclass
+class BoundForm:
+    """A submitted (or initial) form: raw strings to show again, errors per field."""
+
+    raw: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    entity: Any = None
+
+    @property
+    def is_valid(self) -> bool:
+        return not self.errors and self.entity is not None
+
+
+def initial_form(entity_admin: EntityAdmin, names: list[str], entity: Any) -> BoundForm:
+    specs = entity_admin.field_specs
+    raw: dict[str, str] = {}
+    for name in names:
+        spec = specs[name]
+        if entity is not None:
+            value = getattr(entity, name)
+        else:
+            info = entity_admin.entity_cls.model_fields[name]
+            value = None if info.is_required() else info.get_default(call_default_factory=True)
+        raw[name] = ("on" if value else "") if spec.kind == "bool" else spec.to_text(value)
+    return BoundForm(raw=raw)
+
+
+def bind_form(
+    entity_admin: EntityAdmin, request: AdminRequest, names: list[str], entity: Any
+) -> BoundForm:
+    """Validate the posted *names* on top of *entity* (``None``: a new entity)."""
+    specs = entity_admin.field_specs
+    form = BoundForm()
+    data: dict[str, Any] = entity.model_dump() if entity is not None else {}
+    for name in names:
+        spec = specs[name]
+        if spec.kind == "bool":
+            checked = name in request.form
+            form.raw[name] = "on" if checked else ""
+            data[name] = checked
+            continue
+        raw = request.form_value(name)
+        form.raw[name] = raw
+        try:
+            data[name] = spec.from_text(raw)
+        except ValueError as exc:
+            form.errors.setdefault(name, []).append(str(exc))
+    if form.errors:
+        return form
+    try:
+        form.entity = entity_admin.entity_cls.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False):
+            loc = error.get("loc") or ()
+            key = str(loc[0]) if loc and str(loc[0]) in names else NON_FIELD
+            form.errors.setdefault(key, []).append(_message(error, loc, key))
+    return form
+
+
+def _message(error: Any, loc: tuple[Any, ...], key: str) -> str:
+    message = str(error.get("msg", "Invalid value"))
+    if key == NON_FIELD and loc:
+        return f"{'.'.join(map(str, loc))}: {message}"
+    return message
+
+
+def render_field(spec: FieldSpec, raw: str, errors: list[str], readonly: bool) -> Any:
+    """A labelled widget with its errors right below it."""
+    field_id = f"field-{spec.name}"
+    if readonly:
+        widget: Any = Div(raw or "—", cls="readonly", id=field_id)
+    else:
+        widget = _widget(spec, raw, field_id, bool(errors))
+    describedby = f"{field_id}-errors" if errors else None
+    return Div(
+        Label(spec.label, for_=field_id) if spec.kind != "bool" or readonly else None,
+        widget,
+        Div(spec.help_text, cls="help") if spec.help_text else None,
+        Ul(*[Li(message) for message in errors], cls="errors", id=describedby) if errors else None,
+        cls="field invalid" if errors else "field",
+    )
+
+
+def _widget(spec: FieldSpec, raw: str, field_id: str, invalid: bool) -> Any:
+    common: dict[str, Any] = {"name": spec.name, "id": field_id}
+    if invalid:
+        common["aria_invalid"] = "true"
+        common["aria_describedby"] = f"{field_id}-errors"
+    if spec.kind == "bool":
+        return Label(Input(type="checkbox", checked=raw == "on", **common), " ", spec.label)
+    if spec.kind == "choice":
+        options = [Option("---------", value="")] if spec.optional or raw == "" else []
+        options += [
+            Option(spec.choice_label(value), value=key, selected=key == raw)
+            for key, value in spec.choices
+        ]
+        return Select(*options, **common)
+    if spec.kind in ("textarea", "json"):
+        return Textarea(raw, rows=8 if spec.kind == "json" else 5, **common)
+    input_type = _INPUT_TYPES.get(spec.kind, "text")
+    step = {"int": "1", "float": "any", "decimal": "any", "datetime": "1"}.get(spec.kind)
+    return Input(type=input_type, value=raw, step=step, **common)

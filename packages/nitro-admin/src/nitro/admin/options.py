@@ -1,0 +1,224 @@
+"""``EntityAdmin``: how one entity class appears in the admin, as class attributes.
+
+Options are plain class attributes, as in Django's ``ModelAdmin``; each has a
+``get_<option>(request)`` hook to change it per request (per user, for instance).
+``admin.register(Product, list_display=[...])`` builds a subclass from keywords.
+Options are validated by :mod:`nitro.admin.checks` when the admin is mounted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from nitro.admin.fields import FieldSpec, describe_fields
+from nitro.specification import Specification
+
+if TYPE_CHECKING:
+    from nitro.admin.requests import AdminRequest
+    from nitro.admin.site import Admin
+
+__all__ = ["OPTION_NAMES", "EntityAdmin"]
+
+#: What an action receives: the request and the entities to act on; it may return a
+#: message shown to the user.
+AdminAction = Callable[["AdminRequest", list[Any]], str | None]
+
+
+class EntityAdmin:
+    """Options for one registered entity class. Subclass it or pass keywords to
+    :meth:`Admin.register <nitro.admin.Admin.register>`.
+    """
+
+    #: Columns of the list page: field names, or callables ``entity -> value``
+    #: (``None``: up to seven non-JSON fields).
+    list_display: ClassVar[Sequence[str | Callable[[Any], Any]] | None] = None
+    #: Fields with a filter: choices for bool/Enum/Literal, ranges for numbers and dates.
+    list_filter: ClassVar[Sequence[str]] = ()
+    #: Text fields searched (case-insensitive "contains"; every word must match).
+    search_fields: ClassVar[Sequence[str]] = ()
+    #: Default sort (``"-price"`` for descending).
+    ordering: ClassVar[Sequence[str]] = ()
+    list_per_page: ClassVar[int] = 50
+    #: Count the matching rows to show "of N" and the last page. Off by default:
+    #: an unbounded ``COUNT(*)`` is what makes other admins slow on big tables.
+    show_full_count: ClassVar[bool] = False
+    #: Shown on the form but never taken from it.
+    readonly_fields: ClassVar[Sequence[str]] = ()
+    #: The form's fields, in order (``None``: every field except ``id``).
+    fields: ClassVar[Sequence[str] | None] = None
+    exclude: ClassVar[Sequence[str]] = ()
+    #: Bulk actions besides "Delete selected": functions ``(request, entities) -> message``.
+    actions: ClassVar[Sequence[AdminAction]] = ()
+    can_create: ClassVar[bool] = True
+    can_edit: ClassVar[bool] = True
+    can_delete: ClassVar[bool] = True
+    #: ``{"price": lambda value: f"{value:.2f} €"}``: how list cells show a field.
+    formatters: ClassVar[Mapping[str, Callable[[Any], Any]]] = {}
+    #: ``{"summary": "textarea"}``: override the widget chosen from the annotation.
+    widgets: ClassVar[Mapping[str, str]] = {}
+    #: Names in the UI and the URL (default: from the class name).
+    label: ClassVar[str | None] = None
+    label_plural: ClassVar[str | None] = None
+    slug: ClassVar[str | None] = None
+
+    def __init__(self, entity_cls: type[Any], site: Admin) -> None:
+        self.entity_cls = entity_cls
+        self.site = site
+        name = entity_cls.__name__
+        self.slug_value: str = self.slug or name.lower()
+        self.label_value: str = self.label or _words(name)
+        self.label_plural_value: str = self.label_plural or self.label_value + "s"
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} for {self.entity_cls.__name__}>"
+
+    # -- field metadata ----------------------------------------------------------------
+
+    @property
+    def field_specs(self) -> dict[str, FieldSpec]:
+        specs = describe_fields(self.entity_cls)
+        if not self.widgets or not isinstance(self.widgets, Mapping):
+            return specs
+        from dataclasses import replace
+
+        return {
+            name: replace(spec, kind=self.widgets.get(name, spec.kind))
+            for name, spec in specs.items()
+        }
+
+    # -- per-request hooks (override to vary by user) --------------------------------
+
+    def get_list_display(self, request: AdminRequest) -> list[str | Callable[[Any], Any]]:
+        if self.list_display is not None:
+            return list(self.list_display)
+        return [name for name, spec in self.field_specs.items() if spec.kind != "json"][:7]
+
+    def get_list_filter(self, request: AdminRequest) -> list[str]:
+        return list(self.list_filter)
+
+    def get_search_fields(self, request: AdminRequest) -> list[str]:
+        return list(self.search_fields)
+
+    def get_ordering(self, request: AdminRequest) -> list[str]:
+        return list(self.ordering)
+
+    def get_list_per_page(self, request: AdminRequest) -> int:
+        return self.list_per_page
+
+    def get_readonly_fields(self, request: AdminRequest, entity: Any = None) -> list[str]:
+        return list(self.readonly_fields)
+
+    def get_fields(self, request: AdminRequest, entity: Any = None) -> list[str]:
+        names = (
+            list(self.fields)
+            if self.fields is not None
+            else [name for name in self.field_specs if name != "id"]
+        )
+        return [name for name in names if name not in self.exclude]
+
+    def get_actions(self, request: AdminRequest) -> dict[str, tuple[AdminAction, str]]:
+        """Available bulk actions: ``{name: (function, label)}``."""
+        found: dict[str, tuple[AdminAction, str]] = {}
+        if self.has_delete_permission(request):
+            found["delete_selected"] = (_delete_selected, "Delete selected")
+        for function in self.actions:
+            name = getattr(function, "__name__", repr(function))
+            label = getattr(function, "short_description", None) or _words(name).capitalize()
+            found[name] = (function, label)
+        return found
+
+    def get_base_spec(self, request: AdminRequest) -> Specification[Any] | None:
+        """Restrict what this user sees (row-level permissions); ``None``: everything."""
+        return None
+
+    # -- permissions: the site's hook, narrowed by can_create/can_edit/can_delete ---
+
+    def has_view_permission(self, request: AdminRequest) -> bool:
+        return request.has_perm("view", self)
+
+    def has_add_permission(self, request: AdminRequest) -> bool:
+        return self.can_create and request.has_perm("add", self)
+
+    def has_change_permission(self, request: AdminRequest) -> bool:
+        return self.can_edit and request.has_perm("change", self)
+
+    def has_delete_permission(self, request: AdminRequest) -> bool:
+        return self.can_delete and request.has_perm("delete", self)
+
+    # -- display -------------------------------------------------------------------------
+
+    def column_label(self, column: str | Callable[[Any], Any]) -> str:
+        if callable(column):
+            return (
+                getattr(column, "short_description", None)
+                or _words(getattr(column, "__name__", "value")).capitalize()
+            )
+        spec = self.field_specs.get(column)
+        return spec.label if spec else column
+
+    def display_value(self, entity: Any, column: str | Callable[[Any], Any]) -> Any:
+        if callable(column):
+            return column(entity)
+        value = getattr(entity, column)
+        formatter = self.formatters.get(column)
+        if formatter is not None:
+            return formatter(value)
+        spec = self.field_specs.get(column)
+        if value is None:
+            return "—"
+        if spec is not None and spec.kind in ("bool", "choice"):
+            return spec.choice_label(value)
+        return value if isinstance(value, int | float | str) else str(value)
+
+    def entity_title(self, entity: Any) -> str:
+        for name in ("name", "title", "label", "username", "email"):
+            value = getattr(entity, name, None)
+            if isinstance(value, str) and value:
+                return value
+        return f"{self.label_value} {entity.id}"
+
+
+def _delete_selected(request: AdminRequest, entities: list[Any]) -> str:
+    for entity in entities:
+        entity.delete()
+    count = len(entities)
+    return f"Deleted {count} item{'s' if count != 1 else ''}."
+
+
+def _words(name: str) -> str:
+    """``"OrderLine"`` -> ``"Order line"``, ``"in_stock"`` -> ``"In stock"``."""
+    out: list[str] = []
+    for index, char in enumerate(name.replace("_", " ")):
+        if char.isupper() and index and name[index - 1].islower():
+            out.append(" ")
+            out.append(char.lower())
+        else:
+            out.append(char)
+    text = "".join(out).strip()
+    return text[:1].upper() + text[1:]
+
+
+#: Every option ``register(**options)`` accepts.
+OPTION_NAMES = frozenset(
+    {
+        "list_display",
+        "list_filter",
+        "search_fields",
+        "ordering",
+        "list_per_page",
+        "show_full_count",
+        "readonly_fields",
+        "fields",
+        "exclude",
+        "actions",
+        "can_create",
+        "can_edit",
+        "can_delete",
+        "formatters",
+        "widgets",
+        "label",
+        "label_plural",
+        "slug",
+    }
+)

@@ -1,0 +1,340 @@
+"""``Admin``: one admin site: its registry, its settings and its routes.
+
+Setup (``register``) happens before the site is mounted; mounting
+(``mount(app, admin)`` from an adapter, which calls :meth:`Admin.web_routes`) runs
+the checks and freezes the registry, as Flask freezes its setup after the first
+request. All state lives on the site object, so two sites in one process (and tests)
+share nothing.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import os
+import re
+import secrets
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from nitro.actions import ActionRequest, ActionResponse
+from nitro.actions.request import SAFE_METHODS
+from nitro.admin.auth import AdminUser, AuthBackend
+from nitro.admin.checks import CheckMessage, run_checks
+from nitro.admin.csrf import CsrfProtection
+from nitro.admin.errors import (
+    AdminConfigurationError,
+    AlreadyMounted,
+    AlreadyRegistered,
+    NotRegistered,
+)
+from nitro.admin.options import OPTION_NAMES, EntityAdmin
+from nitro.admin.requests import AdminRequest
+from nitro.admin.session import SessionStore
+from nitro.admin.signing import Signer
+from nitro.web import WebRoute, html, redirect
+
+__all__ = ["SECRET_KEY_ENV", "Admin"]
+
+logger = logging.getLogger("nitro.admin")
+
+SECRET_KEY_ENV = "NITRO_ADMIN_SECRET_KEY"
+PermissionHook = Callable[[AdminUser, str, EntityAdmin], bool]
+View = Callable[..., ActionResponse]
+
+
+class Admin:
+    """An admin site, served under *prefix* once mounted with ``mount(app, admin)``.
+
+    :param auth: who may log in (:class:`~nitro.admin.PasswordAuth` or any
+        :class:`~nitro.admin.AuthBackend`). Required unless *insecure_dev*.
+    :param secret_key: signs the session cookies; default: the ``NITRO_ADMIN_SECRET_KEY``
+        environment variable, read when the admin is mounted. At least 32 characters.
+    :param insecure_dev: serve without login, everyone a superuser. For a local
+        development run only; the admin refuses to mount without *auth* otherwise.
+    :param has_permission: ``(user, permission, entity_admin) -> bool``, the
+        per-entity permission hook (permission is "view", "add", "change" or "delete");
+        default: :meth:`AdminUser.has_perm <nitro.admin.AdminUser.has_perm>`.
+    :param secure_cookies: ``None`` (default) marks cookies ``Secure`` except over
+        plain http on localhost.
+    :param trusted_origins: other origins allowed to post forms (behind a proxy that
+        rewrites ``Host``).
+    :param datastar_src: where pages load the Datastar client from (default: the CDN,
+        or ``RUSTY_TAGS_DATASTAR_SRC``).
+    """
+
+    #: Swap collaborators without subclassing the site.
+    entity_admin_class: type[EntityAdmin] = EntityAdmin
+    session_store_class: type[SessionStore] = SessionStore
+    csrf_class: type[CsrfProtection] = CsrfProtection
+
+    def __init__(
+        self,
+        prefix: str = "/admin",
+        *,
+        auth: AuthBackend | None = None,
+        secret_key: str | None = None,
+        insecure_dev: bool = False,
+        title: str = "Nitro admin",
+        has_permission: PermissionHook | None = None,
+        secure_cookies: bool | None = None,
+        session_max_age: int = 8 * 3600,
+        trusted_origins: Sequence[str] = (),
+        datastar_src: str | None = None,
+    ) -> None:
+        prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
+        self.prefix = prefix
+        self.auth = auth
+        self.secret_key = secret_key
+        self.insecure_dev = insecure_dev
+        self.title = title
+        self._has_permission = has_permission
+        self.secure_cookies = secure_cookies
+        self.session_max_age = session_max_age
+        self.trusted_origins = tuple(trusted_origins)
+        self.datastar_src = datastar_src
+        self.registry: dict[type[Any], EntityAdmin] = {}
+        self._routes: list[WebRoute] | None = None
+
+    def __repr__(self) -> str:
+        return f"<Admin {self.prefix or '/'} with {len(self.registry)} entities>"
+
+    # -- setup ------------------------------------------------------------------------
+
+    def register(
+        self,
+        entity_cls: type[Any],
+        admin_class: type[EntityAdmin] | None = None,
+        **options: Any,
+    ) -> EntityAdmin:
+        """Show *entity_cls* in the admin, with options as keywords or an
+        :class:`~nitro.admin.EntityAdmin` subclass (or both: keywords win).
+
+        Options are checked when the admin is mounted. Must be called before
+        ``mount(app, admin)``.
+
+        :raises AlreadyRegistered: the class is registered on this site already.
+        :raises AlreadyMounted: the site was mounted already.
+        :raises TypeError: an unknown option (with the closest known name).
+        """
+        self._check_not_mounted(f"register({entity_cls.__name__})")
+        if entity_cls in self.registry:
+            raise AlreadyRegistered(
+                f"{entity_cls.__name__} is already registered on {self!r}; register each "
+                f"class once (unregister() it first to replace its options)"
+            )
+        if not hasattr(entity_cls, "model_fields") or not hasattr(entity_cls, "query"):
+            raise TypeError(f"register() takes a nitro Entity class, got {entity_cls!r}")
+        for name in options:
+            if name not in OPTION_NAMES:
+                close = difflib.get_close_matches(name, OPTION_NAMES, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise TypeError(f"register() got an unknown option {name!r}{hint}")
+        base = admin_class or self.entity_admin_class
+        if not (isinstance(base, type) and issubclass(base, EntityAdmin)):
+            raise TypeError(f"admin_class must be an EntityAdmin subclass, got {base!r}")
+        cls = type(f"{entity_cls.__name__}Admin", (base,), dict(options)) if options else base
+        entity_admin = cls(entity_cls, self)
+        self.registry[entity_cls] = entity_admin
+        return entity_admin
+
+    def unregister(self, entity_cls: type[Any]) -> None:
+        self._check_not_mounted(f"unregister({entity_cls.__name__})")
+        if entity_cls not in self.registry:
+            raise NotRegistered(f"{entity_cls.__name__} is not registered on {self!r}")
+        del self.registry[entity_cls]
+
+    def _check_not_mounted(self, call: str) -> None:
+        if self._routes is not None:
+            raise AlreadyMounted(
+                f"admin.{call} was called after the admin was mounted; register every "
+                f"entity before mount(app, admin), e.g. in the module that creates the admin"
+            )
+
+    def check(self) -> list[CheckMessage]:
+        """Every configuration problem (empty when the admin is ready to mount)."""
+        return run_checks(self)
+
+    def resolve_secret_key(self) -> str | None:
+        if self.secret_key is not None:
+            return self.secret_key
+        key = os.environ.get(SECRET_KEY_ENV)
+        if key:
+            return key
+        if self.insecure_dev:
+            return self._dev_key
+        return None
+
+    @property
+    def _dev_key(self) -> str:
+        key: str | None = self.__dict__.get("_dev_key_value")
+        if key is None:
+            key = self.__dict__["_dev_key_value"] = secrets.token_urlsafe(32)
+        return key
+
+    # -- mounting ---------------------------------------------------------------------
+
+    def web_routes(self) -> list[WebRoute]:
+        """Check the configuration and return the routes (called by ``mount``).
+
+        :raises AdminConfigurationError: listing every problem found.
+        """
+        if self._routes is not None:
+            return list(self._routes)
+        messages = self.check()
+        if messages:
+            raise AdminConfigurationError(messages)
+        key = self.resolve_secret_key()
+        assert key is not None  # the checks made sure
+        self.sessions = self.session_store_class(
+            key,
+            cookie_name="nitro_admin_session",
+            path=self.prefix or "/",
+            max_age=self.session_max_age,
+            secure=self.secure_cookies,
+        )
+        self.csrf = self.csrf_class(key, self.trusted_origins)
+        self.flash_signer = Signer(key, "flash")
+        if self.insecure_dev and self.auth is None:
+            logger.warning(
+                "nitro.admin: insecure_dev=True, the admin at %s has no login", self.prefix
+            )
+        self._routes = self._build_routes()
+        return list(self._routes)
+
+    def _build_routes(self) -> list[WebRoute]:
+        from nitro.admin.views import auth, bulk, delete, form, index, listing
+
+        name = "nitro_admin" + re.sub(r"\W", "_", self.prefix)
+        p = self.prefix
+        routes = [
+            WebRoute(("GET",), p + "/", self._view(index.index_view, p + "/"), f"{name}_index"),
+            WebRoute(
+                ("GET", "POST"),
+                p + "/login",
+                self._view(auth.login_view, p + "/login", login_required=False),
+                f"{name}_login",
+            ),
+            WebRoute(
+                ("POST",),
+                p + "/logout",
+                self._view(auth.logout_view, p + "/logout"),
+                f"{name}_logout",
+            ),
+        ]
+        if p:
+            routes.append(WebRoute(("GET",), p, self._view(index.index_view, p), f"{name}_root"))
+        for entity_admin in self.registry.values():
+            slug = entity_admin.slug_value
+            base = f"{p}/{slug}"
+            views: list[tuple[tuple[str, ...], str, View, str]] = [
+                (("GET",), "", listing.list_view, "list"),
+                (("GET",), "/_results", listing.results_view, "results"),
+                (("POST",), "/_action", bulk.action_view, "action"),
+                (("GET", "POST"), "/new", form.create_view, "create"),
+                (("GET", "POST"), "/{id}/edit", form.edit_view, "edit"),
+                (("GET", "POST"), "/{id}/delete", delete.delete_view, "delete"),
+            ]
+            for methods, path, view, suffix in views:
+                routes.append(
+                    WebRoute(
+                        methods,
+                        base + path,
+                        self._view(view, base + path, entity_admin=entity_admin),
+                        f"{name}_{slug}_{suffix}",
+                    )
+                )
+        return routes
+
+    # -- per request ------------------------------------------------------------------
+
+    def has_permission(self, user: AdminUser, permission: str, entity_admin: EntityAdmin) -> bool:
+        if self._has_permission is not None:
+            return bool(self._has_permission(user, permission, entity_admin))
+        return user.has_perm(permission, entity_admin.slug_value)
+
+    def visible_admins(self, request: AdminRequest) -> Iterable[EntityAdmin]:
+        return [a for a in self.registry.values() if a.has_view_permission(request)]
+
+    def _view(
+        self,
+        view: View,
+        path: str,
+        *,
+        entity_admin: EntityAdmin | None = None,
+        login_required: bool = True,
+    ) -> Callable[[ActionRequest], ActionResponse]:
+        def handler(raw: ActionRequest) -> ActionResponse:
+            return self._handle(raw, view, path, entity_admin, login_required)
+
+        handler.__name__ = getattr(view, "__name__", "view")
+        return handler
+
+    def _current_user(self, username: str | None) -> AdminUser | None:
+        if self.auth is None:
+            return AdminUser("developer", is_superuser=True) if self.insecure_dev else None
+        if username is None:
+            return None
+        return self.auth.load_user(username)
+
+    def _handle(
+        self,
+        raw: ActionRequest,
+        view: View,
+        path: str,
+        entity_admin: EntityAdmin | None,
+        login_required: bool,
+    ) -> ActionResponse:
+        session = self.sessions.load(raw)
+        user = self._current_user(session.username)
+        request = AdminRequest(self, raw, session, user)
+        try:
+            if login_required and user is None:
+                response = redirect(request.url("login", next=_next_url(path, raw)))
+            elif raw.method not in SAFE_METHODS and not self.csrf.is_valid(
+                raw, session.nonce, request.form
+            ):
+                response = _forbidden(
+                    request, "The form is out of date or was not sent by this site (CSRF check)."
+                )
+            else:
+                kwargs: dict[str, Any] = dict(raw.path_params)
+                if entity_admin is not None:
+                    kwargs["entity_admin"] = entity_admin
+                response = view(request, **kwargs)
+        except Exception:
+            logger.exception("nitro.admin: %s failed", getattr(view, "__name__", view))
+            response = html(_error_page("Something went wrong; the error was logged."), 500)
+        if session.changed:
+            response.set_cookies.append(self.sessions.set_cookie(session, raw))
+        response.set_cookies.extend(request.cookies_out)
+        response.headers.setdefault("Cache-Control", "no-store")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+
+def _next_url(path: str, raw: ActionRequest) -> str | None:
+    """Where to go after logging in: this page, when it is a GET of a page.
+
+    ``ActionRequest`` has no path, so it is rebuilt from the route's template.
+    """
+    if raw.method != "GET" or raw.is_datastar:
+        return None
+    url = path.format_map({k: quote(v, safe="") for k, v in raw.path_params.items()})
+    query = {k: v for k, v in raw.query.items() if k != "datastar"}
+    return url + ("?" + urlencode(query) if query else "")
+
+
+def _forbidden(request: AdminRequest, message: str) -> ActionResponse:
+    from nitro.admin.views.errors import error_page
+
+    return error_page(request, 403, "Forbidden", message)
+
+
+def _error_page(message: str) -> str:
+    from rusty_tags import H1, P, Page
+
+    return str(Page(H1("Server error"), P(message), title="Server error", datastar=False))

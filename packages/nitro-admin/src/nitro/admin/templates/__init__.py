@@ -1,0 +1,1 @@
+"""HTML building blocks of the admin's pages (rusty_tags; escaped by default)."""

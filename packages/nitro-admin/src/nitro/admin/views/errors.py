@@ -1,0 +1,27 @@
+"""Error pages (403, 404) in the admin's layout, without internal details."""
+
+from __future__ import annotations
+
+from nitro.actions import ActionResponse
+from nitro.admin.requests import AdminRequest
+from nitro.admin.templates.layout import layout, page_head
+from nitro.web import html
+from rusty_tags import A, Div, P
+
+__all__ = ["error_page", "forbidden", "not_found"]
+
+
+def error_page(request: AdminRequest, status: int, title: str, message: str) -> ActionResponse:
+    content = Div(
+        page_head(title),
+        Div(P(message), P(A("Back to the admin", href=request.url(""))), cls="card confirm"),
+    )
+    return html(layout(request, title, content, bare=request.user is None), status)
+
+
+def forbidden(request: AdminRequest) -> ActionResponse:
+    return error_page(request, 403, "Permission denied", "You do not have permission to do this.")
+
+
+def not_found(request: AdminRequest, what: str) -> ActionResponse:
+    return error_page(request, 404, "Not found", f"{what} does not exist (or was deleted).")

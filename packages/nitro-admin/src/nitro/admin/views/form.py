@@ -1,0 +1,152 @@
+"""Create and edit pages: a form generated from the entity's fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nitro.actions import ActionResponse
+from nitro.admin.forms import NON_FIELD, BoundForm, bind_form, initial_form, render_field
+from nitro.admin.options import EntityAdmin
+from nitro.admin.requests import AdminRequest
+from nitro.admin.templates.layout import csrf_input, layout, page_head
+from nitro.admin.views.errors import forbidden, not_found
+from nitro.web import html, redirect
+from rusty_tags import A, Button, Div, Form, Li, Span, Ul
+
+__all__ = ["create_view", "edit_view", "get_visible"]
+
+
+def get_visible(request: AdminRequest, entity_admin: EntityAdmin, entity_id: str) -> Any:
+    """The entity if it exists and this user's base specification lets them see it."""
+    entity = entity_admin.entity_cls.get(entity_id)
+    base = entity_admin.get_base_spec(request)
+    if entity is None or (base is not None and not base.is_satisfied_by(entity)):
+        return None
+    return entity
+
+
+def create_view(request: AdminRequest, entity_admin: EntityAdmin) -> ActionResponse:
+    if not entity_admin.has_add_permission(request):
+        return forbidden(request)
+    names = entity_admin.get_fields(request)
+    readonly = set(entity_admin.get_readonly_fields(request))
+    editable = [name for name in names if name not in readonly]
+    if request.method == "POST":
+        form = bind_form(entity_admin, request, editable, None)
+        if form.is_valid:
+            form.entity.save()
+            return _saved(request, entity_admin, form.entity, "added")
+        status = 422
+    else:
+        form, status = initial_form(entity_admin, editable, None), 200
+    title = f"Add {entity_admin.label_value.lower()}"
+    return _render(request, entity_admin, title, form, names, readonly, None, status)
+
+
+def edit_view(request: AdminRequest, entity_admin: EntityAdmin, id: str) -> ActionResponse:
+    if not entity_admin.has_view_permission(request):
+        return forbidden(request)
+    entity = get_visible(request, entity_admin, id)
+    if entity is None:
+        return not_found(request, f"{entity_admin.label_value} {id!r}")
+    can_change = entity_admin.has_change_permission(request)
+    names = entity_admin.get_fields(request, entity)
+    readonly = set(entity_admin.get_readonly_fields(request, entity))
+    if not can_change:
+        readonly = set(names)
+    editable = [name for name in names if name not in readonly]
+    if request.method == "POST":
+        if not can_change:
+            return forbidden(request)
+        form = bind_form(entity_admin, request, editable, entity)
+        if form.is_valid:
+            form.entity.save()
+            return _saved(request, entity_admin, form.entity, "changed")
+        status = 422
+        form.raw.update(initial_form(entity_admin, sorted(readonly), entity).raw)
+    else:
+        form, status = initial_form(entity_admin, names, entity), 200
+    title = entity_admin.entity_title(entity)
+    return _render(request, entity_admin, title, form, names, readonly, entity, status)
+
+
+def _saved(
+    request: AdminRequest, entity_admin: EntityAdmin, entity: Any, verb: str
+) -> ActionResponse:
+    slug = entity_admin.slug_value
+    request.flash(
+        f"The {entity_admin.label_value.lower()} “{entity_admin.entity_title(entity)}” was {verb}."
+    )
+    if "_continue" in request.form:
+        return redirect(request.url(slug, entity.id, "edit"))
+    if "_addanother" in request.form:
+        return redirect(request.url(slug, "new"))
+    return redirect(request.url(slug))
+
+
+def _render(
+    request: AdminRequest,
+    entity_admin: EntityAdmin,
+    title: str,
+    form: BoundForm,
+    names: list[str],
+    readonly: set[str],
+    entity: Any,
+    status: int,
+) -> ActionResponse:
+    slug = entity_admin.slug_value
+    specs = entity_admin.field_specs
+    fields = [
+        render_field(
+            specs[name], form.raw.get(name, ""), form.errors.get(name, []), name in readonly
+        )
+        for name in names
+    ]
+    summary = None
+    if form.errors:
+        count = sum(len(messages) for messages in form.errors.values())
+        summary = Div(
+            f"Please correct the error{'s' if count != 1 else ''} below; nothing was saved.",
+            Ul(*[Li(m) for m in form.errors.get(NON_FIELD, [])])
+            if NON_FIELD in form.errors
+            else None,
+            cls="flash error",
+            role="alert",
+            id="form-errors",
+        )
+    can_save = entity is None or entity_admin.has_change_permission(request)
+    buttons = []
+    if can_save:
+        buttons = [
+            Button("Save", type="submit", cls="btn btn-primary", id="save"),
+            Button(
+                "Save and continue editing", type="submit", name="_continue", value="1", cls="btn"
+            ),
+        ]
+        if entity is None:
+            buttons.append(
+                Button(
+                    "Save and add another", type="submit", name="_addanother", value="1", cls="btn"
+                )
+            )
+    delete = None
+    if entity is not None and entity_admin.has_delete_permission(request):
+        delete = A(
+            "Delete",
+            href=request.url(slug, entity.id, "delete"),
+            cls="btn btn-danger",
+            id="delete-link",
+        )
+    action = request.url(slug, "new") if entity is None else request.url(slug, entity.id, "edit")
+    body = Form(
+        csrf_input(request),
+        *fields,
+        Div(*buttons, Span(cls="spacer"), delete, cls="form-actions"),
+        method="post",
+        action=action,
+        cls="entity",
+        novalidate=True,
+    )
+    crumbs = ((entity_admin.label_plural_value, request.url(slug)),)
+    content = Div(page_head(title, crumbs=crumbs), summary, Div(body, cls="card"))
+    return html(layout(request, title, content, active=slug), status)

@@ -1,0 +1,113 @@
+"""passwords.py, signing.py, session.py and csrf.py."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from nitro.actions import ActionRequest
+from nitro.admin import AdminUser, PasswordAuth, hash_password, verify_password
+from nitro.admin.csrf import CsrfProtection
+from nitro.admin.session import Session, SessionStore
+from nitro.admin.signing import BadSignature, Signer
+
+
+def test_password_hash_is_scrypt_salted_and_verifies() -> None:
+    first, second = hash_password("s3cret"), hash_password("s3cret")
+    assert first.startswith("scrypt$16384$8$1$")
+    assert first != second  # salted
+    assert verify_password("s3cret", first)
+    assert not verify_password("S3cret", first)
+    assert not verify_password("s3cret", "garbage")
+    assert not verify_password("s3cret", "pbkdf2$1$2$3$4$5")
+    with pytest.raises(ValueError, match="non-empty"):
+        hash_password("")
+
+
+def test_password_auth() -> None:
+    auth = PasswordAuth([AdminUser("ann", hash_password("pw"), permissions=["note.view"])])
+    assert auth.authenticate("ann", "pw") == auth.load_user("ann")
+    assert auth.authenticate("ann", "no") is None
+    assert auth.authenticate("bob", "pw") is None
+    with pytest.raises(ValueError, match="hash_password"):
+        PasswordAuth([AdminUser("ann", "plain-text")])
+
+
+def test_permissions() -> None:
+    user = AdminUser("ann", permissions={"note.view", "todo.*"})
+    assert user.has_perm("view", "note")
+    assert not user.has_perm("delete", "note")
+    assert user.has_perm("delete", "todo")
+    assert AdminUser("root", is_superuser=True).has_perm("delete", "anything")
+    assert "password_hash" not in repr(AdminUser("ann", "scrypt$secret"))
+
+
+def test_signer_round_trip_tamper_purpose_and_expiry() -> None:
+    signer = Signer("k" * 32, "session")
+    token = signer.sign({"u": "ann"}, 60)
+    assert signer.unsign(token) == {"u": "ann"}
+    for bad in (token + "x", "x" + token, token.replace(".", ""), "", "é.é"):
+        with pytest.raises(BadSignature):
+            signer.unsign(bad)
+    with pytest.raises(BadSignature):
+        Signer("k" * 32, "flash").unsign(token)
+    with pytest.raises(BadSignature):
+        Signer("j" * 32, "session").unsign(token)
+    expired = signer.sign("x", -1)
+    with pytest.raises(BadSignature, match="expired"):
+        signer.unsign(expired)
+    assert time.time() > 0
+
+
+def _request(**headers: str) -> ActionRequest:
+    return ActionRequest("GET", headers={key.replace("_", "-"): v for key, v in headers.items()})
+
+
+def test_session_cookie_attributes_and_secure_flag() -> None:
+    store = SessionStore("k" * 32, cookie_name="s", path="/admin", max_age=60, secure=None)
+    local = store.set_cookie(Session(), _request(host="127.0.0.1:8000"))
+    assert "HttpOnly" in local
+    assert "SameSite=Lax" in local
+    assert "Path=/admin" in local
+    assert "Secure" not in local
+    assert "Secure" in store.set_cookie(Session(), _request(host="shop.example.com"))
+    assert "Secure" in store.set_cookie(
+        Session(), _request(host="localhost", x_forwarded_proto="https")
+    )
+    forced = SessionStore("k" * 32, cookie_name="s", path="/", max_age=60, secure=True)
+    assert "Secure" in forced.set_cookie(Session(), _request(host="localhost"))
+
+
+def test_session_round_trip_and_login_rotates_the_nonce() -> None:
+    store = SessionStore("k" * 32, cookie_name="s", path="/", max_age=60, secure=False)
+    session = Session()
+    cookie = store.set_cookie(session, _request()).split(";")[0]
+    loaded = store.load(_request(cookie=cookie))
+    assert (loaded.nonce, loaded.username, loaded.changed) == (session.nonce, None, False)
+    nonce = loaded.nonce
+    loaded.login("ann")
+    assert loaded.nonce != nonce
+    assert loaded.changed
+    assert store.load(_request(cookie="s=forged")).username is None
+
+
+def test_csrf_token_per_nonce_and_origin_check() -> None:
+    csrf = CsrfProtection("k" * 32, trusted_origins=["https://admin.example.com"])
+    token = csrf.token("nonce")
+    assert token != csrf.token("other")
+    ok = {"csrf_token": [token]}
+    post = ActionRequest("POST", headers={"host": "shop.example.com"})
+    assert csrf.is_valid(post, "nonce", ok)
+    assert not csrf.is_valid(post, "nonce", {})
+    assert not csrf.is_valid(post, "other", ok)
+    header = ActionRequest("POST", headers={"host": "h", "x-csrf-token": token})
+    assert csrf.is_valid(header, "nonce", {})
+    for origin, valid in [
+        ("https://shop.example.com", True),
+        ("https://evil.example", False),
+        ("null", False),
+        ("https://admin.example.com", True),
+    ]:
+        request = ActionRequest("POST", headers={"host": "shop.example.com", "origin": origin})
+        assert csrf.is_valid(request, "nonce", ok) is valid, origin
