@@ -133,6 +133,7 @@ pub const HTML_TAGS: &[(&str, &str)] = &[
     ("Search", "search"),
     ("Section", "section"),
     ("Select", "select"),
+    ("Selectedcontent", "selectedcontent"),
     ("Slot", "slot"),
     ("Small", "small"),
     ("Source", "source"),

@@ -122,6 +122,7 @@ def test_element_lists() -> None:
         "search",
         "section",
         "select",
+        "selectedcontent",
         "slot",
         "small",
         "source",

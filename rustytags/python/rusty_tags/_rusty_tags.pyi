@@ -140,6 +140,7 @@ __all__ = [
     "Search",
     "Section",
     "Select",
+    "Selectedcontent",
     "Slot",
     "Small",
     "Source",
@@ -512,6 +513,9 @@ def Section(*children: _Child, **attrs: _AttrValue) -> Element:
 
 def Select(*children: _Child, **attrs: _AttrValue) -> Element:
     """``<select>``."""
+
+def Selectedcontent(*children: _Child, **attrs: _AttrValue) -> Element:
+    """``<selectedcontent>``."""
 
 def Slot(*children: _Child, **attrs: _AttrValue) -> Element:
     """``<slot>``."""
