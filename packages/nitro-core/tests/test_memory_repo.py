@@ -253,3 +253,14 @@ def test_resaving_with_ttl_does_not_grow_the_expiry_heap_without_bound(
     clock.advance(3601)
     assert store.sweep() == 1
     assert len(store) == 0
+
+
+@pytest.mark.timeout(5)
+def test_clearing_a_class_the_store_has_never_seen_is_a_no_op() -> None:
+    class Unseen(Entity):
+        pass
+
+    store = MemoryStore()
+    store.clear(Unseen)
+    assert len(store) == 0
+    store.clear()

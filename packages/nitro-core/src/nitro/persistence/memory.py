@@ -120,7 +120,10 @@ class MemoryStore:
     def clear(self, entity_cls: type[Any] | None = None) -> None:
         """Forget the entities of *entity_cls*, or of every class when ``None``."""
         with self._lock:
-            buckets = self._buckets.values() if entity_cls is None else [self.bucket(entity_cls)]
+            if entity_cls is None:
+                buckets = list(self._buckets.values())
+            else:
+                buckets = [self._buckets.get(entity_cls, {})]
             for bucket in buckets:
                 bucket.clear()  # in place: repositories hold references to buckets
             if entity_cls is None:
