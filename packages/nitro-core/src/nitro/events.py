@@ -3,16 +3,16 @@
 Lifecycle signals are sent by :class:`~nitro.Entity` with the entity *class* as sender
 and the instance as ``entity=``:
 
-============== ======================================= ==============================
-signal         sent                                    a receiver that raises
-============== ======================================= ==============================
-``pre_save``   before ``save()``/``asave()`` stores    aborts the save; nothing is
-               (keyword ``ttl`` too)                   stored; the error propagates
-``post_save``  after the repository stored the entity  is logged; the other receivers
-                                                       still run; ``save()`` returns
-``pre_delete`` before ``delete()``/``adelete()``       aborts the delete; propagates
-``post_delete``after the repository deleted it         is logged; others still run
-============== ======================================= ==============================
+================ ======================================= ==============================
+signal           sent                                    a receiver that raises
+================ ======================================= ==============================
+``pre_save``     before ``save()``/``asave()`` stores    aborts the save; nothing is
+                 (keyword ``ttl`` too)                   stored; the error propagates
+``post_save``    after the repository stored the entity  is logged; the other receivers
+                                                         still run; ``save()`` returns
+``pre_delete``   before ``delete()``/``adelete()``       aborts the delete; propagates
+``post_delete``  after an entity was actually deleted    is logged; others still run
+================ ======================================= ==============================
 
 Domain events are named signals::
 
