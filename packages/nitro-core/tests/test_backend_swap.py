@@ -250,3 +250,24 @@ def test_bad_backend_arguments_are_rejected() -> None:
         set_default_backend("memory")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="use_backend"), use_backend(42):  # type: ignore[arg-type]
         pass
+
+
+async def test_async_twins_of_a_sync_backend_run_in_a_worker_thread(tmp_path: Path) -> None:
+    calls: list[int] = []
+
+    class RecordingRepo(JsonFileRepo):
+        def save(self, entity: Any, ttl: float | None = None) -> bool:
+            calls.append(threading.get_ident())
+            return super().save(entity, ttl)
+
+        def get(self, entity_id: str) -> Any:
+            calls.append(threading.get_ident())
+            return super().get(entity_id)
+
+    with use_backend(functools.partial(RecordingRepo, directory=tmp_path), Todo):
+        todo = Todo(title="threaded")
+        await todo.asave()
+        assert await Todo.aget(todo.id) == todo
+    loop_thread = threading.get_ident()
+    assert len(calls) == 2
+    assert loop_thread not in calls  # the event loop's thread never blocked on I/O
