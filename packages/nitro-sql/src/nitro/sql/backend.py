@@ -100,12 +100,13 @@ class SQLModelBackend(Repository[E]):  # type: ignore[type-var]
         """A connection for one operation: the active unit's (pending saves written
         first), else a fresh one, committed at the end when *write*."""
         database = self.database
-        database.ensure_tables(self.mapping.table)
         unit = self.unit(database)
         if unit is not None:
             with unit.connection() as conn:
+                unit.ensure_tables(self.mapping.table)
                 yield conn
             return
+        database.ensure_tables(self.mapping.table)
         try:
             context = database.engine.begin() if write else database.engine.connect()
             conn = context.__enter__()
@@ -160,7 +161,6 @@ class SQLModelBackend(Repository[E]):  # type: ignore[type-var]
         database = self.database
         unit = self.unit(database)
         if unit is not None:
-            database.ensure_tables(self.mapping.table)
             unit.stage(self, row)
             return True
         with self.connection(write=True) as conn, _translated(self.entity_cls):

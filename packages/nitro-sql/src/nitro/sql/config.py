@@ -89,35 +89,47 @@ class Database:
                 engine = self._engine
         return engine
 
-    def ensure_tables(self, *tables: sa.Table) -> None:
-        """Create *tables* (and the tables their foreign keys point at) if missing.
+    def ensure_tables(
+        self, *tables: sa.Table, connection: sa.Connection | None = None
+    ) -> list[sa.Table]:
+        """Create *tables* (and the tables their foreign keys point at) if missing, and
+        return the ones that were checked now.
 
-        A no-op once a table is known to exist, or when ``create_tables`` is off.
+        A no-op once a table is known to exist, or when ``create_tables`` is off. With
+        *connection* the DDL runs in that connection's transaction (a unit of work
+        holding locks must not wait for a second connection); the caller forgets the
+        tables again with :meth:`forget_tables` if that transaction rolls back.
         """
         if not self.create_tables:
-            return
+            return []
         missing = [table for table in tables if table not in self._ready]
         if not missing:
-            return
+            return []
         with self._lock:
             needed = _with_dependencies(t for t in missing if t not in self._ready)
-            if not needed:
-                return
             by_metadata: dict[sa.MetaData, list[sa.Table]] = {}
             for table in needed:
                 by_metadata.setdefault(table.metadata, []).append(table)
             for metadata, group in by_metadata.items():
+                if connection is not None:
+                    metadata.create_all(connection, tables=group, checkfirst=True)
+                    continue
                 try:
                     metadata.create_all(self.engine, tables=group, checkfirst=True)
                 except (OperationalError, ProgrammingError):
                     # Another process created it between the check and the CREATE.
                     metadata.create_all(self.engine, tables=group, checkfirst=True)
             self._ready.update(needed)
+            return needed
 
-    def forget_tables(self) -> None:
-        """Forget which tables exist (after dropping them behind the engine's back)."""
+    def forget_tables(self, tables: Any = None) -> None:
+        """Forget that *tables* (default: all) exist, so the next use checks again
+        (after dropping them behind the engine's back, or a rolled-back CREATE)."""
         with self._lock:
-            self._ready.clear()
+            if tables is None:
+                self._ready.clear()
+            else:
+                self._ready.difference_update(tables)
 
     def dispose(self) -> None:
         """Close every pooled connection; the engine is recreated on next use."""

@@ -56,6 +56,14 @@ def active_unit(database: Database) -> UnitOfWork | None:
     return None
 
 
+def _known_tables() -> list[sa.Table]:
+    from sqlmodel import SQLModel
+
+    from nitro.sql._mapping import DOCUMENTS
+
+    return [*SQLModel.metadata.tables.values(), *DOCUMENTS.tables.values()]
+
+
 class _Transaction:
     """The connection, root transaction and pending saves shared by nested units."""
 
@@ -66,9 +74,21 @@ class _Transaction:
         self.root: sa.RootTransaction | None = None
         # backend -> {id: row}; dicts keep write order and the last save of an id.
         self.pending: dict[SQLModelBackend[Any], dict[str, dict[str, Any]]] = {}
+        self.created: list[sa.Table] = []  # by this transaction: gone if it rolls back
+
+    def ensure_tables(self, *tables: sa.Table) -> None:
+        if all(table in self.database._ready for table in tables):
+            return
+        if self.conn is None:  # nothing locked yet: create them for good, right away
+            self.database.ensure_tables(*tables)
+        else:
+            self.created.extend(self.database.ensure_tables(*tables, connection=self.conn))
 
     def connection(self) -> sa.Connection:
         if self.conn is None:
+            # Create every known entity table first, on its own connection: DDL inside
+            # the unit would be invisible to other connections until the commit.
+            self.database.ensure_tables(*_known_tables())
             try:
                 conn = self.database.engine.connect()
             except OperationalError as exc:
@@ -95,6 +115,7 @@ class _Transaction:
             )
         }
         for backend in sorted(pending, key=lambda b: order[b.mapping.table]):
+            self.ensure_tables(backend.mapping.table)
             rows = list(pending[backend].values())
             try:
                 conn.execute(backend.upsert(conn.dialect.name), rows)
@@ -108,9 +129,13 @@ class _Transaction:
         if self.root is not None and self.root.is_active:
             self.root.commit()
         self.root = None
+        self.created = []
 
     def rollback(self) -> None:
         self.pending = {}
+        if self.created:
+            self.database.forget_tables(self.created)
+            self.created = []
         try:
             if self.root is not None and self.root.is_active:
                 self.root.rollback()
@@ -193,6 +218,12 @@ class UnitOfWork(BaseUnitOfWork):
         with tx.lock:
             tx.flush()
             yield tx.connection()
+
+    def ensure_tables(self, *tables: sa.Table) -> None:
+        """Create missing tables inside this unit's transaction once it holds locks."""
+        tx = self._require_tx()
+        with tx.lock:
+            tx.ensure_tables(*tables)
 
     def stage(self, backend: SQLModelBackend[Any], row: dict[str, Any]) -> None:
         """Buffer a save; it is written before the next read and at commit."""

@@ -1,0 +1,258 @@
+"""The SQL unit of work on SQLite and PostgreSQL, sync and async: all or nothing,
+rollback on exception, nested savepoints, events only after commit."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from nitro import event, post_save
+from nitro.sql import Database, DuplicateId, Field, SQLEntity, UnitOfWork
+from nitro.uow import current_unit
+
+money_moved = event("test.sql.money_moved")
+
+
+class Account(SQLEntity, table=True):
+    __tablename__ = "uow_account"
+    owner: str
+    balance: int = 0
+
+
+class Entry(SQLEntity, table=True):
+    __tablename__ = "uow_entry"
+    account_id: str = Field(foreign_key="uow_account.id")
+    amount: int
+
+
+@pytest.fixture
+def received() -> Any:
+    seen: list[tuple[str, Any]] = []
+
+    def on_moved(sender: Any, **kwargs: Any) -> None:
+        seen.append(("moved", kwargs.get("amount")))
+
+    def on_saved(sender: Any, entity: Any, **kwargs: Any) -> None:
+        seen.append(("saved", entity.id))
+
+    money_moved.connect(on_moved)
+    post_save.connect(on_saved, sender=Account)
+    yield seen
+    money_moved.disconnect(on_moved)
+    post_save.disconnect(on_saved, sender=Account)
+
+
+def stored() -> tuple[int, int]:
+    """(accounts, entries) as another connection sees them (a thread has no unit)."""
+    result: list[tuple[int, int]] = []
+    thread = threading.Thread(
+        target=lambda: result.append((Account.query().count(), Entry.query().count()))
+    )
+    thread.start()
+    thread.join()
+    return result[0]
+
+
+def transfer(uow: UnitOfWork, amount: int) -> tuple[Account, Account]:
+    ann, bob = Account(owner="ann", balance=100), Account(owner="bob")
+    uow.accounts.save(ann)
+    bob.save()  # entity.save() joins the active unit
+    ann.balance -= amount
+    bob.balance += amount
+    uow.accounts.save(ann)
+    uow.accounts.save(bob)
+    Entry(account_id=ann.id, amount=-amount).save()
+    Entry(account_id=bob.id, amount=amount).save()
+    uow.publish(money_moved, ann, amount=amount)
+    return ann, bob
+
+
+def test_commit_keeps_everything_and_then_publishes(db: Database, received: list[Any]) -> None:
+    with UnitOfWork(accounts=Account) as uow:
+        assert current_unit() is uow
+        ann, bob = transfer(uow, 30)
+        assert uow.accounts.get(ann.id).balance == 70  # the unit reads its own writes
+        assert stored() == (0, 0)  # ...nobody else does yet
+        assert received == []
+        uow.commit()
+        assert received == [("saved", bob.id), ("moved", 30)]
+    assert current_unit() is None
+    assert stored() == (2, 2)
+    assert Account.get(ann.id).balance == 70
+    assert Account.get(bob.id).balance == 30
+
+
+def test_leaving_without_commit_keeps_nothing(db: Database, received: list[Any]) -> None:
+    with UnitOfWork(accounts=Account) as uow:
+        transfer(uow, 30)
+    assert stored() == (0, 0)
+    assert received == []
+
+
+def failing_transfer() -> None:
+    with UnitOfWork(accounts=Account) as uow:
+        transfer(uow, 30)
+        uow.accounts.all()  # force the pending saves to the database first
+        raise RuntimeError("boom")
+
+
+def test_an_exception_rolls_everything_back(db: Database, received: list[Any]) -> None:
+    with pytest.raises(RuntimeError, match="boom"):
+        failing_transfer()
+    assert stored() == (0, 0)
+    assert received == []
+
+
+def test_nested_rollback_keeps_the_outer_work(db: Database, received: list[Any]) -> None:
+    with UnitOfWork(accounts=Account) as outer:
+        ann = Account(owner="ann")
+        outer.accounts.save(ann)
+        outer.publish(money_moved, ann, amount=1)
+
+        def failing_inner() -> None:
+            with UnitOfWork(accounts=Account) as inner:
+                assert inner.nested
+                assert inner.parent is outer
+                inner.accounts.save(Account(owner="bob"))
+                inner.publish(money_moved, ann, amount=2)
+                raise ValueError("inner")
+
+        with pytest.raises(ValueError, match="inner"):
+            failing_inner()
+        with UnitOfWork() as inner:  # a nested unit that commits hands its work over
+            carl = Account(owner="carl")
+            carl.save()
+            inner.publish(money_moved, carl, amount=3)
+            inner.commit()
+            assert received == []  # only the outermost commit publishes
+        with UnitOfWork():
+            Account(owner="dora").save()  # left without commit: undone
+        assert sorted(a.owner for a in outer.accounts.all()) == ["ann", "carl"]
+        outer.commit()
+    assert sorted(a.owner for a in Account.all()) == ["ann", "carl"]
+    assert [kind for kind in received if kind[0] == "moved"] == [("moved", 1), ("moved", 3)]
+
+
+def test_outer_rollback_undoes_committed_inner_units(db: Database) -> None:
+    with UnitOfWork(), UnitOfWork() as inner:
+        Account(owner="x").save()
+        inner.commit()
+    assert stored() == (0, 0)
+
+
+def test_duplicate_id_is_a_clear_error_and_the_unit_stays_usable(db: Database) -> None:
+    with UnitOfWork(accounts=Account) as uow:
+        ann = Account(owner="ann")
+        uow.accounts.add(ann)
+        with pytest.raises(DuplicateId, match=rf"Account with id '{ann.id}' already exists"):
+            uow.accounts.add(Account(id=ann.id, owner="impostor"))
+        uow.accounts.add(Account(owner="bob"))
+        uow.commit()
+    assert sorted(a.owner for a in Account.all()) == ["ann", "bob"]
+    # Outside a unit too: the error, then business as usual.
+    with pytest.raises(DuplicateId):
+        Account.repository().insert(Account(id=ann.id, owner="again"))
+    assert Account.get(ann.id).owner == "ann"
+    Account(owner="carl").save()
+    assert Account.query().count() == 3
+
+
+def test_a_failing_flush_at_commit_rolls_back(db: Database) -> None:
+    from nitro.sql import ConstraintViolation
+
+    def orphan_entry() -> None:
+        with UnitOfWork() as uow:
+            Account(owner="ann").save()
+            Entry(account_id="no-such-account", amount=1).save()
+            uow.commit()
+
+    with pytest.raises(ConstraintViolation, match="Entry"):
+        orphan_entry()
+    assert stored() == (0, 0)
+    Account(owner="usable").save()
+    assert stored() == (1, 0)
+
+
+def test_bulk_saves_are_batched(db: Database) -> None:
+    with UnitOfWork() as uow:
+        for n in range(500):
+            Account(owner=f"o{n}", balance=n).save()
+        uow.commit()
+    assert Account.query().count() == 500
+    assert Account.query().where(Account.balance >= 250).count() == 250
+
+
+def test_repositories_by_attribute(db: Database) -> None:
+    class Accounts(UnitOfWork):
+        repositories = {"accounts": Account}
+
+    with Accounts() as uow:
+        uow.register("entries", Entry)
+        assert uow.accounts.entity_cls is Account
+        assert uow.entries.entity_cls is Entry
+        with pytest.raises(AttributeError, match=r"no repository 'orders'.*register"):
+            _ = uow.orders
+        with pytest.raises(TypeError, match="stores Account entities, got Entry"):
+            uow.accounts.save(Entry(account_id="a", amount=1))
+    with pytest.raises(ValueError, match="cannot register"):
+        UnitOfWork(commit=Account)
+
+
+def test_commit_outside_the_block_is_an_error(db: Database) -> None:
+    uow = UnitOfWork()
+    with pytest.raises(RuntimeError, match=r"commit\(\) outside its 'with' block"):
+        uow.commit()
+
+
+# -- async -----------------------------------------------------------------------------
+
+
+async def test_async_commit(db: Database, received: list[Any]) -> None:
+    async with UnitOfWork(accounts=Account) as uow:
+        ann = Account(owner="ann", balance=5)
+        await uow.accounts.save(ann)
+        await Account(owner="bob").asave()
+        assert (await uow.accounts.get(ann.id)).balance == 5
+        uow.publish(money_moved, ann, amount=5)
+        assert received == []
+        await uow.commit()
+        assert ("moved", 5) in received
+    assert sorted(a.owner for a in await Account.aall()) == ["ann", "bob"]
+
+
+async def test_async_exception_and_no_commit_roll_back(db: Database, received: list[Any]) -> None:
+    async def failing() -> None:
+        async with UnitOfWork(accounts=Account) as uow:
+            await uow.accounts.save(Account(owner="ann"))
+            uow.publish(money_moved, None, amount=1)
+            await uow.accounts.all()
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        await failing()
+    async with UnitOfWork():
+        await Account(owner="bob").asave()
+    assert await Account.query().acount() == 0
+    assert received == []
+
+
+async def test_async_nested_rollback_keeps_outer_work(db: Database, received: list[Any]) -> None:
+    async with UnitOfWork(accounts=Account) as outer:
+        await outer.accounts.save(Account(owner="ann"))
+
+        async def failing_inner() -> None:
+            async with UnitOfWork(accounts=Account) as inner:
+                await inner.accounts.save(Account(owner="bob"))
+                inner.publish(money_moved, None, amount=2)
+                raise ValueError("inner")
+
+        with pytest.raises(ValueError, match="inner"):
+            await failing_inner()
+        async with UnitOfWork() as inner:
+            await Account(owner="carl").asave()
+            await inner.commit()
+        await outer.commit()
+    assert sorted(a.owner for a in await Account.aall()) == ["ann", "carl"]
+    assert ("moved", 2) not in received
