@@ -1,5 +1,5 @@
-//! The Python-facing types: `Element` (rendered HTML), `TagSpec` (behind `Div`, `Span`, ...),
-//! and the `Tag`, `Fragment` and `Raw` constructors.
+//! The Python-facing types: `Element` (rendered HTML), the `Tag`, `Fragment` and `Raw`
+//! constructors, and `build`, which the tag callables in `fastcall.rs` share.
 use std::hash::{Hash, Hasher};
 
 use pyo3::prelude::*;
@@ -336,30 +336,6 @@ fn push_child(
     Err(Error::Child {
         type_name: type_name(obj),
     })
-}
-
-/// What a tag callable (`Div`, `Span`, ...) builds: its name and kind. It is the
-/// `__self__` of the builtin function created in `fastcall.rs`.
-#[pyclass(frozen, module = "rusty_tags._rusty_tags", name = "TagSpec")]
-pub struct TagSpec {
-    pub(crate) name: String,
-    pub(crate) kind: Kind,
-}
-
-impl TagSpec {
-    pub fn new(name: &str) -> TagSpec {
-        TagSpec {
-            name: name.to_owned(),
-            kind: kind_of(name),
-        }
-    }
-}
-
-#[pymethods]
-impl TagSpec {
-    fn __repr__(&self) -> String {
-        format!("TagSpec({:?})", self.name)
-    }
 }
 
 /// Builds any element by name: `Tag("my-widget", "text", cls="x")`.

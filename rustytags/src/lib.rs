@@ -23,9 +23,7 @@ fn _rusty_tags(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(element::tag, m)?)?;
     m.add_function(wrap_pyfunction!(element::fragment, m)?)?;
     m.add_function(wrap_pyfunction!(element::raw, m)?)?;
-    for (py_name, tag) in tags::HTML_TAGS.iter().chain(tags::SVG_TAGS) {
-        m.add(*py_name, fastcall::tag_function(m, py_name, tag)?)?;
-    }
+    fastcall::add_tag_functions(m)?;
     let void = pyo3::types::PyFrozenSet::new(m.py(), tags::VOID)?;
     m.add("VOID_ELEMENTS", void)?;
     Ok(())
