@@ -161,6 +161,8 @@ def test_svg_names_keep_case() -> None:
 
 
 def test_tag_callables_are_named_builtins() -> None:
+    assert repr(rt.Div) == "<built-in function Div>"
+    assert pickle.loads(pickle.dumps(rt.Div)) is rt.Div
     assert rt.Div.__name__ == "Div"
     assert rt.Div.__module__ == "rusty_tags._rusty_tags"
     assert "<div>" in (rt.Div.__doc__ or "")
