@@ -15,6 +15,7 @@ def open_counter(context, base_url):
     page = context.new_page()
     with page.expect_response(lambda response: "/_live/counter/main" in response.url):
         page.goto(base_url + "/")
+    page.wait_for_function("window.__datastarReady === true")
     return page
 
 

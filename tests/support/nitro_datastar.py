@@ -98,6 +98,22 @@ def fetch_datastar() -> tuple[Path | None, str]:
     return JS_FILE, ""
 
 
+#: This Datastar build fires ``datastar-ready`` on ``document`` once it has applied its
+#: attributes to the page; pages record it so tests can wait for it.
+READY_SCRIPT = (
+    "document.addEventListener('datastar-ready', () => { window.__datastarReady = true }, "
+    "{once: true})"
+)
+
+
+def open_page(context: Any, url: str) -> Any:
+    """Open ``url`` in a new page of ``context`` and wait until Datastar is running."""
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_function("window.__datastarReady === true")
+    return page
+
+
 @pytest.fixture(scope="session")
 def datastar_js() -> Path:
     """The path of the Datastar v1.0.1 client (downloaded once, then cached)."""
@@ -116,9 +132,9 @@ def datastar_js() -> Path:
 def datastar_context(chromium: Any, datastar_js: Path) -> Iterator[Any]:
     """A fresh browser context whose pages get the real Datastar from the CDN address.
 
-    Tests open pages with ``datastar_context.new_page()``; the context is closed after
-    the test. Any other request that leaves loopback is aborted, so a test never waits
-    on the network.
+    Tests open pages with :func:`open_page` (or ``datastar_context.new_page()``); the
+    context is closed after the test. Any other request that leaves loopback is
+    aborted, so a test never waits on the network.
     """
     body = datastar_js.read_bytes()
     context = chromium.new_context()
@@ -143,6 +159,7 @@ def datastar_context(chromium: Any, datastar_js: Path) -> Iterator[Any]:
         refuse_outside,
     )
     context.route(DATASTAR_CDN_URL, serve_datastar)
+    context.add_init_script(READY_SCRIPT)
     try:
         yield context
     finally:

@@ -1,0 +1,49 @@
+import uvicorn
+from fastapi import FastAPI, responses
+
+from nitro import action
+from nitro.adapters.fastapi import configure_app
+from nitro.sql import SQLEntity
+from rusty_tags import H1, Button, Form, Input, Li, P, Page, Ul
+
+
+class Todo(SQLEntity, table=True):  # a table in ./nitro.db (NITRO_DATABASE_URL to change)
+    title: str
+    done: bool = False
+
+    def __html__(self) -> str:  # how a Todo renders: an <li> with its own buttons
+        done = Input(type="checkbox", checked=self.done, data_on_change=Todo.toggle.of(self)())
+        delete = Button("delete", data_on_click=Todo.remove.of(self)())
+        return str(Li(done, self.title, delete, id=f"todo-{self.id}"))
+
+    @action(method="POST")
+    @classmethod
+    def add(cls, title: str = ""):  # a generator: each yield is one event for the page
+        if title := title.strip():
+            cls(title=title).save()
+        yield Ul(*cls.all(), id="todos")
+        yield {"title": "", "error": "" if title else "Give the todo a title"}
+
+    @action(method="POST")
+    def toggle(self):
+        self.done = not self.done
+        return self  # sent as HTML: Datastar morphs the <li> with the same id
+
+    @action(method="DELETE")
+    def remove(self):
+        self.delete()
+        return Ul(*Todo.all(), id="todos")
+
+
+configure_app(app := FastAPI(title="Nitro todos"))
+
+
+@app.get("/", response_class=responses.HTMLResponse)
+def index() -> str:
+    form = Form(Input(data_bind="title"), Button("add"), data_on_submit=Todo.add())
+    todos = Ul(*Todo.all(), id="todos")
+    return str(Page(H1("Todos"), form, P(data_text="$error"), todos, title="Nitro todos"))
+
+
+if __name__ == "__main__":  # uv run --all-packages examples/todo/app.py [--host H] [--port P]
+    uvicorn.main(default_map={"app": "__main__:app"})  # uvicorn's command line, serving `app`
