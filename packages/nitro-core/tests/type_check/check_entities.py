@@ -45,6 +45,8 @@ assert_type(Todo.query(), EntityQuery[Todo])
 assert_type(Todo.query().where(done=False).order_by("-title").first(), Todo | None)
 assert_type(Todo.query().count(), int)
 assert_type(todo.signals, dict[str, dict[str, Any]])
+assert_type(Todo.title_signal, str)
+instance_ref = todo.title_signal  # type: ignore[attr-defined]  # only classes have them
 assert_type(Open() | Open(), Specification[Todo])
 
 Todo(title=3)  # type: ignore[arg-type]

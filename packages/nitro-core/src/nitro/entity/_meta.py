@@ -39,13 +39,18 @@ class EntityMeta(ModelMetaclass):
         _check_field_names(cls_name, getattr(cls, "__pydantic_fields__", {}), ())
         return cls
 
-    if not TYPE_CHECKING:  # keep type checkers strict about unknown class attributes
+    if TYPE_CHECKING:
+        # What type checkers see: ``Counter.count_signal`` is a str. (The price is that
+        # any unknown class attribute types as str too; instances stay strict.)
+        def __getattr__(cls, name: str) -> str: ...
+
+    else:
 
         def __getattr__(cls, name: str) -> Any:
             if name.endswith(_SIGNAL_SUFFIX) and not name.startswith("__"):
                 fields = cls.__dict__.get("__pydantic_fields__")
                 if fields and name[: -len(_SIGNAL_SUFFIX)] in fields:
-                    return signal_ref(cls, name[: -len(_SIGNAL_SUFFIX)])  # type: ignore[arg-type]
+                    return signal_ref(cls, name[: -len(_SIGNAL_SUFFIX)])
             return super().__getattr__(name)
 
     def __setattr__(cls, name: str, value: Any) -> None:
@@ -99,7 +104,7 @@ def _alias_keys(alias: object) -> list[object]:
     if isinstance(alias, str):
         return [alias]
     if isinstance(alias, AliasPath):
-        return alias.path[:1]
+        return list(alias.path[:1])
     if isinstance(alias, AliasChoices):
         return [key for choice in alias.choices for key in _alias_keys(choice)]
     return []
