@@ -381,3 +381,114 @@ pub fn raw(html: &Bound<'_, PyString>) -> PyResult<Element> {
     let html = py_str(html, "raw HTML")?;
     Ok(Element::new(Html::from_str(html)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pyo3::types::{PyList, PyTuple};
+
+    /// Builds `<name>` from Python values, as a tag call would.
+    fn render(
+        name: &str,
+        children: &Bound<'_, PyTuple>,
+        attrs: &[(&str, Bound<'_, PyAny>)],
+    ) -> Result<String> {
+        let py = children.py();
+        let pairs: Vec<(Bound<'_, PyAny>, Bound<'_, PyAny>)> = attrs
+            .iter()
+            .map(|(k, v)| (PyString::new(py, k).into_any(), v.clone()))
+            .collect();
+        let items: Vec<Bound<'_, PyAny>> = children.iter().collect();
+        let element = build(
+            name,
+            kind_of(name),
+            items.iter().map(|c| c.as_borrowed()),
+            pairs
+                .iter()
+                .map(|(k, v)| (k.as_borrowed(), v.as_borrowed())),
+        )?;
+        Ok(element.node.render())
+    }
+
+    #[test]
+    fn element_with_attributes_and_children() {
+        Python::attach(|py| {
+            let inner = render("b", &PyTuple::new(py, ["x"]).unwrap(), &[]).unwrap();
+            assert_eq!(inner, "<b>x</b>");
+            let children = PyTuple::new(
+                py,
+                [
+                    PyString::new(py, "a < b").into_any(),
+                    py.None().into_bound(py),
+                    Bound::new(py, Element::new(Html::from_str(&inner)))
+                        .unwrap()
+                        .into_any(),
+                    PyList::new(py, [1, 2]).unwrap().into_any(),
+                ],
+            )
+            .unwrap();
+            let attrs = [
+                ("cls", PyString::new(py, "c\"d").into_any()),
+                (
+                    "hidden",
+                    true.into_pyobject(py).unwrap().to_owned().into_any(),
+                ),
+                ("title", py.None().into_bound(py)),
+                ("data_on_click", PyString::new(py, "$a && $b").into_any()),
+            ];
+            assert_eq!(
+                render("div", &children, &attrs).unwrap(),
+                "<div class=\"c&quot;d\" hidden data-on:click=\"$a &amp;&amp; $b\">\
+                 a &lt; b<b>x</b>12</div>"
+            );
+        });
+    }
+
+    #[test]
+    fn void_and_json() {
+        Python::attach(|py| {
+            let signals = PyDict::new(py);
+            signals.set_item("n", 0).unwrap();
+            signals.set_item("s", "it's \"q\"").unwrap();
+            signals
+                .set_item("l", PyList::new(py, [1.5, 2.0]).unwrap())
+                .unwrap();
+            let attrs = [("data_signals", signals.into_any())];
+            let empty = PyTuple::empty(py);
+            assert_eq!(
+                render("input", &empty, &attrs).unwrap(),
+                "<input data-signals=\"{&quot;n&quot;:0,&quot;s&quot;:&quot;it&#x27;s \
+                 \\&quot;q\\&quot;&quot;,&quot;l&quot;:[1.5,2.0]}\">"
+            );
+            let child = PyTuple::new(py, ["x"]).unwrap();
+            assert!(matches!(
+                render("br", &child, &[]),
+                Err(Error::VoidChildren { .. })
+            ));
+        });
+    }
+
+    #[test]
+    fn bad_input_is_an_error() {
+        Python::attach(|py| {
+            let empty = PyTuple::empty(py);
+            let value = PyString::new(py, "v").into_any();
+            assert!(matches!(
+                render("div", &empty, &[("a b", value.clone())]),
+                Err(Error::AttrName { .. })
+            ));
+            let object = py.eval(c"object()", None, None).unwrap();
+            let children = PyTuple::new(py, [object]).unwrap();
+            assert!(matches!(
+                render("div", &children, &[]),
+                Err(Error::Child { .. })
+            ));
+            let surrogate = py.eval(c"'\\ud800'", None, None).unwrap();
+            let children = PyTuple::new(py, [surrogate]).unwrap();
+            assert!(matches!(
+                render("div", &children, &[]),
+                Err(Error::Surrogate { .. })
+            ));
+        });
+    }
+}
