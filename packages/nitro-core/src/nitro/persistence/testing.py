@@ -105,7 +105,12 @@ class RepositoryContract:
     def test_save_then_get_round_trips_every_field(self, repo: Repository[ContractItem]) -> None:
         due = dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
         item = ContractItem(
-            name="pen", qty=3, price=Decimal("1.25"), tags=["a", "b"], status=Status.DONE, due=due
+            name="pen ✓ üñï 🖊",
+            qty=3,
+            price=Decimal("1.25"),
+            tags=["a", "b"],
+            status=Status.DONE,
+            due=due,
         )
         assert repo.save(item) is True
         loaded = repo.get(item.id)
@@ -232,6 +237,7 @@ class RepositoryContract:
         pages = [repo.find(Query(order_by=("name",), limit=2, offset=o)) for o in (0, 2, 4)]
         assert pages == [[a, b], [c], []]
         assert repo.find(Query(where=FieldEquals("qty", 2), limit=1)) == [b]
+        assert repo.find(Query(limit=0)) == []
 
     def test_count(self, repo: Repository[ContractItem]) -> None:
         self._three()
