@@ -69,5 +69,9 @@ def test_headers_footers_and_attributes() -> None:
     )
 
 
+def test_none_for_headers_and_footers() -> None:
+    assert str(Page("x", hdrs=None, ftrs=None, datastar=False)) == str(Page("x", datastar=False))
+
+
 def test_datastar_script_helper() -> None:
     assert str(rt.DatastarScript("/d.js")) == '<script type="module" src="/d.js"></script>'

@@ -45,8 +45,8 @@ def DatastarScript(src: str | None = None) -> Element:
 def Page(
     *content: Any,
     title: str = "",
-    hdrs: Iterable[Any] = (),
-    ftrs: Iterable[Any] = (),
+    hdrs: Iterable[Any] | None = (),
+    ftrs: Iterable[Any] | None = (),
     htmlkw: Mapping[str, Any] | None = None,
     bodykw: Mapping[str, Any] | None = None,
     lang: str | None = "en",
@@ -72,9 +72,9 @@ def Page(
         Meta(charset="utf-8"),
         Meta(name="viewport", content="width=device-width, initial-scale=1"),
         Title(title),
-        *hdrs,
+        *(hdrs or ()),
         DatastarScript(datastar_src) if datastar else None,
     )
     html_attrs = {"lang": lang, **(htmlkw or {})}
-    body = Body(*content, *ftrs, **(bodykw or {}))
+    body = Body(*content, *(ftrs or ()), **(bodykw or {}))
     return Fragment(_DOCTYPE, Html(head, body, **html_attrs))
