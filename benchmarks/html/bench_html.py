@@ -582,7 +582,13 @@ def main() -> None:
     print(f"rusty_tags {rusty_tags.__version__} from {so}")
     print(f"date {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n")
 
-    local = {name: build() for name, build in LIBRARIES.items() if name != LEGACY}
+    try:
+        local = {name: build() for name, build in LIBRARIES.items() if name != LEGACY}
+    except ImportError as exc:
+        raise SystemExit(
+            f"{exc}: install the peers with `uv sync --all-packages --group bench` "
+            "and run with `uv run --no-sync`"
+        ) from exc
     worker = Worker(legacy_python())
     results: dict[str, dict[str, float]] = {}
     memory: dict[str, int] = {}
