@@ -63,7 +63,13 @@ ENTITY_API = {
         "set_default_backend",
         "use_backend",
     ],
-    "nitro.persistence.testing": ["ContractItem", "ContractNote", "RepositoryContract", "Status"],
+    "nitro.persistence.testing": [
+        "ContractItem",
+        "ContractNote",
+        "FakeClock",
+        "RepositoryContract",
+        "Status",
+    ],
     "nitro.specification": [
         "AndSpecification",
         "FieldEquals",

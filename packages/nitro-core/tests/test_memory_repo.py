@@ -11,7 +11,7 @@ import pytest
 
 from nitro import Entity
 from nitro.persistence import MemoryRepo, MemoryStore, Query, use_backend
-from nitro.persistence.testing import RepositoryContract
+from nitro.persistence.testing import FakeClock, RepositoryContract
 
 
 class TestMemoryRepoContract(RepositoryContract):
@@ -28,17 +28,6 @@ class TestMemoryRepoPrivateStoreContract(RepositoryContract):
     @pytest.fixture
     def backend(self) -> functools.partial[MemoryRepo]:  # type: ignore[type-arg]
         return functools.partial(MemoryRepo, store=MemoryStore())
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 class Session(Entity):
@@ -264,3 +253,11 @@ def test_clearing_a_class_the_store_has_never_seen_is_a_no_op() -> None:
     store.clear(Unseen)
     assert len(store) == 0
     store.clear()
+
+
+def test_fake_clock_only_moves_forward() -> None:
+    clock = FakeClock(start=5)
+    clock.advance(2.5)
+    assert clock() == 7.5
+    with pytest.raises(ValueError, match=r"only moves forward, got advance\(-1\)"):
+        clock.advance(-1)

@@ -47,7 +47,26 @@ from nitro.persistence.query import Query
 from nitro.persistence.registry import use_backend
 from nitro.specification import FieldEquals, PredicateSpecification
 
-__all__ = ["ContractItem", "ContractNote", "RepositoryContract", "Status"]
+__all__ = ["ContractItem", "ContractNote", "FakeClock", "RepositoryContract", "Status"]
+
+
+class FakeClock:
+    """A clock for :class:`~nitro.persistence.MemoryStore` that moves only when told.
+
+    ``store = MemoryStore(clock=clock)``; ``clock.advance(61)`` expires a ``ttl=60``
+    entity without sleeping.
+    """
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError(f"a clock only moves forward, got advance({seconds!r})")
+        self.now += seconds
 
 
 class Status(enum.Enum):
