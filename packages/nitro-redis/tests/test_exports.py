@@ -3,11 +3,34 @@
 import importlib
 from importlib.metadata import version
 
+from nitro.broadcast import Broadcaster
+from nitro.persistence import Repository
+
+PUBLIC = {"CachedRepo", "RedisBroadcaster", "RedisRepo", "__version__"}
+
 
 def test_public_names_import():
     module = importlib.import_module("nitro.redis")
+    assert set(module.__all__) == PUBLIC
     for name in module.__all__:
         assert hasattr(module, name), name
+
+
+def test_public_classes_implement_the_core_interfaces():
+    from nitro.redis import CachedRepo, RedisBroadcaster, RedisRepo
+
+    assert issubclass(RedisRepo, Repository)
+    assert issubclass(CachedRepo, Repository)
+    # Constructing starts nothing (threads start on first use), so no Redis is needed.
+    assert isinstance(RedisBroadcaster("redis://127.0.0.1:1/0"), Broadcaster)
+
+
+def test_public_modules_expose_no_private_module_names():
+    for name in ("nitro.redis.repo", "nitro.redis.broadcaster", "nitro.redis.cache"):
+        module = importlib.import_module(name)
+        for exported in module.__all__:
+            assert not exported.startswith("_"), (name, exported)
+            assert hasattr(module, exported), (name, exported)
 
 
 def test_version_matches_distribution_metadata():

@@ -1,0 +1,230 @@
+"""Fan-out: one change reaching 1,000 SSE subscribers spread over 3 app instances.
+
+    uv run python benchmarks/redis/bench_fanout.py                 # 1,000 subscribers, 30 changes
+    uv run python benchmarks/redis/bench_fanout.py --subscribers 300 --changes 10 --json out.json
+
+Starts a redis-server (or uses ``--redis-url``) and three uvicorn processes of
+``packages/nitro-redis/tests/multi_app.py`` (FastAPI adapter, RedisRepo,
+RedisBroadcaster). One asyncio process opens the SSE streams
+(``GET /_live/counter/<id>``) over raw loopback sockets, round-robin over the three
+instances, then sends the changes one at a time (``POST /counter/<id>/increment`` to
+the third instance) and records, for every subscriber, the time from sending the POST
+to reading the event that carries the new count. The next change is sent once every
+subscriber has the previous one.
+
+Reported: the latency of every delivery (p50/p99/max over subscribers x changes) and,
+per change, the time until the last subscriber had it. Target (issue 7): p99 under
+250 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import redis
+
+ROOT = Path(__file__).resolve().parents[2]
+APP_DIR = ROOT / "packages" / "nitro-redis" / "tests"
+COUNTER_ID = "fanout"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"process exited with {process.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listened on {port}")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class Subscriber:
+    """One SSE stream on a raw socket; records when each count arrives."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.arrivals: dict[int, float] = {}
+        self.waiters: dict[int, asyncio.Event] = {}
+        self.ready = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    async def run(self) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+        writer.write(
+            f"GET /_live/counter/{COUNTER_ID} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
+            "Accept: text/event-stream\r\n\r\n".encode()
+        )
+        await writer.drain()
+        head = await reader.readuntil(b"\r\n\r\n")
+        if not head.startswith(b"HTTP/1.1 200"):
+            raise RuntimeError(head.decode(errors="replace"))
+        marker = b'"count":'
+        try:
+            while True:
+                chunk = await reader.readuntil(b"\n")
+                now = time.perf_counter()
+                at = chunk.find(marker)
+                if at < 0:
+                    continue
+                count = int(chunk[at + len(marker) :].split(b"}")[0].split(b",")[0])
+                self.arrivals.setdefault(count, now)
+                self.ready.set()
+                waiter = self.waiters.get(count)
+                if waiter is not None:
+                    waiter.set()
+        finally:
+            writer.close()
+
+
+async def post(port: int, path: str) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\n"
+        "Connection: close\r\n\r\n".encode()
+    )
+    await writer.drain()
+    response = await reader.read()
+    writer.close()
+    if not response.startswith(b"HTTP/1.1 200"):
+        raise RuntimeError(response.decode(errors="replace"))
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
+
+
+async def measure(ports: list[int], subscribers: int, changes: int) -> dict[str, Any]:
+    subs = [Subscriber(ports[n % len(ports)]) for n in range(subscribers)]
+    connect_started = time.perf_counter()
+    for n, sub in enumerate(subs):
+        sub.task = asyncio.create_task(sub.run())
+        if n % 50 == 49:
+            await asyncio.sleep(0)  # let the connections open in waves
+    await asyncio.wait_for(asyncio.gather(*(s.ready.wait() for s in subs)), 60)
+    connect_seconds = time.perf_counter() - connect_started
+    latencies: list[float] = []
+    completions: list[float] = []
+    for change in range(1, changes + 1):
+        for sub in subs:
+            sub.waiters[change] = asyncio.Event()
+        await asyncio.sleep(0.05)  # let the previous change's stragglers settle
+        sent = time.perf_counter()
+        await post(ports[-1], f"/counter/{COUNTER_ID}/increment")
+        await asyncio.wait_for(asyncio.gather(*(s.waiters[change].wait() for s in subs)), 30)
+        arrived = [s.arrivals[change] - sent for s in subs]
+        latencies.extend(arrived)
+        completions.append(max(arrived))
+    for sub in subs:
+        assert sub.task is not None
+        sub.task.cancel()
+    await asyncio.gather(*(s.task for s in subs if s.task), return_exceptions=True)
+    ms = 1000.0
+    return {
+        "subscribers": subscribers,
+        "instances": len(ports),
+        "changes": changes,
+        "connect_all_s": round(connect_seconds, 2),
+        "delivery_p50_ms": round(percentile(latencies, 50) * ms, 1),
+        "delivery_p99_ms": round(percentile(latencies, 99) * ms, 1),
+        "delivery_max_ms": round(max(latencies) * ms, 1),
+        "last_subscriber_p50_ms": round(statistics.median(completions) * ms, 1),
+        "last_subscriber_max_ms": round(max(completions) * ms, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subscribers", type=int, default=1000)
+    parser.add_argument("--changes", type=int, default=30)
+    parser.add_argument("--instances", type=int, default=3)
+    parser.add_argument("--redis-url", default=None, help="use this Redis instead of starting one")
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="nitro-fanout-"))
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        url = args.redis_url
+        if url is None:
+            port = free_port()
+            server = subprocess.Popen(
+                [shutil.which("redis-server") or "redis-server", "--port", str(port),
+                 "--bind", "127.0.0.1", "--dir", str(tmp), "--save", "", "--appendonly", "no"],
+                stdout=subprocess.DEVNULL,
+            )  # fmt: skip
+            processes.append(server)
+            wait_for_port(port, server)
+            url = f"redis://127.0.0.1:{port}/0"
+        raw = redis.Redis.from_url(url)
+        raw.set(f"nitro:Counter:{COUNTER_ID}", json.dumps({"id": COUNTER_ID, "count": 0}))
+        raw.zadd("nitro:Counter", {COUNTER_ID: float("inf")})
+        env = {**os.environ, "NITRO_REDIS_URL": url, "NITRO_TEST_PRIMARY_DIR": str(tmp)}
+        ports = []
+        for n in range(args.instances):
+            port = free_port()
+            process = subprocess.Popen(
+                [sys.executable, "-m", "uvicorn", "multi_app:app", "--app-dir", str(APP_DIR),
+                 "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+                 "--no-access-log", "--timeout-graceful-shutdown", "1", "--backlog", "4096"],
+                env={**env, "NITRO_TEST_INSTANCE": f"i{n}"},
+            )  # fmt: skip
+            processes.append(process)
+            ports.append(port)
+        for port, process in zip(ports, processes[-args.instances :], strict=True):
+            wait_for_port(port, process)
+        result = asyncio.run(measure(ports, args.subscribers, args.changes))
+    finally:
+        for process in reversed(processes):
+            stop(process)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    result["machine"] = f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs"
+    result["python"] = platform.python_version()
+    result["date"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    result["target_p99_ms"] = 250
+    result["verdict"] = "pass" if result["delivery_p99_ms"] < 250 else "FAIL"
+    for key, value in result.items():
+        print(f"{key:>24}: {value}")
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
