@@ -183,3 +183,19 @@ def test_jinja2_and_markupsafe_use_html() -> None:
     jinja2 = pytest.importorskip("jinja2")
     template = jinja2.Environment(autoescape=True).from_string("{{ el }}|{{ text }}")
     assert template.render(el=Span("<"), text="<") == "<span>&lt;</span>|&lt;"
+
+
+def test_calls_do_not_leak_references() -> None:
+    import sys
+
+    text, value, signals, child = "child text", "va" + "lue", {"a": [1, 2]}, Span("x")
+    objects = (text, value, signals, child)
+    before = [sys.getrefcount(o) for o in objects]
+    for _ in range(1000):
+        Div(text, child, [text, child], cls=value, data_signals=signals)
+        Tag("x-y", text, child, title=value)
+        with pytest.raises(TypeError):
+            Div(text, child, object(), title=value)
+        with pytest.raises(ValueError, match="invalid attribute name"):
+            Div(child, **{"a b": value})
+    assert [sys.getrefcount(o) for o in objects] == before
