@@ -42,7 +42,7 @@ from nitro.persistence import (
 )
 from nitro.specification import Specification
 from nitro.sql._mapping import Mapping, mapping_for
-from nitro.sql.config import Database, database_for, get_database
+from nitro.sql.config import SQLITE_READ, Database, database_for, get_database
 from nitro.sql.entity import SQLEntity
 from nitro.sql.errors import ConstraintViolation, DuplicateId
 from nitro.sql.specs import split, warn_in_memory
@@ -80,7 +80,7 @@ class SQLModelBackend(Repository[E]):  # type: ignore[type-var]
         self.mapping: Mapping = mapping_for(entity_cls)
         self.supports_ttl = self.mapping.expires is not None  # type: ignore[misc]
         self._upserts: dict[str, Any] = {}
-        self._next_purge: dict[Database, float] = {}
+        self._last_purge: dict[Database, float] = {}
 
     @property
     def database(self) -> Database:
@@ -112,6 +112,8 @@ class SQLModelBackend(Repository[E]):  # type: ignore[type-var]
             conn = context.__enter__()
         except OperationalError as exc:
             raise BackendUnavailable(f"{database!r} cannot be reached: {exc.orig}") from exc
+        if not write and conn.dialect.name == "sqlite":
+            conn.execution_options(**{SQLITE_READ: True})
         try:
             yield conn
         except BaseException as exc:
@@ -225,8 +227,9 @@ class SQLModelBackend(Repository[E]):  # type: ignore[type-var]
         if self.mapping.expires is None:
             return
         now = time.monotonic()
-        if now >= self._next_purge.get(database, 0.0):
-            self._next_purge[database] = now + self.purge_interval
+        last = self._last_purge.get(database)
+        if last is None or now - last >= self.purge_interval:
+            self._last_purge[database] = now
             self._purge(conn)
 
     # -- reads ----------------------------------------------------------------------------

@@ -44,6 +44,9 @@ ENV_VAR = "NITRO_DATABASE_URL"
 #: Execution option asking the SQLite ``begin`` hook for ``BEGIN IMMEDIATE`` (units of
 #: work take the write lock up front, so a read-then-write never deadlocks).
 SQLITE_IMMEDIATE = "nitro_sqlite_immediate"
+#: Execution option marking a read-only SQLite connection: no ``BEGIN`` is sent, each
+#: SELECT runs in its own implicit transaction (one statement less per read).
+SQLITE_READ = "nitro_sqlite_read"
 
 
 class Database:
@@ -185,8 +188,10 @@ def _sqlite_hooks(engine: Engine, *, wal: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: sa.Connection) -> None:
-        immediate = connection.get_execution_options().get(SQLITE_IMMEDIATE, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        options = connection.get_execution_options()
+        if options.get(SQLITE_READ, False):
+            return
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(SQLITE_IMMEDIATE) else "BEGIN")
 
 
 _lock = threading.Lock()
