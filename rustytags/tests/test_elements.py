@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import sys
 
 import pytest
 
@@ -186,8 +187,6 @@ def test_jinja2_and_markupsafe_use_html() -> None:
 
 
 def test_calls_do_not_leak_references() -> None:
-    import sys
-
     text, value, signals, child = "child text", "va" + "lue", {"a": [1, 2]}, Span("x")
     objects = (text, value, signals, child)
     before = [sys.getrefcount(o) for o in objects]
