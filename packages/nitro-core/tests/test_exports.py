@@ -69,6 +69,7 @@ ENTITY_API = {
         "FakeClock",
         "RepositoryContract",
         "Status",
+        "memory_store",
     ],
     "nitro.specification": [
         "AndSpecification",

@@ -11,7 +11,11 @@ import pytest
 
 from nitro import Entity
 from nitro.persistence import MemoryRepo, MemoryStore, Query, use_backend
-from nitro.persistence.testing import FakeClock, RepositoryContract
+from nitro.persistence.testing import (  # memory_store: a fixture, found by name
+    FakeClock,
+    RepositoryContract,
+    memory_store,  # noqa: F401
+)
 
 
 class TestMemoryRepoContract(RepositoryContract):
@@ -261,3 +265,24 @@ def test_fake_clock_only_moves_forward() -> None:
     assert clock() == 7.5
     with pytest.raises(ValueError, match=r"only moves forward, got advance\(-1\)"):
         clock.advance(-1)
+
+
+class Gadget(Entity):
+    name: str = ""
+
+
+@pytest.mark.usefixtures("memory_store")
+def test_memory_store_fixture_isolates_a_test() -> None:
+    Gadget(name="x").save()
+    assert len(Gadget.all()) == 1
+
+
+@pytest.mark.usefixtures("memory_store")
+def test_memory_store_fixture_gives_each_test_an_empty_store() -> None:
+    assert Gadget.all() == []
+    gadget = Gadget()
+    gadget.save()
+    store = Gadget.repository().store  # type: ignore[attr-defined]
+    assert store is not MemoryRepo.default_store
+    assert len(store) == 1
+    assert MemoryRepo(Gadget).get(gadget.id) is None  # the default store is untouched

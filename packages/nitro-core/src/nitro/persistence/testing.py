@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import sys
 import threading
 import time
@@ -43,11 +44,19 @@ import pytest
 from nitro.entity import Entity
 from nitro.persistence.base import BackendFactory, Repository
 from nitro.persistence.errors import InvalidQuery, NotFound
+from nitro.persistence.memory import MemoryRepo, MemoryStore
 from nitro.persistence.query import Query
 from nitro.persistence.registry import use_backend
 from nitro.specification import FieldEquals, PredicateSpecification
 
-__all__ = ["ContractItem", "ContractNote", "FakeClock", "RepositoryContract", "Status"]
+__all__ = [
+    "ContractItem",
+    "ContractNote",
+    "FakeClock",
+    "RepositoryContract",
+    "Status",
+    "memory_store",
+]
 
 
 class FakeClock:
@@ -67,6 +76,19 @@ class FakeClock:
         if seconds < 0:
             raise ValueError(f"a clock only moves forward, got advance({seconds!r})")
         self.now += seconds
+
+
+@pytest.fixture
+def memory_store() -> Iterator[MemoryStore]:
+    """Pytest fixture: every entity class uses a fresh, empty :class:`MemoryStore`.
+
+    Import it into a ``conftest.py`` (``from nitro.persistence.testing import
+    memory_store``) and request it, or wrap it in an autouse fixture of your own. It
+    overrides ``_persistence_backend_class`` and the app-wide default for the test.
+    """
+    store = MemoryStore()
+    with use_backend(functools.partial(MemoryRepo, store=store)):
+        yield store
 
 
 class Status(enum.Enum):
