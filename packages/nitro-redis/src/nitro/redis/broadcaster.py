@@ -192,7 +192,7 @@ class RedisBroadcaster:
             # No transparent retries here: the listener must notice every disconnection,
             # because what was published meanwhile is lost and calls for a resync.
             client = self._client(retries=0)
-            pubsub = client.pubsub()
+            pubsub = client.pubsub()  # type: ignore[no-untyped-call]
             try:
                 pubsub.subscribe(self.channel)
                 self._confirm(pubsub)

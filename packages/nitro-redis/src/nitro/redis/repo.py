@@ -134,7 +134,7 @@ class RedisRepo(Repository[E]):
             data[name] = to_jsonable_python(getattr(entity, name), round_trip=True)
         return to_json(data)
 
-    def load(self, raw: bytes) -> E:
+    def load(self, raw: bytes | str) -> E:
         """An entity from stored JSON; fields it does not know (removed since) are ignored."""
         try:
             return self._validate_json(raw)  # type: ignore[no-any-return]
@@ -153,7 +153,10 @@ class RedisRepo(Repository[E]):
         px = "" if seconds is None else str(max(1, round(seconds * 1000)))
         return [self.key(entity.id), self.index_key], [self.dump(entity), px, entity.id]
 
-    def _loaded(self, values: Iterable[bytes | None]) -> list[E]:
+    def _keys(self, ids: Iterable[Any]) -> list[str]:
+        return [self._key_prefix + (i.decode() if isinstance(i, bytes) else i) for i in ids]
+
+    def _loaded(self, values: Iterable[bytes | str | None]) -> list[E]:
         return [self.load(raw) for raw in values if raw is not None]
 
     # -- sync --------------------------------------------------------------------------
@@ -189,7 +192,7 @@ class RedisRepo(Repository[E]):
             out: list[E] = []
             for start in range(0, len(ids), BATCH):
                 batch = ids[start : start + BATCH]
-                keys = [self._key_prefix + i.decode() for i in batch]
+                keys = self._keys(batch)
                 out.extend(self._loaded(self.client.mget(keys)))
         return out
 
@@ -207,9 +210,7 @@ class RedisRepo(Repository[E]):
         with translate_errors(self.url):
             ids = self.client.zrange(self.index_key, 0, -1)
             for start in range(0, len(ids), BATCH):
-                self.client.delete(
-                    *(self._key_prefix + i.decode() for i in ids[start : start + BATCH])
-                )
+                self.client.delete(*self._keys(ids[start : start + BATCH]))
             self.client.delete(self.index_key)
 
     # -- async (redis.asyncio, one client per event loop) ---------------------------------
@@ -220,7 +221,7 @@ class RedisRepo(Repository[E]):
         try:
             return await client.evalsha(script.sha, len(keys), *keys, *args)
         except NoScriptError:  # first use, or Redis restarted: EVAL loads it again
-            return await client.eval(script.script, len(keys), *keys, *args)
+            return await client.eval(getattr(_scripts, name), len(keys), *keys, *args)
 
     async def asave(self, entity: E, ttl: float | None = None) -> bool:
         keys, args = self._save_args(entity, ttl)
@@ -257,7 +258,7 @@ class RedisRepo(Repository[E]):
             out: list[E] = []
             for start in range(0, len(ids), BATCH):
                 batch = ids[start : start + BATCH]
-                keys = [self._key_prefix + i.decode() for i in batch]
+                keys = self._keys(batch)
                 out.extend(self._loaded(await client.mget(keys)))
         return out
 
@@ -278,9 +279,7 @@ class RedisRepo(Repository[E]):
             client = self._aclients.get()
             ids = await client.zrange(self.index_key, 0, -1)
             for start in range(0, len(ids), BATCH):
-                await client.delete(
-                    *(self._key_prefix + i.decode() for i in ids[start : start + BATCH])
-                )
+                await client.delete(*self._keys(ids[start : start + BATCH]))
             await client.delete(self.index_key)
 
     async def aclose(self) -> None:
