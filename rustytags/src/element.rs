@@ -7,7 +7,7 @@ use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyIterator, PyList, PyString, 
 
 use crate::attrs;
 use crate::error::{Error, Result};
-use crate::escape::{check_raw_text, escape_attr, escape_text};
+use crate::escape::{check_end_tag, check_raw_text, escape_attr, escape_text};
 use crate::json::write_json;
 use crate::node::{Builder, Html};
 use crate::tags::{kind_of, valid_tag_name, Kind};
@@ -130,7 +130,7 @@ pub(crate) fn build<'a, 'py>(
     for child in children {
         push_child(&mut b, &child, kind, name, 0)?;
     }
-    if kind == Kind::LeadingNewline && b.starts_with_at(content, "\n") {
+    if kind.leading_newline() && b.starts_with_at(content, "\n") {
         b.insert_str(content, "\n");
     }
     b.buf.push_str("</");
@@ -269,7 +269,11 @@ fn push_child(
         return push_text(b, s, kind, tag);
     }
     if let Ok(e) = obj.cast_exact::<Element>() {
-        b.push_html(&e.get().node);
+        let node = &e.get().node;
+        if kind.text_only() {
+            check_end_tag(tag, &node.render())?;
+        }
+        b.push_html(node);
         return Ok(());
     }
     if obj.is_none() {
@@ -314,7 +318,11 @@ fn push_child(
         let markup = markup.cast::<PyString>().map_err(|_| Error::Child {
             type_name: format!("{} (its __html__ did not return str)", type_name(obj)),
         })?;
-        b.buf.push_str(py_str(markup, "__html__ result")?);
+        let markup = py_str(markup, "__html__ result")?;
+        if kind.text_only() {
+            check_end_tag(tag, markup)?;
+        }
+        b.buf.push_str(markup);
         return Ok(());
     }
     if let Ok(s) = obj.cast::<PyString>() {

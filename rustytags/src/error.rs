@@ -35,7 +35,7 @@ pub enum Error {
     /// NaN or infinity: not valid JSON.
     JsonNonFinite,
     /// Text that would end a `<script>`/`<style>` element early.
-    RawText { tag: String, found: &'static str },
+    RawText { tag: String, found: String },
     /// A Python exception raised by user code we called (an iterator, `__html__`).
     Py(PyErr),
 }

@@ -72,27 +72,30 @@ pub fn check_raw_text(tag: &str, s: &str) -> Result<()> {
     if s.as_bytes().contains(&0) {
         return Err(Error::Nul { what: "text" });
     }
-    let lower = s.to_ascii_lowercase();
-    let found = if tag.eq_ignore_ascii_case("script") {
-        if lower.contains("</script") {
-            Some("</script")
-        } else if lower.contains("<!--") {
-            Some("<!--")
-        } else {
-            None
-        }
-    } else if lower.contains("</style") {
-        Some("</style")
-    } else {
-        None
-    };
-    match found {
-        Some(found) => Err(Error::RawText {
+    if tag.eq_ignore_ascii_case("script") && s.contains("<!--") {
+        return Err(Error::RawText {
             tag: tag.to_ascii_lowercase(),
-            found,
-        }),
-        None => Ok(()),
+            found: "<!--".to_owned(),
+        });
     }
+    check_end_tag(tag, s)
+}
+
+/// Checks that markup inserted as is into an element whose content the parser reads as
+/// text (`script`, `style`, `title`, `textarea`) does not contain its end tag.
+pub fn check_end_tag(tag: &str, s: &str) -> Result<()> {
+    let end = format!("</{}", tag.to_ascii_lowercase());
+    let found = s
+        .as_bytes()
+        .windows(end.len())
+        .any(|w| w.eq_ignore_ascii_case(end.as_bytes()));
+    if found {
+        return Err(Error::RawText {
+            tag: tag.to_ascii_lowercase(),
+            found: end,
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -162,5 +165,7 @@ mod tests {
         assert!(check_raw_text("style", "a > b { color: red }").is_ok());
         assert!(check_raw_text("style", "</style >").is_err());
         assert!(check_raw_text("style", "</script>").is_ok());
+        assert!(check_end_tag("title", "a </TITLE b").is_err());
+        assert!(check_end_tag("textarea", "</text").is_ok());
     }
 }

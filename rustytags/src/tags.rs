@@ -10,9 +10,27 @@ pub enum Kind {
     /// `<script>`/`<style>`: text is not escaped (the parser does not decode it) and is
     /// checked instead.
     RawText,
-    /// `<pre>`/`<textarea>`/`<listing>`: the parser drops one newline right after the
-    /// start tag, so content starting with a newline gets an extra one.
-    LeadingNewline,
+    /// `<title>`: escaped text; markup inside is read as text up to `</title`.
+    Title,
+    /// `<textarea>`: like `Title`, and one newline right after the start tag is dropped
+    /// by the parser.
+    Textarea,
+    /// `<pre>`/`<listing>`: the parser drops one newline right after the start tag, so
+    /// content starting with a newline gets an extra one.
+    Pre,
+}
+
+impl Kind {
+    /// Whether a newline right after the start tag must be doubled.
+    pub fn leading_newline(self) -> bool {
+        matches!(self, Kind::Pre | Kind::Textarea)
+    }
+
+    /// Whether the parser reads the content as text up to the end tag, so markup
+    /// inserted as is (elements, `__html__`) must not contain that end tag.
+    pub fn text_only(self) -> bool {
+        matches!(self, Kind::RawText | Kind::Title | Kind::Textarea)
+    }
 }
 
 pub const VOID: &[&str] = &[
@@ -28,8 +46,12 @@ pub fn kind_of(name: &str) -> Kind {
         Kind::Void
     } else if matches!(lower, "script" | "style") {
         Kind::RawText
-    } else if matches!(lower, "pre" | "textarea" | "listing") {
-        Kind::LeadingNewline
+    } else if lower == "title" {
+        Kind::Title
+    } else if lower == "textarea" {
+        Kind::Textarea
+    } else if matches!(lower, "pre" | "listing") {
+        Kind::Pre
     } else {
         Kind::Normal
     }
@@ -215,7 +237,9 @@ mod tests {
         assert_eq!(kind_of("BR"), Kind::Void);
         assert_eq!(kind_of("script"), Kind::RawText);
         assert_eq!(kind_of("Style"), Kind::RawText);
-        assert_eq!(kind_of("textarea"), Kind::LeadingNewline);
+        assert_eq!(kind_of("textarea"), Kind::Textarea);
+        assert_eq!(kind_of("TITLE"), Kind::Title);
+        assert_eq!(kind_of("pre"), Kind::Pre);
         assert_eq!(kind_of("div"), Kind::Normal);
         assert_eq!(kind_of("my-input"), Kind::Normal);
     }

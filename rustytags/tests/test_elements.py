@@ -111,6 +111,18 @@ def test_script_and_style_text_is_not_escaped_but_checked() -> None:
         rt.Style("</style>")
 
 
+def test_markup_cannot_close_text_only_elements_early() -> None:
+    # <script>, <style>, <title> and <textarea> are read as text up to their end tag.
+    with pytest.raises(ValueError, match="</script"):
+        Script(Raw("x</script><b>"))
+    with pytest.raises(ValueError, match="</textarea"):
+        rt.Textarea(Div(rt.Textarea("x")))
+    with pytest.raises(ValueError, match="</title"):
+        rt.Title(Markup("a</TITLE>"))
+    assert str(rt.Title(Span("x"))) == "<title><span>x</span></title>"
+    assert str(Script(Raw("if (a < b) {}"))) == "<script>if (a < b) {}</script>"
+
+
 def test_leading_newline_in_pre_and_textarea_survives_parsing() -> None:
     assert str(Pre("\ncode")) == "<pre>\n\ncode</pre>"
     assert str(Pre("code")) == "<pre>code</pre>"
