@@ -31,7 +31,7 @@ class EntityAdmin:
     """
 
     #: Columns of the list page: field names, or callables ``entity -> value``
-    #: (``None``: up to seven non-JSON fields).
+    #: (``None``: up to seven non-JSON fields besides ``id``).
     list_display: ClassVar[Sequence[str | Callable[[Any], Any]] | None] = None
     #: Fields with a filter: choices for bool/Enum/Literal, ranges for numbers and dates.
     list_filter: ClassVar[Sequence[str]] = ()
@@ -92,7 +92,10 @@ class EntityAdmin:
     def get_list_display(self, request: AdminRequest) -> list[str | Callable[[Any], Any]]:
         if self.list_display is not None:
             return list(self.list_display)
-        return [name for name, spec in self.field_specs.items() if spec.kind != "json"][:7]
+        shown = [
+            name for name, spec in self.field_specs.items() if spec.kind != "json" and name != "id"
+        ]
+        return shown[:7] or ["id"]
 
     def get_list_filter(self, request: AdminRequest) -> list[str]:
         return list(self.list_filter)
@@ -167,7 +170,9 @@ class EntityAdmin:
         spec = self.field_specs.get(column)
         if value is None:
             return "—"
-        if spec is not None and spec.kind in ("bool", "choice"):
+        if spec is not None and spec.kind == "bool":
+            return bool(value)  # shown as a Yes/No badge
+        if spec is not None and spec.kind == "choice":
             return spec.choice_label(value)
         return value if isinstance(value, int | float | str) else str(value)
 

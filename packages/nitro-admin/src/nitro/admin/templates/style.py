@@ -48,6 +48,8 @@ textarea{min-height:120px;resize:vertical}
 border-bottom:1px solid var(--line);background:#fcfcfd}
 .filters label{display:block;font-size:12px;color:var(--muted);margin-bottom:2px}
 .filters .range{display:flex;gap:4px}.filters .range input{width:100px}
+.filters .range input[type=date],.filters .range input[type=time]{width:150px}
+.filters .range input[type=datetime-local]{width:200px}
 .filters select{width:auto;min-width:110px}
 .table-wrap{overflow-x:auto}
 table{width:100%;border-collapse:collapse}
