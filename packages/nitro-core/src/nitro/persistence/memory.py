@@ -192,7 +192,9 @@ class MemoryRepo(Repository[E]):
         """The stored value dicts of unexpired entries (read-only: never mutate them)."""
         now = self._clock()
         rows = []
-        for entity_id, entry in list(self._bucket.items()):
+        # dict.copy() is atomic, also on free-threaded builds; iterating the live dict
+        # while another thread writes is not.
+        for entity_id, entry in self._bucket.copy().items():
             if entry[1] is not None and entry[1] <= now:
                 self.store.discard_expired(self._bucket, entity_id, entry)
             else:
