@@ -80,8 +80,14 @@ def test_ttl_uses_redis_expiry_and_expired_ids_leave_the_index(
     repo.save(short, ttl=0.2)
     assert 0 < raw.pttl("nitro:Ticket:short") <= 200
     time.sleep(0.3)
-    repo.save(Ticket(id="other"))  # every write prunes expired ids from the index
-    assert raw.zrange("nitro:Ticket", 0, -1) == [b"other"]
+    repo.save(Ticket(id="permanent"))  # the fast path: no clock, no pruning
+    assert raw.zrange("nitro:Ticket", 0, -1) == [b"short", b"permanent"]
+    assert [t.id for t in repo.all()] == ["permanent"]  # listing prunes
+    assert raw.zrange("nitro:Ticket", 0, -1) == [b"permanent"]
+    repo.save(Ticket(id="short2"), ttl=0.05)
+    time.sleep(0.1)
+    repo.save(Ticket(id="session"), ttl=60)  # and so does every save with a TTL
+    assert raw.zrange("nitro:Ticket", 0, -1) == [b"session", b"permanent"]
 
 
 def test_listing_never_uses_keys(redis_url: str, raw: redis.Redis) -> None:

@@ -7,7 +7,18 @@ pruned from the index by score without the app and Redis having to agree on the 
 
 from __future__ import annotations
 
-__all__ = ["CACHE_FILL", "CACHE_INVALIDATE", "COUNT", "DELETE", "LIST", "SAVE"]
+import hashlib
+
+__all__ = [
+    "CACHE_FILL",
+    "CACHE_INVALIDATE",
+    "COUNT",
+    "DELETE",
+    "LIST",
+    "SAVE",
+    "SAVE_TTL",
+    "sha",
+]
 
 _NOW = """
 local t = redis.call('TIME')
@@ -17,18 +28,21 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 # Prune ids whose key has expired: a key with expiry `when` lives while now <= when.
 _PRUNE = "redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. now)\n"
 
-#: KEYS: entity key, index key. ARGV: JSON, TTL in ms ('' for none), id.
-SAVE = (
+#: KEYS: entity key, index key. ARGV: JSON, id. Saves without expiry (the common,
+#: fast case: no clock, no pruning -- ids only go stale through TTL saves, which prune).
+SAVE = """
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[2], 'inf', ARGV[2])
+return 1
+"""
+
+#: KEYS: entity key, index key. ARGV: JSON, id, TTL in ms.
+SAVE_TTL = (
     _NOW
     + _PRUNE
     + """
-if ARGV[2] == '' then
-  redis.call('SET', KEYS[1], ARGV[1])
-  redis.call('ZADD', KEYS[2], 'inf', ARGV[3])
-else
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[3])
-end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[2])
 return 1
 """
 )
@@ -88,3 +102,8 @@ end
 return 1
 """
 )
+
+
+def sha(script: str) -> str:
+    """The SHA1 that ``EVALSHA`` knows *script* by."""
+    return hashlib.sha1(script.encode()).hexdigest()

@@ -25,9 +25,11 @@ from nitro.redis import _scripts
 from nitro.redis._connection import (
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
+    UNAVAILABLE_ERRORS,
     AsyncClients,
     atranslate_errors,
     describe_url,
+    raise_unavailable,
     resolve_url,
     sync_client,
     translate_errors,
@@ -45,6 +47,7 @@ E = TypeVar("E", bound="Entity")
 
 #: Ids fetched per ``MGET`` when listing.
 BATCH = 500
+_SCRIPTS = ("SAVE", "SAVE_TTL", "DELETE", "LIST", "COUNT")
 
 
 class RedisRepo(Repository[E]):
@@ -104,10 +107,7 @@ class RedisRepo(Repository[E]):
         self._key_prefix = self.index_key + ":"
         self.client: redis.Redis = sync_client(self.url, timeout, retries)
         self._aclients = AsyncClients(self.url, timeout, retries)
-        self._scripts = {
-            name: self.client.register_script(getattr(_scripts, name))
-            for name in ("SAVE", "DELETE", "LIST", "COUNT")
-        }
+        self._shas = {name: _scripts.sha(getattr(_scripts, name)) for name in _SCRIPTS}
         self._validate_json = entity_cls.__pydantic_validator__.validate_json
         fields = entity_cls.__pydantic_fields__
         # Fields declared with exclude=True are hidden from signals and dumps, but
@@ -146,12 +146,28 @@ class RedisRepo(Repository[E]):
         data = {k: v for k, v in from_json(raw).items() if k in known}
         return self.entity_cls.__pydantic_validator__.validate_python(data)  # type: ignore[no-any-return]
 
-    def _save_args(self, entity: E, ttl: float | None) -> tuple[list[str], list[Any]]:
+    def _save_args(self, entity: E, ttl: float | None) -> tuple[str, list[Any]]:
         if type(entity) is not self.entity_cls:
             self.check_entity(entity)
-        seconds = check_ttl(ttl)
-        px = "" if seconds is None else str(max(1, round(seconds * 1000)))
-        return [self.key(entity.id), self.index_key], [self.dump(entity), px, entity.id]
+        entity_id = entity.id
+        args: list[Any] = [
+            self._key_prefix + entity_id,
+            self.index_key,
+            self.dump(entity),
+            entity_id,
+        ]
+        if ttl is None:
+            return "SAVE", args
+        args.append(max(1, round(check_ttl(ttl) * 1000)))  # type: ignore[operator]
+        return "SAVE_TTL", args
+
+    def _eval(self, name: str, *keys_and_args: Any) -> Any:
+        # EVALSHA first; EVAL (which also caches the script) on a server that does not
+        # know it yet -- first use, or a Redis that restarted.
+        try:
+            return self.client.evalsha(self._shas[name], 2, *keys_and_args)
+        except NoScriptError:
+            return self.client.eval(getattr(_scripts, name), 2, *keys_and_args)
 
     def _keys(self, ids: Iterable[Any]) -> list[str]:
         return [self._key_prefix + (i.decode() if isinstance(i, bytes) else i) for i in ids]
@@ -161,17 +177,24 @@ class RedisRepo(Repository[E]):
 
     # -- sync --------------------------------------------------------------------------
 
+    # The hot paths catch errors inline: a generator-based context manager would cost
+    # more than the rest of the Python work of a save or a get.
+
     def save(self, entity: E, ttl: float | None = None) -> bool:
-        keys, args = self._save_args(entity, ttl)
-        with translate_errors(self.url):
-            self._scripts["SAVE"](keys, args)
+        script, args = self._save_args(entity, ttl)
+        try:
+            self._eval(script, *args)
+        except UNAVAILABLE_ERRORS as error:
+            raise_unavailable(self.url, error)
         return True
 
     def get(self, entity_id: str) -> E | None:
         if type(entity_id) is not str:
             self.check_id(entity_id)
-        with translate_errors(self.url):
+        try:
             raw = self.client.get(self._key_prefix + entity_id)
+        except UNAVAILABLE_ERRORS as error:
+            raise_unavailable(self.url, error)
         return None if raw is None else self.load(raw)
 
     def exists(self, entity_id: str) -> bool:
@@ -184,11 +207,11 @@ class RedisRepo(Repository[E]):
         if type(entity_id) is not str:
             self.check_id(entity_id)
         with translate_errors(self.url):
-            return bool(self._scripts["DELETE"]([self.key(entity_id), self.index_key], [entity_id]))
+            return bool(self._eval("DELETE", self.key(entity_id), self.index_key, entity_id))
 
     def _entities(self) -> list[E]:
         with translate_errors(self.url):
-            ids = self._scripts["LIST"](["", self.index_key])
+            ids = self._eval("LIST", "", self.index_key)
             out: list[E] = []
             for start in range(0, len(ids), BATCH):
                 batch = ids[start : start + BATCH]
@@ -204,7 +227,7 @@ class RedisRepo(Repository[E]):
         if where is not None:
             return super().count(where)
         with translate_errors(self.url):
-            return int(self._scripts["COUNT"](["", self.index_key]))
+            return int(self._eval("COUNT", "", self.index_key))
 
     def clear(self) -> None:
         with translate_errors(self.url):
@@ -215,25 +238,28 @@ class RedisRepo(Repository[E]):
 
     # -- async (redis.asyncio, one client per event loop) ---------------------------------
 
-    async def _acall(self, name: str, keys: list[str], args: list[Any]) -> Any:
+    async def _aeval(self, name: str, *keys_and_args: Any) -> Any:
         client = self._aclients.get()
-        script = self._scripts[name]
         try:
-            return await client.evalsha(script.sha, len(keys), *keys, *args)
-        except NoScriptError:  # first use, or Redis restarted: EVAL loads it again
-            return await client.eval(getattr(_scripts, name), len(keys), *keys, *args)
+            return await client.evalsha(self._shas[name], 2, *keys_and_args)
+        except NoScriptError:
+            return await client.eval(getattr(_scripts, name), 2, *keys_and_args)
 
     async def asave(self, entity: E, ttl: float | None = None) -> bool:
-        keys, args = self._save_args(entity, ttl)
-        async with atranslate_errors(self.url):
-            await self._acall("SAVE", keys, args)
+        script, args = self._save_args(entity, ttl)
+        try:
+            await self._aeval(script, *args)
+        except UNAVAILABLE_ERRORS as error:
+            raise_unavailable(self.url, error)
         return True
 
     async def aget(self, entity_id: str) -> E | None:
         if type(entity_id) is not str:
             self.check_id(entity_id)
-        async with atranslate_errors(self.url):
+        try:
             raw = await self._aclients.get().get(self._key_prefix + entity_id)
+        except UNAVAILABLE_ERRORS as error:
+            raise_unavailable(self.url, error)
         return None if raw is None else self.load(raw)
 
     async def aexists(self, entity_id: str) -> bool:
@@ -246,14 +272,12 @@ class RedisRepo(Repository[E]):
         if type(entity_id) is not str:
             self.check_id(entity_id)
         async with atranslate_errors(self.url):
-            deleted = await self._acall(
-                "DELETE", [self.key(entity_id), self.index_key], [entity_id]
-            )
+            deleted = await self._aeval("DELETE", self.key(entity_id), self.index_key, entity_id)
         return bool(deleted)
 
     async def _aentities(self) -> list[E]:
         async with atranslate_errors(self.url):
-            ids = await self._acall("LIST", ["", self.index_key], [])
+            ids = await self._aeval("LIST", "", self.index_key)
             client = self._aclients.get()
             out: list[E] = []
             for start in range(0, len(ids), BATCH):
@@ -272,7 +296,7 @@ class RedisRepo(Repository[E]):
             query.check_fields(self.entity_cls)
             return len(query.apply(await self._aentities(), window=False))
         async with atranslate_errors(self.url):
-            return int(await self._acall("COUNT", ["", self.index_key], []))
+            return int(await self._aeval("COUNT", "", self.index_key))
 
     async def aclear(self) -> None:
         async with atranslate_errors(self.url):
