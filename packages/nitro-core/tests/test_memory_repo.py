@@ -286,3 +286,23 @@ def test_memory_store_fixture_gives_each_test_an_empty_store() -> None:
     assert store is not MemoryRepo.default_store
     assert len(store) == 1
     assert MemoryRepo(Gadget).get(gadget.id) is None  # the default store is untouched
+
+
+def test_nested_containers_are_copied_at_every_level() -> None:
+    class Sheet(Entity):
+        rows: list[list[int]] = []
+        meta: dict[str, list[str]] = {}
+        flat: dict[str, int] = {}
+
+    with use_backend(functools.partial(MemoryRepo, store=MemoryStore()), Sheet):
+        sheet = Sheet(rows=[[1, 2], [3]], meta={"tags": ["a"]}, flat={"n": 1})
+        sheet.save()
+        sheet.rows[0].append(99)
+        sheet.meta["tags"].append("b")
+        sheet.flat["n"] = 2
+        loaded = Sheet.get_or_raise(sheet.id)
+        assert loaded.rows == [[1, 2], [3]]
+        assert loaded.meta == {"tags": ["a"]}
+        assert loaded.flat == {"n": 1}
+        loaded.rows[1].append(7)
+        assert Sheet.get_or_raise(sheet.id).rows == [[1, 2], [3]]

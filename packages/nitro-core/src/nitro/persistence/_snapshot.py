@@ -49,9 +49,15 @@ def copy_value(value: Any) -> Any:
     if kind in _ATOMIC:
         return value
     if kind is list:
-        return [copy_value(item) for item in value]
+        for item in value:  # the common list of str/int needs only a shallow copy
+            if type(item) not in _ATOMIC:
+                return [copy_value(item) for item in value]
+        return value.copy()
     if kind is dict:
-        return {key: copy_value(item) for key, item in value.items()}
+        for item in value.values():
+            if type(item) not in _ATOMIC:
+                return {key: copy_value(item) for key, item in value.items()}
+        return value.copy()
     if kind is tuple:
         return tuple(copy_value(item) for item in value)
     if kind is set:
