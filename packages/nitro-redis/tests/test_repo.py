@@ -193,3 +193,24 @@ async def test_async_recovers_too(own_redis) -> None:
     assert await repo.asave(Ticket(id="after")) is True
     assert [t.id for t in await repo.aall()] == ["after"]
     await repo.aclose()
+
+
+async def test_a_burst_larger_than_the_pool_waits_instead_of_failing(redis_url: str) -> None:
+    import asyncio
+
+    repo = RedisRepo(Ticket, redis_url, max_connections=4)
+    await repo.asave(Ticket(id="hot", title="x"))
+    found = await asyncio.gather(*(repo.aget("hot") for _ in range(300)))
+    assert {t.title for t in found if t is not None} == {"x"}
+    assert len(found) == 300
+    await repo.aclose()
+
+
+def test_threads_beyond_the_pool_size_wait_too(redis_url: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    repo = RedisRepo(Ticket, redis_url, max_connections=2)
+    repo.save(Ticket(id="hot", title="x"))
+    with ThreadPoolExecutor(16) as pool:
+        found = list(pool.map(lambda _: repo.get("hot"), range(400)))
+    assert all(t is not None and t.title == "x" for t in found)

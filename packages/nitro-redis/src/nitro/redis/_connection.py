@@ -33,6 +33,7 @@ from redis.retry import Retry
 from nitro.persistence.errors import BackendUnavailable
 
 __all__ = [
+    "DEFAULT_MAX_CONNECTIONS",
     "DEFAULT_RETRIES",
     "DEFAULT_TIMEOUT",
     "DEFAULT_URL",
@@ -129,25 +130,34 @@ def _options(timeout: float) -> dict[str, Any]:
     }
 
 
+#: Connections per pool; when all are busy a command waits (up to the timeout) for
+#: one to come back instead of failing, so a burst of requests queues rather than errs.
+DEFAULT_MAX_CONNECTIONS = 64
+
 _pools_lock = threading.Lock()
-_pools: dict[tuple[str, float, int], redis.ConnectionPool] = {}
+_pools: dict[tuple[str, float, int, int], redis.BlockingConnectionPool] = {}
 
 
 def sync_client(
-    url: str, timeout: float = DEFAULT_TIMEOUT, retries: int = DEFAULT_RETRIES
+    url: str,
+    timeout: float = DEFAULT_TIMEOUT,
+    retries: int = DEFAULT_RETRIES,
+    max_connections: int = DEFAULT_MAX_CONNECTIONS,
 ) -> redis.Redis:
-    """A client on the process-wide pool for (*url*, *timeout*, *retries*).
+    """A client on the process-wide pool for these settings.
 
     Repositories of different entity classes on the same Redis share one pool, so the
     number of connections follows the number of concurrent commands, not of classes.
     redis-py pools notice a fork and reconnect in the child.
     """
-    key = (url, timeout, retries)
+    key = (url, timeout, retries, max_connections)
     with _pools_lock:
         pool = _pools.get(key)
         if pool is None:
-            pool = _pools[key] = redis.ConnectionPool.from_url(
+            pool = _pools[key] = redis.BlockingConnectionPool.from_url(
                 url,
+                max_connections=max_connections,
+                timeout=timeout,
                 retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), retries),
                 **_options(timeout),
             )
@@ -163,10 +173,17 @@ class AsyncClients:
     connections (an app server's single loop may simply exit).
     """
 
-    def __init__(self, url: str, timeout: float, retries: int) -> None:
+    def __init__(
+        self,
+        url: str,
+        timeout: float,
+        retries: int,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    ) -> None:
         self.url = url
         self.timeout = timeout
         self.retries = retries
+        self.max_connections = max_connections
         self._lock = threading.Lock()
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, redis.asyncio.Redis] = (
             weakref.WeakKeyDictionary()
@@ -179,11 +196,15 @@ class AsyncClients:
             with self._lock:
                 client = self._clients.get(loop)
                 if client is None:
-                    client = self._clients[loop] = redis.asyncio.Redis.from_url(
+                    pool = redis.asyncio.BlockingConnectionPool.from_url(
                         self.url,
+                        max_connections=self.max_connections,
+                        timeout=self.timeout,
                         retry=AsyncRetry(ExponentialBackoff(cap=0.2, base=0.02), self.retries),
                         **_options(self.timeout),
                     )
+                    # from_pool: closing the client closes the pool's connections too.
+                    client = self._clients[loop] = redis.asyncio.Redis.from_pool(pool)
         return client
 
     async def aclose(self) -> None:

@@ -23,6 +23,7 @@ from nitro.persistence.base import Repository
 from nitro.persistence.query import Query, check_ttl
 from nitro.redis import _scripts
 from nitro.redis._connection import (
+    DEFAULT_MAX_CONNECTIONS,
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
     UNAVAILABLE_ERRORS,
@@ -74,6 +75,9 @@ class RedisRepo(Repository[E]):
         classes with the same name in one Redis need different namespaces.
     :param timeout: seconds allowed to connect and for each reply.
     :param retries: extra attempts after a connection error on a pooled connection.
+    :param max_connections: connections per pool (one pool per process, and one per
+        event loop for the async methods); when all are busy, a command waits up to
+        *timeout* for one.
 
     Raises :class:`~nitro.persistence.BackendUnavailable` (naming the server, never
     the password) when Redis cannot be reached within the timeout; the next call
@@ -93,6 +97,7 @@ class RedisRepo(Repository[E]):
         namespace: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         retries: int = DEFAULT_RETRIES,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
     ) -> None:
         super().__init__(entity_cls)
         namespace = entity_cls.__name__ if namespace is None else namespace
@@ -105,8 +110,8 @@ class RedisRepo(Repository[E]):
         self.namespace = namespace
         self.index_key = f"{prefix}:{namespace}"
         self._key_prefix = self.index_key + ":"
-        self.client: redis.Redis = sync_client(self.url, timeout, retries)
-        self._aclients = AsyncClients(self.url, timeout, retries)
+        self.client: redis.Redis = sync_client(self.url, timeout, retries, max_connections)
+        self._aclients = AsyncClients(self.url, timeout, retries, max_connections)
         self._shas = {name: _scripts.sha(getattr(_scripts, name)) for name in _SCRIPTS}
         self._validate_json = entity_cls.__pydantic_validator__.validate_json
         fields = entity_cls.__pydantic_fields__
