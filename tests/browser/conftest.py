@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -12,6 +13,10 @@ import pytest
 from nitro_test_services import free_port, stop_process, wait_for_port
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+#: Settings a developer may have exported that would send the examples elsewhere: the
+#: page must load Datastar from the CDN address (the tests answer it), and the todo
+#: example must keep its SQLite file in the test's directory.
+CLEARED_ENV = ("RUSTY_TAGS_DATASTAR_SRC", "NITRO_DATABASE_URL")
 
 
 @contextlib.contextmanager
@@ -24,6 +29,7 @@ def serve_example(name: str, workdir: Path) -> Iterator[str]:
         process = subprocess.Popen(
             [sys.executable, str(script), "--port", str(port)],
             cwd=workdir,
+            env={k: v for k, v in os.environ.items() if k not in CLEARED_ENV},
             stdout=output,
             stderr=subprocess.STDOUT,
         )
