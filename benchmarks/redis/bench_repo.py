@@ -165,6 +165,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
 
+    load_before = round(os.getloadavg()[0], 2)  # other work on the machine adds noise
     tmp = Path(tempfile.mkdtemp(prefix="nitro-bench-redis-"))
     server = None
     try:
@@ -211,6 +212,7 @@ def main() -> None:
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs",
         "python": platform.python_version(),
+        "load_average_1m_before": load_before,
         "redis_py": redis.__version__,
         "pydantic": pydantic.VERSION,
         "redis_server": subprocess.run(
