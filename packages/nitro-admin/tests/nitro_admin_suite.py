@@ -517,7 +517,9 @@ class AdminSuite:
             target = products[0]
             page = client.get(f"/admin/product/{target.id}/edit").text
             assert 'id="delete-link"' not in page
-            assert "delete_selected" not in client.get("/admin/product").text
+            listing = client.get("/admin/product").text
+            assert "delete_selected" not in listing
+            assert 'value="mark_live"' in listing  # needs change, which ed has
             assert client.get(f"/admin/product/{target.id}/delete").status_code == 403
             token = csrf(page)
             response = client.post(f"/admin/product/{target.id}/delete", data={"csrf_token": token})
@@ -542,6 +544,7 @@ class AdminSuite:
             page = client.get(f"/admin/product/{target.id}/edit")
             assert page.status_code == 200
             assert 'id="save"' not in page.text
+            assert 'value="mark_live"' not in client.get("/admin/product").text
             assert 'name="name"' not in page.text
             response = client.post(
                 f"/admin/product/{target.id}/edit",

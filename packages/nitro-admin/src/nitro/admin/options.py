@@ -49,6 +49,8 @@ class EntityAdmin:
     fields: ClassVar[Sequence[str] | None] = None
     exclude: ClassVar[Sequence[str]] = ()
     #: Bulk actions besides "Delete selected": functions ``(request, entities) -> message``.
+    #: Each needs the change permission unless it has a ``permission`` attribute
+    #: (``"view"``, ``"add"``, ``"change"`` or ``"delete"``); ``short_description`` labels it.
     actions: ClassVar[Sequence[AdminAction]] = ()
     can_create: ClassVar[bool] = True
     can_edit: ClassVar[bool] = True
@@ -125,7 +127,17 @@ class EntityAdmin:
         found: dict[str, tuple[AdminAction, str]] = {}
         if self.has_delete_permission(request):
             found["delete_selected"] = (_delete_selected, "Delete selected")
+        allowed = {
+            "view": self.has_view_permission,
+            "add": self.has_add_permission,
+            "change": self.has_change_permission,
+            "delete": self.has_delete_permission,
+        }
         for function in self.actions:
+            # An action changes data unless it says otherwise (``export.permission = "view"``).
+            check = allowed.get(getattr(function, "permission", "change"))
+            if check is None or not check(request):
+                continue
             name = getattr(function, "__name__", repr(function))
             label = getattr(function, "short_description", None) or _words(name).capitalize()
             found[name] = (function, label)
