@@ -109,6 +109,8 @@ class RedisBroadcaster:
         payload = self._prefix + json.dumps({"t": topic, "m": message}).encode()
         self.start()
         self.local.publish(topic, message)
+        if self._closed:
+            return
         try:
             self._outbox.put_nowait(payload)
         except queue.Full:
