@@ -86,7 +86,7 @@ def test_closed_broadcaster_still_delivers_locally(redis_url: str) -> None:
 
 
 @pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[list[RedisServer]]:
+def own_redis(redis_server: RedisServer, tmp_path: Path) -> Iterator[list[RedisServer]]:
     """A redis-server of this test's own, which the test may stop and restart."""
     servers = [start_redis(tmp_path, free_port())]
     yield servers
@@ -126,7 +126,9 @@ def test_restart_resyncs_subscribers_and_delivery_resumes(own_redis) -> None:
         b.close()
 
 
-def test_starts_before_redis_and_resyncs_when_it_comes(tmp_path: Path) -> None:
+def test_starts_before_redis_and_resyncs_when_it_comes(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
     port = free_port()
     broadcaster = RedisBroadcaster(f"redis://127.0.0.1:{port}/0", timeout=0.5)
     server = None

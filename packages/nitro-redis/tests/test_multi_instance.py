@@ -85,7 +85,11 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+def cluster(
+    redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Cluster]:
+    # Its own redis-server (the test restarts it); redis_server fails loudly under CI
+    # when the binary is missing.
     tmp = tmp_path_factory.mktemp("multi")
     (tmp / "redis").mkdir()
     servers = [start_redis(tmp / "redis", free_port())]
@@ -106,6 +110,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         yield Cluster(servers, instances, client, tmp / "primary")
     finally:
         client.close()
+        for instance in instances:  # all at once: each takes a moment to shut down
+            instance.process.terminate()
         for instance in instances:
             stop_process(instance.process)
         for server in servers:
