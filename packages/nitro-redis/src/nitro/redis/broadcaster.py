@@ -95,7 +95,6 @@ class RedisBroadcaster:
         self._connected = threading.Event()
         self._outbox: queue.Queue[Any] = queue.Queue(self.max_outbox)
         self._threads: list[threading.Thread] = []
-        self._pubsub: Any = None
         #: How many times the listener (re)subscribed; tests and health checks read it.
         self.connections = 0
 
@@ -106,7 +105,9 @@ class RedisBroadcaster:
 
     def publish(self, topic: str, message: Any) -> None:
         """Deliver *message* to *topic*'s subscribers here and on every other instance."""
-        payload = self._prefix + json.dumps({"t": topic, "m": message}).encode()
+        payload = (
+            self._prefix + json.dumps({"t": topic, "m": message}, separators=(",", ":")).encode()
+        )
         self.start()
         self.local.publish(topic, message)
         if self._closed:
