@@ -156,6 +156,7 @@ class AdminSuite:
             ("GET", "/admin/product"),
             ("GET", "/admin/product?q=x&o=-price"),
             ("GET", "/admin/product/_results"),
+            ("GET", "/admin/product/_lookup?field=x"),
             ("GET", "/admin/product/new"),
             ("POST", "/admin/product/new"),
             ("GET", "/admin/product/p1/edit"),

@@ -83,6 +83,7 @@ def test_routes_per_entity_under_the_prefix() -> None:
         (("POST",), "/back-office/logout"),
         (("GET",), "/back-office/note"),
         (("GET",), "/back-office/note/_results"),
+        (("GET",), "/back-office/note/_lookup"),
         (("POST",), "/back-office/note/_action"),
         (("GET", "POST"), "/back-office/note/new"),
         (("GET", "POST"), "/back-office/note/{id}/edit"),

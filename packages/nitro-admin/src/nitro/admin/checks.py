@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from nitro.admin.fields import CHOICE_KINDS, RANGE_KINDS, TEXT_KINDS
+from nitro.admin.fields import CHOICE_KINDS, RANGE_KINDS, RELATION, TEXT_KINDS
 
 if TYPE_CHECKING:
     from nitro.admin.options import EntityAdmin
@@ -118,7 +118,7 @@ def _check_list_filter(admin: EntityAdmin) -> list[CheckMessage]:
     errors, valid = _field_list(admin, "list_filter", "admin.E006", "admin.E007")
     for index, name in valid:
         kind = admin.field_specs[name].kind
-        if kind not in CHOICE_KINDS | RANGE_KINDS:
+        if kind not in CHOICE_KINDS | RANGE_KINDS | {RELATION}:
             errors.append(
                 CheckMessage(
                     "admin.E008",
@@ -219,6 +219,36 @@ def _check_widgets(admin: EntityAdmin) -> list[CheckMessage]:
     )
 
 
+def _check_relations(admin: EntityAdmin) -> list[CheckMessage]:
+    value = admin.relations
+    entity = admin.entity_cls
+    if not isinstance(value, Mapping):
+        return [must_be("a dict", "relations", entity.__name__, "admin.E031")]
+    errors = []
+    for key, target in value.items():
+        if key not in admin.field_specs:
+            errors.append(refer_to_missing_field(key, f"relations[{key!r}]", entity, "admin.E032"))
+        elif not isinstance(target, type) or target not in admin.site.registry:
+            errors.append(
+                CheckMessage(
+                    "admin.E033",
+                    f"The value of 'relations[{key!r}]' must be an entity class registered "
+                    f"on the same admin site, got {target!r}.",
+                    "register the related entity too (before mounting).",
+                )
+            )
+        elif not admin.site.registry[target].search_fields:
+            errors.append(
+                CheckMessage(
+                    "admin.E034",
+                    f"The value of 'relations[{key!r}]' refers to {target.__name__}, whose "
+                    f"admin has no search_fields, so its picker could not search.",
+                    f"give {target.__name__} search_fields when registering it.",
+                )
+            )
+    return errors
+
+
 def _check_slug(admin: EntityAdmin) -> list[CheckMessage]:
     if not _SLUG.match(admin.slug_value):
         return [
@@ -274,6 +304,7 @@ ENTITY_CHECKS: tuple[Callable[[EntityAdmin], list[CheckMessage]], ...] = (
     _check_actions,
     _check_formatters,
     _check_widgets,
+    _check_relations,
     _check_slug,
     _check_flags,
     _check_required_on_form,

@@ -3,7 +3,8 @@
 Each field gets a *kind* that decides its form widget, its filter and how a string
 from a form or a query string becomes a value: ``text``, ``textarea``, ``int``,
 ``float``, ``decimal``, ``bool``, ``date``, ``datetime``, ``time``, ``choice`` (Enum
-and Literal) or ``json`` (lists, dicts and anything else, edited as JSON).
+and Literal), ``json`` (lists, dicts and anything else, edited as JSON) or
+``relation`` (the id of another entity, declared with ``EntityAdmin.relations``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ __all__ = ["FieldSpec", "describe_fields"]
 
 RANGE_KINDS = frozenset({"int", "float", "decimal", "date", "datetime", "time"})
 CHOICE_KINDS = frozenset({"bool", "choice"})
+#: A field holding the id of another registered entity (``EntityAdmin.relations``).
+RELATION = "relation"
 TEXT_KINDS = frozenset({"text", "textarea"})
 #: Strings longer than this (by ``max_length``), or without a limit and with a name
 #: like these, get a textarea.
@@ -41,6 +44,8 @@ class FieldSpec:
     required: bool
     choices: tuple[tuple[str, Any], ...] = ()
     help_text: str | None = None
+    #: The entity class a ``relation`` field points to.
+    related: Any = None
 
     @property
     def sortable(self) -> bool:
@@ -87,7 +92,7 @@ class FieldSpec:
     def parse(self, raw: str) -> Any:
         """A query-string value as a typed value, for filters (``ValueError`` if bad)."""
         value = self.from_text(raw)
-        if value is None or self.kind in CHOICE_KINDS:
+        if value is None or self.kind in CHOICE_KINDS or self.kind == RELATION:
             return value
         try:
             return _adapter(self.annotation).validate_python(value)

@@ -7,11 +7,11 @@ reported and ignored, never a server error.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from nitro.admin.fields import CHOICE_KINDS, RANGE_KINDS, FieldSpec
+from nitro.admin.fields import CHOICE_KINDS, RANGE_KINDS, RELATION, FieldSpec
 from nitro.admin.specs import FieldRange
 from nitro.specification import FieldEquals, Specification
 from rusty_tags import Div, Input, Label, Option, Select
@@ -30,7 +30,7 @@ class FilterResult:
 
 
 def filter_keys(spec: FieldSpec) -> tuple[str, ...]:
-    if spec.kind in CHOICE_KINDS:
+    if spec.kind in CHOICE_KINDS or spec.kind == RELATION:
         return (spec.name,)
     return (f"{spec.name}__gte", f"{spec.name}__lte")
 
@@ -38,7 +38,12 @@ def filter_keys(spec: FieldSpec) -> tuple[str, ...]:
 def apply_filters(specs: list[FieldSpec], query: Mapping[str, str]) -> FilterResult:
     result = FilterResult()
     for spec in specs:
-        if spec.kind in CHOICE_KINDS:
+        if spec.kind == RELATION:
+            raw = query.get(spec.name, "").strip()
+            if raw:
+                result.specs.append(FieldEquals(spec.name, raw))
+                result.active[spec.name] = raw
+        elif spec.kind in CHOICE_KINDS:
             raw = query.get(spec.name, "")
             if raw == "":
                 continue
@@ -67,11 +72,20 @@ def apply_filters(specs: list[FieldSpec], query: Mapping[str, str]) -> FilterRes
     return result
 
 
-def render_filters(specs: list[FieldSpec], active: Mapping[str, str]) -> list[Any]:
-    """One labelled control per filter, for a GET form."""
+def render_filters(
+    specs: list[FieldSpec], active: Mapping[str, str], picker: Callable[[FieldSpec, str], Any]
+) -> list[Any]:
+    """One labelled control per filter, for a GET form (*picker* renders relations)."""
     controls = []
     for spec in specs:
-        if spec.kind in CHOICE_KINDS:
+        if spec.kind == RELATION:
+            controls.append(
+                Div(
+                    Label(spec.label, for_=f"filter-{spec.name}-search"),
+                    picker(spec, active.get(spec.name, "")),
+                )
+            )
+        elif spec.kind in CHOICE_KINDS:
             current = active.get(spec.name, "")
             options = [Option("All", value="", selected=current == "")]
             options += [

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from nitro.admin.fields import FieldSpec
+from nitro.admin.fields import RELATION, FieldSpec
+from nitro.admin.relations import picker, related_admin, titles
 from rusty_tags import Div, Input, Label, Li, Option, Select, Textarea, Ul
 
 if TYPE_CHECKING:
@@ -80,6 +81,13 @@ def bind_form(
             data[name] = spec.from_text(raw)
         except ValueError as exc:
             form.errors.setdefault(name, []).append(str(exc))
+            continue
+        if spec.kind == RELATION and data[name] is not None:
+            target = related_admin(request, spec)
+            if not titles(target, [data[name]]):
+                form.errors.setdefault(name, []).append(
+                    f"There is no {target.label_value.lower()} with id {raw!r}."
+                )
     if form.errors:
         return form
     try:
@@ -99,16 +107,25 @@ def _message(error: Any, loc: tuple[Any, ...], key: str) -> str:
     return message
 
 
-def render_field(spec: FieldSpec, raw: str, errors: list[str], readonly: bool) -> Any:
+def render_field(
+    request: AdminRequest, spec: FieldSpec, raw: str, errors: list[str], readonly: bool
+) -> Any:
     """A labelled widget with its errors right below it."""
     field_id = f"field-{spec.name}"
     if readonly:
-        widget: Any = Div(raw or "—", cls="readonly", id=field_id)
+        shown = raw
+        if spec.kind == RELATION and raw:
+            shown = titles(related_admin(request, spec), [raw]).get(raw, raw)
+        widget: Any = Div(shown or "—", cls="readonly", id=field_id)
+    elif spec.kind == RELATION:
+        widget = picker(request, spec, raw, field_id)
     else:
         widget = _widget(spec, raw, field_id, bool(errors))
     describedby = f"{field_id}-errors" if errors else None
     return Div(
-        Label(spec.label, for_=field_id) if spec.kind != "bool" or readonly else None,
+        Label(spec.label, for_=field_id + ("-search" if spec.kind == RELATION else ""))
+        if spec.kind != "bool" or readonly
+        else None,
         widget,
         Div(spec.help_text, cls="help") if spec.help_text else None,
         Ul(*[Li(message) for message in errors], cls="errors", id=describedby) if errors else None,

@@ -9,9 +9,11 @@ Options are validated by :mod:`nitro.admin.checks` when the admin is mounted.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from nitro.admin.fields import FieldSpec, describe_fields
+from nitro.admin.fields import RELATION, FieldSpec, describe_fields
 from nitro.specification import Specification
 
 if TYPE_CHECKING:
@@ -59,6 +61,9 @@ class EntityAdmin:
     formatters: ClassVar[Mapping[str, Callable[[Any], Any]]] = {}
     #: ``{"summary": "textarea"}``: override the widget chosen from the annotation.
     widgets: ClassVar[Mapping[str, str]] = {}
+    #: ``{"category_id": Category}``: fields holding the id of another registered
+    #: entity; they get a searchable picker, a filter and the related title in lists.
+    relations: ClassVar[Mapping[str, type[Any]]] = {}
     #: Names in the UI and the URL (default: from the class name).
     label: ClassVar[str | None] = None
     label_plural: ClassVar[str | None] = None
@@ -77,17 +82,18 @@ class EntityAdmin:
 
     # -- field metadata ----------------------------------------------------------------
 
-    @property
+    @cached_property
     def field_specs(self) -> dict[str, FieldSpec]:
-        specs = describe_fields(self.entity_cls)
-        if not self.widgets or not isinstance(self.widgets, Mapping):
-            return specs
-        from dataclasses import replace
-
-        return {
-            name: replace(spec, kind=self.widgets.get(name, spec.kind))
-            for name, spec in specs.items()
-        }
+        """The entity's fields, with ``widgets`` and ``relations`` applied."""
+        specs = dict(describe_fields(self.entity_cls))
+        widgets = self.widgets if isinstance(self.widgets, Mapping) else {}
+        relations = self.relations if isinstance(self.relations, Mapping) else {}
+        for name, spec in specs.items():
+            if name in relations and isinstance(relations[name], type):
+                specs[name] = replace(spec, kind=RELATION, related=relations[name])
+            elif name in widgets:
+                specs[name] = replace(spec, kind=widgets[name])
+        return specs
 
     # -- per-request hooks (override to vary by user) --------------------------------
 
@@ -234,6 +240,7 @@ OPTION_NAMES = frozenset(
         "can_delete",
         "formatters",
         "widgets",
+        "relations",
         "label",
         "label_plural",
         "slug",

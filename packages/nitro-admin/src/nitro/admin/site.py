@@ -204,7 +204,7 @@ class Admin:
         return list(self._routes)
 
     def _build_routes(self) -> list[WebRoute]:
-        from nitro.admin.views import auth, bulk, delete, form, index, listing
+        from nitro.admin.views import auth, bulk, delete, form, index, listing, lookup
 
         name = "nitro_admin" + re.sub(r"\W", "_", self.prefix)
         p = self.prefix
@@ -231,6 +231,7 @@ class Admin:
             views: list[tuple[tuple[str, ...], str, View, str]] = [
                 (("GET",), "", listing.list_view, "list"),
                 (("GET",), "/_results", listing.results_view, "results"),
+                (("GET",), "/_lookup", lookup.lookup_view, "lookup"),
                 (("POST",), "/_action", bulk.action_view, "action"),
                 (("GET", "POST"), "/new", form.create_view, "create"),
                 (("GET", "POST"), "/{id}/edit", form.edit_view, "edit"),

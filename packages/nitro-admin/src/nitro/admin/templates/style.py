@@ -88,6 +88,10 @@ background:var(--danger-bg)}
 font-size:12px}
 .badge.yes{background:var(--ok-bg);color:var(--ok)}
 .indicator{color:var(--muted);font-size:12px}
+.picker-row{display:flex;gap:8px;align-items:center}.picker-row input{max-width:320px}
+.picker-results{display:flex;flex-wrap:wrap;gap:6px;margin-top:6px}
+.picker-option{border:1px solid var(--line);background:#fff;border-radius:999px;
+padding:3px 10px;cursor:pointer;font:inherit}.picker-option:hover{background:#eef2ff}
 @media (max-width:800px){.shell{flex-direction:column}
 .sidebar{width:auto;border-right:0;border-bottom:1px solid var(--line);display:flex;
 flex-wrap:wrap;gap:4px;padding:8px}.sidebar h2{display:none}main{padding:16px}

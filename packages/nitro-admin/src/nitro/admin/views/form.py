@@ -98,7 +98,11 @@ def _render(
     specs = entity_admin.field_specs
     fields = [
         render_field(
-            specs[name], form.raw.get(name, ""), form.errors.get(name, []), name in readonly
+            request,
+            specs[name],
+            form.raw.get(name, ""),
+            form.errors.get(name, []),
+            name in readonly,
         )
         for name in names
     ]

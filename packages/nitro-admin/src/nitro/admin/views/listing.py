@@ -13,8 +13,10 @@ from urllib.parse import urlencode
 from nitro.actions import ActionResponse
 from nitro.actions.sse import SSE_HEADERS, patch_elements
 from nitro.admin.changelist import ListState, fetch_page, list_state, sortable_columns
+from nitro.admin.fields import RELATION
 from nitro.admin.filters import render_filters
 from nitro.admin.options import EntityAdmin
+from nitro.admin.relations import picker, titles
 from nitro.admin.requests import AdminRequest
 from nitro.admin.templates.layout import csrf_input, layout, page_head
 from nitro.admin.views.errors import forbidden
@@ -120,7 +122,11 @@ def _filters(request: AdminRequest, entity_admin: EntityAdmin, state: ListState)
     keep = {k: v for k, v in {"q": state.q, "o": state.order}.items() if v}
     return Form(
         *[Input(type="hidden", name=k, value=v) for k, v in keep.items()],
-        *render_filters(specs, state.filters),
+        *render_filters(
+            specs,
+            state.filters,
+            lambda spec, value: picker(request, spec, value, f"filter-{spec.name}"),
+        ),
         Div(
             Button("Filter", type="submit", cls="btn", id="apply-filters"),
             A("Reset", href=request.url(entity_admin.slug_value, **keep), cls="btn")
@@ -155,6 +161,7 @@ def results(request: AdminRequest, entity_admin: EntityAdmin, state: ListState) 
         else:
             head.append(Th(label))
 
+    related = _related_titles(request, entity_admin, columns, page.rows)
     body = []
     for entity in page.rows:
         cells = (
@@ -170,6 +177,8 @@ def results(request: AdminRequest, entity_admin: EntityAdmin, state: ListState) 
         for index, column in enumerate(columns):
             value = entity_admin.display_value(entity, column)
             content: Any = _cell(value)
+            if isinstance(column, str) and column in related:
+                content = _related_cell(request, entity_admin, column, value, related[column])
             if index == 0 and can_open:
                 content = A(content, href=request.url(slug, entity.id, "edit"))
             numeric = isinstance(value, int | float) and not isinstance(value, bool)
@@ -197,6 +206,34 @@ def results(request: AdminRequest, entity_admin: EntityAdmin, state: ListState) 
             id="results",
         )
     return Div(*inner, id="results")
+
+
+def _related_titles(
+    request: AdminRequest, entity_admin: EntityAdmin, columns: list[Any], rows: list[Any]
+) -> dict[str, dict[str, str]]:
+    """Titles of the related entities on this page: one query per relation column."""
+    found = {}
+    for column in columns:
+        spec = entity_admin.field_specs.get(column) if isinstance(column, str) else None
+        if spec is not None and spec.kind == RELATION:
+            target = request.site.registry[spec.related]
+            found[column] = titles(target, (getattr(row, column) for row in rows))
+    return found
+
+
+def _related_cell(
+    request: AdminRequest,
+    entity_admin: EntityAdmin,
+    column: str,
+    value: Any,
+    known: dict[str, str],
+) -> Any:
+    if not isinstance(value, str) or value not in known:
+        return value
+    target = request.site.registry[entity_admin.field_specs[column].related]
+    if not target.has_view_permission(request):
+        return known[value]
+    return A(known[value], href=request.url(target.slug_value, value, "edit"))
 
 
 def _cell(value: Any) -> Any:

@@ -1,0 +1,30 @@
+"""The relation picker's search: matches of the related entity, as a Datastar patch."""
+
+from __future__ import annotations
+
+import re
+
+from nitro.actions import ActionResponse
+from nitro.actions.sse import SSE_HEADERS, patch_elements
+from nitro.admin.options import EntityAdmin
+from nitro.admin.relations import lookup_results
+from nitro.admin.requests import AdminRequest
+from nitro.admin.views.errors import forbidden
+from nitro.web import html
+
+__all__ = ["lookup_view"]
+
+_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
+def lookup_view(request: AdminRequest, entity_admin: EntityAdmin) -> ActionResponse:
+    if not entity_admin.has_view_permission(request):
+        return forbidden(request)
+    field = request.query.get("field", "")
+    if not _FIELD.match(field) or not request.raw.is_datastar:
+        return html("Bad request", 400)
+    signals = request.raw.data.get(f"pk_{field}")
+    q = signals.get("q", "") if isinstance(signals, dict) else ""
+    q = q[:200] if isinstance(q, str) else ""
+    event = patch_elements(str(lookup_results(request, entity_admin, field, q)))
+    return ActionResponse(200, dict(SSE_HEADERS), body=event.encode())
