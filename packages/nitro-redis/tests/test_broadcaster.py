@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,8 +10,10 @@ from pathlib import Path
 import pytest
 from nitro_test_services import RedisServer, free_port, start_redis, stop_process
 
-from nitro.broadcast import RESYNC, Broadcaster
-from nitro.redis import RedisBroadcaster
+from nitro import Entity, use_backend
+from nitro.actions.live import live_events
+from nitro.broadcast import RESYNC, Broadcaster, entity_topic
+from nitro.redis import RedisBroadcaster, RedisRepo
 
 pytestmark = pytest.mark.redis
 
@@ -142,3 +145,25 @@ def test_starts_before_redis_and_resyncs_when_it_comes(
         broadcaster.close()
         if server is not None and server.process is not None:
             stop_process(server.process)
+
+
+class Meter(Entity):
+    value: int = 0
+
+
+def test_sync_live_stream_gets_remote_changes_and_resyncs(pair, redis_url: str) -> None:
+    # The path a sync server (Flask) takes: live_events() on a thread-side subscription.
+    a, b = pair
+    with use_backend(functools.partial(RedisRepo, url=redis_url), Meter):
+        meter = Meter(id="m1", value=1)
+        meter.save()
+        events = live_events(b, meter, keepalive=5)
+        assert '"value":1' in next(events)
+        meter.value = 2
+        meter.save()
+        a.publish(entity_topic(Meter, "m1"), meter.signals)
+        assert '"value":2' in next(events)
+        Meter(id="m1", value=3).save()  # changed without a message: only a resync shows it
+        b.resync_all()
+        assert '"value":3' in next(events)
+        events.close()
