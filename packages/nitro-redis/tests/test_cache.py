@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
-from nitro_test_services import free_port
+from nitro_test_services import RedisServer, free_port, start_redis, stop_process
 
 from nitro import Entity
 from nitro.persistence import BackendUnavailable, MemoryRepo, MemoryStore, Query, Repository
@@ -146,14 +148,36 @@ def test_rejects_a_cache_that_is_not_redis(redis_url: str) -> None:
         CachedRepo(MemoryRepo(Product), MemoryRepo(Product))  # type: ignore[arg-type]
 
 
-def test_cache_down_reads_fall_back_and_writes_refuse(primary: CountingRepo) -> None:
-    url = f"redis://:s3cret@127.0.0.1:{free_port()}/0"
+def test_cache_down_reads_fall_back_and_writes_refuse_until_it_is_back(
+    primary: CountingRepo,
+    redis_server: RedisServer,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    port = free_port()
+    url = f"redis://:s3cret@127.0.0.1:{port}/0"
     cached = CachedRepo(primary, RedisRepo(Product, url, timeout=0.5), ttl=30)
     product = Product(name="pen")
     primary.save(product)
-    assert cached.get(product.id) == product
+    with caplog.at_level(logging.WARNING, logger="nitro.redis"):
+        for _ in range(3):
+            assert cached.get(product.id) == product
+    assert len(caplog.records) == 1
+    assert "cache unavailable, reading the primary" in caplog.records[0].getMessage()
     product.price = 9
     with pytest.raises(BackendUnavailable, match=r"127\.0\.0\.1") as info:
         cached.save(product)
     assert "s3cret" not in str(info.value)
     assert primary.get(product.id).price == 0  # refused before anything was written
+
+    server = start_redis(tmp_path, port)  # its default user (nopass) accepts any password
+    try:
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="nitro.redis"):
+            assert cached.get(product.id).price == 0
+        assert "is back" in caplog.records[0].getMessage()
+        assert cached.save(product) is True
+        assert cached.get(product.id).price == 9
+    finally:
+        assert server.process is not None
+        stop_process(server.process)

@@ -12,7 +12,8 @@ primary, and the fill (a Lua script) stores its copy only if the generation is s
 the same. A write invalidates after the primary has the new data, so once ``save()``
 returns, any copy in the cache was read from the primary after the write.
 
-Listing (``all``, ``filter``, ``find``, ``count``) always goes to the primary.
+Listing (``all``, ``filter``, ``find``, ``count``) always goes to the primary, and so
+does every read of an id the primary does not have (misses are not cached).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from nitro.persistence.base import Repository
 from nitro.persistence.errors import BackendUnavailable
 from nitro.persistence.query import Query, check_ttl
 from nitro.redis import _scripts
-from nitro.redis._connection import translate_errors
+from nitro.redis._connection import describe_url, translate_errors
 from nitro.redis.repo import RedisRepo
 from nitro.specification import Specification
 
@@ -86,6 +87,7 @@ class CachedRepo(Repository[E]):
         self.ttl = seconds
         self.supports_ttl = primary.supports_ttl  # type: ignore[misc]
         self._px = str(max(1, round(seconds * 1000)))
+        self._degraded = False
         # How long a generation outlives its last change; a read taking longer than
         # this while its entity changes could refill an old copy.
         self._linger = str(max(2 * round(seconds * 1000), 60_000))
@@ -170,8 +172,14 @@ class CachedRepo(Repository[E]):
                 pipe.get(cache.key(entity_id))
                 generation, epoch, raw = pipe.execute()
         except BackendUnavailable as error:
-            logger.warning("nitro.redis: cache unavailable, reading the primary: %s", error)
+            # Once per outage at WARNING, not once per read.
+            level = logging.DEBUG if self._degraded else logging.WARNING
+            self._degraded = True
+            logger.log(level, "nitro.redis: cache unavailable, reading the primary: %s", error)
             return self.primary.get(entity_id)
+        if self._degraded:
+            self._degraded = False
+            logger.warning("nitro.redis: cache at %s is back", describe_url(cache.url))
         if raw is not None:
             return cache.load(raw)
         entity = self.primary.get(entity_id)
