@@ -20,6 +20,7 @@ EXPECTED = {
     "EntityAdmin",
     "FieldContains",
     "FieldRange",
+    "Inline",
     "NotRegistered",
     "PasswordAuth",
     "__version__",

@@ -24,6 +24,7 @@ from nitro.admin.errors import AdminError as AdminError
 from nitro.admin.errors import AlreadyMounted as AlreadyMounted
 from nitro.admin.errors import AlreadyRegistered as AlreadyRegistered
 from nitro.admin.errors import NotRegistered as NotRegistered
+from nitro.admin.inlines import Inline as Inline
 from nitro.admin.options import EntityAdmin as EntityAdmin
 from nitro.admin.passwords import hash_password as hash_password
 from nitro.admin.passwords import verify_password as verify_password
@@ -53,6 +54,7 @@ __all__ = [
     "EntityAdmin",
     "FieldContains",
     "FieldRange",
+    "Inline",
     "NotRegistered",
     "PasswordAuth",
     "__version__",

@@ -249,6 +249,53 @@ def _check_relations(admin: EntityAdmin) -> list[CheckMessage]:
     return errors
 
 
+def _check_inlines(admin: EntityAdmin) -> list[CheckMessage]:
+    from nitro.admin.fields import describe_fields
+    from nitro.admin.inlines import Inline
+
+    value = admin.inlines
+    name = admin.entity_cls.__name__
+    if not _is_sequence(value):
+        return [must_be("a list or tuple", "inlines", name, "admin.E035")]
+    errors: list[CheckMessage] = []
+    for index, inline in enumerate(value):
+        option = f"inlines[{index}]"
+        if not isinstance(inline, Inline) or not hasattr(inline.entity_cls, "model_fields"):
+            errors.append(
+                CheckMessage(
+                    "admin.E035",
+                    f"The value of '{option}' of {name}Admin must be "
+                    f"Inline(EntityClass, fk=...), got {inline!r}.",
+                )
+            )
+            continue
+        related = inline.entity_cls
+        fields = describe_fields(related)
+        if inline.fk not in fields:
+            errors.append(refer_to_missing_field(inline.fk, f"{option}.fk", related, "admin.E036"))
+        names = list(inline.fields) if inline.fields is not None else inline.field_names()
+        errors.extend(
+            refer_to_missing_field(field, f"{option}.fields[{i}]", related, "admin.E037")
+            for i, field in enumerate(names)
+            if field not in fields
+        )
+        missing = [
+            field
+            for field, spec in fields.items()
+            if spec.required and field not in (*names, inline.fk, "id")
+        ]
+        if missing and inline.extra:
+            errors.append(
+                CheckMessage(
+                    "admin.E038",
+                    f"The value of '{option}' cannot create {related.__name__} rows: the "
+                    f"required field(s) {', '.join(map(repr, missing))} are not in its fields.",
+                    "add them to Inline(fields=...) or set extra=0.",
+                )
+            )
+    return errors
+
+
 def _check_slug(admin: EntityAdmin) -> list[CheckMessage]:
     if not _SLUG.match(admin.slug_value):
         return [
@@ -305,6 +352,7 @@ ENTITY_CHECKS: tuple[Callable[[EntityAdmin], list[CheckMessage]], ...] = (
     _check_formatters,
     _check_widgets,
     _check_relations,
+    _check_inlines,
     _check_slug,
     _check_flags,
     _check_required_on_form,

@@ -120,7 +120,7 @@ def render_field(
     elif spec.kind == RELATION:
         widget = picker(request, spec, raw, field_id)
     else:
-        widget = _widget(spec, raw, field_id, bool(errors))
+        widget = _widget_for(spec, raw, field_id, bool(errors))
     describedby = f"{field_id}-errors" if errors else None
     return Div(
         Label(spec.label, for_=field_id + ("-search" if spec.kind == RELATION else ""))
@@ -133,13 +133,27 @@ def render_field(
     )
 
 
-def _widget(spec: FieldSpec, raw: str, field_id: str, invalid: bool) -> Any:
-    common: dict[str, Any] = {"name": spec.name, "id": field_id}
-    if invalid:
+def _widget_for(spec: FieldSpec, raw: str, field_id: str, invalid: bool) -> Any:
+    return widget(spec, raw, name=spec.name, element_id=field_id, invalid=invalid)
+
+
+def widget(
+    spec: FieldSpec,
+    raw: str,
+    *,
+    name: str,
+    element_id: str | None = None,
+    invalid: bool = False,
+    aria_label: str | None = None,
+) -> Any:
+    """The input for one value of *spec*, posted as *name*."""
+    common: dict[str, Any] = {"name": name, "id": element_id, "aria_label": aria_label}
+    if invalid and element_id:
         common["aria_invalid"] = "true"
-        common["aria_describedby"] = f"{field_id}-errors"
+        common["aria_describedby"] = f"{element_id}-errors"
     if spec.kind == "bool":
-        return Label(Input(type="checkbox", checked=raw == "on", **common), " ", spec.label)
+        box = Input(type="checkbox", checked=raw == "on", **common)
+        return Label(box, " ", spec.label) if aria_label is None else box
     if spec.kind == "choice":
         options = [Option("---------", value="")] if spec.optional or raw == "" else []
         options += [
@@ -148,7 +162,8 @@ def _widget(spec: FieldSpec, raw: str, field_id: str, invalid: bool) -> Any:
         ]
         return Select(*options, **common)
     if spec.kind in ("textarea", "json"):
-        return Textarea(raw, rows=8 if spec.kind == "json" else 5, **common)
+        rows = 8 if spec.kind == "json" else 5
+        return Textarea(raw, rows=rows if aria_label is None else 2, **common)
     input_type = _INPUT_TYPES.get(spec.kind, "text")
     step = {"int": "1", "float": "any", "decimal": "any", "datetime": "1"}.get(spec.kind)
     return Input(type=input_type, value=raw, step=step, **common)

@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from nitro.admin.fields import RELATION, FieldSpec, describe_fields
+from nitro.admin.inlines import Inline
 from nitro.specification import Specification
 
 if TYPE_CHECKING:
@@ -64,6 +65,8 @@ class EntityAdmin:
     #: ``{"category_id": Category}``: fields holding the id of another registered
     #: entity; they get a searchable picker, a filter and the related title in lists.
     relations: ClassVar[Mapping[str, type[Any]]] = {}
+    #: Related rows edited on this entity's form: ``[Inline(Book, fk="shelf_id")]``.
+    inlines: ClassVar[Sequence[Inline]] = ()
     #: Names in the UI and the URL (default: from the class name).
     label: ClassVar[str | None] = None
     label_plural: ClassVar[str | None] = None
@@ -147,6 +150,26 @@ class EntityAdmin:
             name = getattr(function, "__name__", repr(function))
             label = getattr(function, "short_description", None) or _words(name).capitalize()
             found[name] = (function, label)
+        return found
+
+    def get_inlines(self, request: AdminRequest, entity: Any = None) -> list[tuple[Inline, bool]]:
+        """``(inline, editable)`` pairs. An inline is read-only unless the user may
+        change this entity and, when the related class is registered on the site,
+        add, change and delete it there too."""
+        found = []
+        for inline in self.inlines:
+            editable = self.has_change_permission(request) if entity is not None else True
+            related = self.site.registry.get(inline.entity_cls)
+            if related is not None:
+                editable = editable and all(
+                    check(request)
+                    for check in (
+                        related.has_add_permission,
+                        related.has_change_permission,
+                        related.has_delete_permission,
+                    )
+                )
+            found.append((inline, editable))
         return found
 
     def get_base_spec(self, request: AdminRequest) -> Specification[Any] | None:
@@ -241,6 +264,7 @@ OPTION_NAMES = frozenset(
         "formatters",
         "widgets",
         "relations",
+        "inlines",
         "label",
         "label_plural",
         "slug",

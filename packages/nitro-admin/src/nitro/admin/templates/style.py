@@ -77,6 +77,10 @@ background:var(--danger-bg)}
 .field .readonly{padding:7px 0;color:var(--muted)}
 .form-actions{display:flex;gap:8px;flex-wrap:wrap;padding-top:8px}
 .form-actions .spacer{flex:1}
+.inline{border-top:1px solid var(--line);padding-top:12px}
+.inline-title{font-size:15px;margin:0 0 8px}.inline td{vertical-align:top}
+.inline td.invalid input,.inline td.invalid select{border-color:var(--danger);
+background:var(--danger-bg)}
 .tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(220px,1fr));gap:16px}
 .tile{padding:18px}.tile h3{margin:0 0 6px;font-size:16px}
 .tile p{margin:0;display:flex;gap:12px}

@@ -6,6 +6,7 @@ from typing import Any
 
 from nitro.actions import ActionResponse
 from nitro.admin.forms import NON_FIELD, BoundForm, bind_form, initial_form, render_field
+from nitro.admin.inlines import Inline, InlineForm, bind_inline, initial_inline, render_inline
 from nitro.admin.options import EntityAdmin
 from nitro.admin.requests import AdminRequest
 from nitro.admin.templates.layout import csrf_input, layout, page_head
@@ -31,16 +32,22 @@ def create_view(request: AdminRequest, entity_admin: EntityAdmin) -> ActionRespo
     names = entity_admin.get_fields(request)
     readonly = set(entity_admin.get_readonly_fields(request))
     editable = [name for name in names if name not in readonly]
+    inlines = entity_admin.get_inlines(request)
     if request.method == "POST":
         form = bind_form(entity_admin, request, editable, None)
-        if form.is_valid:
+        parent_id = form.entity.id if form.entity is not None else ""
+        inline_forms = _bind_inlines(request, inlines, parent_id, None)
+        if form.is_valid and not any(f.has_errors for f, _ in inline_forms):
             form.entity.save()
+            for inline_form, _ in inline_forms:
+                inline_form.commit()
             return _saved(request, entity_admin, form.entity, "added")
         status = 422
     else:
         form, status = initial_form(entity_admin, editable, None), 200
+        inline_forms = [(initial_inline(inline, None), not ok) for inline, ok in inlines]
     title = f"Add {entity_admin.label_value.lower()}"
-    return _render(request, entity_admin, title, form, names, readonly, None, status)
+    return _render(request, entity_admin, title, form, names, readonly, None, status, inline_forms)
 
 
 def edit_view(request: AdminRequest, entity_admin: EntityAdmin, id: str) -> ActionResponse:
@@ -55,19 +62,38 @@ def edit_view(request: AdminRequest, entity_admin: EntityAdmin, id: str) -> Acti
     if not can_change:
         readonly = set(names)
     editable = [name for name in names if name not in readonly]
+    inlines = entity_admin.get_inlines(request, entity)
     if request.method == "POST":
         if not can_change:
             return forbidden(request)
         form = bind_form(entity_admin, request, editable, entity)
-        if form.is_valid:
+        inline_forms = _bind_inlines(request, inlines, entity.id, entity)
+        if form.is_valid and not any(f.has_errors for f, _ in inline_forms):
             form.entity.save()
+            for inline_form, _ in inline_forms:
+                inline_form.commit()
             return _saved(request, entity_admin, form.entity, "changed")
         status = 422
         form.raw.update(initial_form(entity_admin, sorted(readonly), entity).raw)
     else:
         form, status = initial_form(entity_admin, names, entity), 200
+        inline_forms = [(initial_inline(inline, entity), not ok) for inline, ok in inlines]
     title = entity_admin.entity_title(entity)
-    return _render(request, entity_admin, title, form, names, readonly, entity, status)
+    return _render(
+        request, entity_admin, title, form, names, readonly, entity, status, inline_forms
+    )
+
+
+def _bind_inlines(
+    request: AdminRequest, inlines: list[tuple[Inline, bool]], parent_id: str, parent: Any
+) -> list[tuple[InlineForm, bool]]:
+    """Editable inlines are bound to the post; read-only ones are shown as stored."""
+    return [
+        (bind_inline(inline, request, parent_id), False)
+        if editable
+        else (initial_inline(inline, parent), True)
+        for inline, editable in inlines
+    ]
 
 
 def _saved(
@@ -93,6 +119,7 @@ def _render(
     readonly: set[str],
     entity: Any,
     status: int,
+    inline_forms: list[tuple[InlineForm, bool]],
 ) -> ActionResponse:
     slug = entity_admin.slug_value
     specs = entity_admin.field_specs
@@ -107,8 +134,14 @@ def _render(
         for name in names
     ]
     summary = None
-    if form.errors:
-        count = sum(len(messages) for messages in form.errors.values())
+    inline_errors = sum(
+        len(messages)
+        for inline_form, _ in inline_forms
+        for row in inline_form.rows
+        for messages in row.errors.values()
+    )
+    if form.errors or inline_errors:
+        count = sum(len(messages) for messages in form.errors.values()) + inline_errors
         summary = Div(
             f"Please correct the error{'s' if count != 1 else ''} below; nothing was saved.",
             Ul(*[Li(m) for m in form.errors.get(NON_FIELD, [])])
@@ -145,6 +178,7 @@ def _render(
     body = Form(
         csrf_input(request),
         *fields,
+        *[render_inline(inline_form, readonly) for inline_form, readonly in inline_forms],
         Div(*buttons, Span(cls="spacer"), delete, cls="form-actions"),
         method="post",
         action=action,
