@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from nitro_test_services import RedisServer, free_port, start_redis, stop_proces
 from nitro import Entity
 from nitro.persistence import BackendUnavailable, MemoryRepo, MemoryStore, Query, Repository
 from nitro.persistence.base import BackendFactory
-from nitro.persistence.testing import RepositoryContract
+from nitro.persistence.testing import ContractItem, ContractNote, RepositoryContract
 from nitro.redis import CachedRepo, RedisRepo
 
 pytestmark = pytest.mark.redis
@@ -34,6 +35,12 @@ class TestCachedRepoContract(RepositoryContract):
             return CachedRepo(MemoryRepo(entity_cls, store), cache, ttl=30)
 
         return build
+
+    @pytest.fixture(autouse=True)
+    async def _close_async_connections(self, _routed: None) -> AsyncIterator[None]:
+        yield
+        for cls in (ContractItem, ContractNote):
+            await cls.repository().aclose()  # type: ignore[attr-defined]
 
 
 class CountingRepo(MemoryRepo[Product]):
@@ -181,3 +188,30 @@ def test_cache_down_reads_fall_back_and_writes_refuse_until_it_is_back(
     finally:
         assert server.process is not None
         stop_process(server.process)
+
+
+async def test_async_twins_read_through_and_invalidate(
+    cached: CachedRepo[Product], primary: CountingRepo
+) -> None:
+    product = Product(name="pen", price=1)
+    await cached.asave(product)
+    for _ in range(3):
+        assert await cached.aget(product.id) == product
+    assert primary.reads == 1
+    product.price = 2
+    await cached.asave(product)
+    assert (await cached.aget(product.id)).price == 2
+    assert cached.get(product.id).price == 2  # the sync side sees the same cache
+    assert await cached.adelete(product.id) is True
+    assert await cached.aget(product.id) is None
+    await cached.aclose()
+
+
+async def test_async_cache_down_falls_back_and_refuses_writes(primary: CountingRepo) -> None:
+    cached = CachedRepo(primary, RedisRepo(Product, f"redis://127.0.0.1:{free_port()}/0"), ttl=5)
+    product = Product(name="pen")
+    primary.save(product)
+    assert await cached.aget(product.id) == product
+    with pytest.raises(BackendUnavailable):
+        await cached.asave(product)
+    await cached.aclose()

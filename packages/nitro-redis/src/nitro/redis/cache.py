@@ -19,14 +19,16 @@ does every read of an id the primary does not have (misses are not cached).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from redis.exceptions import NoScriptError
 
 from nitro.persistence.base import Repository
 from nitro.persistence.errors import BackendUnavailable
 from nitro.persistence.query import Query, check_ttl
 from nitro.redis import _scripts
-from nitro.redis._connection import describe_url, translate_errors
+from nitro.redis._connection import atranslate_errors, describe_url, translate_errors
 from nitro.redis.repo import RedisRepo
 from nitro.specification import Specification
 
@@ -118,6 +120,57 @@ class CachedRepo(Repository[E]):
     def __repr__(self) -> str:
         return f"CachedRepo({self.primary!r}, cache={self.cache!r}, ttl={self.ttl:g})"
 
+    # -- keys and arguments of the scripts --------------------------------------------
+
+    def _invalidate_call(
+        self, entity_id: str, primary_ttl: float | None
+    ) -> tuple[list[str], list[Any]]:
+        keys = [
+            self.cache.key(entity_id),
+            self.cache.index_key,
+            self._gen + entity_id,
+            self._exp + entity_id,
+        ]
+        ttl = "" if primary_ttl is None else str(max(1, round(primary_ttl * 1000)))
+        return keys, [entity_id, self._linger, ttl]
+
+    def _fill_call(self, entity: E, generation: Any, epoch: Any) -> tuple[list[str], list[Any]]:
+        entity_id = entity.id
+        keys = [
+            self.cache.key(entity_id),
+            self.cache.index_key,
+            self._gen + entity_id,
+            self._epoch,
+            self._exp + entity_id,
+        ]
+        return keys, [
+            self.cache.dump(entity),
+            self._px,
+            entity_id,
+            generation or b"0",
+            epoch or b"0",
+        ]
+
+    def _lookup_keys(self, entity_id: str) -> tuple[str, str, str]:
+        return self._gen + entity_id, self._epoch, self.cache.key(entity_id)
+
+    def _cache_down(self, error: BackendUnavailable) -> None:
+        # Once per outage at WARNING, not once per read.
+        level = logging.DEBUG if self._degraded else logging.WARNING
+        self._degraded = True
+        logger.log(level, "nitro.redis: cache unavailable, reading the primary: %s", error)
+
+    def _cache_up(self) -> None:
+        if self._degraded:
+            self._degraded = False
+            logger.warning("nitro.redis: cache at %s is back", describe_url(self.cache.url))
+
+    def _not_invalidated(self, entity_id: str, error: BackendUnavailable) -> BackendUnavailable:
+        return BackendUnavailable(
+            f"{self.entity_cls.__name__} {entity_id!r} was written to the primary, but "
+            f"its cached copy could not be invalidated: {error}"
+        )
+
     # -- invalidation -------------------------------------------------------------------
 
     def invalidate(self, entity_id: str, primary_ttl: float | None = None) -> None:
@@ -126,15 +179,22 @@ class CachedRepo(Repository[E]):
         *primary_ttl* records when the primary's copy expires, so later fills never
         outlive it. Raises :class:`BackendUnavailable` when Redis cannot be reached.
         """
-        keys = [
-            self.cache.key(entity_id),
-            self.cache.index_key,
-            self._gen + entity_id,
-            self._exp + entity_id,
-        ]
-        ttl = "" if primary_ttl is None else str(max(1, round(primary_ttl * 1000)))
+        keys, args = self._invalidate_call(entity_id, primary_ttl)
         with translate_errors(self.cache.url):
-            self._invalidate_script(keys, [entity_id, self._linger, ttl])
+            self._invalidate_script(keys, args)
+
+    async def ainvalidate(self, entity_id: str, primary_ttl: float | None = None) -> None:
+        """Async :meth:`invalidate`."""
+        keys, args = self._invalidate_call(entity_id, primary_ttl)
+        async with atranslate_errors(self.cache.url):
+            await self._aeval(_scripts.CACHE_INVALIDATE, keys, args)
+
+    async def _aeval(self, script: str, keys: list[str], args: list[Any]) -> Any:
+        client = self.cache.aclient()
+        try:
+            return await client.evalsha(_scripts.sha(script), len(keys), *keys, *args)
+        except NoScriptError:
+            return await client.eval(script, len(keys), *keys, *args)
 
     def _write(self, entity_id: str, ttl: float | None, write: Callable[[], Any]) -> Any:
         # Invalidate before (so an unreachable cache refuses the write while nothing is
@@ -144,10 +204,18 @@ class CachedRepo(Repository[E]):
         try:
             self.invalidate(entity_id, ttl)
         except BackendUnavailable as error:
-            raise BackendUnavailable(
-                f"{self.entity_cls.__name__} {entity_id!r} was written to the primary, but "
-                f"its cached copy could not be invalidated: {error}"
-            ) from error
+            raise self._not_invalidated(entity_id, error) from error
+        return result
+
+    async def _awrite(
+        self, entity_id: str, ttl: float | None, write: Callable[[], Awaitable[Any]]
+    ) -> Any:
+        await self.ainvalidate(entity_id, ttl)
+        result = await write()
+        try:
+            await self.ainvalidate(entity_id, ttl)
+        except BackendUnavailable as error:
+            raise self._not_invalidated(entity_id, error) from error
         return result
 
     # -- the repository API ---------------------------------------------------------------
@@ -167,31 +235,18 @@ class CachedRepo(Repository[E]):
         try:
             with translate_errors(cache.url):
                 pipe = cache.client.pipeline(transaction=False)
-                pipe.get(self._gen + entity_id)
-                pipe.get(self._epoch)
-                pipe.get(cache.key(entity_id))
+                for key in self._lookup_keys(entity_id):
+                    pipe.get(key)
                 generation, epoch, raw = pipe.execute()
         except BackendUnavailable as error:
-            # Once per outage at WARNING, not once per read.
-            level = logging.DEBUG if self._degraded else logging.WARNING
-            self._degraded = True
-            logger.log(level, "nitro.redis: cache unavailable, reading the primary: %s", error)
+            self._cache_down(error)
             return self.primary.get(entity_id)
-        if self._degraded:
-            self._degraded = False
-            logger.warning("nitro.redis: cache at %s is back", describe_url(cache.url))
+        self._cache_up()
         if raw is not None:
             return cache.load(raw)
         entity = self.primary.get(entity_id)
         if entity is not None:
-            keys = [
-                cache.key(entity_id),
-                cache.index_key,
-                self._gen + entity_id,
-                self._epoch,
-                self._exp + entity_id,
-            ]
-            args = [cache.dump(entity), self._px, entity_id, generation or b"0", epoch or b"0"]
+            keys, args = self._fill_call(entity, generation, epoch)
             try:
                 with translate_errors(cache.url):
                     self._fill(keys, args)
@@ -210,3 +265,58 @@ class CachedRepo(Repository[E]):
         with translate_errors(self.cache.url):
             self.cache.client.incr(self._epoch)
         self.cache.clear()
+
+    # -- async: the primary's async twins and redis.asyncio ---------------------------------
+
+    async def asave(self, entity: E, ttl: float | None = None) -> bool:
+        self.check_entity(entity)
+        ttl = check_ttl(ttl)
+        return bool(await self._awrite(entity.id, ttl, lambda: self.primary.asave(entity, ttl)))
+
+    async def adelete(self, entity_id: str) -> bool:
+        self.check_id(entity_id)
+        return bool(await self._awrite(entity_id, None, lambda: self.primary.adelete(entity_id)))
+
+    async def aget(self, entity_id: str) -> E | None:
+        self.check_id(entity_id)
+        cache = self.cache
+        try:
+            async with atranslate_errors(cache.url):
+                pipe = cache.aclient().pipeline(transaction=False)
+                for key in self._lookup_keys(entity_id):
+                    pipe.get(key)
+                generation, epoch, raw = await pipe.execute()
+        except BackendUnavailable as error:
+            self._cache_down(error)
+            return await self.primary.aget(entity_id)
+        self._cache_up()
+        if raw is not None:
+            return cache.load(raw)
+        entity = await self.primary.aget(entity_id)
+        if entity is not None:
+            keys, args = self._fill_call(entity, generation, epoch)
+            try:
+                async with atranslate_errors(cache.url):
+                    await self._aeval(_scripts.CACHE_FILL, keys, args)
+            except BackendUnavailable:
+                pass
+        return entity
+
+    async def aexists(self, entity_id: str) -> bool:
+        return await self.aget(entity_id) is not None
+
+    async def afind(self, query: Query) -> list[E]:
+        return await self.primary.afind(query)
+
+    async def acount(self, where: Specification[Any] | None = None) -> int:
+        return await self.primary.acount(where)
+
+    async def aclear(self) -> None:
+        await self.primary.aclear()
+        async with atranslate_errors(self.cache.url):
+            await self.cache.aclient().incr(self._epoch)
+        await self.cache.aclear()
+
+    async def aclose(self) -> None:
+        """Close the running event loop's cache connections."""
+        await self.cache.aclose()

@@ -39,6 +39,7 @@ from nitro.specification import Specification
 
 if TYPE_CHECKING:
     import redis
+    import redis.asyncio
 
     from nitro.entity import Entity
 
@@ -310,6 +311,10 @@ class RedisRepo(Repository[E]):
             for start in range(0, len(ids), BATCH):
                 await client.delete(*self._keys(ids[start : start + BATCH]))
             await client.delete(self.index_key)
+
+    def aclient(self) -> redis.asyncio.Redis:
+        """The ``redis.asyncio`` client of the running event loop (created on first use)."""
+        return self._aclients.get()
 
     async def aclose(self) -> None:
         """Close the running event loop's connections (the sync pool stays open)."""
