@@ -215,3 +215,18 @@ def test_threads_beyond_the_pool_size_wait_too(redis_url: str) -> None:
     with ThreadPoolExecutor(16) as pool:
         found = list(pool.map(lambda _: repo.get("hot"), range(400)))
     assert all(t is not None and t.title == "x" for t in found)
+
+
+def test_a_read_only_replica_is_unavailable_for_writes(own_redis) -> None:
+    # What the old primary answers after a failover: READONLY, for every write.
+    server = own_redis[0]
+    repo = RedisRepo(Ticket, server.url, timeout=0.5)
+    repo.save(Ticket(id="a"))
+    admin = redis.Redis.from_url(server.url)
+    admin.replicaof("127.0.0.1", free_port())
+    try:
+        with pytest.raises(BackendUnavailable, match="read only replica"):
+            repo.save(Ticket(id="b"))
+    finally:
+        admin.replicaof("NO", "ONE")
+        admin.close()

@@ -26,6 +26,7 @@ import redis
 import redis.asyncio
 from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import ExponentialBackoff
+from redis.exceptions import ClusterDownError, ReadOnlyError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
@@ -60,8 +61,10 @@ DEFAULT_RETRIES = 1
 
 #: Errors that mean "Redis cannot be reached", not "the command was wrong".
 UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
-    RedisConnectionError,
+    RedisConnectionError,  # includes BusyLoadingError (a restarted Redis loading data)
     RedisTimeoutError,
+    ReadOnlyError,  # a replica: after a failover, the old primary refuses writes
+    ClusterDownError,  # includes MasterDownError
     ConnectionError,  # OSError subclasses raised before redis-py wraps them
     TimeoutError,
 )
