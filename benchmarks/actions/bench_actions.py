@@ -8,7 +8,9 @@ gunicorn, 1 gthread worker) serving both endpoints of the counter's increment (s
 turn, alternating which goes first, for ``--rounds`` rounds. Printed per endpoint: the
 medians of requests/s, p99 latency and the server's CPU time per request; per
 framework: the median over rounds of Nitro / hand-written requests/s (target >= 0.90)
-and of CPU time per request.
+and of CPU time per request. Then ``inprocess.py`` times both endpoints without a
+server (a WSGI/ASGI call per request), which isolates what the framework and Nitro
+cost from the HTTP server's share.
 """
 
 from __future__ import annotations
@@ -204,6 +206,19 @@ def main() -> None:
                 f"CPU per request nitro/hand = {cpu_ratio:.3f}"
             )
     print("\n".join(summary))
+    print("\nin-process, no HTTP server (inprocess.py: best of 9 rounds of 3000 calls)")
+    for framework in args.frameworks:
+        done = subprocess.run(
+            [sys.executable, str(HERE / "inprocess.py"), framework],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        us = json.loads(done.stdout)
+        print(
+            f"{framework}: hand {us['hand']:.1f} us, nitro {us['nitro']:.1f} us per request; "
+            f"nitro speed / hand = {us['hand'] / us['nitro']:.3f}"
+        )
 
 
 if __name__ == "__main__":
