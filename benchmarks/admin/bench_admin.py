@@ -193,6 +193,20 @@ SCENARIOS: dict[str, tuple[str, str]] = {
     ),
 }
 
+
+def add_keyset_scenario(path: Path) -> None:
+    """Page 1000 as reached through nitro-admin's "Next" links (a keyset cursor)."""
+    with sqlite3.connect(path) as db:
+        price, last_id = db.execute(
+            "SELECT price, id FROM product WHERE in_stock = 1 ORDER BY price DESC, id "
+            "LIMIT 1 OFFSET 49949"
+        ).fetchone()
+    SCENARIOS["filtered + sorted, page 1000 via the Next link (nitro: keyset)"] = (
+        f"/admin/product?in_stock=true&o=-price&p=1000&after={price}&after_id={last_id}",
+        SCENARIOS["filtered + sorted, page 1000 (offset 49,950)"][1],
+    )
+
+
 #: One SKU cell per product row, on both pages.
 ROW_PATTERN = re.compile(r">SKU-\d{6}\s*<")
 
@@ -256,6 +270,7 @@ def main() -> None:
     configure(url)
     started = time.perf_counter()
     build_database(args.db, args.rows)
+    add_keyset_scenario(args.db)
     print(
         f"database: {args.db} ({args.rows:,} rows, ready in {time.perf_counter() - started:.1f} s)"
     )

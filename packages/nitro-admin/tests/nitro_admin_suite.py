@@ -333,6 +333,41 @@ class AdminSuite:
         assert client.get("/admin/product?p=99").status_code == 200
         assert client.get("/admin/product?p=abc").status_code == 200
 
+    @pytest.mark.parametrize("order", ["", "price", "-price", "name", "-name", "-stock", "sku"])
+    def test_next_links_seek_and_match_offset_pages(
+        self, client: httpx.Client, products: list[Product], order: str
+    ) -> None:
+        # Ties on stock (Gadget and Widget 00 both have 0) exercise the id tie-breaker.
+        seen, url = [], f"/admin/product?o={order}&in_stock=true" if order else "/admin/product"
+        pages = 0
+        while url:
+            page = client.get(url.replace("&amp;", "&")).text
+            seen.extend(names(page))
+            pages += 1
+            if pages > 1 and order:
+                assert "after_id=" in url
+            match = re.search(r'href="([^"]+)"[^>]*id="next-page"', page)
+            url = match.group(1) if match else ""
+        by_offset = []
+        for number in range(1, pages + 1):
+            query = f"o={order}&in_stock=true&p={number}" if order else f"p={number}"
+            by_offset.extend(names(client.get(f"/admin/product?{query}").text))
+        assert seen == by_offset
+        assert len(seen) == len(set(seen)) == (7 if order else 13)
+
+    def test_a_forged_cursor_is_ignored(
+        self, client: httpx.Client, products: list[Product]
+    ) -> None:
+        response = client.get("/admin/product?o=price&p=2&after=abc&after_id=x")
+        assert response.status_code == 200
+        assert names(response.text) == [
+            "Widget 05",
+            "Widget 06",
+            "Widget 07",
+            "Widget 08",
+            "Widget 09",
+        ]
+
     def test_search_matches_every_word_in_any_field(
         self, client: httpx.Client, products: list[Product]
     ) -> None:

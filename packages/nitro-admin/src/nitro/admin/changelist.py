@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from nitro.admin.filters import apply_filters
-from nitro.admin.specs import FieldContains
+from nitro.admin.specs import FieldAfter, FieldContains
 from nitro.persistence import Query
 from nitro.specification import AndSpecification, OrSpecification, Specification
 
@@ -36,6 +36,8 @@ class ListState:
     errors: list[str] = field(default_factory=list)
     where: Specification[Any] | None = None
     ordering: tuple[str, ...] = ()
+    #: Keyset cursor from a "Next" link: the rows after the previous page's last row.
+    after: FieldAfter | None = None
 
     def params(self, **changes: Any) -> dict[str, str]:
         """The query parameters of this state, with *changes* (``None`` drops a key)."""
@@ -80,7 +82,53 @@ def list_state(
     state.ordering = _ordering(entity_admin, request, state.order)
     if state.ordering and state.order and state.ordering[0] != state.order:
         state.order = ""  # an unknown sort key was dropped
+    state.after = _cursor(entity_admin, state, query)
     return state
+
+
+def _keyset_field(entity_admin: EntityAdmin, state: ListState) -> str | None:
+    """The sort field if pages can seek on it: one key, never ``None``, ordered."""
+    if len(state.ordering) != 1:
+        return None
+    name = state.ordering[0].removeprefix("-")
+    if name == "id":
+        return name
+    spec = entity_admin.field_specs.get(name)
+    if spec is None or spec.optional or not spec.sortable or spec.kind == "json":
+        return None
+    return name
+
+
+def _cursor(
+    entity_admin: EntityAdmin, state: ListState, query: Mapping[str, str]
+) -> FieldAfter | None:
+    last_id = query.get("after_id", "")
+    name = _keyset_field(entity_admin, state)
+    if not last_id or name is None or state.page < 2:
+        return None
+    descending = state.ordering[0].startswith("-")
+    if name == "id":
+        return FieldAfter("id", last_id, last_id, descending=descending)
+    try:
+        value = entity_admin.field_specs[name].parse(query.get("after", ""))
+    except ValueError:
+        return None  # a bad cursor: fall back to OFFSET
+    if value is None:
+        return None
+    return FieldAfter(name, value, last_id, descending=descending)
+
+
+def cursor_params(entity_admin: EntityAdmin, state: ListState, last_row: Any) -> dict[str, str]:
+    """``after``/``after_id`` for the "Next" link, when the ordering allows seeking."""
+    name = _keyset_field(entity_admin, state)
+    if name is None:
+        return {}
+    if name == "id":
+        return {"after_id": last_row.id}
+    value = getattr(last_row, name)
+    if value is None:
+        return {}
+    return {"after": entity_admin.field_specs[name].to_text(value), "after_id": last_row.id}
 
 
 def sortable_columns(entity_admin: EntityAdmin, request: AdminRequest) -> set[str]:
@@ -115,12 +163,16 @@ def fetch_page(entity_admin: EntityAdmin, request: AdminRequest, state: ListStat
     """One page through the repository protocol (``find``/``count``), on any backend."""
     per_page = entity_admin.get_list_per_page(request)
     repository = entity_admin.entity_cls.repository()
-    query = Query(
-        where=state.where,
-        order_by=state.ordering,
-        offset=(state.page - 1) * per_page,
-        limit=per_page + 1,
-    )
+    if state.after is not None:  # seek past the previous page instead of OFFSET
+        where = state.after if state.where is None else state.where & state.after
+        query = Query(where=where, order_by=state.ordering, limit=per_page + 1)
+    else:
+        query = Query(
+            where=state.where,
+            order_by=state.ordering,
+            offset=(state.page - 1) * per_page,
+            limit=per_page + 1,
+        )
     rows = repository.find(query)
     total = repository.count(state.where) if entity_admin.show_full_count else None
     return ListPage(rows[:per_page], len(rows) > per_page, total)

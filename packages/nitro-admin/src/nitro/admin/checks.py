@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["RESERVED_QUERY_KEYS", "CheckMessage", "run_checks"]
 
 #: Query-string keys the list page uses itself; a filter on such a field would clash.
-RESERVED_QUERY_KEYS = frozenset({"q", "o", "p", "msg", "datastar"})
+RESERVED_QUERY_KEYS = frozenset({"q", "o", "p", "msg", "datastar", "after", "after_id"})
 WIDGET_KINDS = frozenset(
     {"text", "textarea", "int", "float", "decimal", "bool", "date", "datetime", "time", "json"}
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 __all__ = [
     "AdminConfigurationError",
     "AdminError",
@@ -22,7 +24,7 @@ class AdminConfigurationError(AdminError):
     never serves a request.
     """
 
-    def __init__(self, messages: list[object]) -> None:
+    def __init__(self, messages: Sequence[object]) -> None:
         self.messages = list(messages)
         lines = "\n".join(f"  {message}" for message in self.messages)
         count = len(self.messages)

@@ -49,7 +49,12 @@ class FieldSpec:
 
     @property
     def sortable(self) -> bool:
-        return self.kind != "json"
+        """JSON values and Enum members have no order (``Enum < Enum`` is a TypeError)."""
+        if self.kind == "json":
+            return False
+        return not (
+            self.kind == "choice" and any(isinstance(v, enum.Enum) for _, v in self.choices)
+        )
 
     def choice_label(self, value: Any) -> str:
         if self.kind == "bool":
@@ -155,9 +160,14 @@ def _max_length(info: FieldInfo) -> int | None:
     return None
 
 
-@functools.cache
+_described: dict[type[Any], dict[str, FieldSpec]] = {}
+
+
 def describe_fields(entity_cls: type[Any]) -> dict[str, FieldSpec]:
     """Every field of *entity_cls*, in declaration order (cached per class)."""
+    cached = _described.get(entity_cls)
+    if cached is not None:
+        return cached
     specs: dict[str, FieldSpec] = {}
     for name, info in entity_cls.model_fields.items():
         annotation, optional = _unwrap_optional(info.annotation)
@@ -173,4 +183,5 @@ def describe_fields(entity_cls: type[Any]) -> dict[str, FieldSpec]:
             choices=choices,
             help_text=info.description,
         )
+    _described[entity_cls] = specs
     return specs

@@ -61,7 +61,8 @@ class Inline:
 
     def existing(self, parent_id: str) -> list[Any]:
         query = Query(where=FieldEquals(self.fk, parent_id), order_by=("id",), limit=self.max_rows)
-        return self.entity_cls.repository().find(query)
+        found: list[Any] = self.entity_cls.repository().find(query)
+        return found
 
 
 @dataclass

@@ -103,7 +103,7 @@ class EntityAdmin:
     def get_list_display(self, request: AdminRequest) -> list[str | Callable[[Any], Any]]:
         if self.list_display is not None:
             return list(self.list_display)
-        shown = [
+        shown: list[str | Callable[[Any], Any]] = [
             name for name, spec in self.field_specs.items() if spec.kind != "json" and name != "id"
         ]
         return shown[:7] or ["id"]

@@ -135,7 +135,7 @@ class Admin:
         if not (isinstance(base, type) and issubclass(base, EntityAdmin)):
             raise TypeError(f"admin_class must be an EntityAdmin subclass, got {base!r}")
         cls = type(f"{entity_cls.__name__}Admin", (base,), dict(options)) if options else base
-        entity_admin = cls(entity_cls, self)
+        entity_admin: EntityAdmin = cls(entity_cls, self)
         self.registry[entity_cls] = entity_admin
         return entity_admin
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from nitro.specification import Specification
 
-__all__ = ["FieldContains", "FieldRange"]
+__all__ = ["FieldAfter", "FieldContains", "FieldRange"]
 
 
 class FieldContains(Specification[Any]):
@@ -97,3 +97,59 @@ class FieldRange(Specification[Any]):
 
     def __repr__(self) -> str:
         return f"FieldRange({self.field!r}, low={self.low!r}, high={self.high!r})"
+
+
+class FieldAfter(Specification[Any]):
+    """The rows after a row of a sorted list: keyset ("seek") pagination.
+
+    Lists are sorted by *field* (descending or not) and then by ``id`` ascending, so the
+    rows after the row ``(value, last_id)`` are those with a *field* beyond *value*, or
+    equal to it with a greater id. Unlike ``OFFSET``, an index on *field* finds them
+    without walking the skipped rows. *field* must not hold ``None``.
+    """
+
+    __slots__ = ("descending", "field", "last_id", "value")
+
+    def __init__(self, field: str, value: Any, last_id: str, *, descending: bool = False) -> None:
+        self.field = field
+        self.value = value
+        self.last_id = last_id
+        self.descending = descending
+
+    def is_satisfied_by(self, candidate: Any) -> bool:
+        value = getattr(candidate, self.field)
+        if self.field == "id":
+            return bool(value < self.last_id if self.descending else value > self.last_id)
+        if value is None:
+            return False
+        if value == self.value:
+            return bool(candidate.id > self.last_id)
+        return bool(value < self.value if self.descending else value > self.value)
+
+    def to_sql(self, entity_cls: type[Any]) -> Any:
+        column = getattr(entity_cls, self.field, None)
+        id_column = getattr(entity_cls, "id", None)
+        if column is None or id_column is None or not hasattr(column, "between"):
+            return None
+        if self.field == "id":
+            return column < self.last_id if self.descending else column > self.last_id
+        # "at or beyond, and (beyond or a later id)": the same rows as "beyond, or equal
+        # with a later id", written so that the first term is a range an index can seek.
+        if self.descending:
+            return (column <= self.value) & ((column < self.value) | (id_column > self.last_id))
+        return (column >= self.value) & ((column > self.value) | (id_column > self.last_id))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FieldAfter) and (
+            other.field,
+            other.value,
+            other.last_id,
+            other.descending,
+        ) == (self.field, self.value, self.last_id, self.descending)
+
+    def __hash__(self) -> int:
+        return hash((FieldAfter, self.field, self.last_id, self.descending))
+
+    def __repr__(self) -> str:
+        order = "desc" if self.descending else "asc"
+        return f"FieldAfter({self.field!r}, {self.value!r}, {self.last_id!r}, {order})"

@@ -12,7 +12,13 @@ from urllib.parse import urlencode
 
 from nitro.actions import ActionResponse
 from nitro.actions.sse import SSE_HEADERS, patch_elements
-from nitro.admin.changelist import ListState, fetch_page, list_state, sortable_columns
+from nitro.admin.changelist import (
+    ListState,
+    cursor_params,
+    fetch_page,
+    list_state,
+    sortable_columns,
+)
 from nitro.admin.fields import RELATION
 from nitro.admin.filters import render_filters
 from nitro.admin.options import EntityAdmin
@@ -288,10 +294,11 @@ def _pager(request: AdminRequest, entity_admin: EntityAdmin, state: ListState, p
         if state.page > 1
         else None
     )
+    cursor = cursor_params(entity_admin, state, page.rows[-1])
     following = (
         A(
             "Next →",
-            href=request.url(slug, **state.params(p=state.page + 1)),
+            href=request.url(slug, **state.params(p=state.page + 1, **cursor)),
             cls="btn",
             id="next-page",
         )
