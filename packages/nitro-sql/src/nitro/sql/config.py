@@ -194,7 +194,7 @@ def _sqlite_hooks(engine: Engine, *, wal: bool) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(SQLITE_IMMEDIATE) else "BEGIN")
 
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # configure() -> get_database() re-enters it
 _by_url: dict[str, Database] = {}
 _configured: Database | None = None
 # A process-wide stack rather than a ContextVar, like nitro's use_backend(): an
@@ -203,13 +203,26 @@ _overrides: list[Database] = []
 
 
 def database_for(url: str | URL) -> Database:
-    """The shared :class:`Database` for *url* (created on first request)."""
-    key = make_url(url).render_as_string(hide_password=False)
+    """The shared :class:`Database` for *url* (created on first request).
+
+    A relative SQLite path is made absolute against the working directory of the
+    first use, so a later ``chdir`` does not silently open a second database file.
+    """
+    key = _absolute(make_url(url)).render_as_string(hide_password=False)
     database = _by_url.get(key)
     if database is None:
         with _lock:
             database = _by_url.setdefault(key, Database(key))
     return database
+
+
+def _absolute(url: URL) -> URL:
+    database = url.database
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return url
+    if database.startswith("file:") or os.path.isabs(database):
+        return url
+    return url.set(database=os.path.abspath(database))
 
 
 def configure(
@@ -226,10 +239,11 @@ def configure(
     the URL is looked up at each operation.
     """
     global _configured
-    with _lock:
-        if url is None:
+    if url is None:
+        with _lock:
             _configured = None
-            return get_database()
+        return get_database()
+    with _lock:
         if isinstance(url, Database):
             _configured = url
         else:

@@ -1,0 +1,124 @@
+"""Bad input: values are bound parameters, unknown fields are named, duplicate ids
+are clear errors that leave the session usable. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from nitro import Entity
+from nitro.persistence import InvalidQuery
+from nitro.sql import (
+    ConstraintViolation,
+    Database,
+    DuplicateId,
+    Field,
+    SQLEntity,
+    SQLModelBackend,
+    UnitOfWork,
+)
+
+INJECTIONS = [
+    "' OR '1'='1",
+    "' OR 1=1 --",
+    "'; DROP TABLE bad_user; --",
+    '" OR ""="',
+    "x' UNION SELECT id, name, email, nitro_expires_at FROM bad_user --",
+    "1; DELETE FROM bad_user",
+    "%",
+    "_",
+    "%' OR 1=1 --",
+    "\\",
+    "admin'--",
+    "') OR ('a'='a",
+    "$1",
+    ":name",
+]
+
+
+class BadUser(SQLEntity, table=True):
+    __tablename__ = "bad_user"
+    name: str
+    email: str = Field(unique=True)
+
+
+class BadNote(Entity):
+    text: str = ""
+    _persistence_backend_class = SQLModelBackend
+
+
+@pytest.fixture
+def users(db: Database) -> list[BadUser]:
+    made = [BadUser(name=n, email=f"{n}@example.com") for n in ("ann", "bob", "carl")]
+    for user in made:
+        user.save()
+    for n in ("one", "two"):
+        BadNote(text=n).save()
+    return made
+
+
+def table_rows(db: Database) -> int:
+    with db.engine.connect() as conn:
+        return int(conn.execute(sa.text("SELECT count(*) FROM bad_user")).scalar_one())
+
+
+@pytest.mark.parametrize("value", INJECTIONS)
+def test_injection_strings_find_nothing_and_damage_nothing(
+    users: list[BadUser], db: Database, value: str
+) -> None:
+    assert BadUser.search(value) == []
+    assert BadUser.search(value, fields=["name", "email"], sort="-name", limit=5) == []
+    assert BadUser.filter(name=value) == []
+    assert BadUser.query().where(BadUser.email == value).all() == []
+    assert BadUser.query().where(name=value).count() == 0
+    assert BadUser.get(value) is None
+    assert BadUser.repository().delete(value) is False
+    assert BadNote.filter(text=value) == []
+    assert table_rows(db) == 3
+    assert len(BadNote.all()) == 2
+
+
+def test_injection_strings_round_trip_as_data(users: list[BadUser]) -> None:
+    for n, value in enumerate(INJECTIONS):
+        user = BadUser(id=f"evil-{n}", name=value, email=f"e{n}@example.com")
+        user.save()
+        assert BadUser.get(user.id).name == value
+        assert BadUser.filter(name=value) == [user]
+        assert BadUser.search(value, fields=["name"]) == [
+            u for u in BadUser.all() if value.lower() in u.name.lower()
+        ]
+        BadNote(id=f"evil-{n}", text=value).save()
+        assert [note.id for note in BadNote.filter(text=value)] == [f"evil-{n}"]
+
+
+def test_unknown_fields_raise_naming_the_field(users: list[BadUser]) -> None:
+    for attempt in (
+        lambda: BadUser.filter(colour="red"),
+        lambda: BadUser.query().where(colour="red"),
+        lambda: BadUser.query().order_by("colour"),
+        lambda: BadUser.search("x", fields=["colour"]),
+        lambda: BadNote.filter(colour="red"),
+    ):
+        with pytest.raises(InvalidQuery, match=r"'colour' is not a field of Bad(User|Note)"):
+            attempt()
+
+
+def test_duplicate_id_is_clear_and_the_session_stays_usable(users: list[BadUser]) -> None:
+    ann = users[0]
+    repo = BadUser.repository()
+    with pytest.raises(DuplicateId, match=rf"BadUser with id '{ann.id}' already exists"):
+        repo.insert(BadUser(id=ann.id, name="x", email="x@example.com"))
+    assert BadUser.get(ann.id).name == "ann"
+    assert repo.insert(BadUser(name="dan", email="dan@example.com")) is True
+    with pytest.raises(DuplicateId):
+        BadNote.repository().insert(BadNote(id=BadNote.all()[0].id))  # type: ignore[attr-defined]
+    # save() replaces by id; another unique column is a ConstraintViolation.
+    with pytest.raises(ConstraintViolation, match=r"BadUser: the database refused the write"):
+        BadUser(name="clash", email="bob@example.com").save()
+    assert BadUser.query().count() == 4
+    with UnitOfWork(users=BadUser) as uow:
+        with pytest.raises(DuplicateId):
+            uow.users.add(BadUser(id=ann.id, name="y", email="y@example.com"))
+        uow.users.add(BadUser(name="eve", email="eve@example.com"))
+        uow.commit()
+    assert sorted(u.name for u in BadUser.all()) == ["ann", "bob", "carl", "dan", "eve"]
