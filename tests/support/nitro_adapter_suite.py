@@ -13,13 +13,14 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
 import pytest
+from pydantic import Field
 
 from nitro import Entity
-from nitro.actions import action
+from nitro.actions import Patch, action
 from nitro.web import WebRoute, html, redirect
 from rusty_tags import Div, Li
 
@@ -83,6 +84,15 @@ class Counter(Entity):
         return sorted(tags)
 
     @action(method="POST")
+    def bounded(self, amount: Annotated[int, Field(ge=1, le=5)]) -> None:
+        self.count += amount
+
+    @action(method="DELETE")
+    def drop(self) -> Any:
+        self.delete()
+        return [Patch.remove(f"#row-{self.id}"), Patch(Li("gone"), "#log", "append")]
+
+    @action(method="POST")
     @classmethod
     def create(cls, start: int = 0) -> Counter:
         counter = cls(count=start)
@@ -134,6 +144,8 @@ COUNTER_ROUTES = {
     ("POST", "/counter/stream"), ("POST", "/counter/{id}/stream"),
     ("POST", "/counter/add_async"), ("POST", "/counter/{id}/add_async"),
     ("POST", "/counter/tag"), ("POST", "/counter/{id}/tag"),
+    ("POST", "/counter/bounded"), ("POST", "/counter/{id}/bounded"),
+    ("DELETE", "/counter/drop"), ("DELETE", "/counter/{id}/drop"),
     ("POST", "/counter/create"),
     ("GET", "/_live/counter/{id}"),
 }  # fmt: skip
@@ -254,12 +266,35 @@ class AdapterSuite:
         response = client.post("/counter/increment", json=body, headers=DATASTAR)
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
-        [(event, data)] = parse_sse(response.text)
-        assert event == "datastar-patch-signals"
-        assert signals_of(data) == {
+        events = parse_sse(response.text)
+        assert [name for name, _ in events] == ["datastar-patch-signals"] * 2
+        assert signals_of(events[0][1]) == {"_errors": {"amount": ""}}  # clears old errors
+        assert signals_of(events[1][1]) == {
             "Counter": {"id": "c1", "count": 12, "step": 1, "label": "clicks"}
         }
         assert Counter.get("c1").count == 12
+
+    def test_row_action_does_not_add_entity_signals_to_the_page(self, client, counter) -> None:
+        response = client.post("/counter/c1/reset", headers=DATASTAR)
+        assert response.status_code == 200
+        assert parse_sse(response.text) == []
+        assert Counter.get("c1").count == 0
+
+    def test_datastar_gets_parameter_errors_as_the_errors_signal(self, client, counter) -> None:
+        body = {"Counter": {"id": "c1"}, "amount": "lots"}
+        response = client.post("/counter/increment", json=body, headers=DATASTAR)
+        assert response.status_code == 200  # Datastar 1.0 ignores non-2xx bodies
+        [(_, data)] = parse_sse(response.text)
+        errors = signals_of(data)["_errors"]
+        assert errors["amount"].startswith("Input should be a valid integer")
+        assert Counter.get("c1").count == 10
+
+    def test_annotated_constraints_are_enforced(self, client, counter) -> None:
+        response = client.post("/counter/c1/bounded?amount=9")
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["parameter"] == "amount"
+        assert client.post("/counter/c1/bounded?amount=5").status_code == 200
+        assert Counter.get("c1").count == 15
 
     def test_extra_signals_change_nothing_but_what_the_action_does(self, client, counter) -> None:
         body = {"Counter": {"id": "c1", "count": 999, "step": 50, "label": "pwned"}, "count": 7}
@@ -296,13 +331,22 @@ class AdapterSuite:
         assert response.json()["result"] == ["y", "z"]
 
     def test_returned_element_becomes_patch_elements(self, client, counter) -> None:
-        response = client.post("/counter/c1/render", headers=DATASTAR)
+        body = {"Counter": {"id": "c1"}}
+        response = client.post("/counter/render", json=body, headers=DATASTAR)
         events = parse_sse(response.text)
         assert [name for name, _ in events] == ["datastar-patch-signals", "datastar-patch-elements"]
         data = events[1][1]
         assert "selector #count" in data
         assert "mode inner" in data
         assert 'elements <div id="count-inner">10 &lt;b&gt;</div>' in data
+
+    def test_returned_patches_choose_their_own_targets(self, client, counter) -> None:
+        response = client.delete("/counter/c1/drop", headers=DATASTAR)
+        assert [data for _, data in parse_sse(response.text)] == [
+            ["selector #row-c1", "mode remove", "elements "],
+            ["selector #log", "mode append", "elements <li>gone</li>"],
+        ]
+        assert Counter.get("c1") is None
 
     def test_custom_path_and_append_mode(self, client, counter) -> None:
         response = client.post("/counter/c1/log-it", json={"message": "<hi>"}, headers=DATASTAR)
@@ -312,8 +356,16 @@ class AdapterSuite:
     def test_generator_streams_one_event_per_yield(self, client, counter) -> None:
         response = client.post("/counter/c1/stream?n=3", headers=DATASTAR)
         counts = [signals_of(d)["Counter"]["count"] for _, d in parse_sse(response.text)]
-        assert counts == [11, 12, 13, 13]
+        assert counts == [11, 12, 13]
         assert Counter.get("c1").count == 13
+
+    def test_generator_answers_json_to_plain_clients(self, client, counter) -> None:
+        response = client.post("/counter/c1/stream?n=2")
+        assert response.headers["content-type"] == "application/json"
+        assert response.json() == {
+            "result": [],
+            "entity": {"id": "c1", "count": 12, "step": 1, "label": "clicks"},
+        }
 
     def test_async_action(self, client, counter) -> None:
         response = client.post("/counter/c1/add_async?amount=4")

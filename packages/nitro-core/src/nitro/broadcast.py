@@ -151,6 +151,10 @@ class InProcessBroadcaster:
         for subscription in targets:
             subscription.deliver(RESYNC)
 
+    def has_subscribers(self, topic: str) -> bool:
+        """Lets publishers skip building a message nobody in this process would get."""
+        return topic in self._subscribers
+
     def subscriber_count(self, topic: str) -> int:
         with self._lock:
             return len(self._subscribers.get(topic, ()))

@@ -22,6 +22,7 @@ from nitro.actions.expressions import ActionRef as ActionRef
 from nitro.actions.live import alive_events as alive_events
 from nitro.actions.live import live as live
 from nitro.actions.live import live_events as live_events
+from nitro.actions.patch import Patch as Patch
 from nitro.actions.registry import ActionRegistry as ActionRegistry
 from nitro.actions.registry import ActionRoute as ActionRoute
 from nitro.actions.registry import default_registry as default_registry
@@ -45,6 +46,7 @@ __all__ = [
     "CrossOriginRequest",
     "EntityNotFound",
     "InvalidParameters",
+    "Patch",
     "action",
     "alive_events",
     "build_action_app",

@@ -16,7 +16,7 @@ import json
 import uuid
 from collections.abc import Mapping
 from functools import cached_property
-from typing import Any, get_type_hints
+from typing import Annotated, Any, get_args, get_origin, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
@@ -29,6 +29,8 @@ _SCALARS = (str, int, float, bool, decimal.Decimal, uuid.UUID, datetime.date, da
 
 
 def _is_scalar(annotation: Any) -> bool:
+    if get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
     if annotation is inspect.Parameter.empty or annotation is Any:
         return True
     return isinstance(annotation, type) and issubclass(annotation, (*_SCALARS, enum.Enum))
@@ -43,13 +45,18 @@ class ParameterBinder:
     @cached_property
     def _hints(self) -> dict[str, Any]:
         try:
-            return get_type_hints(self.info.func)
+            # include_extras keeps Annotated[...] constraints (Field(ge=1), ...)
+            return get_type_hints(self.info.func, include_extras=True)
         except (NameError, TypeError):
             return {}
 
     @cached_property
-    def parameters(self) -> list[inspect.Parameter]:
+    def parameters(self) -> tuple[inspect.Parameter, ...]:
         return self.info.parameters
+
+    @cached_property
+    def names(self) -> frozenset[str]:
+        return frozenset(p.name for p in self.parameters)
 
     @cached_property
     def model(self) -> type[BaseModel]:

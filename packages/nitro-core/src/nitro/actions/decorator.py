@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar, overload
 
 from nitro.actions.errors import ActionConfigurationError
@@ -39,19 +39,23 @@ class ActionInfo:
     name: str = ""
     owner: type | None = field(default=None, compare=False)
 
-    @property
-    def is_async(self) -> bool:
-        return inspect.iscoroutinefunction(self.func) or inspect.isasyncgenfunction(self.func)
+    # Computed once: the dispatcher asks on every request.
+    is_async: bool = field(init=False, compare=False)
+    is_generator: bool = field(init=False, compare=False)
+    parameters: tuple[inspect.Parameter, ...] = field(init=False, compare=False)
 
-    @property
-    def is_generator(self) -> bool:
-        return inspect.isgeneratorfunction(self.func) or inspect.isasyncgenfunction(self.func)
+    def __post_init__(self) -> None:
+        func = self.func
+        is_async = inspect.iscoroutinefunction(func) or inspect.isasyncgenfunction(func)
+        is_gen = inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func)
+        params = list(inspect.signature(func).parameters.values())[1:]  # self / cls
+        declared = tuple(p for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD))
+        object.__setattr__(self, "is_async", is_async)
+        object.__setattr__(self, "is_generator", is_gen)
+        object.__setattr__(self, "parameters", declared)
 
-    @property
-    def parameters(self) -> list[inspect.Parameter]:
-        """The declared parameters a client may send (``self``/``cls`` excluded)."""
-        params = list(inspect.signature(self.func).parameters.values())[1:]
-        return [p for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    def with_owner(self, name: str, owner: type) -> ActionInfo:
+        return replace(self, name=name, owner=owner)
 
 
 class ActionDescriptor:
@@ -65,7 +69,7 @@ class ActionDescriptor:
     def __set_name__(self, owner: type, name: str) -> None:
         from nitro.actions.registry import default_registry
 
-        self.info = ActionInfo(**{**self.info.__dict__, "name": name, "owner": owner})
+        self.info = self.info.with_owner(name, owner)
         default_registry.add(owner, self.info)
 
     @overload

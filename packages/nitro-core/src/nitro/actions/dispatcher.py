@@ -13,9 +13,11 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
+
+from pydantic_core import to_json
 
 from nitro.actions import sse
 from nitro.actions.binding import ParameterBinder
@@ -26,14 +28,19 @@ from nitro.actions.errors import (
     EntityNotFound,
     InvalidParameters,
 )
+from nitro.actions.patch import Patch
 from nitro.actions.registry import ActionRoute
 from nitro.actions.request import ActionRequest, ActionResponse
 from nitro.broadcast import Broadcaster, entity_topic
 from nitro.signals import signals_namespace
 
-__all__ = ["ActionDispatcher"]
+__all__ = ["ERRORS_SIGNAL", "ActionDispatcher"]
 
 logger = logging.getLogger("nitro.actions")
+
+#: The local signal (Datastar does not send ``_``-prefixed signals back) that receives
+#: parameter errors on Datastar requests: ``{"_errors": {"title": "Field required"}}``.
+ERRORS_SIGNAL = "_errors"
 
 
 class ActionDispatcher:
@@ -42,7 +49,7 @@ class ActionDispatcher:
         self.trusted_origins = frozenset(o.rstrip("/") for o in trusted_origins)
         self._binders: dict[int, ParameterBinder] = {}
 
-    # -- shared steps ---------------------------------------------------------------
+    # -- steps shared by both drivers -----------------------------------------------
 
     def check_origin(self, request: ActionRequest) -> None:
         """Refuse state-changing requests that a browser sent from another site."""
@@ -67,9 +74,16 @@ class ActionDispatcher:
         return binder
 
     def arguments(self, route: ActionRoute, request: ActionRequest) -> dict[str, Any]:
+        binder = self.binder(route)
+        if not binder.names:
+            return {}
         path = {k: v for k, v in request.path_params.items() if k != "id"}
-        query = {k: v for k, v in request.query.items() if k != "datastar"}
-        return self.binder(route).bind(path, query, request.data, text_sources=2)
+        query: Mapping[str, str] = request.query
+        if "datastar" in query:
+            query = {k: v for k, v in query.items() if k != "datastar"}
+        if binder.names <= path.keys() | query.keys():
+            return binder.bind(path, query, text_sources=2)  # the body is never parsed
+        return binder.bind(path, query, request.data, text_sources=2)
 
     def entity_id(self, route: ActionRoute, request: ActionRequest) -> str:
         if route.with_id:
@@ -77,15 +91,14 @@ class ActionDispatcher:
         namespace = request.data.get(signals_namespace(route.entity))
         if isinstance(namespace, dict) and isinstance(namespace.get("id"), str):
             return namespace["id"]
-        declared = {p.name for p in route.info.parameters}
-        if "id" not in declared:
+        if "id" not in self.binder(route).names:
             for source in (request.query, request.data):
                 if isinstance(source.get("id"), str):
                     return source["id"]
+        name = route.entity.__name__
         raise InvalidParameters(
-            f"missing the {route.entity.__name__} id: put it in the path "
-            f"({route.path.replace('/' + (route.info.path or route.info.name), '/{id}/')}...) "
-            f"or send the {route.entity.__name__}.id signal",
+            f"missing the {name} id: call the route with the id in its path, "
+            f"or send the {name}.id signal",
             errors=[{"parameter": "id", "message": "Field required", "type": "missing"}],
         )
 
@@ -93,15 +106,25 @@ class ActionDispatcher:
     def not_found(route: ActionRoute) -> EntityNotFound:
         return EntityNotFound(f"{route.entity.__name__} not found")
 
+    @staticmethod
+    def page_holds_entity(route: ActionRoute, request: ActionRequest) -> bool:
+        """Whether the page sent this entity's signals (so it wants them back).
+
+        A row button of a list (``Todo.toggle.of(todo)``) sends none; patching the
+        row's signals into such a page would add a ``$Todo`` signal it never had.
+        """
+        return isinstance(request.data.get(signals_namespace(route.entity)), dict)
+
     def events_for(self, route: ActionRoute, value: Any) -> list[str]:
         if value is None or isinstance(value, str | bytes):
             return []
+        if isinstance(value, Patch):
+            return [sse.patch_elements(value.html, selector=value.selector, mode=value.mode)]
         if hasattr(value, "__html__"):
-            return [
-                sse.patch_elements(
-                    value.__html__(), selector=route.info.selector, mode=route.info.mode
-                )
-            ]
+            html = value.__html__()
+            return [sse.patch_elements(html, selector=route.info.selector, mode=route.info.mode)]
+        if isinstance(value, list | tuple):
+            return [event for item in value for event in self.events_for(route, item)]
         signals = getattr(value, "signals", None)
         if isinstance(signals, dict) and hasattr(value, "model_dump"):
             return [sse.patch_signals(signals)]
@@ -110,26 +133,59 @@ class ActionDispatcher:
         return []
 
     def publish(self, target: Any) -> None:
-        if self.broadcaster is not None:
-            self.broadcaster.publish(entity_topic(type(target), target.id), target.signals)
+        if self.broadcaster is None:
+            return
+        topic = entity_topic(type(target), target.id)
+        # Building the signals is the costly part; skip it when nobody listens here.
+        # (A cross-process broadcaster has no such method: it always publishes.)
+        has_subscribers = getattr(self.broadcaster, "has_subscribers", None)
+        if has_subscribers is None or has_subscribers(topic):
+            self.broadcaster.publish(topic, target.signals)
 
     @staticmethod
     def error_response(error: ActionError) -> ActionResponse:
         return ActionResponse.json(error.to_json(), status=error.status)
+
+    def invalid_response(
+        self, route: ActionRoute, request: ActionRequest, error: InvalidParameters
+    ) -> ActionResponse:
+        """422 for plain clients; for Datastar, the errors as the ``_errors`` signal.
+
+        Datastar 1.0 drops the body of any answer that is not 2xx, so a page could
+        never show the message: it gets a 200 event stream setting ``$_errors``.
+        """
+        if not request.is_datastar:
+            return self.error_response(error)
+        messages = dict.fromkeys(self.binder(route).names, "")
+        for item in error.errors:
+            messages[str(item["parameter"]).split(".")[0]] = str(item["message"])
+        event = sse.patch_signals({ERRORS_SIGNAL: messages})
+        return ActionResponse(200, dict(sse.SSE_HEADERS), event.encode())
 
     def result_response(
         self, route: ActionRoute, request: ActionRequest, target: Any, result: Any, alive: bool
     ) -> ActionResponse:
         if request.is_datastar:
             events = []
-            if target is not None and alive:
+            if self.binder(route).names:  # clear messages left by an earlier failure
+                events.append(
+                    sse.patch_signals({ERRORS_SIGNAL: dict.fromkeys(self.binder(route).names, "")})
+                )
+            if target is not None and alive and self.page_holds_entity(route, request):
                 events.append(sse.patch_signals(target.signals))
             events.extend(self.events_for(route, result))
             return ActionResponse(200, dict(sse.SSE_HEADERS), "".join(events).encode())
-        payload: dict[str, Any] = {"result": _jsonable(result)}
+        payload: dict[str, Any] = {"result": result if result is None else _jsonable(result)}
         if target is not None:
-            payload["entity"] = target.model_dump(mode="json") if alive else None
-        return ActionResponse.json(payload)
+            payload["entity"] = target if alive else None
+        body = to_json(payload, fallback=str)
+        return ActionResponse(200, {"Content-Type": "application/json"}, body)
+
+    @staticmethod
+    def _bind_callable(route: ActionRoute, target: Any) -> Any:
+        if route.info.is_classmethod:
+            return route.info.func.__get__(route.entity, route.entity)
+        return route.info.func.__get__(target, type(target))
 
     # -- sync driver ----------------------------------------------------------------
 
@@ -138,20 +194,27 @@ class ActionDispatcher:
             self.check_origin(request)
             target = None
             if not route.info.is_classmethod:
-                entity_id = self.entity_id(route, request)
-                target = route.entity.get(entity_id)
+                target = route.entity.get(self.entity_id(route, request))
                 if target is None:
                     raise self.not_found(route)
             kwargs = self.arguments(route, request)
             bound = self._bind_callable(route, target)
             before = target.model_dump() if target is not None else None
-            if route.info.is_generator:
-                return self._stream_sync(route, request, target, before, bound(**kwargs))
             result = bound(**kwargs)
-            if inspect.isawaitable(result):
+            if route.info.is_generator:
+                if request.is_datastar:
+                    return self._stream_sync(route, request, target, before, result)
+                result = (
+                    asyncio.run(_collect(result))
+                    if inspect.isasyncgen(result)
+                    else _drain_sync(result)
+                )
+            elif inspect.isawaitable(result):
                 result = asyncio.run(_await(result))
             alive = self._persist_sync(route, target, before)
             return self.result_response(route, request, target, result, alive)
+        except InvalidParameters as error:
+            return self.invalid_response(route, request, error)
         except ActionError as error:
             return self.error_response(error)
         except Exception:
@@ -177,13 +240,16 @@ class ActionDispatcher:
         self, route: ActionRoute, request: ActionRequest, target: Any, before: Any, produced: Any
     ) -> ActionResponse:
         if inspect.isasyncgen(produced):
-            raise TypeError(f"{route} is an async generator; serve it from an async framework")
+            items: Any = iter(asyncio.run(_collect_all(produced)))
+        else:
+            items = produced
+        wants_signals = target is not None and self.page_holds_entity(route, request)
 
         def events() -> Iterator[str]:
             try:
-                for item in produced:
+                for item in items:
                     yield from self.events_for(route, target if item is None else item)
-                if self._persist_sync(route, target, before) and target is not None:
+                if self._persist_sync(route, target, before) and wants_signals:
                     yield sse.patch_signals(target.signals)
             except Exception:
                 logger.exception("streaming action %s failed", route)
@@ -197,20 +263,25 @@ class ActionDispatcher:
             self.check_origin(request)
             target = None
             if not route.info.is_classmethod:
-                entity_id = self.entity_id(route, request)
-                target = await route.entity.aget(entity_id)
+                target = await route.entity.aget(self.entity_id(route, request))
                 if target is None:
                     raise self.not_found(route)
             kwargs = self.arguments(route, request)
             bound = self._bind_callable(route, target)
             before = target.model_dump() if target is not None else None
-            if route.info.is_generator:
-                return self._stream_async(route, request, target, before, bound(**kwargs))
             result = bound(**kwargs)
-            if inspect.isawaitable(result):
+            if route.info.is_generator:
+                if request.is_datastar:
+                    return self._stream_async(route, request, target, before, result)
+                result = (
+                    await _collect(result) if inspect.isasyncgen(result) else _drain_sync(result)
+                )
+            elif inspect.isawaitable(result):
                 result = await result
             alive = await self._persist_async(route, target, before)
             return self.result_response(route, request, target, result, alive)
+        except InvalidParameters as error:
+            return self.invalid_response(route, request, error)
         except ActionError as error:
             return self.error_response(error)
         except Exception:
@@ -230,6 +301,8 @@ class ActionDispatcher:
     def _stream_async(
         self, route: ActionRoute, request: ActionRequest, target: Any, before: Any, produced: Any
     ) -> ActionResponse:
+        wants_signals = target is not None and self.page_holds_entity(route, request)
+
         async def events() -> AsyncIterator[str]:
             try:
                 if inspect.isasyncgen(produced):
@@ -240,29 +313,36 @@ class ActionDispatcher:
                     for item in produced:
                         for event in self.events_for(route, target if item is None else item):
                             yield event
-                if await self._persist_async(route, target, before) and target is not None:
+                if await self._persist_async(route, target, before) and wants_signals:
                     yield sse.patch_signals(target.signals)
             except Exception:
                 logger.exception("streaming action %s failed", route)
 
         return ActionResponse(200, dict(sse.SSE_HEADERS), astream=events())
 
-    # -- helpers --------------------------------------------------------------------
-
-    @staticmethod
-    def _bind_callable(route: ActionRoute, target: Any) -> Any:
-        if route.info.is_classmethod:
-            return route.info.func.__get__(route.entity, route.entity)
-        return route.info.func.__get__(target, type(target))
-
 
 async def _await(awaitable: Any) -> Any:
     return await awaitable
 
 
+async def _collect(agen: Any) -> list[Any]:
+    return [item async for item in agen if item is not None]
+
+
+async def _collect_all(agen: Any) -> list[Any]:
+    return [item async for item in agen]
+
+
+def _drain_sync(generator: Iterator[Any]) -> list[Any]:
+    """A generator action called by a plain client: run it, keep what it yielded."""
+    return [item for item in generator if item is not None]
+
+
 def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, str | int | float | bool):
         return value
+    if isinstance(value, Patch):
+        return value.html
     if hasattr(value, "__html__"):
         return value.__html__()
     if hasattr(value, "model_dump"):

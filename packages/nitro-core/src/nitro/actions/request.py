@@ -43,7 +43,7 @@ class ActionRequest:
             return {}
         return {key: morsel.value for key, morsel in jar.items()}
 
-    @property
+    @cached_property
     def is_datastar(self) -> bool:
         return self.headers.get("datastar-request", "").lower() == "true"
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
+from urllib.parse import parse_qsl
 
 from flask import Flask, Response, request, stream_with_context
 from nitro.actions import ActionApp, ActionRoute, build_action_app
@@ -69,14 +70,60 @@ def _flask_path(path: str) -> str:
     return re.sub(r"\{(\w+)\}", r"<\1>", path)
 
 
+class _EnvironHeaders(Mapping[str, str]):
+    """Lower-case header names over the WSGI environ, read on demand (no copy)."""
+
+    __slots__ = ("_environ",)
+
+    def __init__(self, environ: Mapping[str, Any]):
+        self._environ = environ
+
+    def __getitem__(self, name: str) -> str:
+        value = self.get(name)
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def get(self, name: str, default: Any = None) -> Any:  # no KeyError on the hot path
+        key = name.upper().replace("-", "_")
+        if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            key = "HTTP_" + key
+        value = self._environ.get(key)
+        return default if value is None else str(value)
+
+    def __iter__(self) -> Iterator[str]:
+        for key in self._environ:
+            if key.startswith("HTTP_"):
+                yield key[5:].lower().replace("_", "-")
+            elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+                yield key.lower().replace("_", "-")
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 def _current_request() -> ActionRequest:
-    return ActionRequest(
-        method=request.method,
-        path_params=request.view_args or {},
-        query=request.args.to_dict(),
-        headers={key.lower(): value for key, value in request.headers.items()},
-        body=request.get_data(cache=False),
+    environ = request.environ
+    has_body = environ.get("CONTENT_LENGTH") not in (None, "", "0") or (
+        "HTTP_TRANSFER_ENCODING" in environ
     )
+    query_string = environ.get("QUERY_STRING")
+    return ActionRequest(
+        method=environ["REQUEST_METHOD"],
+        path_params=request.view_args or {},
+        query=_parse_query(query_string) if query_string else {},
+        headers=_EnvironHeaders(environ),
+        body=request.get_data(cache=False) if has_body else b"",
+    )
+
+
+def _parse_query(query_string: str) -> dict[str, str]:
+    if "%" not in query_string and "+" not in query_string and query_string.isascii():
+        pairs = (item.partition("=") for item in query_string.split("&") if item)
+        return {key: value for key, _, value in pairs}
+    # WSGI hands the raw bytes over as latin-1 text; re-decode them as UTF-8.
+    raw = query_string.encode("latin-1").decode("utf-8", "replace")
+    return dict(parse_qsl(raw, keep_blank_values=True))
 
 
 def _to_response(result: ActionResponse) -> Response:
