@@ -175,6 +175,16 @@ class AdminSuite:
         assert response.headers["location"].startswith("/admin/login")
         assert len(Product.all()) == len(products)
 
+    def test_live_search_without_session_navigates_to_login(self, anonymous: httpx.Client) -> None:
+        response = anonymous.get(
+            "/admin/product/_results",
+            params={"datastar": '{"q": "x"}'},
+            headers={"Datastar-Request": "true"},
+        )
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        assert 'window.location.assign("/admin/login")' in response.text
+
     def test_login_redirects_back_to_the_page_asked_for(self, base_url: str) -> None:
         with httpx.Client(base_url=base_url, timeout=10) as client:
             first = client.get("/admin/product?o=-price")

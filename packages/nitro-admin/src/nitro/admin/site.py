@@ -10,6 +10,7 @@ share nothing.
 from __future__ import annotations
 
 import difflib
+import json
 import logging
 import os
 import re
@@ -20,6 +21,7 @@ from urllib.parse import quote, urlencode
 
 from nitro.actions import ActionRequest, ActionResponse
 from nitro.actions.request import SAFE_METHODS
+from nitro.actions.sse import SSE_HEADERS, patch_elements
 from nitro.admin.auth import AdminUser, AuthBackend
 from nitro.admin.checks import CheckMessage, run_checks
 from nitro.admin.csrf import CsrfProtection
@@ -292,7 +294,7 @@ class Admin:
         request = AdminRequest(self, raw, session, user)
         try:
             if login_required and user is None:
-                response = redirect(request.url("login", next=_next_url(path, raw)))
+                response = _to_login(request.url("login", next=_next_url(path, raw)), raw)
             elif raw.method not in SAFE_METHODS and not self.csrf.is_valid(
                 raw, session.nonce, request.form
             ):
@@ -327,6 +329,16 @@ def _next_url(path: str, raw: ActionRequest) -> str | None:
     url = path.format_map({k: quote(v, safe="") for k, v in raw.path_params.items()})
     query = {k: v for k, v in raw.query.items() if k != "datastar"}
     return url + ("?" + urlencode(query) if query else "")
+
+
+def _to_login(url: str, raw: ActionRequest) -> ActionResponse:
+    """A redirect; for a Datastar request (live search after the session expired), an
+    SSE event that navigates, since ``fetch`` would follow a redirect silently."""
+    if not raw.is_datastar:
+        return redirect(url)
+    script = f"<script>window.location.assign({json.dumps(url)})</script>"
+    event = patch_elements(script, selector="body", mode="append")
+    return ActionResponse(200, dict(SSE_HEADERS), body=event.encode())
 
 
 def _forbidden(request: AdminRequest, message: str) -> ActionResponse:
