@@ -23,7 +23,10 @@ def serve(script: Path, tmp_path: Path) -> Iterator[str]:
     log = tmp_path / f"{script.parent.name}.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, str(script), "--port", str(port)], stdout=output, stderr=output
+            [sys.executable, str(script), "--port", str(port)],
+            stdout=output,
+            stderr=output,
+            cwd=tmp_path,  # examples keep their data (./nitro.db) in the working directory
         )
         try:
             try:
@@ -36,6 +39,24 @@ def serve(script: Path, tmp_path: Path) -> Iterator[str]:
 
 
 HELLO = REPO_ROOT / "examples" / "hello" / "app.py"
+TODO = REPO_ROOT / "examples" / "todo" / "app.py"
+
+
+def test_readme_demo_todo_serves_and_persists(tmp_path):
+    """The README's first command: the page renders, and an added todo is stored."""
+    with serve(TODO, tmp_path) as base_url, httpx.Client(base_url=base_url, timeout=10) as client:
+        page = client.get("/")
+        assert page.status_code == 200
+        assert "<h1>Todos</h1>" in page.text
+        added = client.post("/todo/add", json={"title": "write docs"})
+        assert added.status_code == 200
+        again = client.get("/")
+        assert "write docs" in again.text
+    assert (tmp_path / "nitro.db").exists()
+
+
+def test_todo_example_is_under_fifty_lines():
+    assert len(TODO.read_text().splitlines()) < 50
 
 
 def test_hello_example_serves_a_page(tmp_path):

@@ -166,8 +166,8 @@ def test_ci_runs_the_readme_commands():
     ci = (REPO_ROOT / ".ci" / "run").read_text()
     commands = re.findall(r"```bash\n(uv run [^\n]+)\n```", readme)
     assert commands == [
-        "uv run --all-packages examples/hello/app.py",
+        "uv run --all-packages examples/todo/app.py",
         "uv run --all-packages pytest",
     ]
     assert commands[1] in ci.splitlines()
-    assert (REPO_ROOT / "examples" / "hello" / "app.py").exists()
+    assert (REPO_ROOT / "examples" / "todo" / "app.py").exists()
