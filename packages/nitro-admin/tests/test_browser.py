@@ -199,3 +199,37 @@ def test_list_page_on_fasthtml(products: list[Product], datastar_context: Any) -
         expect_rows(page, ["Gadget <b>bold</b>"])
         assert re.search(r"/admin/product$", page.url)
         page.close()
+
+
+def test_bulk_actions_with_confirmation(products: list[Product], datastar_context: Any) -> None:
+    from playwright.sync_api import expect
+
+    with serve("fastapi") as base_url:
+        page = datastar_context.new_page()
+        log_in(page, base_url, "/admin/product?in_stock=false&o=price")
+        # The header box ticks every row of the page (a Datastar data-on:change).
+        page.check("th.check input[type=checkbox]")
+        expect(page.locator("input[name=ids]:checked")).to_have_count(5)
+        page.select_option("#bulk-action", "mark_live")
+        with page.expect_navigation():
+            page.click("#bulk-apply")
+        expect(page.locator(".confirm")).to_contain_text("5 products")
+        assert Product.filter(status="live") == []
+        with page.expect_navigation():
+            page.click("#confirm-action")
+        expect(page.locator(".flash.success")).to_have_text("5 marked live.")
+        assert page.url.endswith("/admin/product?o=price&in_stock=false")  # back to the list
+        assert len(Product.filter(status="live")) == 5
+
+        # Every row matching the filter (6 rows, more than the page of 5).
+        page.check("#select-across")
+        page.select_option("#bulk-action", "delete_selected")
+        with page.expect_navigation():
+            page.click("#bulk-apply")
+        expect(page.locator(".confirm")).to_contain_text("6 products")
+        with page.expect_navigation():
+            page.click("#confirm-action")
+        expect(page.locator(".flash.success")).to_have_text("Deleted 6 items.")
+        assert Product.filter(in_stock=False) == []
+        assert len(Product.all()) == len(products) - 6
+        page.close()
