@@ -152,12 +152,14 @@ async def measure(ports: list[int], subscribers: int, changes: int) -> dict[str,
     latencies: list[float] = []
     completions: list[float] = []
     by_port: dict[int, list[float]] = {port: [] for port in ports}
+    posts: list[float] = []  # the POST's own round trip, per change
     for change in range(1, changes + 1):
         for sub in subs:
             sub.waiters[change] = asyncio.Event()
         await asyncio.sleep(0.05)  # let the previous change's stragglers settle
         sent = time.perf_counter()
         await post(ports[-1], f"/counter/{COUNTER_ID}/increment")
+        posts.append(time.perf_counter() - sent)
         await asyncio.wait_for(asyncio.gather(*(s.waiters[change].wait() for s in subs)), 30)
         arrived = [s.arrivals[change] - sent for s in subs]
         for sub, latency in zip(subs, arrived, strict=True):
@@ -186,6 +188,7 @@ async def measure(ports: list[int], subscribers: int, changes: int) -> dict[str,
             for v in by_port.values()
         ],
         "last_subscriber_ms_per_change": [round(c * ms) for c in completions],
+        "post_ms_per_change": [round(p * ms) for p in posts],
     }
 
 
