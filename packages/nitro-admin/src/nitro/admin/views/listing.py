@@ -115,7 +115,8 @@ def _toolbar(request: AdminRequest, entity_admin: EntityAdmin, state: ListState)
             cls="search",
             data_signals={"q": state.q, "searching": False},
         ),
-        Span("Searching…", cls="indicator", data_show="$searching"),
+        # Hidden until Datastar runs (data-show then owns the display style).
+        Span("Searching…", cls="indicator", style="display:none", data_show="$searching"),
         cls="toolbar",
     )
 
