@@ -1,4 +1,5 @@
-"""The same registration works for a MemoryRepo entity and a SQLEntity (SQLite).
+"""The same registration works for a MemoryRepo entity, a SQLEntity (SQLite) and an
+entity stored by nitro-redis' RedisRepo (a real redis-server).
 
 nitro-admin talks to both through nitro-core's repository protocol only; nitro-sql is
 used here, in the tests, never by the package. On SQL, search and range filters must
@@ -9,6 +10,7 @@ in-memory evaluation may be logged.
 from __future__ import annotations
 
 import enum
+import functools
 import logging
 import re
 from collections.abc import Iterator
@@ -60,12 +62,19 @@ def register(admin: Admin, entity_cls: type[Any]) -> None:
     )
 
 
-@pytest.fixture(params=["memory", "sql"])
+@pytest.fixture(params=["memory", "sql", pytest.param("redis", marks=pytest.mark.redis)])
 def entity_cls(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[type[Any]]:
     if request.param == "memory":
         MemoryItem.repository().clear()
         yield MemoryItem
         MemoryItem.repository().clear()
+    elif request.param == "redis":
+        from nitro.persistence import use_backend
+        from nitro.redis import RedisRepo
+
+        url = request.getfixturevalue("redis_url")
+        with use_backend(functools.partial(RedisRepo, url=url), MemoryItem):
+            yield MemoryItem
     else:
         with sql.use_database(f"sqlite:///{tmp_path / 'admin.db'}"):
             yield SqlItem
