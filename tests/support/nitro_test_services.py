@@ -90,6 +90,10 @@ class RedisServer:
         return start_redis(self.directory, self.port)
 
 
+#: Every redis-server started this session, restarts included, so none outlives it.
+_redis_processes: list[subprocess.Popen[bytes]] = []
+
+
 def start_redis(directory: Path, port: int) -> RedisServer:
     binary = shutil.which("redis-server")
     assert binary is not None
@@ -106,6 +110,7 @@ def start_redis(directory: Path, port: int) -> RedisServer:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
+    _redis_processes.append(process)
     try:
         wait_for_port(port, process, START_TIMEOUT)
     except Exception:
@@ -137,8 +142,11 @@ def redis_server() -> Iterator[RedisServer]:
         missing_service("redis-server", "apt-get install redis-server")
     with tempfile.TemporaryDirectory(prefix="nitro-redis-") as tmp:
         server = start_redis(Path(tmp), free_port())
-        yield server
-        stop_process(server.process)
+        try:
+            yield server
+        finally:
+            for process in _redis_processes:
+                stop_process(process)
 
 
 @pytest.fixture

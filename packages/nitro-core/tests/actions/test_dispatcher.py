@@ -99,3 +99,37 @@ def test_live_stream_resyncs_from_the_repository(lamp):
     assert '"on":true' in next(events)
     events.close()
     assert hub.subscriber_count("lamp:l1") == 0
+
+
+class Gauge(Entity):
+    level: int = 0
+
+    @action
+    def raise_level(self) -> None:
+        self.level += 1
+
+
+def test_unreachable_storage_is_503_without_details(caplog):
+    from nitro.actions import find_live_entity as _  # noqa: F401  (public)
+    from nitro.persistence import BackendUnavailable, MemoryRepo
+
+    class DownRepo(MemoryRepo):
+        def get(self, entity_id):
+            raise BackendUnavailable("redis://:secret@10.0.0.1:6379/0 refused")
+
+    original = Gauge._persistence_backend_class
+    Gauge._persistence_backend_class = DownRepo
+    try:
+        app = build_action_app(entities=[Gauge])
+        route = next(r for r in app.routes if r.with_id)
+        response = app.dispatcher.handle(
+            route, ActionRequest(method="POST", path_params={"id": "g"})
+        )
+        assert response.status == 503
+        assert b"secret" not in response.body
+        assert response.body == b'{"error":"Service temporarily unavailable"}'
+        from nitro.actions.live import find_live_entity
+
+        assert find_live_entity(Gauge, "g").status == 503
+    finally:
+        Gauge._persistence_backend_class = original

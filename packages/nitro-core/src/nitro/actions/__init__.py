@@ -18,8 +18,11 @@ from nitro.actions.errors import ActionFailed as ActionFailed
 from nitro.actions.errors import CrossOriginRequest as CrossOriginRequest
 from nitro.actions.errors import EntityNotFound as EntityNotFound
 from nitro.actions.errors import InvalidParameters as InvalidParameters
+from nitro.actions.errors import ServiceUnavailable as ServiceUnavailable
 from nitro.actions.expressions import ActionRef as ActionRef
+from nitro.actions.live import afind_live_entity as afind_live_entity
 from nitro.actions.live import alive_events as alive_events
+from nitro.actions.live import find_live_entity as find_live_entity
 from nitro.actions.live import live as live
 from nitro.actions.live import live_events as live_events
 from nitro.actions.patch import Patch as Patch
@@ -47,10 +50,13 @@ __all__ = [
     "EntityNotFound",
     "InvalidParameters",
     "Patch",
+    "ServiceUnavailable",
     "action",
+    "afind_live_entity",
     "alive_events",
     "build_action_app",
     "default_registry",
+    "find_live_entity",
     "live",
     "live_events",
     "url_prefix",

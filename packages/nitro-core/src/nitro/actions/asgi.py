@@ -15,8 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from nitro.actions.dispatcher import ActionDispatcher
-from nitro.actions.errors import EntityNotFound
-from nitro.actions.live import alive_events
+from nitro.actions.live import afind_live_entity, alive_events
 from nitro.actions.registry import ActionRoute
 from nitro.actions.request import ActionRequest, ActionResponse
 from nitro.actions.sse import SSE_HEADERS
@@ -176,10 +175,9 @@ class LiveEndpoint:
         self.entity = entity
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        target = await self.entity.aget(scope["path_params"]["id"])  # type: ignore[attr-defined]
-        if target is None:
-            error = EntityNotFound(f"{self.entity.__name__} not found")
-            await send_response(ActionResponse.json(error.to_json(), error.status), receive, send)
+        target = await afind_live_entity(self.entity, scope["path_params"]["id"])
+        if isinstance(target, ActionResponse):
+            await send_response(target, receive, send)
             return
         response = ActionResponse(
             200, dict(SSE_HEADERS), astream=alive_events(self.broadcaster, target)

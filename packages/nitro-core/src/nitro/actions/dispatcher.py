@@ -27,11 +27,13 @@ from nitro.actions.errors import (
     CrossOriginRequest,
     EntityNotFound,
     InvalidParameters,
+    ServiceUnavailable,
 )
 from nitro.actions.patch import Patch
 from nitro.actions.registry import ActionRoute
 from nitro.actions.request import ActionRequest, ActionResponse
 from nitro.broadcast import Broadcaster, entity_topic
+from nitro.persistence.errors import BackendUnavailable
 from nitro.signals import signals_namespace
 
 __all__ = ["ERRORS_SIGNAL", "ActionDispatcher"]
@@ -217,6 +219,9 @@ class ActionDispatcher:
             return self.invalid_response(route, request, error)
         except ActionError as error:
             return self.error_response(error)
+        except BackendUnavailable:
+            logger.exception("action %s: storage unavailable", route)
+            return self.error_response(ServiceUnavailable())
         except Exception:
             logger.exception("action %s failed", route)
             return self.error_response(ActionFailed())
@@ -284,6 +289,9 @@ class ActionDispatcher:
             return self.invalid_response(route, request, error)
         except ActionError as error:
             return self.error_response(error)
+        except BackendUnavailable:
+            logger.exception("action %s: storage unavailable", route)
+            return self.error_response(ServiceUnavailable())
         except Exception:
             logger.exception("action %s failed", route)
             return self.error_response(ActionFailed())

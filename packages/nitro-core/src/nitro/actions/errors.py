@@ -16,6 +16,7 @@ __all__ = [
     "CrossOriginRequest",
     "EntityNotFound",
     "InvalidParameters",
+    "ServiceUnavailable",
 ]
 
 
@@ -54,6 +55,13 @@ class InvalidParameters(ActionError):
 class CrossOriginRequest(ActionError):
     status = 403
     detail = "Cross-origin request refused"
+
+
+class ServiceUnavailable(ActionError):
+    """Storage (a database, Redis) cannot be reached; retrying later may work."""
+
+    status = 503
+    detail = "Service temporarily unavailable"
 
 
 class ActionFailed(ActionError):

@@ -10,17 +10,30 @@ reconnect), the stream re-reads the entity and sends its current signals.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from nitro.actions import sse
+from nitro.actions.errors import ActionError, EntityNotFound, ServiceUnavailable
 from nitro.actions.registry import LIVE_SEGMENT
+from nitro.actions.request import ActionResponse
 from nitro.actions.urls import current_prefix, entity_segment
 from nitro.broadcast import RESYNC, Broadcaster, entity_topic
+from nitro.persistence.errors import BackendUnavailable
 
-__all__ = ["KEEPALIVE_SECONDS", "alive_events", "live", "live_events"]
+__all__ = [
+    "KEEPALIVE_SECONDS",
+    "afind_live_entity",
+    "alive_events",
+    "find_live_entity",
+    "live",
+    "live_events",
+]
 
 KEEPALIVE_SECONDS = 15.0
+
+logger = logging.getLogger("nitro.actions")
 
 
 def live(entity: Any) -> str:
@@ -38,8 +51,7 @@ def live_events(
         while True:
             message = subscription.get(timeout=keepalive)
             if message is RESYNC:
-                fresh = type(entity).get(entity.id)
-                message = fresh.signals if fresh is not None else None
+                message = _reread(entity)
             yield sse.keepalive() if message is None else sse.patch_signals(message)
 
 
@@ -52,6 +64,52 @@ async def alive_events(
         while True:
             message = await subscription.aget(timeout=keepalive)
             if message is RESYNC:
-                fresh = await type(entity).aget(entity.id)
-                message = fresh.signals if fresh is not None else None
+                message = await _areread(entity)
             yield sse.keepalive() if message is None else sse.patch_signals(message)
+
+
+def _reread(entity: Any) -> dict[str, Any] | None:
+    """Fresh signals for a re-sync; on failure the stream stays open and waits."""
+    try:
+        fresh = type(entity).get(entity.id)
+    except Exception:
+        logger.warning("live stream: re-reading %r failed", entity, exc_info=True)
+        return None
+    return fresh.signals if fresh is not None else None
+
+
+async def _areread(entity: Any) -> dict[str, Any] | None:
+    try:
+        fresh = await type(entity).aget(entity.id)
+    except Exception:
+        logger.warning("live stream: re-reading %r failed", entity, exc_info=True)
+        return None
+    return fresh.signals if fresh is not None else None
+
+
+def _lookup_failed(entity_cls: type, error: Exception | None) -> ActionResponse:
+    if error is None:
+        failure: ActionError = EntityNotFound(f"{entity_cls.__name__} not found")
+    else:
+        logger.warning(
+            "live stream of %s: storage unavailable", entity_cls.__name__, exc_info=error
+        )
+        failure = ServiceUnavailable()
+    return ActionResponse.json(failure.to_json(), failure.status)
+
+
+def find_live_entity(entity_cls: Any, entity_id: str) -> Any:
+    """The entity a live stream shows, or the error :class:`ActionResponse` (404/503)."""
+    try:
+        target = entity_cls.get(entity_id)
+    except BackendUnavailable as error:
+        return _lookup_failed(entity_cls, error)
+    return target if target is not None else _lookup_failed(entity_cls, None)
+
+
+async def afind_live_entity(entity_cls: Any, entity_id: str) -> Any:
+    try:
+        target = await entity_cls.aget(entity_id)
+    except BackendUnavailable as error:
+        return _lookup_failed(entity_cls, error)
+    return target if target is not None else _lookup_failed(entity_cls, None)

@@ -11,7 +11,7 @@ from fastapi.responses import Response, StreamingResponse
 from nitro.actions import ActionApp, ActionRoute, build_action_app
 from nitro.actions.asgi import BodyTooLarge, PrefixMiddleware, request_from_asgi
 from nitro.actions.binding import ParameterBinder
-from nitro.actions.live import alive_events
+from nitro.actions.live import afind_live_entity, alive_events
 from nitro.actions.request import ActionResponse
 from nitro.actions.sse import SSE_HEADERS
 from nitro.actions.urls import normalize_prefix
@@ -134,9 +134,9 @@ def _action_endpoint(nitro: ActionApp, route: ActionRoute) -> Any:
 
 def _live_endpoint(nitro: ActionApp, entity: type) -> Any:
     async def endpoint(request: Request) -> Response:
-        target = await entity.aget(request.path_params["id"])  # type: ignore[attr-defined]
-        if target is None:
-            return _to_response(ActionResponse.json({"error": f"{entity.__name__} not found"}, 404))
+        target = await afind_live_entity(entity, request.path_params["id"])
+        if isinstance(target, ActionResponse):
+            return _to_response(target)
         return StreamingResponse(alive_events(nitro.broadcaster, target), headers=SSE_HEADERS)
 
     return endpoint

@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl
 
 from flask import Flask, Response, request, stream_with_context
 from nitro.actions import ActionApp, ActionRoute, build_action_app
-from nitro.actions.live import live_events
+from nitro.actions.live import find_live_entity, live_events
 from nitro.actions.request import ActionRequest, ActionResponse
 from nitro.actions.sse import SSE_HEADERS
 from nitro.actions.urls import normalize_prefix, set_prefix
@@ -168,9 +168,9 @@ def _action_view(nitro: ActionApp, route: ActionRoute) -> Any:
 
 def _live_view(nitro: ActionApp, entity: type) -> Any:
     def view(id: str) -> Response:
-        target = entity.get(id)  # type: ignore[attr-defined]
-        if target is None:
-            return _to_response(ActionResponse.json({"error": f"{entity.__name__} not found"}, 404))
+        target = find_live_entity(entity, id)
+        if isinstance(target, ActionResponse):
+            return _to_response(target)
         events: Iterator[str] = live_events(nitro.broadcaster, target)
         return Response(stream_with_context(events), 200, SSE_HEADERS)
 
