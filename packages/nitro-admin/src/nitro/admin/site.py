@@ -20,7 +20,6 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from nitro.actions import ActionRequest, ActionResponse
-from nitro.actions.request import SAFE_METHODS
 from nitro.actions.sse import SSE_HEADERS, patch_elements
 from nitro.admin.auth import AdminUser, AuthBackend
 from nitro.admin.checks import CheckMessage, run_checks
@@ -64,6 +63,9 @@ class Admin:
         rewrites ``Host``).
     :param datastar_src: where pages load the Datastar client from (default: the CDN,
         or ``RUSTY_TAGS_DATASTAR_SRC``).
+    :param unit_of_work: a factory of units of work (``nitro.sql.UnitOfWork``,
+        ``nitro.uow.MemoryUnitOfWork``...): a form's entity and its inline rows are then
+        saved in one unit, all or nothing. Without it they are saved one by one.
     """
 
     #: Swap collaborators without subclassing the site.
@@ -84,6 +86,7 @@ class Admin:
         session_max_age: int = 8 * 3600,
         trusted_origins: Sequence[str] = (),
         datastar_src: str | None = None,
+        unit_of_work: Callable[[], Any] | None = None,
     ) -> None:
         prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
         self.prefix = prefix
@@ -96,6 +99,7 @@ class Admin:
         self.session_max_age = session_max_age
         self.trusted_origins = tuple(trusted_origins)
         self.datastar_src = datastar_src
+        self.unit_of_work = unit_of_work
         self.registry: dict[type[Any], EntityAdmin] = {}
         self._routes: list[WebRoute] | None = None
 
@@ -295,9 +299,7 @@ class Admin:
         try:
             if login_required and user is None:
                 response = _to_login(request.url("login", next=_next_url(path, raw)), raw)
-            elif raw.method not in SAFE_METHODS and not self.csrf.is_valid(
-                raw, session.nonce, request.form
-            ):
+            elif not raw.is_safe and not self.csrf.is_valid(raw, session.nonce, request.form):
                 response = _forbidden(
                     request, "The form is out of date or was not sent by this site (CSRF check)."
                 )

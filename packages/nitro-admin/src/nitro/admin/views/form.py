@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from nitro.actions import ActionResponse
@@ -15,6 +16,8 @@ from nitro.web import html, redirect
 from rusty_tags import A, Button, Div, Form, Li, Span, Ul
 
 __all__ = ["create_view", "edit_view", "get_visible"]
+
+logger = logging.getLogger("nitro.admin")
 
 
 def get_visible(request: AdminRequest, entity_admin: EntityAdmin, entity_id: str) -> Any:
@@ -37,10 +40,8 @@ def create_view(request: AdminRequest, entity_admin: EntityAdmin) -> ActionRespo
         form = bind_form(entity_admin, request, editable, None)
         parent_id = form.entity.id if form.entity is not None else ""
         inline_forms = _bind_inlines(request, inlines, parent_id, None)
-        if form.is_valid and not any(f.has_errors for f, _ in inline_forms):
-            form.entity.save()
-            for inline_form, _ in inline_forms:
-                inline_form.commit()
+        valid = form.is_valid and not any(f.has_errors for f, _ in inline_forms)
+        if valid and _save_all(request, form, inline_forms):
             return _saved(request, entity_admin, form.entity, "added")
         status = 422
     else:
@@ -68,10 +69,8 @@ def edit_view(request: AdminRequest, entity_admin: EntityAdmin, id: str) -> Acti
             return forbidden(request)
         form = bind_form(entity_admin, request, editable, entity)
         inline_forms = _bind_inlines(request, inlines, entity.id, entity)
-        if form.is_valid and not any(f.has_errors for f, _ in inline_forms):
-            form.entity.save()
-            for inline_form, _ in inline_forms:
-                inline_form.commit()
+        valid = form.is_valid and not any(f.has_errors for f, _ in inline_forms)
+        if valid and _save_all(request, form, inline_forms):
             return _saved(request, entity_admin, form.entity, "changed")
         status = 422
         form.raw.update(initial_form(entity_admin, sorted(readonly), entity).raw)
@@ -82,6 +81,44 @@ def edit_view(request: AdminRequest, entity_admin: EntityAdmin, id: str) -> Acti
     return _render(
         request, entity_admin, title, form, names, readonly, entity, status, inline_forms
     )
+
+
+def _save_all(
+    request: AdminRequest, form: BoundForm, inline_forms: list[tuple[InlineForm, bool]]
+) -> bool:
+    """Save the entity and its inline rows; ``False`` (with a form error) on failure.
+
+    With ``Admin(unit_of_work=...)`` everything goes through one unit, so a refusal by
+    the database (a unique constraint...) leaves nothing saved.
+    """
+    factory = request.site.unit_of_work
+    editable = [inline_form for inline_form, readonly in inline_forms if not readonly]
+    try:
+        if factory is None:
+            form.entity.save()
+            for inline_form in editable:
+                inline_form.commit()
+            return True
+        with factory() as unit:
+            unit.register("entity", type(form.entity))
+            unit.entity.save(form.entity)
+            for index, inline_form in enumerate(editable):
+                name = f"inline_{index}"
+                unit.register(name, inline_form.inline.entity_cls)
+                repository = getattr(unit, name)
+                for entity in inline_form.to_save:
+                    repository.save(entity)
+                for entity in inline_form.to_delete:
+                    repository.delete(entity)
+            unit.commit()
+        return True
+    except Exception:
+        logger.exception("nitro.admin: saving %r failed", form.entity)
+        atomic = "nothing was saved" if factory is not None else "part of it may be saved"
+        form.errors.setdefault(NON_FIELD, []).append(
+            f"The change was refused by the storage; {atomic}."
+        )
+        return False
 
 
 def _bind_inlines(
