@@ -114,7 +114,7 @@ def make_entities() -> list[BenchProduct]:
     ]
 
 
-def run(rounds: int, number: int) -> list[Result]:
+def run(rounds: int, number: int, bulk_rounds: int) -> list[Result]:
     results = []
     with (
         tempfile.TemporaryDirectory() as tmp,
@@ -140,7 +140,7 @@ def run(rounds: int, number: int) -> list[Result]:
                     entity.save()
                 uow.commit()
 
-        raw_ms, nitro_ms = best_ms([raw_insert, unit_save], 1, rounds, setup=empty)
+        raw_ms, nitro_ms = best_ms([raw_insert, unit_save], 1, bulk_rounds, setup=empty)
         assert BenchProduct.query().count() == ROWS
         results.append(
             Result(
@@ -266,9 +266,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--number", type=int, default=200, help="query calls per round")
+    parser.add_argument(
+        "--bulk-rounds", type=int, default=15, help="rounds of the bulk save (one call each)"
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
-    results = run(args.rounds, args.number)
+    results = run(args.rounds, args.number, args.bulk_rounds)
     print(
         f"nitro-sql {nitro.sql.__version__}, SQLAlchemy {sa.__version__}, "
         f"SQLModel {sqlmodel.__version__}, Python {platform.python_version()}, "

@@ -213,3 +213,23 @@ async def test_async_twins(db: Database) -> None:
     assert await Counter.aget(counter.id) is None
     with pytest.raises(NotFound):
         await Counter.aget_or_raise(counter.id)
+
+
+def test_actions_dispatch_to_sql_entities(db: Database) -> None:
+    import asyncio
+
+    from nitro.actions import ActionDispatcher, ActionRequest, build_action_app
+
+    app = build_action_app(entities=[Counter])
+    (route,) = [r for r in app.routes if r.with_id and r.info.name == "increment"]
+    Counter(id="c9").save()
+    request = ActionRequest(
+        method="POST", path_params={"id": "c9"}, query={"amount": "2"}, headers={"host": "app"}
+    )
+    assert ActionDispatcher().handle(route, request).status == 200
+    assert Counter.get("c9").count == 2
+    response = asyncio.run(ActionDispatcher().ahandle(route, request))  # aget/asave
+    assert response.status == 200
+    assert Counter.get("c9").count == 4
+    missing = ActionRequest(method="POST", path_params={"id": "nope"}, headers={"host": "app"})
+    assert asyncio.run(ActionDispatcher().ahandle(route, missing)).status == 404

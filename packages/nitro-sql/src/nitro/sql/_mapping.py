@@ -45,7 +45,7 @@ class Mapping:
 
     @property
     def id_column(self) -> sa.Column[Any]:
-        return self.table.c.id  # type: ignore[no-any-return]
+        return self.table.c.id
 
     def live(self, now: float) -> ColumnElement[bool] | None:
         """The condition excluding expired rows (``None`` without a TTL column)."""
@@ -104,13 +104,17 @@ class ColumnMapping(Mapping):
         column = self._by_field.get(field)
         if column is None:
             return None
-        return column.is_(None) if value is None else column == value
+        condition: ColumnElement[bool] = column.is_(None) if value is None else column == value
+        return condition
 
     def order(self, field: str, descending: bool) -> ColumnElement[Any] | None:
         column = self._by_field.get(field)
         if column is None:
             return None
-        return column.desc().nulls_first() if descending else column.asc().nulls_last()
+        clause: ColumnElement[Any] = (
+            column.desc().nulls_first() if descending else column.asc().nulls_last()
+        )
+        return clause
 
 
 class DocumentMapping(Mapping):
@@ -153,7 +157,7 @@ class DocumentMapping(Mapping):
 
     def _path(self, field: str) -> ColumnElement[Any] | None:
         if field == "id":
-            return self.table.c.id  # type: ignore[no-any-return]
+            return self.table.c.id
         kind = self._kinds.get(field)
         if kind is None:
             return None
@@ -168,9 +172,11 @@ class DocumentMapping(Mapping):
             return path.is_(None)
         if isinstance(value, enum.Enum):
             value = value.value
-        if field != "id" and not _fits(self._kinds[field], value):
+        kind = self._kinds.get(field)
+        if kind is not None and not _fits(kind, value):
             return None
-        return path == value
+        condition: ColumnElement[bool] = path == value
+        return condition
 
     def order(self, field: str, descending: bool) -> ColumnElement[Any] | None:
         path = self._path(field)

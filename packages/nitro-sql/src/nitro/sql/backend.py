@@ -74,7 +74,7 @@ class SQLModelBackend(Repository[E]):  # type: ignore[type-var]
         url: str | URL | None = None,
         database: Database | None = None,
     ) -> None:
-        super().__init__(entity_cls)  # type: ignore[arg-type]
+        super().__init__(entity_cls)
         if url is not None and database is not None:
             raise TypeError("SQLModelBackend() takes url= or database=, not both")
         self._database = database if url is None else database_for(url)
@@ -124,10 +124,15 @@ class SQLModelBackend(Repository[E]):  # type: ignore[type-var]
         """``INSERT ... ON CONFLICT (id) DO UPDATE`` for this table on *dialect*."""
         statement = self._upserts.get(dialect)
         if statement is None:
+            insert: Any
             if dialect == "sqlite":
-                from sqlalchemy.dialects.sqlite import insert
+                from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+                insert = sqlite_insert
             elif dialect == "postgresql":
-                from sqlalchemy.dialects.postgresql import insert
+                from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+                insert = postgresql_insert
             else:
                 raise UnsupportedOperation(
                     f"SQLModelBackend supports SQLite and PostgreSQL, not {dialect}"
@@ -279,9 +284,10 @@ class SQLModelBackend(Repository[E]):  # type: ignore[type-var]
         query.check_fields(self.entity_cls)
         conditions, rest = self.conditions(query.where)
         order = [self.mapping.order(name, desc) for name, desc in query.sort_keys()]
+        clauses = [clause for clause in order if clause is not None]
         statement = self.live_select().where(*conditions)
-        if rest is None and all(clause is not None for clause in order):
-            statement = statement.order_by(*order).offset(query.offset or None)
+        if rest is None and len(clauses) == len(order):
+            statement = statement.order_by(*clauses).offset(query.offset or None)
             if query.limit is not None:
                 statement = statement.limit(query.limit)
             return self.fetch(statement)

@@ -29,7 +29,11 @@ from pydantic.fields import FieldInfo
 from sqlalchemy import event
 from sqlalchemy.orm.attributes import set_attribute
 from sqlmodel import Field, SQLModel
-from sqlmodel.main import RelationshipInfo, SQLModelConfig, SQLModelMetaclass
+from sqlmodel.main import (
+    RelationshipInfo,
+    SQLModelConfig,  # type: ignore[attr-defined]
+    SQLModelMetaclass,
+)
 
 from nitro.actions.decorator import ActionDescriptor
 from nitro.events import post_delete, post_save, pre_delete, pre_save
@@ -178,7 +182,7 @@ class SQLEntity(SQLModel, metaclass=SQLEntityMeta):
     @classmethod
     def repository(cls) -> SQLModelBackend[Self]:
         """The repository serving this class (shared, created on first use)."""
-        return repository_for(cls)  # type: ignore[return-value]
+        return repository_for(cls)  # type: ignore[type-var,return-value]
 
     @classmethod
     def query(cls) -> SQLQuery[Self]:

@@ -111,7 +111,7 @@ class SQLQuery(Generic[E]):
                 f"{self.entity_cls.__name__}.query() needs a SQLModelBackend repository, "
                 f"got {repo!r}"
             )
-        return repo  # type: ignore[return-value]
+        return repo
 
     # -- building ---------------------------------------------------------------------
 

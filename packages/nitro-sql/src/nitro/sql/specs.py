@@ -75,7 +75,7 @@ def to_sql(
         expression = spec.to_sql(entity_cls)
         if expression is None or expression is NotImplemented:
             return None
-        return sa.true() if expression is True else expression
+        return expression
     return None
 
 
