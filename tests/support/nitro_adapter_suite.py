@@ -122,6 +122,8 @@ class Greeter:
 
     def hello(self, request: Any) -> Any:
         who = request.cookies.get("who", "stranger")
+        assert request.path.endswith(f"/hello/{request.path_params['name']}")
+        assert (request.scheme, request.client) == ("http", "127.0.0.1")
         return html(f"<p>hello {request.path_params['name']} from {who}</p>")
 
     def login(self, request: Any) -> Any:

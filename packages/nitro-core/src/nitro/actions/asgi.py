@@ -63,6 +63,9 @@ async def request_from_asgi(scope: Scope, receive: Receive) -> ActionRequest:
         query=query,
         headers=headers,
         body=b"".join(chunks),
+        path=scope.get("path", ""),
+        scheme=scope.get("scheme", "http"),
+        client=(scope.get("client") or (None,))[0],
     )
 
 

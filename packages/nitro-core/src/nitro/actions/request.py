@@ -30,6 +30,11 @@ class ActionRequest:
     headers: Mapping[str, str] = field(default_factory=dict)
     body: bytes = b""
     form: Mapping[str, Any] | None = None
+    #: The request path as the client sent it (below any mount point), its scheme,
+    #: and the client's address when the server knows it.
+    path: str = ""
+    scheme: str = "http"
+    client: str | None = None
 
     @property
     def cookies(self) -> dict[str, str]:

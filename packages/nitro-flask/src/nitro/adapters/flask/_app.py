@@ -114,6 +114,9 @@ def _current_request() -> ActionRequest:
         query=_parse_query(query_string) if query_string else {},
         headers=_EnvironHeaders(environ),
         body=request.get_data(cache=False) if has_body else b"",
+        path=environ.get("PATH_INFO", ""),
+        scheme=environ.get("wsgi.url_scheme", "http"),
+        client=environ.get("REMOTE_ADDR"),
     )
 
 
