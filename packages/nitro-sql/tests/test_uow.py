@@ -256,3 +256,27 @@ async def test_async_nested_rollback_keeps_outer_work(db: Database, received: li
         await outer.commit()
     assert sorted(a.owner for a in await Account.aall()) == ["ann", "carl"]
     assert ("moved", 2) not in received
+
+
+def test_a_table_first_used_inside_a_unit(db: Database, request: pytest.FixtureRequest) -> None:
+    param = request.node.callspec.id
+    late = type(
+        f"Late{param.capitalize()}",
+        (SQLEntity,),
+        {
+            "__tablename__": f"uow_late_{param}",
+            "__annotations__": {"label": str},
+            "__module__": __name__,
+        },
+        table=True,
+    )
+    with UnitOfWork():
+        assert Account.query().count() == 0  # the unit's connection is open and locked
+        late(label="rolled back").save()
+        assert late.query().count() == 1  # created inside the unit's transaction
+    assert late.query().count() == 0  # the CREATE was rolled back too; made again
+    with UnitOfWork() as uow:
+        assert Account.query().count() == 0
+        late(label="kept").save()
+        uow.commit()
+    assert [x.label for x in late.all()] == ["kept"]

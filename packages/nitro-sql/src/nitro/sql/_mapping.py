@@ -26,7 +26,14 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from nitro.sql.entity import EXPIRES_COLUMN, SQLEntity
 
-__all__ = ["DOCUMENTS", "ColumnMapping", "DocumentMapping", "Mapping", "mapping_for"]
+__all__ = [
+    "DOCUMENTS",
+    "ColumnMapping",
+    "DocumentMapping",
+    "Mapping",
+    "mapping_for",
+    "tables_in_use",
+]
 
 #: The metadata of the document tables (kept apart from SQLModel.metadata, which
 #: migrations own).
@@ -233,8 +240,20 @@ def _fits(kind: str, value: Any) -> bool:
     return isinstance(value, str)
 
 
+_in_use: dict[sa.Table, None] = {}
+
+
 def mapping_for(entity_cls: type[Any]) -> Mapping:
     """The mapping of *entity_cls*: columns for SQL tables, a JSON document otherwise."""
+    mapping: Mapping
     if isinstance(getattr(entity_cls, "__table__", None), sa.Table):
-        return ColumnMapping(entity_cls)
-    return DocumentMapping(entity_cls)
+        mapping = ColumnMapping(entity_cls)
+    else:
+        mapping = DocumentMapping(entity_cls)
+    _in_use[mapping.table] = None
+    return mapping
+
+
+def tables_in_use() -> list[sa.Table]:
+    """The tables of every entity class a SQLModelBackend was created for."""
+    return list(_in_use)

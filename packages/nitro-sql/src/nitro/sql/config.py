@@ -24,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 
 __all__ = [
@@ -100,8 +100,9 @@ class Database:
 
         A no-op once a table is known to exist, or when ``create_tables`` is off. With
         *connection* the DDL runs in that connection's transaction (a unit of work
-        holding locks must not wait for a second connection); the caller forgets the
-        tables again with :meth:`forget_tables` if that transaction rolls back.
+        holding locks must not wait for a second connection) and the tables are not
+        marked as existing: the caller does that with :meth:`mark_ready` once the
+        transaction committed.
         """
         if not self.create_tables:
             return []
@@ -119,11 +120,17 @@ class Database:
                     continue
                 try:
                     metadata.create_all(self.engine, tables=group, checkfirst=True)
-                except (OperationalError, ProgrammingError):
-                    # Another process created it between the check and the CREATE.
+                except DBAPIError:
+                    # Another connection created it between the check and the CREATE.
                     metadata.create_all(self.engine, tables=group, checkfirst=True)
-            self._ready.update(needed)
+            if connection is None:
+                self._ready.update(needed)
             return needed
+
+    def mark_ready(self, tables: Any) -> None:
+        """Record that *tables* exist (created in a transaction that has committed)."""
+        with self._lock:
+            self._ready.update(tables)
 
     def forget_tables(self, tables: Any = None) -> None:
         """Forget that *tables* (default: all) exist, so the next use checks again

@@ -37,6 +37,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from nitro.persistence import BackendUnavailable, Query, repository_for
 from nitro.persistence.base import combine
+from nitro.sql._mapping import tables_in_use
 from nitro.sql.config import SQLITE_IMMEDIATE, Database, database_for, get_database
 from nitro.uow import BaseUnitOfWork, current_unit
 
@@ -56,14 +57,6 @@ def active_unit(database: Database) -> UnitOfWork | None:
     return None
 
 
-def _known_tables() -> list[sa.Table]:
-    from sqlmodel import SQLModel
-
-    from nitro.sql._mapping import DOCUMENTS
-
-    return [*SQLModel.metadata.tables.values(), *DOCUMENTS.tables.values()]
-
-
 class _Transaction:
     """The connection, root transaction and pending saves shared by nested units."""
 
@@ -74,21 +67,23 @@ class _Transaction:
         self.root: sa.RootTransaction | None = None
         # backend -> {id: row}; dicts keep write order and the last save of an id.
         self.pending: dict[SQLModelBackend[Any], dict[str, dict[str, Any]]] = {}
-        self.created: list[sa.Table] = []  # by this transaction: gone if it rolls back
+        # Created inside this transaction: known to exist once it commits.
+        self.created: set[sa.Table] = set()
 
     def ensure_tables(self, *tables: sa.Table) -> None:
-        if all(table in self.database._ready for table in tables):
+        missing = [t for t in tables if t not in self.created and t not in self.database._ready]
+        if not missing:
             return
         if self.conn is None:  # nothing locked yet: create them for good, right away
-            self.database.ensure_tables(*tables)
+            self.database.ensure_tables(*missing)
         else:
-            self.created.extend(self.database.ensure_tables(*tables, connection=self.conn))
+            self.created.update(self.database.ensure_tables(*missing, connection=self.conn))
 
     def connection(self) -> sa.Connection:
         if self.conn is None:
-            # Create every known entity table first, on its own connection: DDL inside
-            # the unit would be invisible to other connections until the commit.
-            self.database.ensure_tables(*_known_tables())
+            # Create the tables of every entity class in use first, on their own
+            # connection: DDL inside the unit stays invisible to others until it commits.
+            self.database.ensure_tables(*tables_in_use())
             try:
                 conn = self.database.engine.connect()
             except OperationalError as exc:
@@ -129,13 +124,13 @@ class _Transaction:
         if self.root is not None and self.root.is_active:
             self.root.commit()
         self.root = None
-        self.created = []
+        if self.created:
+            self.database.mark_ready(self.created)
+            self.created = set()
 
     def rollback(self) -> None:
         self.pending = {}
-        if self.created:
-            self.database.forget_tables(self.created)
-            self.created = []
+        self.created = set()
         try:
             if self.root is not None and self.root.is_active:
                 self.root.rollback()
