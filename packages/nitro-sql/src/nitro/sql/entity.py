@@ -29,11 +29,8 @@ from pydantic.fields import FieldInfo
 from sqlalchemy import event
 from sqlalchemy.orm.attributes import set_attribute
 from sqlmodel import Field, SQLModel
-from sqlmodel.main import (
-    RelationshipInfo,
-    SQLModelConfig,  # type: ignore[attr-defined]
-    SQLModelMetaclass,
-)
+from sqlmodel._compat import SQLModelConfig
+from sqlmodel.main import RelationshipInfo, SQLModelMetaclass
 
 from nitro.actions.decorator import ActionDescriptor
 from nitro.events import post_delete, post_save, pre_delete, pre_save
