@@ -270,11 +270,22 @@ def find_chromium() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
-    """A headless Chromium (the system's, driven by Playwright), for the session.
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run browser tests last.
 
-    Tests take a fresh page with ``chromium.new_page()`` and close it when done.
+    Playwright's sync API keeps an asyncio loop marked as running in the main thread
+    while a browser is open; async tests that ran after it would find that loop and
+    fail. Keeping browser tests at the end (and the browser per module) avoids it.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """A headless Chromium (the system's, driven by Playwright), for one test module.
+
+    Tests take a fresh page with ``chromium.new_page()`` and close it when done. Module
+    scope, not session: see :func:`pytest_collection_modifyitems`.
     """
     executable = find_chromium()
     if executable is None:
