@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from nitro import event, post_save
-from nitro.sql import Database, DuplicateId, Field, SQLEntity, UnitOfWork
+from nitro import Entity, event, post_save
+from nitro.sql import Database, DuplicateId, Field, SQLEntity, SQLModelBackend, UnitOfWork
 from nitro.uow import current_unit
 
 money_moved = event("test.sql.money_moved")
@@ -280,3 +280,34 @@ def test_a_table_first_used_inside_a_unit(db: Database, request: pytest.FixtureR
         late(label="kept").save()
         uow.commit()
     assert [x.label for x in late.all()] == ["kept"]
+
+
+class Memo(Entity):
+    """A plain entity on SQLModelBackend (a JSON document) joins units too."""
+
+    text: str = ""
+    _persistence_backend_class = SQLModelBackend
+
+
+def test_plain_entities_join_the_unit(db: Database) -> None:
+    with UnitOfWork(memos=Memo) as uow:
+        Memo(text="dropped").save()
+        assert [m.text for m in uow.memos.all()] == ["dropped"]
+    assert Memo.all() == []
+    with UnitOfWork(memos=Memo) as uow:
+        kept = Memo(text="kept")
+        kept.save()
+        uow.memos.save(Memo(text="also kept"))
+        uow.commit()
+    assert sorted(m.text for m in Memo.all()) == ["also kept", "kept"]
+
+
+async def test_concurrent_tasks_share_one_async_unit_safely(db: Database) -> None:
+    import asyncio
+
+    async with UnitOfWork(accounts=Account) as uow:
+        await asyncio.gather(*(uow.accounts.save(Account(owner=f"o{n}")) for n in range(20)))
+        counts = await asyncio.gather(*(Account.query().acount() for _ in range(5)))
+        assert counts == [20] * 5
+        await uow.commit()
+    assert await Account.query().acount() == 20
