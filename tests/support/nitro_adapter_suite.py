@@ -107,6 +107,23 @@ class Note(Entity):
     def edit(self, text: str) -> None:
         self.text = text
 
+    @action(method="PATCH")
+    def append(self, more: str) -> None:
+        self.text += more
+
+    @action(method="POST")
+    def shout(self) -> None:
+        self.text = self.text.upper()
+
+    @action(method="DELETE")
+    def wipe(self) -> None:
+        self.text = ""
+
+    @action(method="GET")
+    @classmethod
+    def search(cls, q: str = "") -> list[Note]:
+        return [note for note in cls.all() if q in note.text]
+
 
 ENTITIES = [Counter, Note]
 
@@ -151,7 +168,14 @@ COUNTER_ROUTES = {
     ("POST", "/counter/create"),
     ("GET", "/_live/counter/{id}"),
 }  # fmt: skip
-NOTE_ROUTES = {("POST", "/note/edit"), ("POST", "/note/{id}/edit"), ("GET", "/_live/note/{id}")}
+NOTE_ROUTES = {
+    ("POST", "/note/edit"), ("POST", "/note/{id}/edit"),
+    ("PATCH", "/note/append"), ("PATCH", "/note/{id}/append"),
+    ("POST", "/note/shout"), ("POST", "/note/{id}/shout"),
+    ("DELETE", "/note/wipe"), ("DELETE", "/note/{id}/wipe"),
+    ("GET", "/note/search"),
+    ("GET", "/_live/note/{id}"),
+}  # fmt: skip
 
 
 def parse_sse(text: str) -> list[tuple[str, list[str]]]:
@@ -213,6 +237,10 @@ class AdapterSuite:
     # -- routes ---------------------------------------------------------------------
 
     def test_configure_registers_exactly_the_expected_routes(self) -> None:
+        """Two entities, twenty actions: one route per class action, two per instance
+        action (id from the signals, id in the path), one live stream per entity."""
+        actions = [name for e in ENTITIES for name, v in vars(e).items() if hasattr(v, "info")]
+        assert len(actions) == 20
         app = self.build_app(entities=ENTITIES)
         assert self.app_routes(app) == COUNTER_ROUTES | NOTE_ROUTES
 
