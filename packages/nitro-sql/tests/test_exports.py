@@ -21,6 +21,7 @@ EXPECTED = {
     "UnitOfWork",
     "__version__",
     "and_",
+    "col",
     "configure",
     "get_database",
     "not_",

@@ -24,6 +24,7 @@ from sqlalchemy import not_ as not_
 from sqlalchemy import or_ as or_
 from sqlmodel import Field as Field
 from sqlmodel import Relationship as Relationship
+from sqlmodel import col as col
 
 from nitro.sql.backend import SQLModelBackend as SQLModelBackend
 from nitro.sql.config import DEFAULT_URL as DEFAULT_URL
@@ -62,6 +63,7 @@ __all__ = [
     "UnitOfWork",
     "__version__",
     "and_",
+    "col",
     "configure",
     "get_database",
     "not_",
