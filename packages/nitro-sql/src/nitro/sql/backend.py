@@ -211,7 +211,7 @@ class SQLModelBackend(Repository[E]):  # type: ignore[type-var]
             return bool(conn.execute(statement).rowcount)
 
     def clear(self) -> None:
-        with self.connection(write=True) as conn:
+        with self.connection(write=True) as conn, _translated(self.entity_cls):
             conn.execute(sa.delete(self.mapping.table))
 
     def purge_expired(self) -> int:
