@@ -311,3 +311,17 @@ async def test_concurrent_tasks_share_one_async_unit_safely(db: Database) -> Non
         assert counts == [20] * 5
         await uow.commit()
     assert await Account.query().acount() == 20
+
+
+def test_units_of_other_kinds_and_databases_do_not_hide_the_sql_unit(
+    db: Database, tmp_path: Any
+) -> None:
+    from nitro.uow import MemoryUnitOfWork
+
+    other = Database(f"sqlite:///{tmp_path / 'other.db'}")
+    with UnitOfWork(), MemoryUnitOfWork(), UnitOfWork(other) as elsewhere:
+        assert elsewhere.parent is None  # another database: its own transaction
+        Account(owner="joins the outer SQL unit").save()
+        # leaving the outer unit without commit drops the save made in the inner blocks
+    assert stored() == (0, 0)
+    other.dispose()

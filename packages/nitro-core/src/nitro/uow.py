@@ -108,7 +108,10 @@ class BaseUnitOfWork:
         self._repositories: dict[str, type[Any]] = {**type(self).repositories}
         for name, entity_cls in repositories.items():
             self.register(name, entity_cls)
+        #: The outer unit this one nests in and hands its work to (same kind only).
         self.parent: BaseUnitOfWork | None = None
+        #: Whatever unit was active when this one started, of any kind.
+        self.enclosing: BaseUnitOfWork | None = None
         self.is_async = False
         self.active = False
         self._events: list[tuple[Event, Any, dict[str, Any]]] = []
@@ -168,6 +171,7 @@ class BaseUnitOfWork:
         if self.active:
             raise RuntimeError(f"{type(self).__name__} is already active; create a new one")
         outer = _current.get()
+        self.enclosing = outer
         self.parent = outer if outer is not None and self._joins(outer) else None
         self.is_async = is_async
         self._events = []
@@ -182,7 +186,7 @@ class BaseUnitOfWork:
             try:
                 _current.reset(self._token)
             except ValueError:  # left in another context (an odd async shape)
-                _current.set(self.parent)
+                _current.set(self.enclosing)
             self._token = None
 
     def __enter__(self) -> Self:

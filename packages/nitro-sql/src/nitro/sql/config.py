@@ -163,6 +163,7 @@ def _with_dependencies(tables: Any) -> list[sa.Table]:
 
 
 def _create_engine(url: URL, echo: bool, options: dict[str, Any]) -> Engine:
+    options = dict(options)  # the Database keeps its own for the next engine
     if url.get_backend_name() != "sqlite":
         return sa.create_engine(url, echo=echo, pool_pre_ping=True, **options)
     memory = url.database in (None, "", ":memory:") or "mode=memory" in str(url)

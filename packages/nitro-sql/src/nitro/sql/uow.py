@@ -48,12 +48,13 @@ __all__ = ["UnitOfWork", "active_unit"]
 
 
 def active_unit(database: Database) -> UnitOfWork | None:
-    """The innermost active SQL unit of work on *database* in this thread/task."""
+    """The innermost active SQL unit of work on *database* in this thread/task (also
+    through units of other kinds opened inside it)."""
     unit = current_unit()
     while unit is not None:
-        if isinstance(unit, UnitOfWork):
-            return unit if unit.database is database else None
-        unit = unit.parent
+        if isinstance(unit, UnitOfWork) and unit.database is database:
+            return unit
+        unit = unit.enclosing
     return None
 
 
