@@ -233,3 +233,26 @@ def test_actions_dispatch_to_sql_entities(db: Database) -> None:
     assert Counter.get("c9").count == 4
     missing = ActionRequest(method="POST", path_params={"id": "nope"}, headers={"host": "app"})
     assert asyncio.run(ActionDispatcher().ahandle(route, missing)).status == 404
+
+
+def test_the_repository_protocol_works_for_sql_entities(db: Database) -> None:
+    """What backend-neutral code (nitro-admin, nitro-cqrs) uses: Query in, entities out."""
+    from nitro import FieldEquals
+    from nitro.persistence import InvalidQuery, Query
+
+    repo = Counter.repository()
+    made = [Counter(name=f"n{n}", count=n % 3) for n in range(7)]
+    for counter in made:
+        repo.save(counter)
+    assert repo.find(Query(where=FieldEquals("count", 1), order_by=("-name",))) == [
+        made[4],
+        made[1],
+    ]
+    assert repo.find(Query(order_by=("count", "-name"), limit=2, offset=1)) == [made[3], made[0]]
+    assert repo.count(FieldEquals("count", 0)) == 3
+    assert repo.count() == 7
+    assert repo.all() == made
+    with pytest.raises(InvalidQuery, match="'colour' is not a field of Counter"):
+        repo.find(Query(where=FieldEquals("colour", 1)))
+    repo.clear()
+    assert repo.count() == 0
