@@ -110,10 +110,30 @@ def test_tables_are_not_created_when_migrations_own_them(tmp_path: Path) -> None
     database.dispose()
 
 
-def test_an_unreachable_database_is_backend_unavailable() -> None:
+@pytest.mark.parametrize("create_tables", [True, False])
+def test_an_unreachable_database_is_backend_unavailable(create_tables: bool) -> None:
+    database = Database(
+        "postgresql+psycopg://nitro@127.0.0.1:1/nowhere", create_tables=create_tables
+    )
+    with use_database(database):
+        with pytest.raises(BackendUnavailable, match="cannot be reached"):
+            ConfTodo.get("x")
+        with pytest.raises(BackendUnavailable, match="cannot be reached"):
+            ConfTodo(title="x").save()
+    database.dispose()
+
+
+def test_a_unit_on_an_unreachable_database_is_backend_unavailable() -> None:
+    from nitro.sql import UnitOfWork
+
     database = Database("postgresql+psycopg://nitro@127.0.0.1:1/nowhere", create_tables=False)
-    with use_database(database), pytest.raises(BackendUnavailable, match="cannot be reached"):
-        ConfTodo.get("x")
+    with (
+        use_database(database),
+        pytest.raises(BackendUnavailable, match="cannot be reached"),
+        UnitOfWork() as uow,
+    ):
+        ConfTodo(title="x").save()  # buffered...
+        uow.commit()  # ...and written here: no connection
     database.dispose()
 
 

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from nitro.persistence import (
     BackendUnavailable,
@@ -105,8 +105,8 @@ class SQLModelBackend(Repository[E]):  # type: ignore[type-var]
                 unit.ensure_tables(self.mapping.table)
                 yield conn
             return
-        database.ensure_tables(self.mapping.table)
         try:
+            database.ensure_tables(self.mapping.table)
             context = database.engine.begin() if write else database.engine.connect()
             conn = context.__enter__()
         except OperationalError as exc:
@@ -117,6 +117,8 @@ class SQLModelBackend(Repository[E]):  # type: ignore[type-var]
             yield conn
         except BaseException as exc:
             context.__exit__(type(exc), exc, exc.__traceback__)
+            if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+                raise BackendUnavailable(f"{database!r} dropped the connection") from exc
             raise
         context.__exit__(None, None, None)
 
