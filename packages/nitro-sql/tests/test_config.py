@@ -127,13 +127,14 @@ def test_a_unit_on_an_unreachable_database_is_backend_unavailable() -> None:
     from nitro.sql import UnitOfWork
 
     database = Database("postgresql+psycopg://nitro@127.0.0.1:1/nowhere", create_tables=False)
-    with (
-        use_database(database),
-        pytest.raises(BackendUnavailable, match="cannot be reached"),
-        UnitOfWork() as uow,
-    ):
-        ConfTodo(title="x").save()  # buffered...
-        uow.commit()  # ...and written here: no connection
+
+    def work() -> None:
+        with UnitOfWork() as uow:
+            ConfTodo(title="x").save()  # buffered...
+            uow.commit()  # ...and written here: no connection
+
+    with use_database(database), pytest.raises(BackendUnavailable, match="cannot be reached"):
+        work()
     database.dispose()
 
 
