@@ -73,6 +73,16 @@ class BodyTooLarge(Exception):
     pass
 
 
+async def read_request(scope: Scope, receive: Receive, send: Send) -> ActionRequest | None:
+    """The request, or ``None`` after answering 413 for an oversized body."""
+    try:
+        return await request_from_asgi(scope, receive)
+    except BodyTooLarge:
+        too_large = ActionResponse.json({"error": "Request body too large"}, 413)
+        await send_response(too_large, receive, send)
+        return None
+
+
 def _raw_headers(response: ActionResponse) -> list[tuple[bytes, bytes]]:
     headers = [
         (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()
@@ -141,12 +151,8 @@ class ActionEndpoint:
         self.route = route
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            request = await request_from_asgi(scope, receive)
-        except BodyTooLarge:
-            await send_response(
-                ActionResponse.json({"error": "Request body too large"}, 413), receive, send
-            )
+        request = await read_request(scope, receive, send)
+        if request is None:
             return
         response = await self.dispatcher.ahandle(self.route, request)
         await send_response(response, receive, send)
@@ -159,12 +165,8 @@ class WebEndpoint:
         self.handler = handler
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            request = await request_from_asgi(scope, receive)
-        except BodyTooLarge:
-            await send_response(
-                ActionResponse.json({"error": "Request body too large"}, 413), receive, send
-            )
+        request = await read_request(scope, receive, send)
+        if request is None:
             return
         response = await asyncio.to_thread(self.handler, request)
         await send_response(response, receive, send)

@@ -148,6 +148,20 @@ class ActionDispatcher:
     def error_response(error: ActionError) -> ActionResponse:
         return ActionResponse.json(error.to_json(), status=error.status)
 
+    def failure_response(
+        self, route: ActionRoute, request: ActionRequest, error: Exception
+    ) -> ActionResponse:
+        """The answer for a failed request; unexpected errors are logged, never sent."""
+        if isinstance(error, InvalidParameters):
+            return self.invalid_response(route, request, error)
+        if isinstance(error, ActionError):
+            return self.error_response(error)
+        if isinstance(error, BackendUnavailable):
+            logger.error("action %s: storage unavailable", route, exc_info=error)
+            return self.error_response(ServiceUnavailable())
+        logger.error("action %s failed", route, exc_info=error)
+        return self.error_response(ActionFailed())
+
     def invalid_response(
         self, route: ActionRoute, request: ActionRequest, error: InvalidParameters
     ) -> ActionResponse:
@@ -215,16 +229,8 @@ class ActionDispatcher:
                 result = asyncio.run(_await(result))
             alive = self._persist_sync(route, target, before)
             return self.result_response(route, request, target, result, alive)
-        except InvalidParameters as error:
-            return self.invalid_response(route, request, error)
-        except ActionError as error:
-            return self.error_response(error)
-        except BackendUnavailable:
-            logger.exception("action %s: storage unavailable", route)
-            return self.error_response(ServiceUnavailable())
-        except Exception:
-            logger.exception("action %s failed", route)
-            return self.error_response(ActionFailed())
+        except Exception as error:  # every failure becomes a safe answer
+            return self.failure_response(route, request, error)
 
     def _persist_sync(self, route: ActionRoute, target: Any, before: Any) -> bool:
         """Save ``target`` if the action changed it; return whether it still exists.
@@ -285,16 +291,8 @@ class ActionDispatcher:
                 result = await result
             alive = await self._persist_async(route, target, before)
             return self.result_response(route, request, target, result, alive)
-        except InvalidParameters as error:
-            return self.invalid_response(route, request, error)
-        except ActionError as error:
-            return self.error_response(error)
-        except BackendUnavailable:
-            logger.exception("action %s: storage unavailable", route)
-            return self.error_response(ServiceUnavailable())
-        except Exception:
-            logger.exception("action %s failed", route)
-            return self.error_response(ActionFailed())
+        except Exception as error:  # every failure becomes a safe answer
+            return self.failure_response(route, request, error)
 
     async def _persist_async(self, route: ActionRoute, target: Any, before: Any) -> bool:
         if target is None:
