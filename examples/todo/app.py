@@ -1,7 +1,7 @@
 import uvicorn
 from fastapi import FastAPI, responses
 
-from nitro import action
+from nitro.actions import Patch, action
 from nitro.adapters.fastapi import configure_app
 from nitro.sql import SQLEntity
 from rusty_tags import H1, Button, Form, Input, Li, P, Page, Ul
@@ -32,7 +32,7 @@ class Todo(SQLEntity, table=True):  # a table in ./nitro.db (NITRO_DATABASE_URL 
     @action(method="DELETE")
     def remove(self):
         self.delete()
-        return Ul(*Todo.all(), id="todos")
+        return Patch.remove(f"#todo-{self.id}")  # takes just this row off the page
 
 
 configure_app(app := FastAPI(title="Nitro todos"))
