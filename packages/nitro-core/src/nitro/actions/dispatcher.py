@@ -197,11 +197,17 @@ class ActionDispatcher:
         body = to_json(payload, fallback=str)
         return ActionResponse(200, {"Content-Type": "application/json"}, body)
 
-    @staticmethod
-    def _bind_callable(route: ActionRoute, target: Any) -> Any:
+    def invoke(self, route: ActionRoute, request: ActionRequest, target: Any) -> tuple[Any, Any]:
+        """Bind the parameters and call the method; return the entity's state before the
+        call (for change detection) and what the call returned (a value, an awaitable
+        or a generator: the drivers finish it their own way)."""
+        kwargs = self.arguments(route, request)
         if route.info.is_classmethod:
-            return route.info.func.__get__(route.entity, route.entity)
-        return route.info.func.__get__(target, type(target))
+            method = route.info.func.__get__(route.entity, route.entity)
+        else:
+            method = route.info.func.__get__(target, type(target))
+        before = target.model_dump() if target is not None else None
+        return before, method(**kwargs)
 
     # -- sync driver ----------------------------------------------------------------
 
@@ -213,17 +219,12 @@ class ActionDispatcher:
                 target = route.entity.get(self.entity_id(route, request))
                 if target is None:
                     raise self.not_found(route)
-            kwargs = self.arguments(route, request)
-            bound = self._bind_callable(route, target)
-            before = target.model_dump() if target is not None else None
-            result = bound(**kwargs)
+            before, result = self.invoke(route, request, target)
             if route.info.is_generator:
                 if request.is_datastar:
                     return self._stream_sync(route, request, target, before, result)
-                result = (
-                    asyncio.run(_collect(result))
-                    if inspect.isasyncgen(result)
-                    else _drain_sync(result)
+                result = _yielded(
+                    asyncio.run(_collect(result)) if inspect.isasyncgen(result) else result
                 )
             elif inspect.isawaitable(result):
                 result = asyncio.run(_await(result))
@@ -251,7 +252,7 @@ class ActionDispatcher:
         self, route: ActionRoute, request: ActionRequest, target: Any, before: Any, produced: Any
     ) -> ActionResponse:
         if inspect.isasyncgen(produced):
-            items: Any = iter(asyncio.run(_collect_all(produced)))
+            items: Any = iter(asyncio.run(_collect(produced)))
         else:
             items = produced
         wants_signals = target is not None and self.page_holds_entity(route, request)
@@ -277,16 +278,11 @@ class ActionDispatcher:
                 target = await route.entity.aget(self.entity_id(route, request))
                 if target is None:
                     raise self.not_found(route)
-            kwargs = self.arguments(route, request)
-            bound = self._bind_callable(route, target)
-            before = target.model_dump() if target is not None else None
-            result = bound(**kwargs)
+            before, result = self.invoke(route, request, target)
             if route.info.is_generator:
                 if request.is_datastar:
                     return self._stream_async(route, request, target, before, result)
-                result = (
-                    await _collect(result) if inspect.isasyncgen(result) else _drain_sync(result)
-                )
+                result = _yielded(await _collect(result) if inspect.isasyncgen(result) else result)
             elif inspect.isawaitable(result):
                 result = await result
             alive = await self._persist_async(route, target, before)
@@ -332,16 +328,13 @@ async def _await(awaitable: Any) -> Any:
 
 
 async def _collect(agen: Any) -> list[Any]:
-    return [item async for item in agen if item is not None]
-
-
-async def _collect_all(agen: Any) -> list[Any]:
     return [item async for item in agen]
 
 
-def _drain_sync(generator: Iterator[Any]) -> list[Any]:
-    """A generator action called by a plain client: run it, keep what it yielded."""
-    return [item for item in generator if item is not None]
+def _yielded(items: Any) -> list[Any]:
+    """What a generator action yielded, for a plain client (``None`` means "the entity
+    as it is now", which the JSON answer carries anyway)."""
+    return [item for item in items if item is not None]
 
 
 def _jsonable(value: Any) -> Any:
