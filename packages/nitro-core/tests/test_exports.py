@@ -81,6 +81,8 @@ ENTITY_API = {
         "where",
     ],
     "nitro.signals": [
+        "SIGNAL_SUFFIX",
+        "class_signal",
         "data_signals",
         "json_safe",
         "signal_path",
@@ -89,7 +91,13 @@ ENTITY_API = {
     ],
     "nitro.events": ["Event", "event", "on", "post_delete", "post_save", "pre_delete", "pre_save"],
     "nitro.ids": ["id_timestamp_ms", "is_valid_id", "new_id"],
-    "nitro.entity": ["Entity", "EntityMeta"],
+    "nitro.entity": [
+        "Entity",
+        "EntityMeta",
+        "check_field_names",
+        "describe_api",
+        "reject_unknown_keys",
+    ],
 }
 
 

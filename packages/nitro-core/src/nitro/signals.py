@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from nitro.entity import Entity
 
 __all__ = [
+    "SIGNAL_SUFFIX",
+    "class_signal",
     "data_signals",
     "json_safe",
     "signal_path",
@@ -59,6 +61,21 @@ def signal_path(entity_cls: type[Entity], field: str) -> str:
 def signal_ref(entity_cls: type[Entity], field: str) -> str:
     """``"$Counter.count"``: the Datastar expression reading *field*'s signal."""
     return "$" + signal_path(entity_cls, field)
+
+
+#: ``Counter.count_signal``: the class attribute suffix of a field's signal reference.
+SIGNAL_SUFFIX = "_signal"
+
+
+def class_signal(entity_cls: type[Any], attribute: str) -> str | None:
+    """``"$Counter.count"`` for ``attribute == "count_signal"`` when ``count`` is a field
+    of *entity_cls*, else ``None``. Entity metaclasses call it from ``__getattr__``."""
+    if attribute.endswith(SIGNAL_SUFFIX) and not attribute.startswith("__"):
+        fields = entity_cls.__dict__.get("__pydantic_fields__")
+        field = attribute[: -len(SIGNAL_SUFFIX)]
+        if fields and field in fields:
+            return signal_ref(entity_cls, field)
+    return None
 
 
 def data_signals(*entities: Entity, **extra: Any) -> str:

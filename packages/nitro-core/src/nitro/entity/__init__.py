@@ -30,7 +30,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic_core import from_json
 
 from nitro.actions.decorator import ActionDescriptor
-from nitro.entity._meta import EntityMeta, register_entity_api, reject_unknown_keys
+from nitro.entity._meta import (
+    EntityMeta,
+    check_field_names,
+    describe_api,
+    register_entity_api,
+    reject_unknown_keys,
+)
 from nitro.events import post_delete, post_save, pre_delete, pre_save
 from nitro.ids import new_id
 from nitro.persistence.base import Repository, combine
@@ -44,7 +50,9 @@ from nitro.signals import signals_namespace
 if TYPE_CHECKING:
     from nitro.specification import Specification
 
-__all__ = ["Entity", "EntityMeta"]
+# check_field_names, describe_api and reject_unknown_keys are for packages that define
+# their own entity base on another model class (nitro-sql's SQLEntity).
+__all__ = ["Entity", "EntityMeta", "check_field_names", "describe_api", "reject_unknown_keys"]
 
 _ALL = Query()
 

@@ -9,11 +9,15 @@ from pydantic._internal._model_construction import ModelMetaclass
 from pydantic_core import ValidationError
 
 from nitro.persistence.registry import reset_repositories
-from nitro.signals import signal_ref
+from nitro.signals import SIGNAL_SUFFIX, class_signal
 
-__all__ = ["EntityMeta", "register_entity_api", "reject_unknown_keys"]
-
-_SIGNAL_SUFFIX = "_signal"
+__all__ = [
+    "EntityMeta",
+    "check_field_names",
+    "describe_api",
+    "register_entity_api",
+    "reject_unknown_keys",
+]
 # Names the API may grow into (nitro-sql's SQLEntity adds search()).
 _RESERVED_FOR_LATER = {"search": "the classmethod SQLEntity.search() of nitro-sql"}
 _reserved: dict[str, str] = {}  # filled by register_entity_api(Entity)
@@ -47,11 +51,8 @@ class EntityMeta(ModelMetaclass):
     else:
 
         def __getattr__(cls, name: str) -> Any:
-            if name.endswith(_SIGNAL_SUFFIX) and not name.startswith("__"):
-                fields = cls.__dict__.get("__pydantic_fields__")
-                if fields and name[: -len(_SIGNAL_SUFFIX)] in fields:
-                    return signal_ref(cls, name[: -len(_SIGNAL_SUFFIX)])
-            return super().__getattr__(name)
+            ref = class_signal(cls, name)
+            return ref if ref is not None else super().__getattr__(name)
 
     def __setattr__(cls, name: str, value: Any) -> None:
         super().__setattr__(name, value)
@@ -65,26 +66,42 @@ def _check_field_names(cls_name: str, field_names: Any, bases: tuple[type[Any], 
     names = set(field_names)
     for base in bases:
         names.update(getattr(base, "__pydantic_fields__", ()))
-    for name in field_names:
-        clash = _reserved.get(name)
+    check_field_names(cls_name, field_names, names, _reserved)
+
+
+def check_field_names(
+    cls_name: str, new_names: Any, all_names: set[str], reserved: dict[str, str]
+) -> None:
+    """Refuse fields that would shadow entity API or another field's signal reference.
+
+    *new_names* are the fields the class declares, *all_names* every field it will have
+    (inherited ones too), *reserved* maps API names to a description (see
+    :func:`describe_api`). Shared with entity bases outside nitro-core (nitro-sql).
+    """
+    for name in new_names:
+        clash = reserved.get(name)
         if clash is not None:
             raise TypeError(
                 f"{cls_name}: the field {name!r} would shadow {clash}; "
                 f"rename the field (for example {name + '_value'!r})"
             )
-        if name.endswith(_SIGNAL_SUFFIX) and name[: -len(_SIGNAL_SUFFIX)] in names:
-            base_name = name[: -len(_SIGNAL_SUFFIX)]
+        if name.endswith(SIGNAL_SUFFIX) and name[: -len(SIGNAL_SUFFIX)] in all_names:
+            base_name = name[: -len(SIGNAL_SUFFIX)]
             raise TypeError(
                 f"{cls_name}: the field {name!r} would shadow the signal reference "
                 f"{cls_name}.{name} of the field {base_name!r}; rename one of them"
             )
 
 
-def reject_unknown_keys(cls: type[BaseModel], data: dict[str, Any]) -> None:
-    """Raise pydantic's ``extra_forbidden`` error for keys *cls* does not know."""
+def reject_unknown_keys(cls: type[BaseModel], data: dict[str, Any], also_known: Any = ()) -> None:
+    """Raise pydantic's ``extra_forbidden`` error for keys *cls* does not know.
+
+    Field names and every alias count as known, and so do *also_known* (nitro-sql
+    passes its relationship names).
+    """
     if cls.model_config.get("extra") is not None:
         return  # the subclass chose its own extra= policy; pydantic applied it
-    known: set[object] = set()
+    known: set[object] = set(also_known)
     for name, info in cls.__pydantic_fields__.items():
         known.add(name)
         known.update(_alias_keys(info.alias))
@@ -110,21 +127,25 @@ def _alias_keys(alias: object) -> list[object]:
     return []
 
 
-def _describe(name: str, value: Any) -> str:
-    if isinstance(value, classmethod):
-        return f"the classmethod Entity.{name}()"
-    if isinstance(value, property):
-        return f"the property Entity.{name}"
-    return f"the method Entity.{name}()"
+def describe_api(
+    entity_base: type[Any], exclude: tuple[str, ...] = ("model_config",)
+) -> dict[str, str]:
+    """``{name: "the method Entity.save()", ...}`` for every public name of *entity_base*."""
+    base = entity_base.__name__
+    described = {}
+    for name, value in vars(entity_base).items():
+        if name.startswith("_") or name in exclude:
+            continue
+        if isinstance(value, classmethod):
+            described[name] = f"the classmethod {base}.{name}()"
+        elif isinstance(value, property):
+            described[name] = f"the property {base}.{name}"
+        else:
+            described[name] = f"the method {base}.{name}()"
+    return described
 
 
 def register_entity_api(entity_base: type[Any]) -> None:
     """Reserve every public name of *entity_base* (called once, for Entity)."""
-    _reserved.update(
-        {
-            name: _describe(name, value)
-            for name, value in vars(entity_base).items()
-            if not name.startswith("_") and name != "model_config"
-        }
-    )
+    _reserved.update(describe_api(entity_base))
     _reserved.update(_RESERVED_FOR_LATER)

@@ -24,7 +24,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar, Self, dataclass_transform
 
 import sqlalchemy as sa
-from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 from sqlalchemy import event
 from sqlalchemy.orm.attributes import set_attribute
@@ -33,10 +32,11 @@ from sqlmodel._compat import SQLModelConfig
 from sqlmodel.main import RelationshipInfo, SQLModelMetaclass
 
 from nitro.actions.decorator import ActionDescriptor
+from nitro.entity import check_field_names, describe_api, reject_unknown_keys
 from nitro.events import post_delete, post_save, pre_delete, pre_save
 from nitro.ids import new_id
 from nitro.persistence import NotFound, check_ttl, repository_for, reset_repositories
-from nitro.signals import signal_ref, signals_namespace
+from nitro.signals import class_signal, signals_namespace
 from nitro.uow import current_unit
 
 if TYPE_CHECKING:
@@ -52,7 +52,6 @@ except ImportError:  # pragma: no cover - a future SQLModel without it
 
 __all__ = ["EXPIRES_COLUMN", "SQLEntity", "SQLEntityMeta"]
 
-_SIGNAL_SUFFIX = "_signal"
 #: The hidden column holding a row's expiry (Unix time, NULL: never) on TTL tables.
 EXPIRES_COLUMN = "nitro_expires_at"
 _reserved: dict[str, str] = {}  # SQLEntity's public API, filled once the class exists
@@ -85,11 +84,8 @@ class SQLEntityMeta(SQLModelMetaclass):
     if not TYPE_CHECKING:
 
         def __getattr__(cls, name: str) -> Any:
-            if name.endswith(_SIGNAL_SUFFIX) and not name.startswith("__"):
-                fields = cls.__dict__.get("__pydantic_fields__")
-                if fields and name[: -len(_SIGNAL_SUFFIX)] in fields:
-                    return signal_ref(cls, name[: -len(_SIGNAL_SUFFIX)])
-            return super().__getattr__(name)
+            ref = class_signal(cls, name)
+            return ref if ref is not None else super().__getattr__(name)
 
     def __setattr__(cls, name: str, value: Any) -> None:
         super().__setattr__(name, value)
@@ -110,19 +106,7 @@ def _check_field_names(
     names = {n for n in annotations if not isinstance(namespace.get(n), RelationshipInfo)}
     for base in bases:
         names.update(getattr(base, "__pydantic_fields__", ()))
-    for name in annotations:
-        clash = _reserved.get(name)
-        if clash is not None:
-            raise TypeError(
-                f"{cls_name}: the field {name!r} would shadow {clash}; "
-                f"rename the field (for example {name + '_value'!r})"
-            )
-        if name.endswith(_SIGNAL_SUFFIX) and name[: -len(_SIGNAL_SUFFIX)] in names:
-            raise TypeError(
-                f"{cls_name}: the field {name!r} would shadow the signal reference "
-                f"{cls_name}.{name} of the field {name[: -len(_SIGNAL_SUFFIX)]!r}; "
-                "rename one of them"
-            )
+    check_field_names(cls_name, annotations, names, _reserved)
 
 
 class SQLEntity(SQLModel, metaclass=SQLEntityMeta):
@@ -152,7 +136,7 @@ class SQLEntity(SQLModel, metaclass=SQLEntityMeta):
             self = __nitro_self__
             if not _finish_init.get():
                 return  # SQLModel's own two-step construction (model_validate)
-            _reject_unknown_keys(type(self), data)
+            reject_unknown_keys(type(self), data, also_known=type(self).__sqlmodel_relationships__)
             state = self.__dict__.copy()  # SQLAlchemy's instance state lives here
             type(self).__pydantic_validator__.validate_python(data, self_instance=self)
             values = self.__dict__
@@ -383,22 +367,6 @@ def _sort_keys(sort: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...
     return (sort,) if isinstance(sort, str) else tuple(sort)
 
 
-def _reject_unknown_keys(cls: type[SQLEntity], data: dict[str, Any]) -> None:
-    fields = cls.__pydantic_fields__
-    unknown = [
-        key
-        for key in data
-        if key not in fields
-        and key not in cls.__sqlmodel_relationships__
-        and not any(info.alias == key for info in fields.values())
-    ]
-    if unknown:
-        raise ValidationError.from_exception_data(
-            cls.__name__,
-            [{"type": "extra_forbidden", "loc": (key,), "input": data[key]} for key in unknown],
-        )
-
-
 def _bad_id(cls: type[Any], method: str, entity_id: object) -> None:
     raise TypeError(
         f"{cls.__name__}.{method}() expects the id as a str, got "
@@ -406,18 +374,4 @@ def _bad_id(cls: type[Any], method: str, entity_id: object) -> None:
     )
 
 
-def _describe(name: str, value: Any) -> str:
-    if isinstance(value, classmethod):
-        return f"the classmethod SQLEntity.{name}()"
-    if isinstance(value, property):
-        return f"the property SQLEntity.{name}"
-    return f"the method SQLEntity.{name}()"
-
-
-_reserved.update(
-    {
-        name: _describe(name, value)
-        for name, value in vars(SQLEntity).items()
-        if not name.startswith("_") and name not in ("model_config", "id")
-    }
-)
+_reserved.update(describe_api(SQLEntity, exclude=("model_config", "id")))
