@@ -61,10 +61,9 @@ def main(argv: list[str] | None = None) -> int:
             sys.executable,
             "-c",
             "import sys; from importlinter.cli import lint_imports_command as c; sys.exit(c())",
-            "--config",
-            str(root / "pyproject.toml"),
             "--no-cache",
             *rest,
+            str(root / "pyproject.toml"),
         ]
         return subprocess.run(command, env=env, cwd=root, check=False).returncode
 
