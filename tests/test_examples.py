@@ -2,49 +2,25 @@
 
 from __future__ import annotations
 
-import contextlib
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import html5lib
 import httpx
 import pytest
-from nitro_test_services import free_port, stop_process, wait_for_port
+from nitro_examples import serve_example
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-@contextlib.contextmanager
-def serve(script: Path, tmp_path: Path) -> Iterator[str]:
-    """Run an example as the README does and yield its base URL."""
-    port = free_port()
-    log = tmp_path / f"{script.parent.name}.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, str(script), "--port", str(port)],
-            stdout=output,
-            stderr=output,
-            cwd=tmp_path,  # examples keep their data (./nitro.db) in the working directory
-        )
-        try:
-            try:
-                wait_for_port(port, process, timeout=30)
-            except (RuntimeError, TimeoutError) as exc:
-                raise AssertionError(f"{script} did not start: {exc}\n{log.read_text()}") from exc
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            stop_process(process)
-
-
-HELLO = REPO_ROOT / "examples" / "hello" / "app.py"
 TODO = REPO_ROOT / "examples" / "todo" / "app.py"
 
 
 def test_readme_demo_todo_serves_and_persists(tmp_path):
     """The README's first command: the page renders, and an added todo is stored."""
-    with serve(TODO, tmp_path) as base_url, httpx.Client(base_url=base_url, timeout=10) as client:
+    with (
+        serve_example("todo", tmp_path) as base_url,
+        httpx.Client(base_url=base_url, timeout=10) as client,
+    ):
         page = client.get("/")
         assert page.status_code == 200
         assert "<h1>Todos</h1>" in page.text
@@ -60,7 +36,7 @@ def test_todo_example_is_under_fifty_lines():
 
 
 def test_hello_example_serves_a_page(tmp_path):
-    with serve(HELLO, tmp_path) as base_url:
+    with serve_example("hello", tmp_path) as base_url:
         response = httpx.get(f"{base_url}/", timeout=10)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
@@ -76,7 +52,7 @@ def test_hello_example_serves_a_page(tmp_path):
 def test_hello_page_renders_in_chromium(chromium, tmp_path):
     page = chromium.new_page()
     try:
-        with serve(HELLO, tmp_path) as base_url:
+        with serve_example("hello", tmp_path) as base_url:
             page.goto(f"{base_url}/")
             assert page.title() == "Nitro hello"
             assert page.locator("h1").inner_text() == "Hello from Nitro"

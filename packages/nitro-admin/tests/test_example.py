@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
-from nitro_test_services import free_port, stop_process, wait_for_port
+from nitro_examples import EXAMPLES, serve_example
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "admin_crud" / "app.py"
+EXAMPLE = EXAMPLES / "admin_crud" / "app.py"
 
 
 def test_example_is_under_20_lines() -> None:
@@ -20,38 +17,26 @@ def test_example_is_under_20_lines() -> None:
 
 
 def test_example_serves_the_admin(tmp_path: Path) -> None:
-    port = free_port()
-    log = tmp_path / "admin_crud.log"
-    env = {**os.environ, "ADMIN_PASSWORD": "example-password"}
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, str(EXAMPLE), "--port", str(port)],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            cwd=tmp_path,
-            env=env,
+    env = {"ADMIN_PASSWORD": "example-password"}
+    with (
+        serve_example("admin_crud", tmp_path, env) as base,
+        httpx.Client(base_url=base, timeout=10) as client,
+    ):
+        assert client.get("/admin/product").status_code == 303
+        page = client.get("/admin/login").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+        response = client.post(
+            "/admin/login",
+            data={"username": "admin", "password": "example-password", "csrf_token": token},
         )
-        try:
-            wait_for_port(port, process, timeout=30)
-            base = f"http://127.0.0.1:{port}"
-            with httpx.Client(base_url=base, timeout=10) as client:
-                assert client.get("/admin/product").status_code == 303
-                page = client.get("/admin/login").text
-                token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-                response = client.post(
-                    "/admin/login",
-                    data={"username": "admin", "password": "example-password", "csrf_token": token},
-                )
-                assert response.status_code == 303
-                page = client.get("/admin/product/new").text  # login rotated the token
-                token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-                response = client.post(
-                    "/admin/product/new",
-                    data={"csrf_token": token, "name": "Teapot", "price": "12.5", "in_stock": "on"},
-                )
-                assert response.status_code == 303
-                listing = client.get("/admin/product?q=tea&in_stock=true").text
-                assert ">Teapot</a>" in listing
-        finally:
-            stop_process(process)
-    assert f"http://127.0.0.1:{port}/admin  user: admin" in log.read_text()
+        assert response.status_code == 303
+        page = client.get("/admin/product/new").text  # login rotated the token
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+        response = client.post(
+            "/admin/product/new",
+            data={"csrf_token": token, "name": "Teapot", "price": "12.5", "in_stock": "on"},
+        )
+        assert response.status_code == 303
+        listing = client.get("/admin/product?q=tea&in_stock=true").text
+        assert ">Teapot</a>" in listing
+    assert f"{base}/admin  user: admin" in (tmp_path / "admin_crud.log").read_text()
