@@ -1,17 +1,12 @@
 """The README's example runs as written, in a fresh interpreter."""
 
-import re
-import subprocess
-import sys
 from pathlib import Path
+
+from nitro_readme import run_readme_example
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def test_readme_example_runs() -> None:
-    (code,) = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["303", "True"]
+    output = run_readme_example(README, timeout=60)
+    assert "\n".join(output).split() == ["303", "True"]

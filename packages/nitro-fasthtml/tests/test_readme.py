@@ -1,17 +1,11 @@
 """The README's example runs as written, in a fresh interpreter."""
 
-import re
-import subprocess
-import sys
 from pathlib import Path
+
+from nitro_readme import run_readme_example
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def test_readme_example_runs():
-    (code,) = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    assert "'count': 5" in result.stdout
+    assert "'count': 5" in "\n".join(run_readme_example(README, timeout=60))
