@@ -7,7 +7,7 @@ use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyIterator, PyList, PyString, 
 
 use crate::attrs;
 use crate::error::{Error, Result};
-use crate::escape::{check_end_tag, check_raw_text, escape_attr, escape_text};
+use crate::escape::{check_end_tag, check_raw_text, escape_attr, escape_text, push_raw_text};
 use crate::json::write_json;
 use crate::node::{Builder, Html};
 use crate::tags::{kind_of, valid_tag_name, Kind};
@@ -20,11 +20,15 @@ pub const MAX_CHILD_DEPTH: usize = 256;
 #[pyclass(frozen, module = "rusty_tags", name = "Element")]
 pub struct Element {
     node: Html,
+    /// Where the `<script>`/`<style>` holding `<` is, when this element contains one
+    /// outside an HTML integration point: such an element must not go inside
+    /// `<svg>`/`<math>`, where that text is parsed as markup.
+    raw_lt: Option<&'static str>,
 }
 
 impl Element {
     fn new(node: Html) -> Element {
-        Element { node }
+        Element { node, raw_lt: None }
     }
 
     fn to_py<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
@@ -133,10 +137,48 @@ pub(crate) fn build<'a, 'py>(
     if kind.leading_newline() && b.starts_with_at(content, "\n") {
         b.insert_str(content, "\n");
     }
+    let raw_lt = foreign_check(&b, kind, name, content)?;
     b.buf.push_str("</");
     b.buf.push_str(name);
     b.buf.push('>');
-    Ok(Element::new(b.finish()))
+    let mut element = Element::new(b.finish());
+    element.raw_lt = raw_lt;
+    Ok(element)
+}
+
+fn raw_text_name(tag: &str) -> &'static str {
+    if tag.eq_ignore_ascii_case("script") {
+        "script"
+    } else {
+        "style"
+    }
+}
+
+/// The `raw_lt` mark of a new element (see [`Element::raw_lt`]); an error for
+/// `<svg>`/`<math>` around a raw-text element holding `<`.
+fn foreign_check(
+    b: &Builder,
+    kind: Kind,
+    name: &str,
+    content: usize,
+) -> Result<Option<&'static str>> {
+    if kind == Kind::RawText {
+        let has_lt = b.buf[content..].contains('<') || b.raw_lt.is_some();
+        return Ok(has_lt.then(|| raw_text_name(name)));
+    }
+    let Some(inner) = b.raw_lt else {
+        return Ok(None);
+    };
+    let lower = name.to_ascii_lowercase();
+    match lower.as_str() {
+        "svg" | "math" => Err(Error::ForeignRawText {
+            tag: lower,
+            inner: inner.to_owned(),
+        }),
+        // HTML integration points: their content is parsed as HTML again.
+        "foreignobject" | "desc" | "title" | "annotation-xml" => Ok(None),
+        _ => Ok(Some(inner)),
+    }
 }
 
 /// Offsets of the attribute names written so far, to refuse duplicates.
@@ -251,7 +293,7 @@ fn push_text(b: &mut Builder, s: &Bound<'_, PyString>, kind: Kind, tag: &str) ->
     let s = py_str(s, "text")?;
     if kind == Kind::RawText {
         check_raw_text(tag, s)?;
-        b.buf.push_str(s);
+        push_raw_text(&mut b.buf, s);
         Ok(())
     } else {
         escape_text(&mut b.buf, s)
@@ -269,9 +311,17 @@ fn push_child(
         return push_text(b, s, kind, tag);
     }
     if let Ok(e) = obj.cast_exact::<Element>() {
-        let node = &e.get().node;
+        let element = e.get();
+        let node = &element.node;
         if kind.text_only() {
-            check_end_tag(tag, &node.render())?;
+            let text = node.render();
+            check_end_tag(tag, &text)?;
+            if kind == Kind::RawText && text.contains('<') {
+                b.raw_lt = Some(raw_text_name(tag));
+            }
+        }
+        if element.raw_lt.is_some() {
+            b.raw_lt = element.raw_lt;
         }
         b.push_html(node);
         return Ok(());
@@ -321,6 +371,9 @@ fn push_child(
         let markup = py_str(markup, "__html__ result")?;
         if kind.text_only() {
             check_end_tag(tag, markup)?;
+            if kind == Kind::RawText && markup.contains('<') {
+                b.raw_lt = Some(raw_text_name(tag));
+            }
         }
         b.buf.push_str(markup);
         return Ok(());
@@ -379,7 +432,10 @@ pub fn fragment(children: &Bound<'_, PyTuple>) -> PyResult<Element> {
     for child in children.iter() {
         push_child(&mut b, &child, Kind::Normal, "", 0)?;
     }
-    Ok(Element::new(b.finish()))
+    let raw_lt = b.raw_lt;
+    let mut element = Element::new(b.finish());
+    element.raw_lt = raw_lt;
+    Ok(element)
 }
 
 /// Trusted HTML, inserted exactly as given. Never pass user input.
@@ -465,7 +521,7 @@ mod tests {
             let empty = PyTuple::empty(py);
             assert_eq!(
                 render("input", &empty, &attrs).unwrap(),
-                "<input data-signals=\"{&quot;n&quot;:0,&quot;s&quot;:&quot;it&#x27;s \
+                "<input data-signals=\"{&quot;n&quot;:0,&quot;s&quot;:&quot;it\\u0027s \
                  \\&quot;q\\&quot;&quot;,&quot;l&quot;:[1.5,2.0]}\">"
             );
             let child = PyTuple::new(py, ["x"]).unwrap();

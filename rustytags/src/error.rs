@@ -14,8 +14,6 @@ pub enum Error {
     TagName { name: String },
     /// A string with a lone surrogate: it has no UTF-8 form.
     Surrogate { what: &'static str },
-    /// A U+0000 character, which HTML cannot carry.
-    Nul { what: &'static str },
     /// A child of a type that has no HTML meaning.
     Child { type_name: String },
     /// `True` as a child: almost always a bug such as `cond or Div()`.
@@ -36,6 +34,9 @@ pub enum Error {
     JsonNonFinite,
     /// Text that would end a `<script>`/`<style>` element early.
     RawText { tag: String, found: String },
+    /// A `<script>`/`<style>` holding `<` inside `<svg>`/`<math>`, where it is not raw
+    /// text and the `<` would be read as markup.
+    ForeignRawText { tag: String, inner: String },
     /// A Python exception raised by user code we called (an iterator, `__html__`).
     Py(PyErr),
 }
@@ -55,10 +56,6 @@ impl fmt::Display for Error {
                 f,
                 "{what} contains a lone surrogate (U+D800..U+DFFF), which cannot be encoded \
                  as UTF-8"
-            ),
-            Error::Nul { what } => write!(
-                f,
-                "{what} contains U+0000 (NUL), which HTML cannot represent"
             ),
             Error::Child { type_name } => write!(
                 f,
@@ -100,6 +97,12 @@ impl fmt::Display for Error {
                 f,
                 "text inside <{tag}> must not contain {found:?}: it would end the element \
                  early; <{tag}> content is not escaped"
+            ),
+            Error::ForeignRawText { tag, inner } => write!(
+                f,
+                "<{inner}> inside <{tag}> holds '<': in SVG and MathML <{inner}> content is \
+                 parsed as markup, not raw text, so it could end the <{tag}>; move the \
+                 <{inner}> out of the <{tag}> or write its text without '<'"
             ),
             Error::Py(err) => write!(f, "{err}"),
         }

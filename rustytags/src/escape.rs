@@ -1,5 +1,12 @@
 //! HTML escaping for text and attribute values. Pure Rust, no Python.
+//!
+//! U+0000 cannot be carried by HTML: the parser replaces it (or drops it), so it is
+//! written as U+FFFD REPLACEMENT CHARACTER, as the parsing spec does. Rendering stored
+//! data therefore never fails on it.
 use crate::error::{Error, Result};
+
+/// What U+0000 is written as in text, attribute values and raw text.
+pub const NUL_REPLACEMENT: &str = "\u{FFFD}";
 
 const PLAIN: u8 = 0;
 const AMP: u8 = 1;
@@ -29,7 +36,7 @@ static TEXT: [u8; 256] = table(false);
 static ATTR: [u8; 256] = table(true);
 
 #[inline]
-fn escape_with(out: &mut String, s: &str, table: &[u8; 256], what: &'static str) -> Result<()> {
+fn escape_with(out: &mut String, s: &str, table: &[u8; 256]) -> Result<()> {
     let bytes = s.as_bytes();
     let mut last = 0;
     for (i, &b) in bytes.iter().enumerate() {
@@ -46,7 +53,7 @@ fn escape_with(out: &mut String, s: &str, table: &[u8; 256], what: &'static str)
             QUOT => "&quot;",
             APOS => "&#x27;",
             CR => "&#13;",
-            _ => return Err(Error::Nul { what }),
+            _ => NUL_REPLACEMENT,
         });
         last = i + 1;
     }
@@ -57,21 +64,27 @@ fn escape_with(out: &mut String, s: &str, table: &[u8; 256], what: &'static str)
 /// Escapes text content: `&`, `<`, `>` (and CR, which the parser would normalise).
 #[inline]
 pub fn escape_text(out: &mut String, s: &str) -> Result<()> {
-    escape_with(out, s, &TEXT, "text")
+    escape_with(out, s, &TEXT)
 }
 
 /// Escapes an attribute value for a double-quoted attribute: also `"` and `'`.
 #[inline]
 pub fn escape_attr(out: &mut String, s: &str) -> Result<()> {
-    escape_with(out, s, &ATTR, "attribute value")
+    escape_with(out, s, &ATTR)
+}
+
+/// Appends raw text (the content of `<script>` or `<style>`), U+0000 replaced.
+pub fn push_raw_text(out: &mut String, s: &str) {
+    if s.as_bytes().contains(&0) {
+        out.push_str(&s.replace('\0', NUL_REPLACEMENT));
+    } else {
+        out.push_str(s);
+    }
 }
 
 /// Checks text that goes unescaped into `<script>` or `<style>`: it must not close
 /// the element early or open an HTML comment that changes how the parser reads it.
 pub fn check_raw_text(tag: &str, s: &str) -> Result<()> {
-    if s.as_bytes().contains(&0) {
-        return Err(Error::Nul { what: "text" });
-    }
     if tag.eq_ignore_ascii_case("script") && s.contains("<!--") {
         return Err(Error::RawText {
             tag: tag.to_ascii_lowercase(),
@@ -143,11 +156,12 @@ mod tests {
     }
 
     #[test]
-    fn nul_is_an_error() {
+    fn nul_becomes_the_replacement_character() {
+        assert_eq!(text("a\0b"), "a\u{FFFD}b");
+        assert_eq!(attr("\0\0"), "\u{FFFD}\u{FFFD}");
         let mut out = String::new();
-        let err = escape_text(&mut out, "a\0b").unwrap_err();
-        assert!(err.to_string().contains("U+0000"));
-        assert!(escape_attr(&mut out, "\0").is_err());
+        push_raw_text(&mut out, "x\0");
+        assert_eq!(out, "x\u{FFFD}");
     }
 
     #[test]

@@ -10,32 +10,49 @@ use crate::text::{py_str, type_name};
 /// Nested containers deeper than this are refused (this also stops reference cycles).
 pub const MAX_DEPTH: usize = 200;
 
-/// Writes `s` as a JSON string literal, quotes included.
-pub fn write_json_str(out: &mut String, s: &str) {
-    out.push('"');
+/// Writes `s` as a string literal that is valid JSON and valid JavaScript, and that
+/// Datastar's expression compiler leaves alone, quotes included.
+///
+/// Datastar compiles every `data-*` value (`data-signals` included) as JavaScript after
+/// rewriting it: `@name(` becomes an action call and its escape markers (`🖕JS_` ...
+/// `_DS🚀`) are put back by name, and both rewrites also act inside string literals.
+/// Its statement splitter cuts at `;` where it misreads a string ending in `\\`.
+/// So besides what JSON requires, `@`, `$`, backticks, `;`, both quotes, `<`, `>`, `&`
+/// and every non-ASCII character are written as `\uXXXX` escapes: the text the browser
+/// decodes is byte-for-byte the original, and nothing in it can reach the compiler.
+pub fn write_js_str(out: &mut String, s: &str, quote: char) {
+    out.push(quote);
     let mut last = 0;
-    for (i, &b) in s.as_bytes().iter().enumerate() {
-        let esc = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0x08 => "\\b",
-            0x0c => "\\f",
-            0..=0x1f => "",
-            _ => continue,
+    for (i, c) in s.char_indices() {
+        let esc = match c {
+            '\\' => "\\\\",
+            '\n' => "\\n",
+            '\r' => "\\r",
+            '\t' => "\\t",
+            '"' if quote == '"' => "\\\"",
+            '"' | '\'' | '@' | '$' | '`' | ';' | '<' | '>' | '&' => "",
+            ' '..='~' => continue,
+            _ => "",
         };
         out.push_str(&s[last..i]);
         if esc.is_empty() {
-            let _ = write!(out, "\\u{:04x}", b);
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                let _ = write!(out, "\\u{:04x}", unit);
+            }
         } else {
             out.push_str(esc);
         }
-        last = i + 1;
+        last = i + c.len_utf8();
     }
     out.push_str(&s[last..]);
-    out.push('"');
+    out.push(quote);
+}
+
+/// Writes `s` as a JSON string literal (see [`write_js_str`] for what is escaped).
+#[inline]
+pub fn write_json_str(out: &mut String, s: &str) {
+    write_js_str(out, s, '"');
 }
 
 /// Writes a Python value as compact JSON (`{"a":1,"b":[true,null]}`), keeping dict order.
@@ -108,6 +125,26 @@ pub fn write_json(out: &mut String, obj: &Bound<'_, PyAny>, depth: usize) -> Res
     Ok(())
 }
 
+/// `datastar_json(value)`: compact JSON for a `data-signals` attribute or a
+/// `datastar-patch-signals` event, safe from Datastar's expression rewrites.
+#[pyfunction]
+#[pyo3(signature = (value, /))]
+pub fn datastar_json(value: &Bound<'_, PyAny>) -> PyResult<String> {
+    let mut out = String::new();
+    write_json(&mut out, value, 0)?;
+    Ok(out)
+}
+
+/// `js_string(text)`: a single-quoted JavaScript string literal for text placed inside
+/// a Datastar expression (`@get(...)` URLs, ids), safe from its rewrites.
+#[pyfunction]
+#[pyo3(signature = (text, /))]
+pub fn js_string(text: &Bound<'_, PyString>) -> PyResult<String> {
+    let mut out = String::with_capacity(text.len()? + 2);
+    write_js_str(&mut out, py_str(text, "JavaScript string")?, '\'');
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,6 +161,28 @@ mod tests {
         assert_eq!(s("a\"b\\c"), "\"a\\\"b\\\\c\"");
         assert_eq!(s("line\nnext\ttab"), "\"line\\nnext\\ttab\"");
         assert_eq!(s("\u{1}\0"), "\"\\u0001\\u0000\"");
-        assert_eq!(s("ünï 🦀 </script>"), "\"ünï 🦀 </script>\"");
+        assert_eq!(
+            s("ü🦀</a>&"),
+            "\"\\u00fc\\ud83e\\udd80\\u003c/a\\u003e\\u0026\""
+        );
+    }
+
+    #[test]
+    fn datastar_rewrites_find_nothing_to_rewrite() {
+        // `@name(`, `$signal`, template literals, statement ends, the escape markers.
+        assert_eq!(
+            s("@post($x);`"),
+            "\"\\u0040post(\\u0024x)\\u003b\\u0060\""
+        );
+        assert_eq!(s("🖕JS_"), "\"\\ud83d\\udd95JS_\"");
+        assert_eq!(s("it's"), "\"it\\u0027s\"");
+        assert_eq!(s("\u{2028}"), "\"\\u2028\"");
+    }
+
+    #[test]
+    fn single_quoted_strings_escape_the_double_quote_too() {
+        let mut out = String::new();
+        write_js_str(&mut out, "a'b\"c", '\'');
+        assert_eq!(out, "'a\\u0027b\\u0022c'");
     }
 }

@@ -23,6 +23,8 @@ fn _rusty_tags(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(element::tag, m)?)?;
     m.add_function(wrap_pyfunction!(element::fragment, m)?)?;
     m.add_function(wrap_pyfunction!(element::raw, m)?)?;
+    m.add_function(wrap_pyfunction!(json::datastar_json, m)?)?;
+    m.add_function(wrap_pyfunction!(json::js_string, m)?)?;
     fastcall::add_tag_functions(m)?;
     let void = pyo3::types::PyFrozenSet::new(m.py(), tags::VOID)?;
     m.add("VOID_ELEMENTS", void)?;

@@ -177,6 +177,8 @@ pub struct Builder {
     pub buf: String,
     shared: Vec<(usize, Html)>,
     shared_len: usize,
+    /// Set when a child is (or holds) a `<script>`/`<style>` with `<` in its text.
+    pub raw_lt: Option<&'static str>,
 }
 
 impl Default for Builder {
@@ -191,6 +193,7 @@ impl Builder {
             buf: take_buffer(),
             shared: Vec::new(),
             shared_len: 0,
+            raw_lt: None,
         }
     }
 

@@ -8,7 +8,20 @@ import textwrap
 
 import pytest
 
-from rusty_tags import Div, Raw, Span, Tag
+from rusty_tags import (
+    Div,
+    ForeignObject,
+    Fragment,
+    G,
+    Math,
+    Raw,
+    Script,
+    Span,
+    Style,
+    Svg,
+    Tag,
+    datastar_json,
+)
 
 
 @pytest.mark.parametrize(
@@ -60,11 +73,31 @@ def test_lone_surrogates(build: object) -> None:
         build()  # type: ignore[operator]
 
 
-def test_nul_characters() -> None:
-    with pytest.raises(ValueError, match="U\\+0000"):
-        Div("a\x00b")
-    with pytest.raises(ValueError, match="U\\+0000"):
-        Div(title="\x00")
+def test_nul_characters_become_the_replacement_character() -> None:
+    # HTML cannot carry U+0000; parsers read it as U+FFFD. Stored data holding one must
+    # still render (an error here made every page showing that row answer 500).
+    assert str(Div("a\x00b", title="\x00")) == '<div title="\ufffd">a\ufffdb</div>'
+    assert str(Script("x\x00")) == "<script>x\ufffd</script>"
+    assert str(Style("\x00")) == "<style>\ufffd</style>"
+    assert datastar_json({"k": "\x00"}) == '{"k":"\\u0000"}'
+
+
+@pytest.mark.parametrize("raw", [Style, Script])
+@pytest.mark.parametrize("foreign", [Svg, Math, lambda *c: Svg(G(Fragment(*c)))])
+def test_raw_text_holding_lt_is_refused_in_svg_and_math(raw, foreign) -> None:
+    # Inside <svg>/<math>, <style> and <script> are not raw-text elements: a '<' in
+    # their text would be parsed as markup and could close the <svg>.
+    with pytest.raises(ValueError, match=r"inside <(svg|math)> holds '<'"):
+        foreign(raw("</svg><img src=x onerror=alert(1)>"))
+
+
+def test_raw_text_in_foreign_content_without_lt_and_behind_integration_points() -> None:
+    assert str(Svg(Style("a > b { fill: red }"))) == "<svg><style>a > b { fill: red }</style></svg>"
+    # foreignObject switches back to HTML parsing: the <style> is raw text again.
+    inner = Div(Style("a<b"))
+    assert str(Svg(ForeignObject(inner))) == f"<svg><foreignObject>{inner}</foreignObject></svg>"
+    # Outside svg/math nothing changes.
+    assert str(Div(Script("if (a < b) {}"))) == "<div><script>if (a < b) {}</script></div>"
 
 
 def test_non_string_keyword_names() -> None:

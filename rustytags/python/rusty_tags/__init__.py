@@ -177,6 +177,8 @@ from rusty_tags._rusty_tags import (
     Video,
     Wbr,
     __version__,
+    datastar_json,
+    js_string,
 )
 from rusty_tags._rusty_tags import Tag as CustomTag  # the rusty-tags 0.7.0 name
 
@@ -347,5 +349,7 @@ __all__ = [
     "Video",
     "Wbr",
     "__version__",
+    "datastar_json",
     "datastar_src",
+    "js_string",
 ]

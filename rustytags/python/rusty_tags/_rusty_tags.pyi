@@ -8,8 +8,11 @@ Attribute names are translated from Python spelling: ``cls``/``class_``/``klass`
 -> ``-``, and Datastar names such as ``data_on_click`` -> ``data-on:click`` (see
 ``docs/html.md``). Names that are not Python identifiers (``**{"@click": ...}``) are used as
 given. Errors: ``ValueError`` for attribute names with whitespace, quotes, ``=``, ``<``,
-``>`` or ``/``, for strings with lone surrogates or NUL, for children of void elements and
-for an attribute given twice; ``TypeError`` for unsupported child or attribute value types.
+``>`` or ``/``, for strings with lone surrogates, for children of void elements, for an
+attribute given twice and for a ``<script>``/``<style>`` holding ``<`` inside ``<svg>`` or
+``<math>``; ``TypeError`` for unsupported child or attribute value types. U+0000 in text
+and attribute values is written as U+FFFD, as HTML parsers read it, so rendering stored
+data never fails on it.
 """
 
 from collections.abc import Iterator, Mapping, Sequence
@@ -176,6 +179,8 @@ __all__ = [
     "Video",
     "Wbr",
     "__version__",
+    "datastar_json",
+    "js_string",
 ]
 
 __version__: str
@@ -200,7 +205,8 @@ _AttrValue = str | int | float | bool | None | Mapping[str, object] | Sequence[o
 
 ``str``, ``int`` and ``float`` are escaped; ``True`` writes the bare name (``hidden``);
 ``False`` and ``None`` leave the attribute out; ``dict``, ``list`` and ``tuple`` are
-written as compact JSON (then escaped), e.g. ``data_signals={"count": 0}``.
+written as compact JSON (then escaped), e.g. ``data_signals={"count": 0}``, with the
+escapes of `datastar_json`.
 """
 
 @final
@@ -246,6 +252,23 @@ def Raw(html: str, /) -> Element:
     rusty-tags 0.7.0, ``Safe(text)`` *escaped* its argument; text is now escaped by
     default, and `Raw` is the explicit opposite.)
     """
+
+def datastar_json(value: object, /) -> str:
+    """Compact JSON that Datastar reads back unchanged and never runs.
+
+    Datastar compiles ``data-*`` values (``data-signals`` included) as JavaScript after
+    rewriting them: ``@name(`` becomes an action call and its own escape markers are put
+    back by name, inside string literals too. So besides JSON's own escapes, ``@``,
+    ``$``, backticks, ``;``, both quotes, ``<``, ``>``, ``&`` and every non-ASCII
+    character are written as ``\\uXXXX``. Accepts what attribute values accept (str,
+    int, float, bool, None, dict, list, tuple); NaN and infinity are a ``ValueError``.
+    Use it for ``data-signals`` strings and ``datastar-patch-signals`` events.
+    """
+
+def js_string(text: str, /) -> str:
+    """A single-quoted JavaScript string literal of *text*, with the escapes of
+    `datastar_json`: for text placed inside a Datastar expression, such as a URL in
+    ``@get(...)`` or an id."""
 
 # HTML elements: every element of the HTML living standard (plus MathML's `math`).
 # Each builds its element from children and attributes, like `Tag` with a fixed name.
