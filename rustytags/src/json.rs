@@ -17,9 +17,10 @@ pub const MAX_DEPTH: usize = 200;
 /// rewriting it: `@name(` becomes an action call and its escape markers (`🖕JS_` ...
 /// `_DS🚀`) are put back by name, and both rewrites also act inside string literals.
 /// Its statement splitter cuts at `;` where it misreads a string ending in `\\`.
-/// So besides what JSON requires, `@`, `$`, backticks, `;`, both quotes, `<`, `>`, `&`
-/// and every non-ASCII character are written as `\uXXXX` escapes: the text the browser
-/// decodes is byte-for-byte the original, and nothing in it can reach the compiler.
+/// So besides what JSON requires, `@`, `$`, backticks, `;`, both quotes and every
+/// non-ASCII character are written as `\uXXXX` escapes: the text the browser decodes is
+/// byte-for-byte the original, and nothing in it can reach the compiler. `<` is escaped
+/// too, so the text can also sit inside a `<script>` without closing it.
 pub fn write_js_str(out: &mut String, s: &str, quote: char) {
     out.push(quote);
     let mut last = 0;
@@ -30,7 +31,7 @@ pub fn write_js_str(out: &mut String, s: &str, quote: char) {
             '\r' => "\\r",
             '\t' => "\\t",
             '"' if quote == '"' => "\\\"",
-            '"' | '\'' | '@' | '$' | '`' | ';' | '<' | '>' | '&' => "",
+            '"' | '\'' | '@' | '$' | '`' | ';' | '<' => "",
             ' '..='~' => continue,
             _ => "",
         };
@@ -163,7 +164,7 @@ mod tests {
         assert_eq!(s("\u{1}\0"), "\"\\u0001\\u0000\"");
         assert_eq!(
             s("ü🦀</a>&"),
-            "\"\\u00fc\\ud83e\\udd80\\u003c/a\\u003e\\u0026\""
+            "\"\\u00fc\\ud83e\\udd80\\u003c/a>&\""
         );
     }
 

@@ -259,8 +259,8 @@ def datastar_json(value: object, /) -> str:
     Datastar compiles ``data-*`` values (``data-signals`` included) as JavaScript after
     rewriting them: ``@name(`` becomes an action call and its own escape markers are put
     back by name, inside string literals too. So besides JSON's own escapes, ``@``,
-    ``$``, backticks, ``;``, both quotes, ``<``, ``>``, ``&`` and every non-ASCII
-    character are written as ``\\uXXXX``. Accepts what attribute values accept (str,
+    ``$``, backticks, ``;``, both quotes, ``<`` and every non-ASCII character are
+    written as ``\\uXXXX``. Accepts what attribute values accept (str,
     int, float, bool, None, dict, list, tuple); NaN and infinity are a ``ValueError``.
     Use it for ``data-signals`` strings and ``datastar-patch-signals`` events.
     """

@@ -13,10 +13,11 @@ or infinite floats ``None``.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from pydantic_core import from_json, to_json
+
+from rusty_tags import datastar_json
 
 if TYPE_CHECKING:
     from nitro.entity import Entity
@@ -82,10 +83,12 @@ def data_signals(*entities: Entity, **extra: Any) -> str:
     """The JSON for a ``data-signals`` attribute holding the signals of *entities*
     plus any *extra* top-level signals, e.g. ``data_signals(counter, loading=False)``.
 
-    Two entities of the same class overwrite each other (they share a namespace).
+    Two entities of the same class overwrite each other (they share a namespace). The
+    text goes through :func:`rusty_tags.datastar_json`, the one encoder for values that
+    Datastar evaluates, so stored strings arrive unchanged and never run.
     """
     merged: dict[str, Any] = {}
     for entity in entities:
         merged.update(entity.signals)
     merged.update(json_safe(extra))
-    return json.dumps(merged, separators=(",", ":"), ensure_ascii=False)
+    return datastar_json(merged)

@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 from nitro.actions.decorator import ActionInfo
 from nitro.actions.urls import action_path, current_prefix
+from rusty_tags import js_string
 
 __all__ = ["ActionRef", "is_signal_reference"]
 
@@ -42,10 +43,6 @@ def _encode_literal(value: Any) -> str:
     else:
         text = json.dumps(value, separators=(",", ":"), default=str)
     return quote(text, safe="")
-
-
-def _js_string(text: str) -> str:
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 class ActionRef:
@@ -86,11 +83,11 @@ class ActionRef:
         pieces = self._query_pieces(args, kwargs)
         text = self._base_url() + self._literal_query(pieces)
         separator = "&" if "?" in text else "?"
-        tokens = [_js_string(text)]
+        tokens = [js_string(text)]
         for kind, name, ref in pieces:
             if kind != "signal":
                 continue
-            tokens.append(_js_string(f"{separator}{quote(name, safe='')}="))
+            tokens.append(js_string(f"{separator}{quote(name, safe='')}="))
             tokens.append(f"encodeURIComponent({ref})")
             separator = "&"
         return f"@{self.info.method.lower()}({' + '.join(tokens)})"

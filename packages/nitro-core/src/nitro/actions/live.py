@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
+from urllib.parse import quote
 
 from nitro.actions import sse
 from nitro.actions.errors import ActionError, EntityNotFound, ServiceUnavailable
@@ -21,6 +22,7 @@ from nitro.actions.request import ActionResponse
 from nitro.actions.urls import current_prefix, entity_segment
 from nitro.broadcast import RESYNC, Broadcaster, entity_topic
 from nitro.persistence.errors import BackendUnavailable
+from rusty_tags import js_string
 
 __all__ = [
     "KEEPALIVE_SECONDS",
@@ -37,9 +39,14 @@ logger = logging.getLogger("nitro.actions")
 
 
 def live(entity: Any) -> str:
-    """The Datastar expression that opens the live stream of ``entity``."""
-    path = f"{current_prefix()}/{LIVE_SEGMENT}/{entity_segment(type(entity))}/{entity.id}"
-    return f"@get('{path}', {{openWhenHidden: true}})"
+    """The Datastar expression that opens the live stream of ``entity``.
+
+    The id is percent-encoded into the path and the URL quoted by
+    :func:`rusty_tags.js_string`, so no id can break out of the expression.
+    """
+    entity_id = quote(str(entity.id), safe="")
+    path = f"{current_prefix()}/{LIVE_SEGMENT}/{entity_segment(type(entity))}/{entity_id}"
+    return f"@get({js_string(path)}, {{openWhenHidden: true}})"
 
 
 def live_events(

@@ -7,8 +7,10 @@ or by the elements' ids). Every adapter sends these bytes as ``text/event-stream
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from nitro.signals import json_safe
+from rusty_tags import datastar_json
 
 __all__ = ["SSE_HEADERS", "keepalive", "patch_elements", "patch_signals"]
 
@@ -19,15 +21,17 @@ SSE_HEADERS = {
 }
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
 def patch_signals(signals: dict[str, Any], *, only_if_missing: bool = False) -> str:
+    """A ``datastar-patch-signals`` event.
+
+    Datastar parses the payload with ``JSON.parse`` and, when that fails, evaluates it as
+    JavaScript; it always gets strict JSON here (NaN as ``null``), written by the one
+    Datastar-safe encoder (:func:`rusty_tags.datastar_json`).
+    """
     lines = ["event: datastar-patch-signals"]
     if only_if_missing:
         lines.append("data: onlyIfMissing true")
-    lines.append(f"data: signals {_json(signals)}")
+    lines.append(f"data: signals {datastar_json(json_safe(signals))}")
     return "\n".join(lines) + "\n\n"
 
 
