@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from nitro.admin.fields import FieldSpec
 from nitro.persistence import Query
 from nitro.specification import FieldEquals, OrSpecification
-from rusty_tags import Button, Div, Input, Span
+from rusty_tags import Button, Div, Input, Span, js_string
 
 if TYPE_CHECKING:
     from nitro.admin.options import EntityAdmin
@@ -61,7 +61,7 @@ def picker(request: AdminRequest, spec: FieldSpec, value: str, element_id: str) 
                 aria_label=f"Search {target.label_plural_value.lower()}",
                 autocomplete="off",
                 data_bind=f"{sig}.q",
-                data_on_input__debounce_300ms=f"@get('{lookup}')",
+                data_on_input__debounce_300ms=f"@get({js_string(lookup)})",
             ),
             Span(
                 label or "(none)",

@@ -44,6 +44,7 @@ from rusty_tags import (
     Th,
     Thead,
     Tr,
+    js_string,
 )
 
 __all__ = ["list_view", "results_view"]
@@ -108,7 +109,7 @@ def _toolbar(request: AdminRequest, entity_admin: EntityAdmin, state: ListState)
                 autocomplete="off",
                 data_bind="q",
                 data_indicator="searching",
-                data_on_input__debounce_300ms=f"@get('{live_url}')",
+                data_on_input__debounce_300ms=f"@get({js_string(live_url)})",
             ),
             method="get",
             action=request.url(slug),
