@@ -1,18 +1,19 @@
 """Who may use the admin: users, the authentication backend and permissions.
 
 An authentication backend is any object with ``authenticate(username, password)`` and
-``load_user(username)`` (see :class:`AuthBackend`); the session stores only the
-username, and the user is loaded again on every request so that removing a user or a
-permission takes effect at once. :class:`PasswordAuth` is the built-in backend.
+``load_user(username)`` (see :class:`AuthBackend`); the server-side session record
+stores the username and a hash of the user's password hash, and the user is loaded
+again on every request, so removing a user, a permission or changing a password takes
+effect at once. :class:`PasswordAuth` is the built-in backend.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol, runtime_checkable
 
-from nitro.admin.passwords import DUMMY_HASH, verify_password
+from nitro.admin.passwords import DUMMY_HASH, hash_password, verify_password
 
 __all__ = ["PERMISSIONS", "AdminUser", "AuthBackend", "PasswordAuth"]
 
@@ -67,13 +68,33 @@ class PasswordAuth:
     """
 
     def __init__(self, users: Iterable[AdminUser]) -> None:
-        self._users = {user.username: user for user in users}
-        for user in self._users.values():
-            if not user.password_hash.startswith("scrypt$"):
-                raise ValueError(
-                    f"AdminUser {user.username!r}: password_hash must come from "
-                    f"nitro.admin.hash_password(), never a plain password"
-                )
+        self._users: dict[str, AdminUser] = {}
+        for user in users:
+            self.add_user(user)
+
+    def add_user(self, user: AdminUser) -> None:
+        """Add *user*, or replace the user of that name."""
+        if not user.password_hash.startswith("scrypt$"):
+            raise ValueError(
+                f"AdminUser {user.username!r}: password_hash must come from "
+                f"nitro.admin.hash_password(), never a plain password"
+            )
+        self._users[user.username] = user
+
+    def remove_user(self, username: str) -> bool:
+        """Remove the user; their sessions end at their next request."""
+        return self._users.pop(username, None) is not None
+
+    def set_password(self, username: str, password: str) -> None:
+        """Give *username* a new password; sessions opened with the old one end.
+
+        Prefer :meth:`Admin.change_password <nitro.admin.Admin.change_password>`,
+        which also keeps the session of the user who made the change.
+
+        :raises KeyError: no such user.
+        """
+        user = self._users[username]
+        self._users[username] = replace(user, password_hash=hash_password(password))
 
     def authenticate(self, username: str, password: str) -> AdminUser | None:
         user = self._users.get(username)

@@ -77,9 +77,16 @@ class AdminRequest:
     # -- flash messages: one signed cookie read (and cleared) by the next page ------
 
     _FLASH_COOKIE = "nitro_admin_flash"
+    #: Longest flash cookie value (Django's cookie storage keeps messages under 2 KB
+    #: too); a longer message is cut, with an ellipsis.
+    MAX_FLASH_COOKIE = 2048
 
     def flash(self, message: str, level: str = "success") -> None:
+        message = message[:1000]
         value = self.site.flash_signer.sign([level, message], 120)
+        while len(value) > self.MAX_FLASH_COOKIE and message:
+            message = message[: len(message) * 3 // 4 - 1] + "…"
+            value = self.site.flash_signer.sign([level, message], 120)
         self.cookies_out.append(self._flash_cookie(value, 120))
 
     def pop_flash(self) -> tuple[str, str] | None:
@@ -87,6 +94,8 @@ class AdminRequest:
         if not raw:
             return None
         self.cookies_out.append(self._flash_cookie("", 0))
+        if len(raw) > self.MAX_FLASH_COOKIE:
+            return None
         try:
             level, message = self.site.flash_signer.unsign(raw)
         except Exception:  # BadSignature or a malformed value: show nothing
@@ -96,7 +105,8 @@ class AdminRequest:
         return level, message
 
     def _flash_cookie(self, value: str, max_age: int) -> str:
+        secure = "; Secure" if self.site.sessions.is_secure(self.raw) else ""
         return (
             f"{self._FLASH_COOKIE}={value}; Path={self.site.prefix or '/'}; Max-Age={max_age}; "
-            f"HttpOnly; SameSite=Lax"
+            f"HttpOnly; SameSite=Lax{secure}"
         )

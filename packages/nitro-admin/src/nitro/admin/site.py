@@ -10,6 +10,8 @@ share nothing.
 from __future__ import annotations
 
 import difflib
+import hashlib
+import hmac
 import json
 import logging
 import os
@@ -31,9 +33,14 @@ from nitro.admin.errors import (
     NotRegistered,
 )
 from nitro.admin.options import OPTION_NAMES, EntityAdmin
+from nitro.admin.proxies import TrustedProxies
 from nitro.admin.requests import AdminRequest
-from nitro.admin.session import SessionStore
+from nitro.admin.session import Session, SessionCookie
 from nitro.admin.signing import Signer
+from nitro.persistence import BackendUnavailable
+from nitro.persistence.base import BackendFactory, Repository
+from nitro.sessions import MemorySessionStore, RepositorySessionStore, SessionRecord, SessionStore
+from nitro.throttle import CounterStore, LoginThrottle
 from nitro.web import WebRoute, html, redirect
 
 __all__ = ["SECRET_KEY_ENV", "Admin"]
@@ -58,7 +65,25 @@ class Admin:
         per-entity permission hook (permission is "view", "add", "change" or "delete");
         default: :meth:`AdminUser.has_perm <nitro.admin.AdminUser.has_perm>`.
     :param secure_cookies: ``None`` (default) marks cookies ``Secure`` except over
-        plain http on localhost.
+        plain http on a direct connection from this machine (local development); see
+        *trusted_proxies*. ``True``/``False`` forces it.
+    :param session_max_age: seconds a login lasts (8 hours by default).
+    :param session_store: where the server-side session records live (a
+        :class:`nitro.sessions.SessionStore`); default: this process's memory.
+    :param session_repository: shortcut for a
+        :class:`~nitro.sessions.RepositorySessionStore`: a repository of
+        :class:`~nitro.sessions.SessionRecord` or a backend factory
+        (``functools.partial(RedisRepo, url=...)``, ``SQLModelBackend``). Use one when
+        several processes serve the admin, so a logout ends the session in all of them.
+    :param login_throttle: ``True`` (default) throttles failed logins per username and
+        per client address with :class:`nitro.throttle.LoginThrottle`'s defaults; a
+        ``LoginThrottle`` sets its own limits; ``False`` turns throttling off.
+    :param throttle_store: where the throttle's counters live (a
+        :class:`nitro.throttle.CounterStore`, e.g. ``nitro.redis.RedisCounterStore``
+        so the limit holds across instances); default: this process's memory.
+    :param trusted_proxies: addresses or networks of reverse proxies whose
+        ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are believed; default: the
+        comma-separated ``NITRO_TRUSTED_PROXIES`` environment variable, read at mount.
     :param trusted_origins: other origins allowed to post forms (behind a proxy that
         rewrites ``Host``).
     :param datastar_src: where pages load the Datastar client from (default: the CDN,
@@ -70,7 +95,7 @@ class Admin:
 
     #: Swap collaborators without subclassing the site.
     entity_admin_class: type[EntityAdmin] = EntityAdmin
-    session_store_class: type[SessionStore] = SessionStore
+    session_cookie_class: type[SessionCookie] = SessionCookie
     csrf_class: type[CsrfProtection] = CsrfProtection
 
     def __init__(
@@ -84,6 +109,11 @@ class Admin:
         has_permission: PermissionHook | None = None,
         secure_cookies: bool | None = None,
         session_max_age: int = 8 * 3600,
+        session_store: SessionStore | None = None,
+        session_repository: Repository[SessionRecord] | BackendFactory | None = None,
+        login_throttle: LoginThrottle | bool = True,
+        throttle_store: CounterStore | None = None,
+        trusted_proxies: Sequence[str] | None = None,
         trusted_origins: Sequence[str] = (),
         datastar_src: str | None = None,
         unit_of_work: Callable[[], Any] | None = None,
@@ -97,6 +127,29 @@ class Admin:
         self._has_permission = has_permission
         self.secure_cookies = secure_cookies
         self.session_max_age = session_max_age
+        if session_store is not None and session_repository is not None:
+            raise TypeError("Admin() takes session_store= or session_repository=, not both")
+        if session_repository is not None:
+            session_store = RepositorySessionStore(session_repository)
+        self.session_store: SessionStore = session_store or MemorySessionStore()
+        if isinstance(login_throttle, LoginThrottle):
+            if throttle_store is not None:
+                raise TypeError(
+                    "Admin() got a LoginThrottle and throttle_store=; pass the store to "
+                    "LoginThrottle(store=...) instead"
+                )
+            self.login_throttle: LoginThrottle | None = login_throttle
+        elif login_throttle is True:
+            self.login_throttle = (
+                LoginThrottle(store=throttle_store) if throttle_store else LoginThrottle()
+            )
+        elif login_throttle is False or login_throttle is None:
+            self.login_throttle = None
+        else:
+            raise TypeError(
+                f"login_throttle must be a LoginThrottle or a bool, got {login_throttle!r}"
+            )
+        self.trusted_proxies = None if trusted_proxies is None else tuple(trusted_proxies)
         self.trusted_origins = tuple(trusted_origins)
         self.datastar_src = datastar_src
         self.unit_of_work = unit_of_work
@@ -193,12 +246,19 @@ class Admin:
             raise AdminConfigurationError(messages)
         key = self.resolve_secret_key()
         assert key is not None  # the checks made sure
-        self.sessions = self.session_store_class(
+        self.proxies = (
+            TrustedProxies.from_env()
+            if self.trusted_proxies is None
+            else TrustedProxies(self.trusted_proxies)
+        )
+        self._auth_key = hmac.new(key.encode(), b"nitro.admin:auth-hash", hashlib.sha256).digest()
+        self.sessions = self.session_cookie_class(
             key,
             cookie_name="nitro_admin_session",
             path=self.prefix or "/",
             max_age=self.session_max_age,
             secure=self.secure_cookies,
+            proxies=self.proxies,
         )
         self.csrf = self.csrf_class(key, self.trusted_origins)
         self.flash_signer = Signer(key, "flash")
@@ -278,12 +338,80 @@ class Admin:
         handler.__name__ = getattr(view, "__name__", "view")
         return handler
 
-    def _current_user(self, username: str | None) -> AdminUser | None:
+    # -- sessions -----------------------------------------------------------------------
+
+    def auth_hash(self, user: AdminUser) -> str:
+        """A keyed hash of *user*'s password hash: it changes with the password, so a
+        session opened before a password change no longer matches."""
+        return hmac.new(self._auth_key, user.password_hash.encode(), hashlib.sha256).hexdigest()
+
+    def start_session(self, request: AdminRequest, user: AdminUser) -> None:
+        """Log *user* in on *request*: a new session record and a fresh nonce."""
+        if request.session.session_id:
+            self.session_store.delete(request.session.session_id)
+        record = self.session_store.create(
+            user.username,
+            auth_hash=self.auth_hash(user),
+            max_age=self.session_max_age,
+            scope=self.prefix,
+        )
+        request.session.login(record.id)
+        request.user = user
+
+    def end_session(self, request: AdminRequest) -> None:
+        """Log out: the session record is deleted, so every copy of the cookie is dead."""
+        if request.session.session_id:
+            self.session_store.delete(request.session.session_id)
+        request.session.logout()
+        request.user = None
+
+    def end_sessions(self, username: str, *, keep: AdminRequest | None = None) -> int:
+        """End every session of *username* on this site (except *keep*'s); how many.
+
+        Call it after removing a user or changing a password outside
+        :meth:`change_password` (sessions also end by themselves at their next request
+        once the user is gone or the password differs; this frees them at once).
+        """
+        keep_id = keep.session.session_id if keep is not None else None
+        return self.session_store.delete_user(username, scope=self.prefix, keep=keep_id)
+
+    def change_password(
+        self, username: str, password: str, *, request: AdminRequest | None = None
+    ) -> None:
+        """Set a new password through the auth backend (it needs ``set_password``) and
+        end *username*'s other sessions; the session of *request* (the user changing
+        their own password) stays open."""
+        set_password = getattr(self.auth, "set_password", None)
+        if set_password is None:
+            raise TypeError(f"the auth backend {self.auth!r} has no set_password()")
+        set_password(username, password)
+        keep = request if request is not None and request.user is not None else None
+        if keep is not None and keep.user is not None and keep.user.username != username:
+            keep = None
+        self.end_sessions(username, keep=keep)
+        if keep is not None and keep.session.session_id:
+            user = self.auth.load_user(username) if self.auth is not None else None
+            record = self.session_store.get(keep.session.session_id)
+            if user is not None and record is not None:
+                record.auth_hash = self.auth_hash(user)
+                self.session_store.update(record)
+
+    def _current_user(self, session: Session) -> AdminUser | None:
         if self.auth is None:
             return AdminUser("developer", is_superuser=True) if self.insecure_dev else None
-        if username is None:
+        if not session.session_id:
             return None
-        return self.auth.load_user(username)
+        record = self.session_store.get(session.session_id)
+        user = None
+        if record is not None and record.scope == self.prefix:
+            user = self.auth.load_user(record.username)
+            if user is not None and not hmac.compare_digest(record.auth_hash, self.auth_hash(user)):
+                user = None  # the password changed since this login
+        if user is None:
+            if record is not None:
+                self.session_store.delete(record.id)
+            session.logout()
+        return user
 
     def _handle(
         self,
@@ -294,9 +422,9 @@ class Admin:
         login_required: bool,
     ) -> ActionResponse:
         session = self.sessions.load(raw)
-        user = self._current_user(session.username)
-        request = AdminRequest(self, raw, session, user)
+        request = AdminRequest(self, raw, session, None)
         try:
+            request.user = user = self._current_user(session)
             if login_required and user is None:
                 response = _to_login(request.url("login", next=_next_url(path, raw)), raw)
             elif not raw.is_safe and not self.csrf.is_valid(raw, session.nonce, request.form):
@@ -308,13 +436,21 @@ class Admin:
                 if entity_admin is not None:
                     kwargs["entity_admin"] = entity_admin
                 response = view(request, **kwargs)
+        except BackendUnavailable:
+            logger.exception("nitro.admin: a session or throttle store is unavailable")
+            response = html(
+                _error_page("The admin is unavailable for a moment; try again shortly.", 503),
+                503,
+            )
+            response.headers["Retry-After"] = "5"
         except Exception:
             logger.exception("nitro.admin: %s failed", getattr(view, "__name__", view))
             response = html(_error_page("Something went wrong; the error was logged."), 500)
         if session.changed:
             response.set_cookies.append(self.sessions.set_cookie(session, raw))
         response.set_cookies.extend(request.cookies_out)
-        response.headers.setdefault("Cache-Control", "no-store")
+        # Every admin answer, SSE and redirects included: no cache may keep a copy.
+        response.headers["Cache-Control"] = "no-store"
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -349,7 +485,8 @@ def _forbidden(request: AdminRequest, message: str) -> ActionResponse:
     return error_page(request, 403, "Forbidden", message)
 
 
-def _error_page(message: str) -> str:
+def _error_page(message: str, status: int = 500) -> str:
     from rusty_tags import H1, P, Page
 
-    return str(Page(H1("Server error"), P(message), title="Server error", datastar=False))
+    title = "Service unavailable" if status == 503 else "Server error"
+    return str(Page(H1(title), P(message), title=title, datastar=False))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote, unquote, urlsplit
+
 from nitro.actions import ActionResponse
 from nitro.admin.requests import AdminRequest
 from nitro.admin.templates.layout import csrf_input, layout
@@ -11,33 +13,63 @@ from rusty_tags import H1, Button, Div, Form, Input, Label, P
 __all__ = ["login_view", "logout_view", "safe_next"]
 
 
+# Characters kept as they are when a next= URL is re-encoded: RFC 3986's unreserved and
+# sub-delims, ":" and "@", and "%" (existing escapes stay escapes).
+_PATH_SAFE = "/-._~!$&'()*+,;=:@%"
+_QUERY_SAFE = _PATH_SAFE + "?"
+
+
 def safe_next(request: AdminRequest, target: str) -> str:
-    """*target* if it is a page of this admin, else the index (no open redirects)."""
+    """*target* if it is a page of this admin, else the index (no open redirects).
+
+    The path is normalised first (``.``/``..`` segments, also percent-encoded, are
+    resolved), so ``/admin/../evil`` is not inside the admin; backslashes, control
+    characters (raw or encoded: ``%0d%0a``, ``%00``) and scheme-relative ``//host``
+    URLs are refused; what is returned is plain ASCII, safe for a ``Location`` header.
+    """
+    index = request.url("")
+    if not target or any(ord(c) < 0x20 or c in "\\\x7f" for c in target):
+        return index
+    decoded = unquote(target)
+    if any(ord(c) < 0x20 or c in "\\\x7f" for c in decoded):
+        return index
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return index
+    path = _remove_dot_segments(parts.path)
+    if path.startswith("//"):
+        return index
     prefix = request.site.prefix
-    if (
-        (target.startswith(prefix + "/") or target == prefix)
-        and not target.startswith("//")
-        and "\\" not in target
-    ):
-        return target or "/"
-    return request.url("")
+    if prefix and not (path == prefix or path.startswith(prefix + "/")):
+        return index
+    path = quote(path, safe=_PATH_SAFE)
+    return path + ("?" + quote(parts.query, safe=_QUERY_SAFE) if parts.query else "")
 
 
-def login_view(request: AdminRequest) -> ActionResponse:
+def _remove_dot_segments(path: str) -> str:
+    """RFC 3986 section 5.2.4, with ``%2e``-encoded dots counted as dots."""
+    out: list[str] = []
+    segments = path.split("/")[1:]
+    for i, segment in enumerate(segments):
+        last = i == len(segments) - 1
+        dots = unquote(segment)
+        if dots == ".":
+            if last:
+                out.append("")
+        elif dots == "..":
+            if out:
+                out.pop()
+            if last:
+                out.append("")
+        else:
+            out.append(segment)
+    return "/" + "/".join(out)
+
+
+def _login_page(
+    request: AdminRequest, target: str, username: str, error: str | None, status: int
+) -> ActionResponse:
     site = request.site
-    target = safe_next(request, request.form_value("next") or request.query.get("next", ""))
-    if request.user is not None:
-        return redirect(target)
-    error = None
-    username = ""
-    if request.method == "POST":
-        username = request.form_value("username")[:150]
-        password = request.form_value("password")[:1024]
-        user = site.auth.authenticate(username, password) if site.auth and username else None
-        if user is not None:
-            request.session.login(user.username)
-            return redirect(target)
-        error = "Wrong username or password."
     card = Div(
         H1(site.title),
         P(error, cls="flash error", role="alert") if error else None,
@@ -71,11 +103,42 @@ def login_view(request: AdminRequest) -> ActionResponse:
         ),
         cls="card login",
     )
-    return html(layout(request, "Log in", card, bare=True), 401 if error else 200)
+    return html(layout(request, "Log in", card, bare=True), status)
+
+
+def login_view(request: AdminRequest) -> ActionResponse:
+    site = request.site
+    target = safe_next(request, request.form_value("next") or request.query.get("next", ""))
+    if request.user is not None:
+        return redirect(target)
+    if request.method != "POST":
+        return _login_page(request, target, "", None, 200)
+    username = request.form_value("username")[:150]
+    password = request.form_value("password")[:1024]
+    throttle = site.login_throttle
+    address = site.proxies.client_address(request.raw)
+    if throttle is not None:
+        wait = throttle.retry_after(username, address)
+        if wait > 0:
+            # Refused before the password is checked: a flood costs no scrypt work.
+            seconds = throttle.seconds(wait)
+            unit = "second" if seconds == 1 else "seconds"
+            message = f"Too many failed log-in attempts. Try again in {seconds} {unit}."
+            response = _login_page(request, target, username, message, 429)
+            response.headers["Retry-After"] = str(seconds)
+            return response
+    user = site.auth.authenticate(username, password) if site.auth and username else None
+    if user is None:
+        if throttle is not None:
+            throttle.failed(username, address)
+        return _login_page(request, target, username, "Wrong username or password.", 401)
+    if throttle is not None:
+        throttle.succeeded(username, address)
+    site.start_session(request, user)
+    return redirect(target)
 
 
 def logout_view(request: AdminRequest) -> ActionResponse:
-    request.session.login("")  # a fresh nonce...
-    request.session.username = None  # ...and nobody logged in
+    request.site.end_session(request)
     request.flash("You are logged out.")
     return redirect(request.url("login"))
