@@ -15,11 +15,16 @@ from nitro.actions.dispatcher import ActionDispatcher as ActionDispatcher
 from nitro.actions.errors import ActionConfigurationError as ActionConfigurationError
 from nitro.actions.errors import ActionError as ActionError
 from nitro.actions.errors import ActionFailed as ActionFailed
+from nitro.actions.errors import AllowedHostsRequired as AllowedHostsRequired
+from nitro.actions.errors import BadRequest as BadRequest
 from nitro.actions.errors import CrossOriginRequest as CrossOriginRequest
+from nitro.actions.errors import DisallowedHost as DisallowedHost
 from nitro.actions.errors import EntityNotFound as EntityNotFound
 from nitro.actions.errors import InvalidParameters as InvalidParameters
+from nitro.actions.errors import RequestTooLarge as RequestTooLarge
 from nitro.actions.errors import ServiceUnavailable as ServiceUnavailable
 from nitro.actions.expressions import ActionRef as ActionRef
+from nitro.actions.hosts import AllowedHosts as AllowedHosts
 from nitro.actions.live import afind_live_entity as afind_live_entity
 from nitro.actions.live import alive_events as alive_events
 from nitro.actions.live import find_live_entity as find_live_entity
@@ -46,10 +51,15 @@ __all__ = [
     "ActionRequest",
     "ActionResponse",
     "ActionRoute",
+    "AllowedHosts",
+    "AllowedHostsRequired",
+    "BadRequest",
     "CrossOriginRequest",
+    "DisallowedHost",
     "EntityNotFound",
     "InvalidParameters",
     "Patch",
+    "RequestTooLarge",
     "ServiceUnavailable",
     "action",
     "afind_live_entity",

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from nitro.actions.dispatcher import ActionDispatcher
+from nitro.actions.hosts import AllowedHosts
+from nitro.actions.limits import DEFAULT_MAX_BODY_BYTES, resolve_max_body_bytes
 from nitro.actions.registry import ActionRegistry, ActionRoute, default_registry, live_path
 from nitro.actions.urls import normalize_prefix
 from nitro.broadcast import Broadcaster, InProcessBroadcaster
@@ -25,6 +27,13 @@ class ActionApp:
     dispatcher: ActionDispatcher
     broadcaster: Broadcaster
     entities: list[type] = field(default_factory=list)
+    #: Bodies above this many bytes are refused with 413 (see :mod:`nitro.actions.limits`).
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+
+    @property
+    def allowed_hosts(self) -> AllowedHosts | None:
+        """The host check of state-changing requests (see :mod:`nitro.actions.hosts`)."""
+        return self.dispatcher.allowed_hosts
 
     def live_routes(self) -> list[tuple[type, str]]:
         """``(entity, path)`` of the live stream of each entity with instance actions."""
@@ -41,11 +50,21 @@ def build_action_app(
     entities: Sequence[type] | None = None,
     broadcaster: Broadcaster | None = None,
     trusted_origins: Sequence[str] = (),
+    allowed_hosts: Sequence[str] | None = None,
+    max_body_bytes: int | None = None,
     registry: ActionRegistry = default_registry,
 ) -> ActionApp:
+    """Everything ``configure_app`` needs; settings are resolved here, once per app.
+
+    :param allowed_hosts: host names for state-changing requests; default
+        ``NITRO_ALLOWED_HOSTS``, else loopback names (:mod:`nitro.actions.hosts`).
+    :param max_body_bytes: the body limit; default ``NITRO_MAX_BODY_BYTES``, else 1 MiB.
+    """
     prefix = normalize_prefix(prefix)
+    limit = resolve_max_body_bytes(max_body_bytes)
+    hosts = AllowedHosts.from_settings(allowed_hosts)
     routes = registry.routes(list(entities) if entities is not None else None, prefix)
     broadcaster = broadcaster or InProcessBroadcaster()
-    dispatcher = ActionDispatcher(broadcaster, trusted_origins)
+    dispatcher = ActionDispatcher(broadcaster, trusted_origins, hosts)
     with_instances = list(dict.fromkeys(r.entity for r in routes if r.with_id))
-    return ActionApp(prefix, routes, dispatcher, broadcaster, with_instances)
+    return ActionApp(prefix, routes, dispatcher, broadcaster, with_instances, limit)

@@ -15,6 +15,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from nitro.actions.dispatcher import ActionDispatcher
+from nitro.actions.errors import ActionError, RequestTooLarge
+from nitro.actions.limits import DEFAULT_MAX_BODY_BYTES, check_content_length
 from nitro.actions.live import afind_live_entity, alive_events
 from nitro.actions.registry import ActionRoute
 from nitro.actions.request import ActionRequest, ActionResponse
@@ -27,6 +29,7 @@ __all__ = [
     "LiveEndpoint",
     "PrefixMiddleware",
     "WebEndpoint",
+    "read_request",
     "request_from_asgi",
     "send_response",
 ]
@@ -36,15 +39,21 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-#: Bodies above this size are refused with 413 before they are read whole.
-MAX_BODY_BYTES = 1024 * 1024
 
+async def request_from_asgi(
+    scope: Scope, receive: Receive, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+) -> ActionRequest:
+    """The request, its body read whole but never past ``max_body_bytes``.
 
-async def request_from_asgi(scope: Scope, receive: Receive) -> ActionRequest:
+    :raises RequestTooLarge: ``Content-Length`` (checked before reading) or the bytes
+        received so far (a chunked body) are above the limit.
+    :raises BadRequest: ``Content-Length`` is not a number.
+    """
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
     query = dict(
         parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
     )
+    check_content_length(headers, max_body_bytes)
     chunks, size = [], 0
     while True:
         message = await receive()
@@ -52,8 +61,8 @@ async def request_from_asgi(scope: Scope, receive: Receive) -> ActionRequest:
             break
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise BodyTooLarge()
+        if size > max_body_bytes:
+            raise RequestTooLarge()
         chunks.append(chunk)
         if not message.get("more_body", False):
             break
@@ -66,21 +75,42 @@ async def request_from_asgi(scope: Scope, receive: Receive) -> ActionRequest:
         path=scope.get("path", ""),
         scheme=scope.get("scheme", "http"),
         client=(scope.get("client") or (None,))[0],
+        server=(scope.get("server") or (None,))[0],
     )
 
 
-class BodyTooLarge(Exception):
-    pass
+def refusal(error: ActionError) -> ActionResponse:
+    """The answer to a request refused before its body was read (413, 400).
+
+    ``Connection: close``: the unread rest of the body must not be parsed as the next
+    request on a kept-alive connection.
+    """
+    response = ActionResponse.json(error.to_json(), error.status)
+    response.headers["Connection"] = "close"
+    return response
 
 
-async def read_request(scope: Scope, receive: Receive, send: Send) -> ActionRequest | None:
+async def read_request(
+    scope: Scope, receive: Receive, send: Send, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+) -> ActionRequest | None:
     """The request, or ``None`` after answering 413 for an oversized body."""
     try:
-        return await request_from_asgi(scope, receive)
-    except BodyTooLarge:
-        too_large = ActionResponse.json({"error": "Request body too large"}, 413)
-        await send_response(too_large, receive, send)
+        return await request_from_asgi(scope, receive, max_body_bytes)
+    except ActionError as error:
+        await send_response(refusal(error), receive, send)
         return None
+
+
+def refuse_declared_body(scope: Scope, max_body_bytes: int) -> ActionResponse | None:
+    """For routes that never read the body (live streams): refuse a declared
+    ``Content-Length`` above the limit all the same, so every route has one rule."""
+    for name, value in scope["headers"]:
+        if name.lower() == b"content-length":
+            try:
+                check_content_length({"content-length": value.decode("latin-1")}, max_body_bytes)
+            except ActionError as error:
+                return refusal(error)
+    return None
 
 
 def _raw_headers(response: ActionResponse) -> list[tuple[bytes, bytes]]:
@@ -146,12 +176,18 @@ async def _stream(chunks: AsyncIterator[str], receive: Receive, send: Send) -> N
 class ActionEndpoint:
     """One action route as an ASGI app."""
 
-    def __init__(self, dispatcher: ActionDispatcher, route: ActionRoute):
+    def __init__(
+        self,
+        dispatcher: ActionDispatcher,
+        route: ActionRoute,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    ):
         self.dispatcher = dispatcher
         self.route = route
+        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = await read_request(scope, receive, send)
+        request = await read_request(scope, receive, send, self.max_body_bytes)
         if request is None:
             return
         response = await self.dispatcher.ahandle(self.route, request)
@@ -161,11 +197,16 @@ class ActionEndpoint:
 class WebEndpoint:
     """A :class:`nitro.web.WebRoute` handler as an ASGI app (run in a worker thread)."""
 
-    def __init__(self, handler: Callable[[ActionRequest], ActionResponse]):
+    def __init__(
+        self,
+        handler: Callable[[ActionRequest], ActionResponse],
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    ):
         self.handler = handler
+        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = await read_request(scope, receive, send)
+        request = await read_request(scope, receive, send, self.max_body_bytes)
         if request is None:
             return
         response = await asyncio.to_thread(self.handler, request)
@@ -175,11 +216,18 @@ class WebEndpoint:
 class LiveEndpoint:
     """The live-update stream of one entity class, as an ASGI app."""
 
-    def __init__(self, broadcaster: Broadcaster, entity: type):
+    def __init__(
+        self, broadcaster: Broadcaster, entity: type, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    ):
         self.broadcaster = broadcaster
         self.entity = entity
+        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        refused = refuse_declared_body(scope, self.max_body_bytes)
+        if refused is not None:
+            await send_response(refused, receive, send)
+            return
         target = await afind_live_entity(self.entity, scope["path_params"]["id"])
         if isinstance(target, ActionResponse):
             await send_response(target, receive, send)

@@ -12,7 +12,6 @@ import datetime
 import decimal
 import enum
 import inspect
-import json
 import uuid
 from collections.abc import Mapping
 from functools import cached_property
@@ -22,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from nitro.actions.decorator import ActionInfo
 from nitro.actions.errors import InvalidParameters
+from nitro.actions.limits import parse_json
 
 __all__ = ["ParameterBinder"]
 
@@ -92,7 +92,7 @@ class ParameterBinder:
                 if param.name in source:
                     value = source[param.name]
                     if index < text_sources and param.name in self._json_params:
-                        value = _maybe_json(value)
+                        value = _maybe_json(value, param.name)
                     raw[param.name] = value
                     break
         if not self.parameters:
@@ -103,13 +103,50 @@ class ParameterBinder:
             raise InvalidParameters(
                 _summary(exc), errors=[_describe(error) for error in exc.errors()]
             ) from None
-        return {p.name: getattr(validated, p.name) for p in self.parameters}
+        arguments = {p.name: getattr(validated, p.name) for p in self.parameters}
+        refused = [path for name, value in arguments.items() for path in _nul_paths(value, name)]
+        if refused:
+            raise InvalidParameters(
+                "Invalid parameter " + "; ".join(f"{path}: {NUL_MESSAGE}" for path in refused),
+                errors=[
+                    {"parameter": path, "message": NUL_MESSAGE, "type": "null_character"}
+                    for path in refused
+                ],
+            )
+        return arguments
 
 
-def _maybe_json(value: Any) -> Any:
+#: Django's wording (``ProhibitNullCharactersValidator``).
+NUL_MESSAGE = "Null characters are not allowed."
+
+
+def _nul_paths(value: Any, path: str) -> list[str]:
+    """Where ``value`` holds a string with U+0000 (NUL): ``["note.text", "tags.2"]``.
+
+    NUL is refused at the boundary because storage rejects or truncates it (PostgreSQL
+    text cannot hold it, C libraries stop at it) and it is never legitimate form input.
+    """
+    if isinstance(value, str):
+        return [path] if "\x00" in value else []
+    found: list[str] = []
+    if isinstance(value, BaseModel):
+        items: Any = ((name, getattr(value, name, None)) for name in type(value).model_fields)
+    elif isinstance(value, Mapping):
+        found += [f"{path}.{key}" for key in value if isinstance(key, str) and "\x00" in key]
+        items = value.items()
+    elif isinstance(value, list | tuple | set | frozenset):
+        items = enumerate(value)
+    else:
+        return found
+    for key, item in items:
+        found += _nul_paths(item, f"{path}.{key}")
+    return found
+
+
+def _maybe_json(value: Any, name: str) -> Any:
     if isinstance(value, str):
         try:
-            return json.loads(value)
+            return parse_json(value, f"the {name} parameter")
         except ValueError:
             return value
     return value

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from pydantic_core import to_json
 
 from nitro.actions import sse
-from nitro.actions.binding import ParameterBinder
+from nitro.actions.binding import NUL_MESSAGE, ParameterBinder
 from nitro.actions.errors import (
     ActionError,
     ActionFailed,
@@ -29,6 +29,7 @@ from nitro.actions.errors import (
     InvalidParameters,
     ServiceUnavailable,
 )
+from nitro.actions.hosts import AllowedHosts
 from nitro.actions.patch import Patch
 from nitro.actions.registry import ActionRoute
 from nitro.actions.request import ActionRequest, ActionResponse
@@ -46,12 +47,31 @@ ERRORS_SIGNAL = "_errors"
 
 
 class ActionDispatcher:
-    def __init__(self, broadcaster: Broadcaster | None = None, trusted_origins: Sequence[str] = ()):
+    """Serves action requests for one app.
+
+    :param allowed_hosts: the host check (see :mod:`nitro.actions.hosts`);
+        ``build_action_app`` always passes one. ``None`` (a bare dispatcher, as in unit
+        tests) checks no ``Host``.
+    """
+
+    def __init__(
+        self,
+        broadcaster: Broadcaster | None = None,
+        trusted_origins: Sequence[str] = (),
+        allowed_hosts: AllowedHosts | None = None,
+    ):
         self.broadcaster = broadcaster
         self.trusted_origins = frozenset(o.rstrip("/") for o in trusted_origins)
+        self.allowed_hosts = allowed_hosts
         self._binders: dict[int, ParameterBinder] = {}
 
     # -- steps shared by both drivers -----------------------------------------------
+
+    def check_request(self, request: ActionRequest) -> None:
+        """The checks that come before any work: allowed host (400), then origin (403)."""
+        if self.allowed_hosts is not None:
+            self.allowed_hosts.check(request)
+        self.check_origin(request)
 
     def check_origin(self, request: ActionRequest) -> None:
         """Refuse state-changing requests that a browser sent from another site."""
@@ -88,6 +108,9 @@ class ActionDispatcher:
         return binder.bind(path, query, request.data, text_sources=2)
 
     def entity_id(self, route: ActionRoute, request: ActionRequest) -> str:
+        return _without_nul(self._entity_id(route, request))
+
+    def _entity_id(self, route: ActionRoute, request: ActionRequest) -> str:
         if route.with_id:
             return request.path_params["id"]
         namespace = request.data.get(signals_namespace(route.entity))
@@ -213,7 +236,7 @@ class ActionDispatcher:
 
     def handle(self, route: ActionRoute, request: ActionRequest) -> ActionResponse:
         try:
-            self.check_origin(request)
+            self.check_request(request)
             target = None
             if not route.info.is_classmethod:
                 target = route.entity.get(self.entity_id(route, request))
@@ -272,7 +295,7 @@ class ActionDispatcher:
 
     async def ahandle(self, route: ActionRoute, request: ActionRequest) -> ActionResponse:
         try:
-            self.check_origin(request)
+            self.check_request(request)
             target = None
             if not route.info.is_classmethod:
                 target = await route.entity.aget(self.entity_id(route, request))
@@ -321,6 +344,15 @@ class ActionDispatcher:
                 logger.exception("streaming action %s failed", route)
 
         return ActionResponse(200, dict(sse.SSE_HEADERS), astream=events())
+
+
+def _without_nul(entity_id: str) -> str:
+    if "\x00" in entity_id:
+        raise InvalidParameters(
+            f"Invalid parameter id: {NUL_MESSAGE}",
+            errors=[{"parameter": "id", "message": NUL_MESSAGE, "type": "null_character"}],
+        )
+    return entity_id
 
 
 async def _await(awaitable: Any) -> Any:

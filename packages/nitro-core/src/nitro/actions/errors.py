@@ -13,9 +13,13 @@ __all__ = [
     "ActionConfigurationError",
     "ActionError",
     "ActionFailed",
+    "AllowedHostsRequired",
+    "BadRequest",
     "CrossOriginRequest",
+    "DisallowedHost",
     "EntityNotFound",
     "InvalidParameters",
+    "RequestTooLarge",
     "ServiceUnavailable",
 ]
 
@@ -40,6 +44,33 @@ class ActionError(Exception):
         if self.errors:
             body["errors"] = self.errors
         return body
+
+
+class BadRequest(ActionError):
+    """The request itself is unusable (JSON nested too deeply, ...): 400."""
+
+
+class DisallowedHost(BadRequest):
+    """A state-changing request whose ``Host`` is not an allowed host (DNS rebinding)."""
+
+    detail = "Invalid Host header: add this host name to NITRO_ALLOWED_HOSTS (allowed_hosts=)"
+
+
+class RequestTooLarge(ActionError):
+    """The body is above the app's limit; raised before the body is read whole."""
+
+    status = 413
+    detail = "Request body too large"
+
+
+class AllowedHostsRequired(ActionError):
+    """The app is served on a non-loopback address and no allowed hosts are set."""
+
+    status = 500
+    detail = (
+        "Server misconfigured: set NITRO_ALLOWED_HOSTS (or allowed_hosts=) to the host "
+        "names this app is served under"
+    )
 
 
 class EntityNotFound(ActionError):

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from nitro.actions.errors import InvalidParameters
+from nitro.actions.limits import parse_json
 
 __all__ = ["ActionRequest", "ActionResponse"]
 
@@ -35,6 +36,9 @@ class ActionRequest:
     path: str = ""
     scheme: str = "http"
     client: str | None = None
+    #: The address the server answered on (ASGI ``scope["server"]``, WSGI
+    #: ``SERVER_NAME``), for the allowed-hosts check; ``None`` when unknown.
+    server: str | None = None
 
     @property
     def cookies(self) -> dict[str, str]:
@@ -75,7 +79,7 @@ class ActionRequest:
 
 def _json_object(raw: bytes, where: str) -> Mapping[str, Any]:
     try:
-        value = json.loads(raw)
+        value = parse_json(raw, where)
     except ValueError:
         raise InvalidParameters(f"{where} is not valid JSON") from None
     if not isinstance(value, dict):

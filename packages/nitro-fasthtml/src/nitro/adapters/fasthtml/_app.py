@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from nitro.actions import ActionApp, build_action_app
 from nitro.actions.asgi import ActionEndpoint, LiveEndpoint, PrefixMiddleware, WebEndpoint
+from nitro.actions.limits import resolve_max_body_bytes
 from nitro.actions.urls import normalize_prefix
 from nitro.broadcast import Broadcaster
 from nitro.web import Mountable
@@ -28,25 +29,41 @@ def configure_app(
     *,
     broadcaster: Broadcaster | None = None,
     trusted_origins: Sequence[str] = (),
+    allowed_hosts: Sequence[str] | None = None,
+    max_body_bytes: int | None = None,
 ) -> ActionApp:
     """Serve every ``@action`` of ``entities`` (default: all) on a FastHTML ``app``.
 
-    Same routes as on every framework (see ``nitro.adapters.fastapi.configure_app``);
-    the returned :class:`~nitro.actions.ActionApp` is kept as ``app.state.nitro``.
+    Same routes and settings as on every framework (see
+    ``nitro.adapters.fastapi.configure_app``: *allowed_hosts* defaults to
+    ``NITRO_ALLOWED_HOSTS`` else loopback names, *max_body_bytes* to
+    ``NITRO_MAX_BODY_BYTES`` else 1 MiB); the returned :class:`~nitro.actions.ActionApp`
+    is kept as ``app.state.nitro``.
     """
     if getattr(app.state, "nitro", None) is not None:
         raise RuntimeError("configure_app() was already called for this FastHTML app")
     nitro = build_action_app(
-        prefix=prefix, entities=entities, broadcaster=broadcaster, trusted_origins=trusted_origins
+        prefix=prefix,
+        entities=entities,
+        broadcaster=broadcaster,
+        trusted_origins=trusted_origins,
+        allowed_hosts=allowed_hosts,
+        max_body_bytes=max_body_bytes,
     )
+    limit = nitro.max_body_bytes
     routes = [
-        Route(r.path, ActionEndpoint(nitro.dispatcher, r), methods=[r.method], name=r.endpoint)
+        Route(
+            r.path,
+            ActionEndpoint(nitro.dispatcher, r, limit),
+            methods=[r.method],
+            name=r.endpoint,
+        )
         for r in nitro.routes
     ]
     routes += [
         Route(
             path,
-            LiveEndpoint(nitro.broadcaster, entity),
+            LiveEndpoint(nitro.broadcaster, entity, limit),
             methods=["GET"],
             name=f"nitro_{entity.__name__.lower()}_live",
         )
@@ -60,10 +77,21 @@ def configure_app(
     return nitro
 
 
-def mount(app: Any, mountable: Mountable, prefix: str = "") -> None:
-    """Serve a framework-neutral extension (such as the Nitro admin) on ``app``."""
+def mount(
+    app: Any, mountable: Mountable, prefix: str = "", *, max_body_bytes: int | None = None
+) -> None:
+    """Serve a framework-neutral extension (such as the Nitro admin) on ``app``.
+
+    :param max_body_bytes: the body limit (413 above it); default: the one given to
+        ``configure_app`` for this app, else ``NITRO_MAX_BODY_BYTES``, else 1 MiB.
+    """
     base = normalize_prefix(prefix)
+    nitro = getattr(app.state, "nitro", None)
+    if max_body_bytes is None and nitro is not None:
+        limit = int(nitro.max_body_bytes)
+    else:
+        limit = resolve_max_body_bytes(max_body_bytes)
     app.router.routes[0:0] = [
-        Route(base + r.path, WebEndpoint(r.handler), methods=list(r.methods), name=r.name)
+        Route(base + r.path, WebEndpoint(r.handler, limit), methods=list(r.methods), name=r.name)
         for r in mountable.web_routes()
     ]

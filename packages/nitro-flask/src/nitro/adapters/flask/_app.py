@@ -9,6 +9,8 @@ from urllib.parse import parse_qsl
 
 from flask import Flask, Response, request, stream_with_context
 from nitro.actions import ActionApp, ActionRoute, build_action_app
+from nitro.actions.errors import ActionError
+from nitro.actions.limits import check_content_length, read_wsgi_body, resolve_max_body_bytes
 from nitro.actions.live import find_live_entity, live_events
 from nitro.actions.request import ActionRequest, ActionResponse
 from nitro.actions.sse import SSE_HEADERS
@@ -28,6 +30,8 @@ def configure_app(
     *,
     broadcaster: Broadcaster | None = None,
     trusted_origins: Sequence[str] = (),
+    allowed_hosts: Sequence[str] | None = None,
+    max_body_bytes: int | None = None,
 ) -> ActionApp:
     """Serve every ``@action`` of ``entities`` (default: all) on ``app``.
 
@@ -40,11 +44,21 @@ def configure_app(
     Async actions run in a fresh event loop per request (Flask views are sync); prefer
     sync actions on Flask. A live stream holds one worker thread while it is open, so
     run a threaded server (the default for ``flask run``) or gunicorn with threads.
+
+    *allowed_hosts* (default ``NITRO_ALLOWED_HOSTS``, else loopback names) and
+    *max_body_bytes* (default ``NITRO_MAX_BODY_BYTES``, else 1 MiB; Flask's own
+    ``MAX_CONTENT_LENGTH`` is not involved) work as on every framework: see
+    ``nitro.adapters.fastapi.configure_app``.
     """
     if EXTENSION_KEY in app.extensions:
         raise RuntimeError("configure_app() was already called for this Flask app")
     nitro = build_action_app(
-        prefix=prefix, entities=entities, broadcaster=broadcaster, trusted_origins=trusted_origins
+        prefix=prefix,
+        entities=entities,
+        broadcaster=broadcaster,
+        trusted_origins=trusted_origins,
+        allowed_hosts=allowed_hosts,
+        max_body_bytes=max_body_bytes,
     )
     for route in nitro.routes:
         app.add_url_rule(
@@ -102,7 +116,11 @@ class _EnvironHeaders(Mapping[str, str]):
         return sum(1 for _ in self)
 
 
-def _current_request() -> ActionRequest:
+def _current_request(max_body_bytes: int) -> ActionRequest:
+    """The request, its body read no further than ``max_body_bytes``.
+
+    :raises RequestTooLarge: above the limit (by ``Content-Length``, before reading).
+    """
     environ = request.environ
     has_body = environ.get("CONTENT_LENGTH") not in (None, "", "0") or (
         "HTTP_TRANSFER_ENCODING" in environ
@@ -113,11 +131,18 @@ def _current_request() -> ActionRequest:
         path_params=request.view_args or {},
         query=_parse_query(query_string) if query_string else {},
         headers=_EnvironHeaders(environ),
-        body=request.get_data(cache=False) if has_body else b"",
+        body=read_wsgi_body(environ, max_body_bytes) if has_body else b"",
         path=environ.get("PATH_INFO", ""),
         scheme=environ.get("wsgi.url_scheme", "http"),
         client=environ.get("REMOTE_ADDR"),
+        server=environ.get("SERVER_NAME"),
     )
+
+
+def _refusal(error: ActionError) -> Response:
+    """413/400 before the body was read. What happens to the unread rest is the WSGI
+    server's business (Werkzeug's closes the connection after draining it)."""
+    return _to_response(ActionResponse.json(error.to_json(), error.status))
 
 
 def _parse_query(query_string: str) -> dict[str, str]:
@@ -139,21 +164,36 @@ def _to_response(result: ActionResponse) -> Response:
     return response
 
 
-def mount(app: Flask, mountable: Mountable, prefix: str = "") -> None:
-    """Serve a framework-neutral extension (such as the Nitro admin) on ``app``."""
+def mount(
+    app: Flask, mountable: Mountable, prefix: str = "", *, max_body_bytes: int | None = None
+) -> None:
+    """Serve a framework-neutral extension (such as the Nitro admin) on ``app``.
+
+    :param max_body_bytes: the body limit (413 above it); default: the one given to
+        ``configure_app`` for this app, else ``NITRO_MAX_BODY_BYTES``, else 1 MiB.
+    """
     base = normalize_prefix(prefix)
+    nitro = app.extensions.get(EXTENSION_KEY)
+    if max_body_bytes is None and nitro is not None:
+        limit = int(nitro.max_body_bytes)
+    else:
+        limit = resolve_max_body_bytes(max_body_bytes)
     for web_route in mountable.web_routes():
         app.add_url_rule(
             _flask_path(base + web_route.path),
             endpoint=web_route.name,
-            view_func=_web_view(web_route.handler, web_route.name),
+            view_func=_web_view(web_route.handler, web_route.name, limit),
             methods=list(web_route.methods),
         )
 
 
-def _web_view(handler: Any, name: str) -> Any:
+def _web_view(handler: Any, name: str, max_body_bytes: int) -> Any:
     def view(**_: str) -> Response:
-        return _to_response(handler(_current_request()))
+        try:
+            web_request = _current_request(max_body_bytes)
+        except ActionError as error:
+            return _refusal(error)
+        return _to_response(handler(web_request))
 
     view.__name__ = name
     return view
@@ -161,9 +201,14 @@ def _web_view(handler: Any, name: str) -> Any:
 
 def _action_view(nitro: ActionApp, route: ActionRoute) -> Any:
     dispatcher = nitro.dispatcher
+    limit = nitro.max_body_bytes
 
     def view(**_: str) -> Response:
-        return _to_response(dispatcher.handle(route, _current_request()))
+        try:
+            action_request = _current_request(limit)
+        except ActionError as error:
+            return _refusal(error)
+        return _to_response(dispatcher.handle(route, action_request))
 
     view.__name__ = route.endpoint
     return view
@@ -171,6 +216,10 @@ def _action_view(nitro: ActionApp, route: ActionRoute) -> Any:
 
 def _live_view(nitro: ActionApp, entity: type) -> Any:
     def view(id: str) -> Response:
+        try:  # a live stream reads no body, but the limit is the same on every route
+            check_content_length(_EnvironHeaders(request.environ), nitro.max_body_bytes)
+        except ActionError as error:
+            return _refusal(error)
         target = find_live_entity(entity, id)
         if isinstance(target, ActionResponse):
             return _to_response(target)
