@@ -17,7 +17,8 @@ from typing import Annotated, Any
 
 import httpx
 import pytest
-from pydantic import Field
+from nitro_raw_http import chunked, raw_request
+from pydantic import BaseModel, Field
 
 from nitro import Entity
 from nitro.actions import Patch, action
@@ -128,6 +129,26 @@ class Note(Entity):
 ENTITIES = [Counter, Note]
 
 
+class Profile(BaseModel):
+    name: str
+    tags: list[str] = []
+
+
+class Signup(Entity):
+    """Served only by the boundary tests' app (not one of ``ENTITIES``)."""
+
+    name: str = ""
+
+    @action(method="POST")
+    def register(self, profile: Profile) -> None:
+        self.name = profile.name
+
+
+#: What the boundary tests' app allows: ``.example.test`` hosts, 2 KiB bodies.
+BOUNDARY_HOST = "shop.example.test"
+BOUNDARY_LIMIT = 2048
+
+
 class Greeter:
     """A framework-neutral extension, mounted through the adapter's ``mount``."""
 
@@ -200,7 +221,8 @@ class AdapterSuite:
     """Subclass per adapter; implement ``build_app``, ``serve`` and ``app_routes``."""
 
     @classmethod
-    def build_app(cls, prefix: str = "", entities: list[type] | None = None) -> Any:
+    def build_app(cls, prefix: str = "", entities: list[type] | None = None, **options: Any) -> Any:
+        """A new app with Nitro configured; ``options`` go to ``configure_app``."""
         raise NotImplementedError
 
     @classmethod
@@ -224,6 +246,26 @@ class AdapterSuite:
     @pytest.fixture
     def client(self, base_url: str) -> Iterator[httpx.Client]:
         with httpx.Client(base_url=base_url, timeout=10) as client:
+            yield client
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def boundary_url(cls) -> Iterator[str]:
+        """An app with its own settings: allowed hosts and a small body limit, which
+        the mounted extension inherits."""
+        app = cls.build_app(
+            entities=[Counter, Signup],
+            allowed_hosts=[".example.test"],
+            max_body_bytes=BOUNDARY_LIMIT,
+        )
+        cls.mount(app, Greeter(), prefix="/ext")
+        with cls.serve(app) as url:
+            yield url
+
+    @pytest.fixture
+    def boundary(self, boundary_url: str) -> Iterator[httpx.Client]:
+        headers = {"Host": BOUNDARY_HOST}
+        with httpx.Client(base_url=boundary_url, timeout=10, headers=headers) as client:
             yield client
 
     @pytest.fixture
@@ -483,6 +525,169 @@ class AdapterSuite:
     def test_same_origin_write_is_allowed(self, client, counter, base_url) -> None:
         headers = {"Origin": base_url, "Sec-Fetch-Site": "same-origin"}
         assert client.post("/counter/c1/increment", headers=headers).status_code == 200
+
+    # -- the HTTP boundary: body limit, JSON depth, allowed hosts, NUL ---------------
+
+    def test_body_declared_above_the_limit_is_413_before_it_is_read(
+        self, base_url, counter
+    ) -> None:
+        """400 MB announced, 64 KiB sent: the answer comes before the rest is asked for."""
+        response = raw_request(
+            base_url,
+            "POST",
+            "/counter/c1/increment",
+            {"Content-Type": "application/json", "Content-Length": str(400 * 1024 * 1024)},
+            [b" " * 65536] * 64,
+        )
+        assert response.status == 413
+        assert response.body == b'{"error":"Request body too large"}'
+        assert response.sent < 8 * 1024 * 1024
+        assert Counter.get("c1").count == 10
+
+    def test_chunked_body_above_the_limit_is_413(self, base_url, counter) -> None:
+        headers = {"Content-Type": "application/json", "Transfer-Encoding": "chunked"}
+        response = raw_request(
+            base_url, "POST", "/counter/c1/increment", headers, chunked(64 * 1024 * 1024)
+        )
+        assert response.status == 413
+        assert response.sent < 16 * 1024 * 1024  # refused long before the end
+        assert Counter.get("c1").count == 10
+
+    def test_chunked_body_below_the_limit_is_read(self, base_url, counter) -> None:
+        def body() -> Iterator[bytes]:
+            data = b'{"amount": 4}' + b" " * 200_000
+            yield f"{len(data):x}\r\n".encode() + data + b"\r\n0\r\n\r\n"
+
+        headers = {"Content-Type": "application/json", "Transfer-Encoding": "chunked"}
+        response = raw_request(base_url, "POST", "/counter/c1/increment", headers, body())
+        assert response.status == 200
+        assert Counter.get("c1").count == 14
+
+    def test_body_limit_is_set_per_app_and_covers_mounted_and_live_routes(
+        self, boundary, counter
+    ) -> None:
+        small = {"amount": 2, "pad": "x" * (BOUNDARY_LIMIT - 100)}
+        assert boundary.post("/counter/c1/increment", json=small).status_code == 200
+        big = {"amount": 2, "pad": "x" * BOUNDARY_LIMIT}
+        assert boundary.post("/counter/c1/increment", json=big).status_code == 413
+        assert boundary.post("/ext/login", data={"user": "x" * BOUNDARY_LIMIT}).status_code == 413
+        assert boundary.post("/ext/login", data={"user": "bob"}).status_code == 303
+        live = boundary.request("GET", "/_live/counter/c1", content=b" " * (BOUNDARY_LIMIT + 1))
+        assert live.status_code == 413
+        assert Counter.get("c1").count == 12
+
+    def test_deeply_nested_json_body_is_400(self, client, counter) -> None:
+        deep = "[" * 100_000 + "]" * 100_000
+        for headers in ({}, DATASTAR):
+            response = client.post(
+                "/counter/increment",
+                content='{"Counter": {"id": "c1"}, "amount": ' + deep + "}",
+                headers={"Content-Type": "application/json", **headers},
+            )
+            assert response.status_code == 400
+            assert response.json() == {
+                "error": "the request body is nested too deeply (the limit is 64 levels)"
+            }
+        assert (
+            client.post("/counter/c1/tag", params={"tags": "[" * 3000 + "]" * 3000}).status_code
+            == 400
+        )
+        assert Counter.get("c1").count == 10
+
+    def test_deeply_nested_datastar_query_parameter_is_4xx(self, base_url, counter) -> None:
+        for depth, method, target in [
+            (3_000, "GET", "/counter/peek"),
+            (3_000, "DELETE", "/note/wipe"),
+            (100_000, "GET", "/counter/peek"),
+            (100_000, "DELETE", "/note/wipe"),
+        ]:
+            signals = "%5B" * depth + "%5D" * depth
+            response = raw_request(base_url, method, f"{target}?datastar={signals}", DATASTAR)
+            if depth == 3_000:  # short enough for the server: our answer
+                assert response.status == 400
+                assert b"the datastar query parameter is nested too deeply" in response.body
+            else:  # above the server's URL limit: the server's own 4xx
+                assert 400 <= response.status < 500
+
+    def test_foreign_host_cannot_write_even_with_a_matching_origin(
+        self, client, counter, caplog
+    ) -> None:
+        """DNS rebinding: the page at evil.example re-pointed its name at this server."""
+        headers = {"Host": "evil.example", "Origin": "http://evil.example", **DATASTAR}
+        with caplog.at_level(logging.WARNING, logger="nitro.security"):
+            for _ in range(2):
+                response = client.post("/counter/c1/increment", headers=headers)
+                assert response.status_code == 400
+                assert "NITRO_ALLOWED_HOSTS" in response.json()["error"]
+        logged = [r for r in caplog.records if "evil.example" in r.getMessage()]
+        assert len(logged) == 1  # once per host, not once per request
+        assert Counter.get("c1").count == 10
+        # a read is not state-changing: not checked
+        assert client.get("/counter/c1/peek", headers={"Host": "evil.example"}).status_code == 200
+
+    def test_loopback_names_are_allowed_by_default(self, client, counter, base_url) -> None:
+        port = base_url.rsplit(":", 1)[1]
+        for host in (f"localhost:{port}", f"app.localhost:{port}", f"127.0.0.1:{port}"):
+            headers = {"Host": host, "Origin": f"http://{host}"}
+            assert client.post("/counter/c1/increment", headers=headers).status_code == 200
+        assert Counter.get("c1").count == 13
+
+    def test_configured_allowed_hosts_replace_the_default(self, boundary, counter) -> None:
+        origin = {"Origin": f"http://{BOUNDARY_HOST}"}
+        assert boundary.post("/counter/c1/increment", headers=origin).status_code == 200
+        apex = {"Host": "example.test:8443", "Origin": "https://example.test:8443"}
+        assert boundary.post("/counter/c1/increment", headers=apex).status_code == 200
+        for host in ("127.0.0.1", "example.test.evil.example", "notexample.test"):
+            response = boundary.post("/counter/c1/increment", headers={"Host": host})
+            assert response.status_code == 400, host
+        assert Counter.get("c1").count == 12
+
+    def test_nul_in_a_str_parameter_is_422_naming_it(self, client, counter) -> None:
+        Note(id="n1", text="ok").save()
+        response = client.post("/note/n1/edit", json={"text": "a\x00b"})
+        assert response.status_code == 422
+        assert response.json()["errors"] == [
+            {
+                "parameter": "text",
+                "message": "Null characters are not allowed.",
+                "type": "null_character",
+            }
+        ]
+        assert "text" in response.json()["error"]
+        assert client.post("/note/n1/edit?text=a%00b").status_code == 422
+        tagged = client.post("/counter/c1/tag", json={"tags": ["fine", "bad\x00"]})
+        assert tagged.json()["errors"][0]["parameter"] == "tags.1"
+        assert Note.get("n1").text == "ok"
+        Note.repository().clear()
+
+    def test_nul_reaches_datastar_pages_as_the_errors_signal(self, client, counter) -> None:
+        Note(id="n1", text="ok").save()
+        body = {"Note": {"id": "n1"}, "text": "\x00"}
+        response = client.post("/note/edit", json=body, headers=DATASTAR)
+        assert response.status_code == 200
+        [(_, data)] = parse_sse(response.text)
+        assert signals_of(data) == {"_errors": {"text": "Null characters are not allowed."}}
+        assert Note.get("n1").text == "ok"
+        Note.repository().clear()
+
+    def test_nul_in_a_model_field_or_the_id_is_422(self, boundary) -> None:
+        Signup(id="s1").save()
+        response = boundary.post("/signup/s1/register", json={"profile": {"name": "a\x00"}})
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["parameter"] == "profile.name"
+        nested = {"profile": {"name": "ann", "tags": ["x", "\x00"]}}
+        response = boundary.post("/signup/s1/register", json=nested)
+        assert response.json()["errors"][0]["parameter"] == "profile.tags.1"
+        response = boundary.post("/signup/register", json={"Signup": {"id": "s\x00"}})
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["parameter"] == "id"
+        assert (
+            boundary.post("/signup/s1/register", json={"profile": {"name": "ann"}}).json()[
+                "entity"
+            ]["name"]
+            == "ann"
+        )
+        Signup.repository().clear()
 
     # -- live updates ---------------------------------------------------------------
 

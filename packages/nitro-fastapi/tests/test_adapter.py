@@ -22,9 +22,11 @@ class TestFastAPIAdapter(AdapterSuite):
         mount(app, mountable, prefix=prefix)
 
     @classmethod
-    def build_app(cls, prefix: str = "", entities: list[type] | None = None) -> FastAPI:
+    def build_app(
+        cls, prefix: str = "", entities: list[type] | None = None, **options: Any
+    ) -> FastAPI:
         app = FastAPI()
-        configure_app(app, prefix=prefix, entities=entities)
+        configure_app(app, prefix=prefix, entities=entities, **options)
         return app
 
     @classmethod

@@ -21,9 +21,9 @@ class TestFastHTMLAdapter(AdapterSuite):
         mount(app, mountable, prefix=prefix)
 
     @classmethod
-    def build_app(cls, prefix: str = "", entities: list[type] | None = None) -> Any:
+    def build_app(cls, prefix: str = "", entities: list[type] | None = None, **options: Any) -> Any:
         app, _ = fast_app()
-        configure_app(app, prefix=prefix, entities=entities)
+        configure_app(app, prefix=prefix, entities=entities, **options)
         return app
 
     @classmethod

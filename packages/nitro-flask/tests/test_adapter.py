@@ -21,9 +21,11 @@ class TestFlaskAdapter(AdapterSuite):
         mount(app, mountable, prefix=prefix)
 
     @classmethod
-    def build_app(cls, prefix: str = "", entities: list[type] | None = None) -> Flask:
+    def build_app(
+        cls, prefix: str = "", entities: list[type] | None = None, **options: Any
+    ) -> Flask:
         app = Flask(__name__)
-        configure_app(app, prefix=prefix, entities=entities)
+        configure_app(app, prefix=prefix, entities=entities, **options)
         return app
 
     @classmethod
