@@ -251,7 +251,6 @@ class Admin:
             if self.trusted_proxies is None
             else TrustedProxies(self.trusted_proxies)
         )
-        self._auth_key = hmac.new(key.encode(), b"nitro.admin:auth-hash", hashlib.sha256).digest()
         self.sessions = self.session_cookie_class(
             key,
             cookie_name="nitro_admin_session",
@@ -343,7 +342,15 @@ class Admin:
     def auth_hash(self, user: AdminUser) -> str:
         """A keyed hash of *user*'s password hash: it changes with the password, so a
         session opened before a password change no longer matches."""
-        return hmac.new(self._auth_key, user.password_hash.encode(), hashlib.sha256).hexdigest()
+        key = self.__dict__.get("_auth_key")
+        if key is None:
+            secret = self.resolve_secret_key()
+            if secret is None:
+                raise AdminConfigurationError(self.check())  # admin.E102 among them
+            key = self.__dict__["_auth_key"] = hmac.new(
+                secret.encode(), b"nitro.admin:auth-hash", hashlib.sha256
+            ).digest()
+        return hmac.new(key, user.password_hash.encode(), hashlib.sha256).hexdigest()
 
     def start_session(self, request: AdminRequest, user: AdminUser) -> None:
         """Log *user* in on *request*: a new session record and a fresh nonce."""
