@@ -4,6 +4,7 @@ import datetime
 import enum
 
 import pytest
+from pydantic import BaseModel
 
 from nitro.actions import InvalidParameters
 from nitro.actions.binding import ParameterBinder
@@ -55,3 +56,52 @@ def test_no_parameters():
     def bare(self): ...
 
     assert ParameterBinder(ActionInfo(func=bare)).bind({"x": 1}) == {}
+
+
+class Address(BaseModel):
+    street: str
+    lines: list[str] = []
+
+
+def signup(self, name: str, address: Address | None = None, extra: dict[str, str] = {}):  # noqa: B006
+    ...
+
+
+signup_binder = ParameterBinder(ActionInfo(func=signup))
+
+
+@pytest.mark.parametrize(
+    ("data", "where"),
+    [
+        ({"name": "a\x00"}, "name"),
+        ({"name": "ok", "address": {"street": "\x00"}}, "address.street"),
+        ({"name": "ok", "address": {"street": "s", "lines": ["", "x\x00"]}}, "address.lines.1"),
+        ({"name": "ok", "extra": {"k": "\x00"}}, "extra.k"),
+        ({"name": "ok", "extra": {"k\x00": "v"}}, "extra.k\x00"),
+    ],
+)
+def test_nul_is_refused_naming_where_it_is(data, where):
+    with pytest.raises(InvalidParameters) as error:
+        signup_binder.bind(data)
+    assert error.value.errors == [
+        {
+            "parameter": where,
+            "message": "Null characters are not allowed.",
+            "type": "null_character",
+        }
+    ]
+    assert where.split(".")[0] in error.value.detail
+
+
+def test_text_without_nul_is_bound():
+    bound = signup_binder.bind({"name": "Zoë\t\n", "address": {"street": "s"}})
+    assert bound["name"] == "Zoë\t\n"
+
+
+def test_deep_json_in_the_query_string_is_400():
+    from nitro.actions import BadRequest
+
+    with pytest.raises(BadRequest, match="the tags parameter is nested too deeply"):
+        binder.bind(
+            {"amount": "1", "when": "2026-01-01", "tags": "[" * 70 + "]" * 70}, text_sources=1
+        )

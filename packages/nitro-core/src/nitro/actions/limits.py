@@ -107,7 +107,7 @@ def read_wsgi_body(environ: Mapping[str, Any], limit: int) -> bytes:
         return b""  # no length and no terminated stream: PEP 3333 says there is no body
     size = 0
     while True:
-        chunk = stream.read(_READ_CHUNK)
+        chunk = stream.read(min(_READ_CHUNK, limit - size + 1))  # never far past the limit
         if not chunk:
             return b"".join(chunks)
         size += len(chunk)
