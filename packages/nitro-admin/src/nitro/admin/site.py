@@ -86,6 +86,10 @@ class Admin:
         comma-separated ``NITRO_TRUSTED_PROXIES`` environment variable, read at mount.
     :param trusted_origins: other origins allowed to post forms (behind a proxy that
         rewrites ``Host``).
+    :param allowed_hosts: host names forms may be posted to (``"example.com"``,
+        ``".example.com"`` with subdomains, ``"*"``); default: the comma-separated
+        ``NITRO_ALLOWED_HOSTS``, read at mount, else loopback names. Required when the
+        admin is served on a non-loopback address (see :mod:`nitro.actions.hosts`).
     :param datastar_src: where pages load the Datastar client from (default: the CDN,
         or ``RUSTY_TAGS_DATASTAR_SRC``).
     :param unit_of_work: a factory of units of work (``nitro.sql.UnitOfWork``,
@@ -115,6 +119,7 @@ class Admin:
         throttle_store: CounterStore | None = None,
         trusted_proxies: Sequence[str] | None = None,
         trusted_origins: Sequence[str] = (),
+        allowed_hosts: Sequence[str] | None = None,
         datastar_src: str | None = None,
         unit_of_work: Callable[[], Any] | None = None,
     ) -> None:
@@ -151,6 +156,7 @@ class Admin:
             )
         self.trusted_proxies = None if trusted_proxies is None else tuple(trusted_proxies)
         self.trusted_origins = tuple(trusted_origins)
+        self.allowed_hosts = None if allowed_hosts is None else tuple(allowed_hosts)
         self.datastar_src = datastar_src
         self.unit_of_work = unit_of_work
         self.registry: dict[type[Any], EntityAdmin] = {}
@@ -259,7 +265,7 @@ class Admin:
             secure=self.secure_cookies,
             proxies=self.proxies,
         )
-        self.csrf = self.csrf_class(key, self.trusted_origins)
+        self.csrf = self.csrf_class(key, self.trusted_origins, allowed_hosts=self.allowed_hosts)
         self.flash_signer = Signer(key, "flash")
         if self.insecure_dev and self.auth is None:
             logger.warning(
@@ -432,7 +438,9 @@ class Admin:
         request = AdminRequest(self, raw, session, None)
         try:
             request.user = user = self._current_user(session)
-            if login_required and user is None:
+            if not self.csrf.host_allowed(raw):
+                response = _bad_host(request)
+            elif login_required and user is None:
                 response = _to_login(request.url("login", next=_next_url(path, raw)), raw)
             elif not raw.is_safe and not self.csrf.is_valid(raw, session.nonce, request.form):
                 response = _forbidden(
@@ -490,6 +498,16 @@ def _forbidden(request: AdminRequest, message: str) -> ActionResponse:
     from nitro.admin.views.errors import error_page
 
     return error_page(request, 403, "Forbidden", message)
+
+
+def _bad_host(request: AdminRequest) -> ActionResponse:
+    from nitro.admin.views.errors import error_page
+
+    message = (
+        "This host name is not allowed: add it to NITRO_ALLOWED_HOSTS "
+        "(or Admin(allowed_hosts=[...]))."
+    )
+    return error_page(request, 400, "Bad request", message)
 
 
 def _error_page(message: str, status: int = 500) -> str:
