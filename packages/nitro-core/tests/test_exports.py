@@ -82,6 +82,7 @@ ENTITY_API = {
     ],
     "nitro.signals": [
         "SIGNAL_SUFFIX",
+        "SignalRef",
         "class_signal",
         "data_signals",
         "json_safe",

@@ -13,6 +13,7 @@ or infinite floats ``None``.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from pydantic_core import from_json, to_json
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SIGNAL_SUFFIX",
+    "SignalRef",
     "class_signal",
     "data_signals",
     "json_safe",
@@ -59,16 +61,39 @@ def signal_path(entity_cls: type[Entity], field: str) -> str:
     return f"{signals_namespace(entity_cls)}.{field}"
 
 
-def signal_ref(entity_cls: type[Entity], field: str) -> str:
+_SIGNAL_NAME = re.compile(r"^\$[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+class SignalRef(str):
+    """A signal read in the browser, such as ``"$Counter.step"``.
+
+    Action expressions treat arguments of this type as references
+    (``encodeURIComponent($Counter.step)``) and every other string as a literal, so a
+    stored value that happens to look like ``"$Secret.token"`` is sent as that text and
+    never reads a signal. ``Counter.step_signal`` is one; ``SignalRef("$title")`` names a
+    page-level signal.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, reference: str) -> SignalRef:
+        if not _SIGNAL_NAME.match(reference):
+            raise ValueError(
+                f"{reference!r} is not a signal reference: expected '$name' or '$Name.path'"
+            )
+        return super().__new__(cls, reference)
+
+
+def signal_ref(entity_cls: type[Entity], field: str) -> SignalRef:
     """``"$Counter.count"``: the Datastar expression reading *field*'s signal."""
-    return "$" + signal_path(entity_cls, field)
+    return SignalRef("$" + signal_path(entity_cls, field))
 
 
 #: ``Counter.count_signal``: the class attribute suffix of a field's signal reference.
 SIGNAL_SUFFIX = "_signal"
 
 
-def class_signal(entity_cls: type[Any], attribute: str) -> str | None:
+def class_signal(entity_cls: type[Any], attribute: str) -> SignalRef | None:
     """``"$Counter.count"`` for ``attribute == "count_signal"`` when ``count`` is a field
     of *entity_cls*, else ``None``. Entity metaclasses call it from ``__getattr__``."""
     if attribute.endswith(SIGNAL_SUFFIX) and not attribute.startswith("__"):

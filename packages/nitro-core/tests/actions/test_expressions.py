@@ -4,6 +4,7 @@ import pytest
 
 from nitro import Entity
 from nitro.actions import action, url_prefix
+from nitro.signals import SignalRef
 
 
 class Stepper(Entity):
@@ -42,8 +43,15 @@ def test_signal_reference_is_read_in_the_browser():
     assert Stepper.increment(Stepper.step_signal) == (
         "@post('/stepper/increment' + '?amount=' + encodeURIComponent($Stepper.step))"
     )
-    assert Stepper.increment(1, note="$Stepper.step") == (
+    assert Stepper.increment(1, note=SignalRef("$Stepper.step")) == (
         "@post('/stepper/increment?amount=1' + '&note=' + encodeURIComponent($Stepper.step))"
+    )
+
+
+def test_a_plain_string_that_looks_like_a_signal_is_a_literal():
+    # Stored text such as "$Secret.token" must not make the browser read that signal.
+    assert Stepper.increment(1, note="$Stepper.step") == (
+        "@post('/stepper/increment?amount=1&note=%24Stepper.step')"
     )
 
 

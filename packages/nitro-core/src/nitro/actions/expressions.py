@@ -15,22 +15,21 @@ from __future__ import annotations
 import enum
 import inspect
 import json
-import re
 from typing import Any
 from urllib.parse import quote
 
 from nitro.actions.decorator import ActionInfo
 from nitro.actions.urls import action_path, current_prefix
+from nitro.signals import SignalRef
 from rusty_tags import js_string
 
 __all__ = ["ActionRef", "is_signal_reference"]
 
-_SIGNAL_REF = re.compile(r"^\$[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
-
 
 def is_signal_reference(value: object) -> bool:
-    """A string like ``"$Counter.step"``: evaluated in the browser, not sent literally."""
-    return isinstance(value, str) and _SIGNAL_REF.match(value) is not None
+    """A :class:`~nitro.signals.SignalRef` such as ``Counter.step_signal``: read in the
+    browser. Plain strings, whatever they hold, are sent literally."""
+    return isinstance(value, SignalRef)
 
 
 def _encode_literal(value: Any) -> str:
