@@ -4,6 +4,10 @@ Pagination never counts the whole table: it asks the repository for ``per_page +
 rows and knows from the extra row whether there is a next page. Counting the matching
 rows is opt-in (``show_full_count``), because an unbounded ``COUNT(*)`` on a large
 table is what makes list pages slow in other admins.
+
+What the URL asks for is checked before any query runs (:mod:`nitro.admin.params`):
+a bad page number or filter value is reported, naming the parameter, and the page
+answers 400; U+0000 in the search box is reported next to it with 422.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from nitro.admin.filters import apply_filters
+from nitro.admin.params import NUL_MESSAGE, has_nul, page_number, query_value, shown
 from nitro.admin.specs import FieldAfter, FieldContains
 from nitro.persistence import Query
 from nitro.specification import AndSpecification, OrSpecification, Specification
@@ -34,10 +39,20 @@ class ListState:
     page: int = 1
     filters: dict[str, str] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    #: The message shown under the search box (U+0000 in it), if any.
+    search_error: str = ""
+    #: 200, or the 4xx the page answers when the query string was refused.
+    status: int = 200
     where: Specification[Any] | None = None
     ordering: tuple[str, ...] = ()
     #: Keyset cursor from a "Next" link: the rows after the previous page's last row.
     after: FieldAfter | None = None
+
+    def refuse(self, message: str | None, status: int = 400) -> None:
+        """Report a refused parameter; the page answers *status* (400 wins over 422)."""
+        if message:
+            self.errors.append(message)
+        self.status = status if self.status == 200 else min(self.status, status)
 
     def params(self, **changes: Any) -> dict[str, str]:
         """The query parameters of this state, with *changes* (``None`` drops a key)."""
@@ -58,23 +73,36 @@ class ListPage:
 def list_state(
     entity_admin: EntityAdmin, request: AdminRequest, query: Mapping[str, str], q: str | None = None
 ) -> ListState:
-    """Read search, ordering, filters and page from *query*; bad values are ignored."""
+    """Read search, ordering, filters and page from *query*.
+
+    Bad values are left out of the query and reported (:attr:`ListState.errors`,
+    :attr:`ListState.search_error`) with the status the page answers
+    (:attr:`ListState.status`).
+    """
     specs = entity_admin.field_specs
     state = ListState(q=(query.get("q", "") if q is None else q).strip()[:MAX_SEARCH_LENGTH])
-    try:
-        state.page = max(1, int(query.get("p", "1")))
-    except ValueError:
-        state.page = 1
+    search_fields = entity_admin.get_search_fields(request)
+    if search_fields and has_nul(state.q):
+        state.q = shown(state.q)
+        state.search_error = f"Search (q): {NUL_MESSAGE}"
+        state.refuse(None, 422)  # shown under the search box
+        search_fields = []
+    if query.get("p", "") != "":
+        try:
+            state.page = page_number(query["p"])
+        except ValueError as exc:
+            state.refuse(f"Page (p): {exc}")
     filter_specs = [specs[name] for name in entity_admin.get_list_filter(request)]
     result = apply_filters(filter_specs, query)
     state.filters = result.active
-    state.errors = result.errors
+    for message in result.errors:
+        state.refuse(message)
     parts: list[Specification[Any]] = []
     base = entity_admin.get_base_spec(request)
     if base is not None:
         parts.append(base)
     parts.extend(result.specs)
-    search = _search_spec(entity_admin.get_search_fields(request), state.q)
+    search = _search_spec(search_fields, state.q)
     if search is not None:
         parts.append(search)
     state.where = None if not parts else parts[0] if len(parts) == 1 else AndSpecification(*parts)
@@ -104,13 +132,13 @@ def _cursor(
 ) -> FieldAfter | None:
     last_id = query.get("after_id", "")
     name = _keyset_field(entity_admin, state)
-    if not last_id or name is None or state.page < 2:
+    if not last_id or has_nul(last_id) or name is None or state.page < 2:
         return None
     descending = state.ordering[0].startswith("-")
     if name == "id":
         return FieldAfter("id", last_id, last_id, descending=descending)
     try:
-        value = entity_admin.field_specs[name].parse(query.get("after", ""))
+        value = query_value(entity_admin.field_specs[name], query.get("after", ""))
     except ValueError:
         return None  # a bad cursor: fall back to OFFSET
     if value is None:

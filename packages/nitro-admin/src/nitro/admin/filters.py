@@ -1,8 +1,10 @@
 """List filters: query-string values to specifications, and the filter bar's inputs.
 
 bool, Enum and Literal fields get a choice (``?in_stock=true``); numbers, dates and
-times get a range (``?price__gte=10&price__lte=99``). Values that do not parse are
-reported and ignored, never a server error.
+times get a range (``?price__gte=10&price__lte=99``). Values that do not parse, or
+that no backend can hold (:func:`nitro.admin.params.query_value`), are reported with
+the parameter's name and ignored; the list page then answers 400, never a server
+error.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nitro.admin.fields import CHOICE_KINDS, RANGE_KINDS, RELATION, FieldSpec
+from nitro.admin.params import check_text, query_value, quoted
 from nitro.admin.specs import FieldRange
 from nitro.specification import FieldEquals, Specification
 from rusty_tags import Div, Input, Label, Option, Select
@@ -41,6 +44,11 @@ def apply_filters(specs: list[FieldSpec], query: Mapping[str, str]) -> FilterRes
         if spec.kind == RELATION:
             raw = query.get(spec.name, "").strip()
             if raw:
+                try:
+                    check_text(raw)
+                except ValueError as exc:
+                    result.errors.append(f"{spec.label} ({spec.name}): {exc}")
+                    continue
                 result.specs.append(FieldEquals(spec.name, raw))
                 result.active[spec.name] = raw
         elif spec.kind in CHOICE_KINDS:
@@ -50,7 +58,9 @@ def apply_filters(specs: list[FieldSpec], query: Mapping[str, str]) -> FilterRes
             try:
                 value = None if raw == "__none__" else spec.from_text(raw)
             except ValueError:
-                result.errors.append(f"{spec.label}: {raw!r} is not one of the choices.")
+                result.errors.append(
+                    f"{spec.label} ({spec.name}): {quoted(raw)} is not one of the choices."
+                )
                 continue
             result.specs.append(FieldEquals(spec.name, value))
             result.active[spec.name] = raw
@@ -62,10 +72,10 @@ def apply_filters(specs: list[FieldSpec], query: Mapping[str, str]) -> FilterRes
                     bounds.append(None)
                     continue
                 try:
-                    bounds.append(spec.parse(raw))
+                    bounds.append(query_value(spec, raw))
                     result.active[key] = raw
-                except ValueError:
-                    result.errors.append(f"{spec.label}: {raw!r} is not a valid value.")
+                except ValueError as exc:
+                    result.errors.append(f"{spec.label} ({key}): {exc}")
                     bounds.append(None)
             if bounds[0] is not None or bounds[1] is not None:
                 result.specs.append(FieldRange(spec.name, bounds[0], bounds[1]))

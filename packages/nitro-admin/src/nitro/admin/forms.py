@@ -2,7 +2,8 @@
 
 Validation is the entity's own Pydantic validation, so the admin accepts exactly what
 the domain model accepts; errors are mapped back to the field they belong to and
-nothing is saved.
+nothing is saved. Before and after it, :mod:`nitro.admin.params` refuses what no
+backend can store: U+0000 in any submitted value, integers beyond 64 bits.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from nitro.admin.fields import RELATION, FieldSpec
+from nitro.admin.params import check_storable, check_text, shown
 from nitro.admin.relations import picker, related_admin, titles
 from rusty_tags import Div, Input, Label, Li, Option, Select, Textarea, Ul
 
@@ -76,8 +78,9 @@ def bind_form(
             data[name] = checked
             continue
         raw = request.form_value(name)
-        form.raw[name] = raw
+        form.raw[name] = shown(raw)
         try:
+            check_text(raw)
             data[name] = spec.from_text(raw)
         except ValueError as exc:
             form.errors.setdefault(name, []).append(str(exc))
@@ -97,7 +100,18 @@ def bind_form(
             loc = error.get("loc") or ()
             key = str(loc[0]) if loc and str(loc[0]) in names else NON_FIELD
             form.errors.setdefault(key, []).append(_message(error, loc, key))
+        return form
+    storage_errors(form.entity, names, form.errors)
     return form
+
+
+def storage_errors(entity: Any, names: list[str], errors: dict[str, list[str]]) -> None:
+    """Add an error for each of *names* whose validated value no backend can store."""
+    for name in names:
+        try:
+            check_storable(getattr(entity, name))
+        except ValueError as exc:
+            errors.setdefault(name, []).append(str(exc))
 
 
 def _message(error: Any, loc: tuple[Any, ...], key: str) -> str:

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from nitro.admin.fields import FieldSpec, describe_fields
-from nitro.admin.forms import widget
+from nitro.admin.forms import storage_errors, widget
+from nitro.admin.params import check_text, has_nul, shown
 from nitro.persistence import Query
 from nitro.specification import FieldEquals
 from rusty_tags import H2, Div, Input, Li, Table, Tbody, Td, Th, Thead, Tr, Ul
@@ -125,13 +126,19 @@ def bind_inline(inline: Inline, request: AdminRequest, parent_id: str) -> Inline
         prefix = _prefix(inline, index)
         row = InlineRow(id=request.form_value(prefix + "id"))
         row.delete = bool(request.form_value(prefix + "DELETE"))
+        posted: dict[str, str] = {}
         for name in names:
             if specs[name].kind == "bool":
-                row.raw[name] = "on" if (prefix + name) in request.form else ""
+                posted[name] = "on" if (prefix + name) in request.form else ""
             else:
-                row.raw[name] = request.form_value(prefix + name)
+                posted[name] = request.form_value(prefix + name)
+            row.raw[name] = shown(posted[name])
         form.rows.append(row)
         existing = None
+        if has_nul(row.id):
+            row.id = ""
+            row.errors["__all__"] = ["This row does not belong here any more."]
+            continue
         if row.id:
             existing = inline.entity_cls.get(row.id)
             if existing is None or getattr(existing, inline.fk) != parent_id:
@@ -145,10 +152,11 @@ def bind_inline(inline: Inline, request: AdminRequest, parent_id: str) -> Inline
         data: dict[str, Any] = existing.model_dump() if existing is not None else {}
         for name in names:
             try:
+                check_text(posted[name])
                 data[name] = (
-                    row.raw[name] == "on"
+                    posted[name] == "on"
                     if specs[name].kind == "bool"
-                    else specs[name].from_text(row.raw[name])
+                    else specs[name].from_text(posted[name])
                 )
             except ValueError as exc:
                 row.errors.setdefault(name, []).append(str(exc))
@@ -156,12 +164,16 @@ def bind_inline(inline: Inline, request: AdminRequest, parent_id: str) -> Inline
         if row.errors:
             continue
         try:
-            form.to_save.append(inline.entity_cls.model_validate(data))
+            entity = inline.entity_cls.model_validate(data)
         except ValidationError as exc:
             for error in exc.errors(include_url=False):
                 loc = error.get("loc") or ()
                 key = str(loc[0]) if loc and str(loc[0]) in names else "__all__"
                 row.errors.setdefault(key, []).append(str(error.get("msg", "Invalid value")))
+            continue
+        storage_errors(entity, names, row.errors)
+        if not row.errors:
+            form.to_save.append(entity)
     return form
 
 

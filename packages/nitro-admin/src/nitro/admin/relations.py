@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from nitro.admin.fields import FieldSpec
+from nitro.admin.params import has_nul
 from nitro.persistence import Query
 from nitro.specification import FieldEquals, OrSpecification
 from rusty_tags import Button, Div, Input, Span, js_string
@@ -32,7 +33,7 @@ def related_admin(request: AdminRequest, spec: FieldSpec) -> EntityAdmin:
 
 def titles(entity_admin: EntityAdmin, ids: Iterable[str]) -> dict[str, str]:
     """``{id: title}`` of the given ids that exist, in one repository query."""
-    wanted = sorted({i for i in ids if isinstance(i, str) and i})
+    wanted = sorted({i for i in ids if isinstance(i, str) and i and not has_nul(i)})
     if not wanted:
         return {}
     specs = [FieldEquals("id", i) for i in wanted]
@@ -88,6 +89,9 @@ def lookup_results(request: AdminRequest, target: EntityAdmin, field: str, q: st
     from nitro.admin.changelist import list_state
 
     state = list_state(target, request, {}, q=q)
+    if state.search_error:
+        message = Span(state.search_error, cls="indicator error", role="alert")
+        return Div(message, id=f"picker-{field}-results", cls="picker-results")
     query = Query(where=state.where, order_by=state.ordering, limit=LOOKUP_LIMIT)
     found = target.entity_cls.repository().find(query) if q.strip() else []
     sig = f"pk_{field}"

@@ -133,6 +133,13 @@ class FieldAfter(Specification[Any]):
             return None
         if self.field == "id":
             return column < self.last_id if self.descending else column > self.last_id
+        if isinstance(self.value, bool):
+            # SQLAlchemy allows only = and != with True/False (``column >= True`` raises),
+            # and there are two values: "beyond" is the other one, or none at all.
+            later = id_column > self.last_id
+            if self.value is self.descending:  # False ascending, True descending
+                return (column == (not self.value)) | ((column == self.value) & later)
+            return (column == self.value) & later
         # "at or beyond, and (beyond or a later id)": the same rows as "beyond, or equal
         # with a later id", written so that the first term is a range an index can seek.
         if self.descending:

@@ -3,6 +3,10 @@
 Nothing happens on the first post: it shows what will be affected and asks for
 confirmation; the confirming post (with ``confirm=yes``) runs the action. For "all
 matching rows" the selection is computed again from the filters at that moment.
+
+A user who may not run the action named in the post gets 403, confirmed or not; a
+search or filter the list page would refuse (U+0000, an out-of-range number) refuses
+the action too, rather than widening "all matching rows" to every row.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from nitro.admin.changelist import iter_matching, list_state
 from nitro.admin.options import EntityAdmin
 from nitro.admin.requests import AdminRequest
 from nitro.admin.templates.layout import csrf_input, layout, page_head
-from nitro.admin.views.errors import forbidden
+from nitro.admin.views.errors import error_page, forbidden
 from nitro.admin.views.form import get_visible
 from nitro.web import html, redirect
 from rusty_tags import A, Button, Div, Form, Input, Li, P, Strong, Ul
@@ -35,12 +39,19 @@ def action_view(request: AdminRequest, entity_admin: EntityAdmin) -> ActionRespo
     actions = entity_admin.get_actions(request)
     name = request.form_value("action")
     if name not in actions:
+        if not actions or name in _action_names(entity_admin):
+            return forbidden(request)  # whatever else the form says
         request.flash("Choose an action to apply.", "error")
         return redirect(back)
     function, label = actions[name]
     across = request.form_value("select_across") == "1"
     if across:
-        entities = iter_matching(entity_admin, list_state(entity_admin, request, query))
+        state = list_state(entity_admin, request, query)
+        if state.status != 200:
+            problems = [state.search_error, *state.errors]
+            refused = "Nothing was changed: " + " ".join(p for p in problems if p)
+            return error_page(request, state.status, "Bad request", refused)
+        entities = iter_matching(entity_admin, state)
     else:
         ids = list(dict.fromkeys(request.form.get("ids", [])))[:MAX_SELECTED_IDS]
         entities = [e for e in (get_visible(request, entity_admin, i) for i in ids) if e]
@@ -53,6 +64,13 @@ def action_view(request: AdminRequest, entity_admin: EntityAdmin) -> ActionRespo
     count = len(entities)
     request.flash(message or f"{label}: done for {count} item{'s' if count != 1 else ''}.")
     return redirect(back)
+
+
+def _action_names(entity_admin: EntityAdmin) -> set[str]:
+    """Every bulk action of *entity_admin*, whoever asks (to tell "not allowed" from
+    "not chosen")."""
+    names = {getattr(function, "__name__", repr(function)) for function in entity_admin.actions}
+    return names | {"delete_selected"}
 
 
 def _confirm(

@@ -1,14 +1,17 @@
-"""Error pages (403, 404) in the admin's layout, without internal details."""
+"""Error pages (400, 403, 404) in the admin's layout, without internal details."""
 
 from __future__ import annotations
 
-from nitro.actions import ActionResponse
+from collections.abc import Mapping
+from typing import Any
+
+from nitro.actions import ActionError, ActionResponse
 from nitro.admin.requests import AdminRequest
 from nitro.admin.templates.layout import layout, page_head
 from nitro.web import html
 from rusty_tags import A, Div, P
 
-__all__ = ["error_page", "forbidden", "not_found"]
+__all__ = ["bad_request", "datastar_signals", "error_page", "forbidden", "not_found"]
 
 
 def error_page(request: AdminRequest, status: int, title: str, message: str) -> ActionResponse:
@@ -25,3 +28,16 @@ def forbidden(request: AdminRequest) -> ActionResponse:
 
 def not_found(request: AdminRequest, what: str) -> ActionResponse:
     return error_page(request, 404, "Not found", f"{what} does not exist (or was deleted).")
+
+
+def bad_request(request: AdminRequest, message: str) -> ActionResponse:
+    return error_page(request, 400, "Bad request", message)
+
+
+def datastar_signals(request: AdminRequest) -> Mapping[str, Any] | ActionResponse:
+    """The Datastar signals of a live request, or a 400 page when they are not a JSON
+    object (``?datastar={``: no browser sends it, so there is nothing to show in place)."""
+    try:
+        return request.raw.data
+    except ActionError as error:  # InvalidParameters: malformed JSON, not an object...
+        return bad_request(request, f"Bad request: {error.detail}.")

@@ -9,9 +9,11 @@ from nitro.actions import ActionResponse
 from nitro.admin.forms import NON_FIELD, BoundForm, bind_form, initial_form, render_field
 from nitro.admin.inlines import Inline, InlineForm, bind_inline, initial_inline, render_inline
 from nitro.admin.options import EntityAdmin
+from nitro.admin.params import has_nul
 from nitro.admin.requests import AdminRequest
 from nitro.admin.templates.layout import csrf_input, layout, page_head
 from nitro.admin.views.errors import forbidden, not_found
+from nitro.persistence import BackendUnavailable
 from nitro.web import html, redirect
 from rusty_tags import A, Button, Div, Form, Li, Span, Ul
 
@@ -22,6 +24,8 @@ logger = logging.getLogger("nitro.admin")
 
 def get_visible(request: AdminRequest, entity_admin: EntityAdmin, entity_id: str) -> Any:
     """The entity if it exists and this user's base specification lets them see it."""
+    if has_nul(entity_id):  # no stored id holds U+0000; PostgreSQL refuses to look
+        return None
     entity = entity_admin.entity_cls.get(entity_id)
     base = entity_admin.get_base_spec(request)
     if entity is None or (base is not None and not base.is_satisfied_by(entity)):
@@ -112,6 +116,8 @@ def _save_all(
                     repository.delete(entity)
             unit.commit()
         return True
+    except BackendUnavailable:
+        raise  # not the form's fault: the site answers 503
     except Exception:
         logger.exception("nitro.admin: saving %r failed", form.entity)
         atomic = "nothing was saved" if factory is not None else "part of it may be saved"

@@ -25,7 +25,7 @@ from nitro.admin.options import EntityAdmin
 from nitro.admin.relations import picker, titles
 from nitro.admin.requests import AdminRequest
 from nitro.admin.templates.layout import csrf_input, layout, page_head
-from nitro.admin.views.errors import forbidden
+from nitro.admin.views.errors import datastar_signals, forbidden
 from nitro.web import html, redirect
 from rusty_tags import (
     A,
@@ -34,6 +34,7 @@ from rusty_tags import (
     Form,
     Input,
     Label,
+    Li,
     Option,
     P,
     Select,
@@ -44,6 +45,7 @@ from rusty_tags import (
     Th,
     Thead,
     Tr,
+    Ul,
     js_string,
 )
 
@@ -70,18 +72,28 @@ def list_view(request: AdminRequest, entity_admin: EntityAdmin) -> ActionRespons
         cls="card",
     )
     content = Div(page_head(entity_admin.label_plural_value, add), card)
-    return html(layout(request, entity_admin.label_plural_value, content, active=slug))
+    title = entity_admin.label_plural_value
+    return html(layout(request, title, content, active=slug), state.status)
 
 
 def results_view(request: AdminRequest, entity_admin: EntityAdmin) -> ActionResponse:
-    """The live search: the new ``#results`` as a Datastar SSE answer."""
+    """The live search: the new ``#results`` as a Datastar SSE answer.
+
+    Refused values (U+0000 in the search...) are shown in place of the results with a
+    200 answer, since Datastar 1.0 drops the body of any answer that is not 2xx.
+    """
     if not entity_admin.has_view_permission(request):
         return forbidden(request)
     query = {k: v for k, v in request.query.items() if k != "datastar"}
     if not request.raw.is_datastar:
         return redirect(request.url(entity_admin.slug_value, **query))
-    q = request.raw.data.get("q", "")
+    signals = datastar_signals(request)
+    if isinstance(signals, ActionResponse):
+        return signals
+    q = signals.get("q", "")
     state = list_state(entity_admin, request, query, q=q if isinstance(q, str) else "")
+    if state.search_error:  # the search box is not replaced: say it with the results
+        state.errors.insert(0, state.search_error)
     event = patch_elements(str(results(request, entity_admin, state)))
     return ActionResponse(200, dict(SSE_HEADERS), body=event.encode())
 
@@ -96,6 +108,9 @@ def _toolbar(request: AdminRequest, entity_admin: EntityAdmin, state: ListState)
     hidden = [
         Input(type="hidden", name=k, value=v) for k, v in state.params(q=None, p=None).items()
     ]
+    invalid: dict[str, Any] = {}
+    if state.search_error:
+        invalid = {"aria_invalid": "true", "aria_describedby": "search-errors"}
     return Div(
         Form(
             *hidden,
@@ -110,7 +125,11 @@ def _toolbar(request: AdminRequest, entity_admin: EntityAdmin, state: ListState)
                 data_bind="q",
                 data_indicator="searching",
                 data_on_input__debounce_300ms=f"@get({js_string(live_url)})",
+                **invalid,
             ),
+            Ul(Li(state.search_error), cls="errors", id="search-errors")
+            if state.search_error
+            else None,
             method="get",
             action=request.url(slug),
             cls="search",

@@ -9,7 +9,7 @@ from nitro.actions.sse import SSE_HEADERS, patch_elements
 from nitro.admin.options import EntityAdmin
 from nitro.admin.relations import lookup_results
 from nitro.admin.requests import AdminRequest
-from nitro.admin.views.errors import forbidden
+from nitro.admin.views.errors import datastar_signals, forbidden
 from nitro.web import html
 
 __all__ = ["lookup_view"]
@@ -21,9 +21,12 @@ def lookup_view(request: AdminRequest, entity_admin: EntityAdmin) -> ActionRespo
     if not entity_admin.has_view_permission(request):
         return forbidden(request)
     field = request.query.get("field", "")
-    if not _FIELD.match(field) or not request.raw.is_datastar:
+    if not _FIELD.fullmatch(field) or not request.raw.is_datastar:
         return html("Bad request", 400)
-    signals = request.raw.data.get(f"pk_{field}")
+    data = datastar_signals(request)
+    if isinstance(data, ActionResponse):
+        return data
+    signals = data.get(f"pk_{field}")
     q = signals.get("q", "") if isinstance(signals, dict) else ""
     q = q[:200] if isinstance(q, str) else ""
     event = patch_elements(str(lookup_results(request, entity_admin, field, q)))
