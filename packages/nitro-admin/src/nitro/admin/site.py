@@ -452,7 +452,10 @@ class Admin:
                     kwargs["entity_admin"] = entity_admin
                 response = view(request, **kwargs)
         except BackendUnavailable:
-            logger.exception("nitro.admin: a session or throttle store is unavailable")
+            logger.exception(
+                "nitro.admin: %s: storage unavailable (a repository, session or throttle store)",
+                getattr(view, "__name__", view),
+            )
             response = html(
                 _error_page("The admin is unavailable for a moment; try again shortly.", 503),
                 503,
