@@ -9,7 +9,8 @@ nibble ``7``, 12 bits of sub-millisecond time, the variant bits, then 62 random 
 from :func:`os.urandom`. Ids therefore sort lexicographically in creation order, and
 within one process they are strictly increasing: when two calls land on the same
 sub-millisecond tick, the time fields of the second are advanced by one tick. The 62
-random bits are fresh for every id, so neighbouring ids cannot be guessed.
+random bits are fresh for every id, so neighbouring ids cannot be guessed; a forked
+child process (a pre-forked server worker) starts with a fresh pool of its own.
 """
 
 from __future__ import annotations
@@ -27,6 +28,19 @@ _VERSION_AND_VARIANT = (0x7 << 76) | (0b10 << 62)
 _lock = threading.Lock()
 _last_tick = [-1]
 _random_pool: list[int] = []
+
+
+def _forget_after_fork() -> None:
+    # A forked child (a pre-forked gunicorn worker) inherits the pool: without this it
+    # would hand out the same random bits as its parent and every sibling, so ids
+    # would collide and be guessable. The lock may have been held at the fork.
+    global _lock
+    _lock = threading.Lock()
+    _random_pool.clear()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX only; Windows has no fork()
+    os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def _refill_random_pool() -> None:
