@@ -12,7 +12,6 @@ from __future__ import annotations
 import difflib
 import hashlib
 import hmac
-import json
 import logging
 import os
 import re
@@ -42,6 +41,7 @@ from nitro.persistence.base import BackendFactory, Repository
 from nitro.sessions import MemorySessionStore, RepositorySessionStore, SessionRecord, SessionStore
 from nitro.throttle import CounterStore, LoginThrottle
 from nitro.web import WebRoute, html, redirect
+from rusty_tags import js_string
 
 __all__ = ["SECRET_KEY_ENV", "Admin"]
 
@@ -492,7 +492,7 @@ def _to_login(url: str, raw: ActionRequest) -> ActionResponse:
     SSE event that navigates, since ``fetch`` would follow a redirect silently."""
     if not raw.is_datastar:
         return redirect(url)
-    script = f"<script>window.location.assign({json.dumps(url)})</script>"
+    script = f"<script>window.location.assign({js_string(url)})</script>"
     event = patch_elements(script, selector="body", mode="append")
     return ActionResponse(200, dict(SSE_HEADERS), body=event.encode())
 
