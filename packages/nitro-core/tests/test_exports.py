@@ -18,8 +18,10 @@ PUBLIC_MODULES = [
     "nitro.persistence.registry",
     "nitro.persistence.entity_query",
     "nitro.persistence.testing",
+    "nitro.sessions",
     "nitro.signals",
     "nitro.specification",
+    "nitro.throttle",
 ]
 
 ENTITY_API = {
@@ -99,6 +101,13 @@ ENTITY_API = {
         "describe_api",
         "reject_unknown_keys",
     ],
+    "nitro.sessions": [
+        "MemorySessionStore",
+        "RepositorySessionStore",
+        "SessionRecord",
+        "SessionStore",
+    ],
+    "nitro.throttle": ["CounterStore", "LoginThrottle", "MemoryCounterStore"],
 }
 
 
