@@ -183,7 +183,7 @@ class AdminSuite:
         )
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
-        assert 'window.location.assign("/admin/login")' in response.text
+        assert "window.location.assign('/admin/login')" in response.text
 
     def test_login_redirects_back_to_the_page_asked_for(self, base_url: str) -> None:
         with httpx.Client(base_url=base_url, timeout=10) as client:
