@@ -31,7 +31,11 @@ def patch_signals(signals: dict[str, Any], *, only_if_missing: bool = False) -> 
     lines = ["event: datastar-patch-signals"]
     if only_if_missing:
         lines.append("data: onlyIfMissing true")
-    lines.append(f"data: signals {datastar_json(json_safe(signals))}")
+    try:
+        text = datastar_json(signals)  # entity signals are JSON-safe already
+    except (TypeError, ValueError):  # datetimes, decimals, NaN...: convert, then encode
+        text = datastar_json(json_safe(signals))
+    lines.append(f"data: signals {text}")
     return "\n".join(lines) + "\n\n"
 
 
