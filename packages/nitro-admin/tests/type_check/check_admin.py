@@ -15,7 +15,10 @@ from nitro.admin import (
     PasswordAuth,
     hash_password,
 )
+from nitro.persistence import MemoryRepo
+from nitro.sessions import MemorySessionStore
 from nitro.specification import FieldEquals, Specification
+from nitro.throttle import LoginThrottle, MemoryCounterStore
 
 
 class Shelf(Entity):
@@ -58,3 +61,18 @@ admin.register(Shelf, search_fields=["name"], inlines=[Inline(Book, fk="shelf_id
 options: EntityAdmin = admin.register(Book, BookAdmin, list_per_page=25)
 problems: list[CheckMessage] = admin.check()
 ids: list[str] = [problem.id for problem in problems]
+
+# Sessions shared through a repository, a tuned login throttle, trusted proxies.
+shared = Admin(
+    "/staff",
+    auth=PasswordAuth(users),
+    secret_key="k" * 32,
+    session_repository=MemoryRepo,
+    login_throttle=LoginThrottle(MemoryCounterStore(), free_attempts=3, max_delay=900),
+    trusted_proxies=["10.0.0.0/8"],
+)
+ended: int = shared.end_sessions("ann")
+shared.change_password("ann", "a new password")
+unthrottled = Admin(
+    auth=PasswordAuth(users), login_throttle=False, session_store=MemorySessionStore()
+)
