@@ -59,7 +59,7 @@ def resolve_max_body_bytes(
         raise ActionConfigurationError(
             f"{source} must be a positive number of bytes (e.g. 1048576 for 1 MiB), got {value!r}"
         )
-    return value
+    return int(value)
 
 
 def check_content_length(headers: Mapping[str, str], limit: int) -> int | None:
