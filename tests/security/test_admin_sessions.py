@@ -475,15 +475,33 @@ def test_an_oversized_flash_cookie_is_ignored(base_url: str) -> None:
 # -- item 13: Secure behind a proxy -------------------------------------------------------
 
 
-def logout_cookies(base_url: str, headers: dict[str, str]) -> tuple[str, str]:
-    """The session and flash cookies of a logout made with *headers*."""
-    with logged_in(base_url) as client:
-        token = csrf(client.get("/admin/").text)
-        response = client.post("/admin/logout", data={"csrf_token": token}, headers=headers)
-        assert response.status_code == 303
+def answer_cookies(base_url: str, headers: dict[str, str]) -> tuple[str, str]:
+    """The session and flash cookies set in answer to a first visit made with
+    *headers* (the flash cookie the browser brought is cleared: set too)."""
+    with httpx.Client(base_url=base_url, timeout=10) as client:
+        client.cookies.set("nitro_admin_flash", "stale")
+        response = client.get("/admin/login", headers=headers)
+        assert response.status_code == 200
         cookies = response.headers.get_list("set-cookie")
     session = next(c for c in cookies if c.startswith(COOKIE + "="))
     return session, flash_cookie(response)
+
+
+def test_the_flash_cookie_is_secure_like_the_session() -> None:
+    admin = make_admin(trusted_proxies=["127.0.0.1"])
+    with served(admin) as url, logged_in(url) as client:
+        token = csrf(client.get("/admin/").text)
+        response = client.post(
+            "/admin/logout", data={"csrf_token": token}, headers={"X-Forwarded-Proto": "https"}
+        )
+        assert response.status_code == 303
+        flash = flash_cookie(response)
+        assert flash.split(";")[0] != "nitro_admin_flash="  # a message, not a clearing
+        assert "; Secure" in flash
+        assert any(
+            c.startswith(COOKIE + "=") and "; Secure" in c
+            for c in response.headers.get_list("set-cookie")
+        )
 
 
 @pytest.mark.parametrize(
@@ -507,9 +525,9 @@ def logout_cookies(base_url: str, headers: dict[str, str]) -> tuple[str, str]:
 def test_secure_cookies_behind_proxies(
     trusted: list[str], headers: dict[str, str], secure: bool
 ) -> None:
-    admin = make_admin(trusted_proxies=trusted, trusted_origins=["http://shop.example"])
+    admin = make_admin(trusted_proxies=trusted)
     with served(admin) as url:
-        session, flash = logout_cookies(url, headers)
+        session, flash = answer_cookies(url, headers)
     assert ("; Secure" in session) is secure, session
     assert ("; Secure" in flash) is secure, flash
 
@@ -518,7 +536,7 @@ def test_trusted_proxies_come_from_the_environment(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("NITRO_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1")
     admin = make_admin()
     with served(admin) as url:
-        session, _ = logout_cookies(url, {"Host": "shop.example", "X-Forwarded-Proto": "http"})
+        session, _ = answer_cookies(url, {"Host": "shop.example", "X-Forwarded-Proto": "http"})
     assert "; Secure" not in session
     forwarded = ActionRequest("GET", headers={"x-forwarded-for": "198.51.100.4"}, client="10.1.2.3")
     assert admin.proxies.client_address(forwarded) == "198.51.100.4"
