@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -260,6 +261,26 @@ def test_failed_logins_are_throttled_without_checking_the_password(
     with httpx.Client(base_url=base_url, timeout=10) as client:
         for _ in range(5):
             assert post_login(client, "ann", "wrong").status_code == 401
+
+
+def test_a_threaded_flood_checks_few_passwords() -> None:
+    """The issue's flood: many threads posting wrong passwords for one user."""
+    admin = make_admin()  # the default throttle
+    auth: CountingAuth = admin.auth  # type: ignore[assignment]
+
+    def attack(base_url: str) -> list[int]:
+        with httpx.Client(base_url=base_url, timeout=30) as client:
+            token = csrf(client.get("/admin/login").text)
+            data = {"username": "ann", "password": "guess", "csrf_token": token}
+            return [client.post("/admin/login", data=data).status_code for _ in range(15)]
+
+    with served(admin) as url, ThreadPoolExecutor(8) as pool:
+        statuses = [status for batch in pool.map(attack, [url] * 8) for status in batch]
+    assert set(statuses) <= {401, 429}
+    assert statuses.count(429) >= 100
+    # At most the free attempts, the racing first round of each thread and a few
+    # back-off steps (1 s, 2 s, 4 s...) reached scrypt, out of 120 attempts.
+    assert auth.checks <= 5 + 8 + 5
 
 
 def test_the_wait_doubles(admin: Admin, base_url: str) -> None:
