@@ -3,11 +3,14 @@ are clear errors that leave the session usable. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import sqlalchemy as sa
 
 from nitro import Entity
-from nitro.persistence import InvalidQuery
+from nitro.persistence import InvalidQuery, Query
+from nitro.specification import Specification
 from nitro.sql import (
     ConstraintViolation,
     Database,
@@ -122,3 +125,52 @@ def test_duplicate_id_is_clear_and_the_session_stays_usable(users: list[BadUser]
         uow.users.add(BadUser(name="eve", email="eve@example.com"))
         uow.commit()
     assert sorted(u.name for u in BadUser.all()) == ["ann", "bob", "carl", "dan", "eve"]
+
+
+class BadScore(SQLEntity, table=True):
+    __tablename__ = "bad_score"
+    name: str = ""
+    points: int = 0
+
+
+class PointsAtLeast(Specification[BadScore]):
+    def __init__(self, low: int) -> None:
+        self.low = low
+
+    def is_satisfied_by(self, candidate: BadScore) -> bool:
+        return candidate.points >= self.low
+
+    def to_sql(self, entity_cls: type[BadScore]) -> Any:
+        return entity_cls.points >= self.low  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("low", [2**31, 2**63, 2**70])
+def test_a_value_the_database_cannot_compare_is_an_invalid_query(db: Database, low: int) -> None:
+    """SQLite binds 64-bit integers, PostgreSQL's INTEGER column 32-bit ones, and
+    PostgreSQL refuses U+0000 in text: each is InvalidQuery (a 400 in the web
+    adapters), never OverflowError or a driver error, and the repository stays usable."""
+    BadScore(name="one", points=1).save()
+    repo = BadScore.repository()
+    column_max = 2**31 - 1 if db.engine.dialect.name == "postgresql" else 2**63 - 1
+    for attempt in (
+        lambda: repo.find(Query(where=PointsAtLeast(low))),
+        lambda: repo.count(PointsAtLeast(low)),
+        lambda: BadScore.filter(points=low),
+    ):
+        if low <= column_max:
+            assert attempt() in ([], 0)
+        else:
+            with pytest.raises(InvalidQuery, match=r"BadScore: .*(out of range|refused)"):
+                attempt()
+    postgres = db.engine.dialect.name == "postgresql"
+    for attempt in (
+        lambda: BadScore.filter(name="o\x00ne"),
+        lambda: BadScore.get("x\x00"),
+        lambda: BadScore.repository().exists("x\x00"),
+    ):
+        if postgres:
+            with pytest.raises(InvalidQuery, match=r"NUL"):
+                attempt()
+        else:
+            assert attempt() in ([], None, False)
+    assert [s.name for s in BadScore.all()] == ["one"]

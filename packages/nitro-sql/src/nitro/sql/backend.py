@@ -31,10 +31,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 
 from nitro.persistence import (
     BackendUnavailable,
+    InvalidQuery,
     Query,
     Repository,
     UnsupportedOperation,
@@ -248,11 +249,11 @@ class SQLModelBackend(Repository[E]):  # type: ignore[type-var]
 
     def fetch(self, statement: sa.Select[Any]) -> list[E]:
         """Run an entity ``SELECT`` (from :meth:`live_select`) and return entities."""
-        with self.connection() as conn:
+        with self.connection() as conn, _refused_values(self.entity_cls):
             return self.mapping.load(conn, statement)
 
     def scalar(self, statement: sa.Select[Any]) -> Any:
-        with self.connection() as conn:
+        with self.connection() as conn, _refused_values(self.entity_cls):
             return conn.execute(statement).scalar()
 
     def get(self, entity_id: str) -> E | None:
@@ -306,6 +307,28 @@ class SQLModelBackend(Repository[E]):  # type: ignore[type-var]
         if live is not None:
             statement = statement.where(live)
         return int(self.scalar(statement))
+
+
+@contextmanager
+def _refused_values(entity_cls: type[Any]) -> Iterator[None]:
+    """A read holding a value the database cannot compare is the query's fault:
+    :class:`InvalidQuery` (a 400 for web adapters), not a driver error.
+
+    SQLite cannot bind an integer beyond 64 bits (``OverflowError``); PostgreSQL
+    refuses one beyond its column (``INTEGER`` is 32-bit) and text holding U+0000
+    (``DataError``). The statement was rolled back; the repository stays usable.
+    """
+    try:
+        yield
+    except OverflowError as exc:
+        raise InvalidQuery(
+            f"{entity_cls.__name__}: a value of the query is out of range: {exc}"
+        ) from exc
+    except DataError as exc:
+        detail = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else "bad value"
+        raise InvalidQuery(
+            f"{entity_cls.__name__}: the database refused a value of the query: {detail}"
+        ) from exc
 
 
 @contextmanager
