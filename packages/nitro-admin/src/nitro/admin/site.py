@@ -36,7 +36,7 @@ from nitro.admin.proxies import TrustedProxies
 from nitro.admin.requests import AdminRequest
 from nitro.admin.session import Session, SessionCookie
 from nitro.admin.signing import Signer
-from nitro.persistence import BackendUnavailable
+from nitro.persistence import BackendUnavailable, InvalidQuery
 from nitro.persistence.base import BackendFactory, Repository
 from nitro.sessions import MemorySessionStore, RepositorySessionStore, SessionRecord, SessionStore
 from nitro.throttle import CounterStore, LoginThrottle
@@ -461,6 +461,13 @@ class Admin:
                 503,
             )
             response.headers["Retry-After"] = "5"
+        except InvalidQuery:  # a value the database cannot compare (beyond its column...)
+            logger.warning(
+                "nitro.admin: %s: query refused", getattr(view, "__name__", view), exc_info=True
+            )
+            response = _bad_request(
+                request, "The database cannot answer this request: a value in it is out of range."
+            )
         except Exception:
             logger.exception("nitro.admin: %s failed", getattr(view, "__name__", view))
             response = html(_error_page("Something went wrong; the error was logged."), 500)
@@ -511,6 +518,12 @@ def _bad_host(request: AdminRequest) -> ActionResponse:
         "(or Admin(allowed_hosts=[...]))."
     )
     return error_page(request, 400, "Bad request", message)
+
+
+def _bad_request(request: AdminRequest, message: str) -> ActionResponse:
+    from nitro.admin.views.errors import bad_request
+
+    return bad_request(request, message)
 
 
 def _error_page(message: str, status: int = 500) -> str:
