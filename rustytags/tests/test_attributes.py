@@ -151,8 +151,7 @@ def test_dict_and_list_values_are_json() -> None:
     value = unescape(html[len(' data-signals="') : -1])
     assert json.loads(value) == signals
     assert value == (
-        '{"count":0,"name":"O\\u0027Brien \\"x\\"","tags":["a","\\u003cb>"],'
-        '"ok":true,"none":null}'
+        '{"count":0,"name":"O\\u0027Brien \\"x\\"","tags":["a","\\u003cb>"],"ok":true,"none":null}'
     )
     assert attr("data_x", [1, 2.5, (3,)]) == ' data-x="[1,2.5,[3]]"'
 
