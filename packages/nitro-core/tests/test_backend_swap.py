@@ -21,6 +21,7 @@ import pytest
 from nitro import Entity, MemoryRepo, Specification, set_default_backend, use_backend
 from nitro.persistence import BackendUnavailable, Query, Repository, check_ttl
 from nitro.persistence.testing import RepositoryContract
+from nitro.persistence.versioning import VERSION_FIELD, accepts, conflict, is_versioned, mark_saved
 
 
 class JsonFileRepo(Repository[Any]):
@@ -52,13 +53,20 @@ class JsonFileRepo(Repository[Any]):
     def save(self, entity: Any, ttl: float | None = None) -> bool:
         self.check_entity(entity)
         ttl = check_ttl(ttl)
+        data = entity.model_dump(mode="json")
+        versioned = is_versioned(self.entity_cls)
         with self._lock:
             rows = self._read()
-            rows[entity.id] = {
-                "data": entity.model_dump(mode="json"),
-                "expires": None if ttl is None else time.time() + ttl,
-            }
+            if versioned:  # optimistic concurrency: compare and set under the lock
+                stored = rows.get(entity.id)
+                found = None if stored is None else stored["data"].get(VERSION_FIELD, 0)
+                if not accepts(entity.version, found):
+                    raise conflict(self.entity_cls, entity.id, entity.version, found)
+                data[VERSION_FIELD] = entity.version + 1
+            rows[entity.id] = {"data": data, "expires": None if ttl is None else time.time() + ttl}
             self._write(rows)
+        if versioned:
+            mark_saved(entity, data[VERSION_FIELD])
         return True
 
     def get(self, entity_id: str) -> Any:

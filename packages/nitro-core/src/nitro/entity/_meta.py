@@ -9,39 +9,52 @@ from pydantic._internal._model_construction import ModelMetaclass
 from pydantic_core import ValidationError
 
 from nitro.persistence.registry import reset_repositories
+from nitro.persistence.versioning import add_version_field
 from nitro.signals import SIGNAL_SUFFIX, class_signal
 
 __all__ = [
+    "EntityClass",
     "EntityMeta",
     "check_field_names",
     "describe_api",
-    "register_entity_api",
     "reject_unknown_keys",
 ]
-# Names the API may grow into (nitro-sql's SQLEntity adds search()).
-_RESERVED_FOR_LATER = {"search": "the classmethod SQLEntity.search() of nitro-sql"}
-_reserved: dict[str, str] = {}  # filled by register_entity_api(Entity)
 
 
-# Repeated from ModelMetaclass: mypy does not inherit dataclass_transform from a base
-# metaclass, and without it entity constructors would not be type-checked.
-@dataclass_transform(kw_only_default=True, field_specifiers=(Field, PrivateAttr))
-class EntityMeta(ModelMetaclass):
-    """Pydantic's metaclass plus three things entities need at class level:
+class EntityClass(type):
+    """The class-level behaviour of every entity base, as a metaclass mixin combined
+    with the model's own metaclass (pydantic's here, SQLModel's in nitro-sql):
 
-    * a field that shadows Entity API is a :class:`TypeError` at class definition;
+    * a field that shadows entity API is a :class:`TypeError` at class definition;
     * ``Counter.count_signal`` is ``"$Counter.count"`` for every field ``count``;
     * assigning ``_persistence_backend_class`` re-routes the class at once.
     """
 
+    #: The API names a field may not take, ``{name: description}``; empty while the
+    #: entity base itself is being defined (see :func:`describe_api`).
+    reserved_names: dict[str, str] = {}
+
     def __new__(
         mcs, cls_name: str, bases: tuple[type[Any], ...], namespace: dict[str, Any], **kwargs: Any
-    ) -> type:
-        # Check before pydantic runs: it would only warn about the shadowing.
-        _check_field_names(cls_name, namespace.get("__annotations__", {}), bases)
+    ) -> Any:
+        reserved = mcs.reserved_names
+        if reserved:  # checked before the model class runs: it would only warn
+            annotations = namespace.get("__annotations__", {})
+            names = {n for n in annotations if mcs.is_field(namespace.get(n))}
+            for base in bases:
+                names.update(getattr(base, "__pydantic_fields__", ()))
+            check_field_names(cls_name, annotations, names, reserved)
         cls = super().__new__(mcs, cls_name, bases, namespace, **kwargs)
-        _check_field_names(cls_name, getattr(cls, "__pydantic_fields__", {}), ())
+        if reserved:
+            fields = getattr(cls, "__pydantic_fields__", {})
+            check_field_names(cls_name, fields, set(fields), reserved)
         return cls
+
+    @staticmethod
+    def is_field(default: Any) -> bool:
+        """Whether an annotated name with this class-body value becomes a field
+        (nitro-sql: not a relationship)."""
+        return True
 
     if TYPE_CHECKING:
         # What type checkers see: ``Counter.count_signal`` is a str. (The price is that
@@ -60,13 +73,13 @@ class EntityMeta(ModelMetaclass):
             reset_repositories()
 
 
-def _check_field_names(cls_name: str, field_names: Any, bases: tuple[type[Any], ...]) -> None:
-    if not _reserved:
-        return  # defining Entity itself
-    names = set(field_names)
-    for base in bases:
-        names.update(getattr(base, "__pydantic_fields__", ()))
-    check_field_names(cls_name, field_names, names, _reserved)
+# Repeated from ModelMetaclass: mypy does not inherit dataclass_transform from a base
+# metaclass, and without it entity constructors would not be type-checked.
+@dataclass_transform(kw_only_default=True, field_specifiers=(Field, PrivateAttr))
+class EntityMeta(EntityClass, ModelMetaclass):
+    """The metaclass of :class:`nitro.Entity`: pydantic's plus :class:`EntityClass`."""
+
+    reserved_names: dict[str, str] = {}  # filled once Entity exists
 
 
 def check_field_names(
@@ -128,10 +141,14 @@ def _alias_keys(alias: object) -> list[object]:
 
 
 def describe_api(
-    entity_base: type[Any], exclude: tuple[str, ...] = ("model_config",)
+    entity_base: type[Any],
+    exclude: tuple[str, ...] = ("model_config",),
+    *,
+    name: str | None = None,
 ) -> dict[str, str]:
-    """``{name: "the method Entity.save()", ...}`` for every public name of *entity_base*."""
-    base = entity_base.__name__
+    """``{name: "the method Entity.save()", ...}`` for every public name that
+    *entity_base* defines itself; the names read *name* (default: the class name)."""
+    base = entity_base.__name__ if name is None else name
     described = {}
     for name, value in vars(entity_base).items():
         if name.startswith("_") or name in exclude:
@@ -143,9 +160,3 @@ def describe_api(
         else:
             described[name] = f"the method {base}.{name}()"
     return described
-
-
-def register_entity_api(entity_base: type[Any]) -> None:
-    """Reserve every public name of *entity_base* (called once, for Entity)."""
-    _reserved.update(describe_api(entity_base))
-    _reserved.update(_RESERVED_FOR_LATER)

@@ -42,7 +42,28 @@ class BackendUnavailable(PersistenceError):
 class ConcurrencyError(PersistenceError):
     """A concurrent change was detected and the operation was not applied (for example
     an optimistic-lock version mismatch, or a Redis ``WATCH`` that fired). Retrying
-    with fresh data is usually the fix."""
+    with fresh data is usually the fix.
+
+    Raised by every repository when a versioned entity (``class Order(Entity,
+    versioned=True)``) is saved from a stale copy; then :attr:`entity_cls`,
+    :attr:`entity_id`, :attr:`expected` (the copy's version) and :attr:`found` (the
+    stored version, ``None`` when nothing is stored) say what clashed.
+    """
+
+    def __init__(
+        self,
+        message: str = "a concurrent change was detected",
+        *,
+        entity_cls: type[Any] | None = None,
+        entity_id: str | None = None,
+        expected: int | None = None,
+        found: int | None = None,
+    ) -> None:
+        self.entity_cls = entity_cls
+        self.entity_id = entity_id
+        self.expected = expected
+        self.found = found
+        super().__init__(message)
 
 
 class InvalidQuery(PersistenceError, ValueError):

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from nitro.persistence._snapshot import copy_values, restore
 from nitro.persistence.base import Repository
 from nitro.persistence.query import Query, check_ttl, values_predicate
+from nitro.persistence.versioning import VERSION_FIELD, accepts, conflict, is_versioned, mark_saved
 from nitro.specification import Specification
 
 if TYPE_CHECKING:
@@ -66,18 +67,37 @@ class MemoryStore:
         return bucket
 
     def put(self, bucket: dict[str, _Entry], entity_id: str, entry: _Entry) -> None:
-        expires_at = entry[1]
         with self._lock:
-            if self._expiries:
-                now = self.clock()
-                if self._expiries[0][0] <= now:
-                    self._sweep_locked(now)
-            bucket[entity_id] = entry
-            if expires_at is not None:
-                row = (expires_at, next(self._sequence), bucket, entity_id)
-                heapq.heappush(self._expiries, row)
-                if len(self._expiries) > self._compact_at:
-                    self._compact_locked()
+            self._put_locked(bucket, entity_id, entry)
+
+    def put_versioned(
+        self, bucket: dict[str, _Entry], entity_id: str, entry: _Entry, expected: int
+    ) -> int | None:
+        """Store *entry* only if the live stored entry has version *expected* (none
+        stored when 0), checked and written under the lock. Returns ``-1`` when stored,
+        else the stored version (``None``: nothing live is stored)."""
+        with self._lock:
+            current = bucket.get(entity_id)
+            found: int | None = None
+            if current is not None and (current[1] is None or current[1] > self.clock()):
+                found = current[0].get(VERSION_FIELD, 0)
+            if not accepts(expected, found):
+                return found
+            self._put_locked(bucket, entity_id, entry)
+            return -1
+
+    def _put_locked(self, bucket: dict[str, _Entry], entity_id: str, entry: _Entry) -> None:
+        expires_at = entry[1]
+        if self._expiries:
+            now = self.clock()
+            if self._expiries[0][0] <= now:
+                self._sweep_locked(now)
+        bucket[entity_id] = entry
+        if expires_at is not None:
+            row = (expires_at, next(self._sequence), bucket, entity_id)
+            heapq.heappush(self._expiries, row)
+            if len(self._expiries) > self._compact_at:
+                self._compact_locked()
 
     def _compact_locked(self) -> None:
         live = [
@@ -153,13 +173,24 @@ class MemoryRepo(Repository[E]):
         self._clock = self.store.clock
         # Loaded entities have every field set, as they do from any other backend.
         self._fields = frozenset(entity_cls.__pydantic_fields__)
+        self._versioned = is_versioned(entity_cls)
 
     def save(self, entity: E, ttl: float | None = None) -> bool:
         if type(entity) is not self.entity_cls:
             self.check_entity(entity)
         expires_at = None if ttl is None else self._clock() + check_ttl(ttl)  # type: ignore[operator]
-        entry = (copy_values(entity.__dict__), expires_at)
-        self.store.put(self._bucket, entity.id, entry)
+        values = copy_values(entity.__dict__)
+        if self._versioned:  # compare-and-set under the store's lock
+            expected = values[VERSION_FIELD]
+            values[VERSION_FIELD] = expected + 1
+            found = self.store.put_versioned(
+                self._bucket, entity.id, (values, expires_at), expected
+            )
+            if found != -1:
+                raise conflict(self.entity_cls, entity.id, expected, found)
+            mark_saved(entity, expected + 1)
+            return True
+        self.store.put(self._bucket, entity.id, (values, expires_at))
         return True
 
     def _live(self, entity_id: str) -> _Entry | None:
