@@ -24,6 +24,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from nitro.persistence.versioning import VERSION_FIELD
 from nitro.sql.entity import EXPIRES_COLUMN, SQLEntity
 
 __all__ = [
@@ -63,6 +64,14 @@ class Mapping:
     def row(self, entity: Any, expires_at: float | None) -> dict[str, Any]:
         raise NotImplementedError
 
+    def version(self) -> ColumnElement[Any]:
+        """The stored version of a versioned entity, as an SQL expression."""
+        raise NotImplementedError
+
+    def set_version(self, row: dict[str, Any], version: int) -> None:
+        """Write *version* into a :meth:`row` about to be stored."""
+        raise NotImplementedError
+
     def select(self) -> sa.Select[Any]:
         raise NotImplementedError
 
@@ -97,6 +106,12 @@ class ColumnMapping(Mapping):
         if self.expires is not None:
             row[EXPIRES_COLUMN] = expires_at
         return row
+
+    def version(self) -> ColumnElement[Any]:
+        return self._by_field[VERSION_FIELD]
+
+    def set_version(self, row: dict[str, Any], version: int) -> None:
+        row[self._by_field[VERSION_FIELD].key] = version
 
     def select(self) -> sa.Select[Any]:
         return sa.select(self.entity_cls)
@@ -153,6 +168,12 @@ class DocumentMapping(Mapping):
             "data": entity.model_dump(mode="json"),
             EXPIRES_COLUMN: expires_at,
         }
+
+    def version(self) -> ColumnElement[Any]:
+        return self.table.c.data[VERSION_FIELD].as_integer()  # type: ignore[no-any-return]
+
+    def set_version(self, row: dict[str, Any], version: int) -> None:
+        row["data"][VERSION_FIELD] = version
 
     def select(self) -> sa.Select[Any]:
         # The document as text: pydantic parses JSON faster than json.loads + validate.

@@ -41,6 +41,7 @@ from nitro.persistence import (
     UnsupportedOperation,
     check_ttl,
 )
+from nitro.persistence.versioning import VERSION_FIELD, conflict, is_versioned, mark_saved
 from nitro.specification import Specification
 from nitro.sql._mapping import Mapping, mapping_for
 from nitro.sql.config import SQLITE_READ, Database, database_for, get_database
@@ -82,6 +83,7 @@ class SQLModelBackend(Repository[E]):  # type: ignore[type-var]
         self.mapping: Mapping = mapping_for(entity_cls)
         self.supports_ttl = self.mapping.expires is not None  # type: ignore[misc]
         self._upserts: dict[str, Any] = {}
+        self._versioned = is_versioned(entity_cls)
         self._last_purge: dict[Database, float] = {}
 
     @property
@@ -127,21 +129,8 @@ class SQLModelBackend(Repository[E]):  # type: ignore[type-var]
         """``INSERT ... ON CONFLICT (id) DO UPDATE`` for this table on *dialect*."""
         statement = self._upserts.get(dialect)
         if statement is None:
-            insert: Any
-            if dialect == "sqlite":
-                from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-                insert = sqlite_insert
-            elif dialect == "postgresql":
-                from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-
-                insert = postgresql_insert
-            else:
-                raise UnsupportedOperation(
-                    f"SQLModelBackend supports SQLite and PostgreSQL, not {dialect}"
-                )
             table = self.mapping.table
-            base = insert(table)
+            base = self._insert(dialect)
             updates = {c.name: base.excluded[c.name] for c in table.columns if not c.primary_key}
             statement = (
                 base.on_conflict_do_update(index_elements=[table.c.id], set_=updates)
@@ -150,6 +139,23 @@ class SQLModelBackend(Repository[E]):  # type: ignore[type-var]
             )
             self._upserts[dialect] = statement
         return statement
+
+    def _insert(self, dialect: str) -> Any:
+        """This table's ``INSERT`` in *dialect*'s flavour (with ``ON CONFLICT``)."""
+        insert: Any
+        if dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            insert = sqlite_insert
+        elif dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+            insert = postgresql_insert
+        else:
+            raise UnsupportedOperation(
+                f"SQLModelBackend supports SQLite and PostgreSQL, not {dialect}"
+            )
+        return insert(self.mapping.table)
 
     # -- writes ---------------------------------------------------------------------------
 
@@ -166,6 +172,8 @@ class SQLModelBackend(Repository[E]):  # type: ignore[type-var]
         return self.mapping.row(entity, time.time() + ttl)  # type: ignore[operator]
 
     def save(self, entity: E, ttl: float | None = None) -> bool:
+        if self._versioned:
+            return self._save_versioned(entity, ttl)
         row = self._row(entity, ttl)
         database = self.database
         unit = self.unit(database)
@@ -177,10 +185,59 @@ class SQLModelBackend(Repository[E]):  # type: ignore[type-var]
             self._purge_if_due(conn, database)
         return True
 
+    def _save_versioned(self, entity: E, ttl: float | None) -> bool:
+        """One conditional statement, never buffered by a unit of work: an ``UPDATE ...
+        WHERE id = :id AND version = :expected`` for a loaded copy, an ``INSERT ... ON
+        CONFLICT DO UPDATE ... WHERE`` (taking over only an expired or pre-versioning
+        row) for a new entity. No row written (nothing ``RETURNING``, as not every driver
+        reports an upsert's rowcount) means a stale copy."""
+        row = self._row(entity, ttl)
+        expected: int = entity.__dict__[VERSION_FIELD]
+        self.mapping.set_version(row, expected + 1)
+        table, version = self.mapping.table, self.mapping.version()
+        entity_id = row["id"]
+        database = self.database
+        live = self.mapping.live(time.time())
+        with self.connection(write=True) as conn, _translated(self.entity_cls):
+            if expected == 0:
+                takeover = sa.func.coalesce(version, 0) == 0
+                if live is not None:
+                    takeover = sa.or_(takeover, sa.not_(live))
+                base = self._insert(conn.dialect.name)
+                updates = {
+                    c.name: base.excluded[c.name] for c in table.columns if not c.primary_key
+                }
+                statement = base.on_conflict_do_update(
+                    index_elements=[table.c.id], set_=updates, where=takeover
+                )
+                written = conn.execute(statement.returning(table.c.id), row).first()
+            else:
+                condition = [table.c.id == entity_id, version == expected]
+                if live is not None:
+                    condition.append(live)
+                values = {key: value for key, value in row.items() if key != "id"}
+                statement = sa.update(table).where(*condition).values(values)
+                written = conn.execute(statement.returning(table.c.id)).first()
+            if written is None:
+                found = conn.execute(
+                    sa.select(version).where(*self._live_id(entity_id))
+                ).scalar_one_or_none()
+                raise conflict(self.entity_cls, entity_id, expected, found)
+            self._purge_if_due(conn, database)
+        mark_saved(entity, expected + 1)
+        return True
+
+    def _live_id(self, entity_id: str) -> list[Any]:
+        condition = [self.mapping.id_column == entity_id]
+        live = self.mapping.live(time.time())
+        return condition if live is None else [*condition, live]
+
     def insert(self, entity: E) -> bool:
         """Insert *entity*, which must not be stored yet: :class:`~nitro.sql.DuplicateId`
         otherwise (the transaction, or unit of work, stays usable)."""
         row = self._row(entity, None)
+        if self._versioned:
+            self.mapping.set_version(row, entity.__dict__[VERSION_FIELD] + 1)
         table = self.mapping.table
         entity_id = row["id"]
         with self.connection(write=True) as conn:
@@ -200,6 +257,8 @@ class SQLModelBackend(Repository[E]):  # type: ignore[type-var]
                     raise DuplicateId(self.entity_cls, entity_id) from exc
                 raise _violation(self.entity_cls, exc) from exc
             savepoint.commit()
+        if self._versioned:
+            mark_saved(entity, entity.__dict__[VERSION_FIELD] + 1)
         return True
 
     def delete(self, entity_id: str) -> bool:
