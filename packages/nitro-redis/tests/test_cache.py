@@ -14,7 +14,12 @@ from nitro_test_services import RedisServer, free_port, start_redis, stop_proces
 from nitro import Entity
 from nitro.persistence import BackendUnavailable, MemoryRepo, MemoryStore, Query, Repository
 from nitro.persistence.base import BackendFactory
-from nitro.persistence.testing import ContractItem, ContractNote, RepositoryContract
+from nitro.persistence.testing import (
+    ContractItem,
+    ContractNote,
+    ContractVersioned,
+    RepositoryContract,
+)
 from nitro.redis import CachedRepo, RedisRepo
 
 pytestmark = pytest.mark.redis
@@ -39,7 +44,7 @@ class TestCachedRepoContract(RepositoryContract):
     @pytest.fixture(autouse=True)
     async def _close_async_connections(self, _routed: None) -> AsyncIterator[None]:
         yield
-        for cls in (ContractItem, ContractNote):
+        for cls in (ContractItem, ContractNote, ContractVersioned):
             await cls.repository().aclose()  # type: ignore[attr-defined]
 
 

@@ -8,7 +8,12 @@ from collections.abc import AsyncIterator
 import pytest
 
 from nitro.persistence.base import BackendFactory
-from nitro.persistence.testing import ContractItem, ContractNote, RepositoryContract
+from nitro.persistence.testing import (
+    ContractItem,
+    ContractNote,
+    ContractVersioned,
+    RepositoryContract,
+)
 from nitro.redis import RedisRepo
 
 pytestmark = pytest.mark.redis
@@ -23,5 +28,5 @@ class TestRedisRepoContract(RepositoryContract):
     async def _close_async_connections(self, _routed: None) -> AsyncIterator[None]:
         # redis.asyncio connections belong to this test's event loop: close them here.
         yield
-        for cls in (ContractItem, ContractNote):
+        for cls in (ContractItem, ContractNote, ContractVersioned):
             await cls.repository().aclose()  # type: ignore[attr-defined]

@@ -17,6 +17,7 @@ __all__ = [
     "LIST",
     "SAVE",
     "SAVE_TTL",
+    "SAVE_VERSIONED",
     "sha",
 ]
 
@@ -44,6 +45,36 @@ SAVE_TTL = (
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[2])
 return 1
+"""
+)
+
+#: KEYS: entity key, index key. ARGV: JSON, id, expected version, TTL in ms ('' for
+#: none). Optimistic concurrency: stores the entity only if the stored one has the
+#: expected version (or, for expected version 0, nothing is stored). Returns
+#: ``{1, found}`` when stored, ``{0, found}`` when refused; ``found`` is the stored
+#: version, -1 when there is none (a stored entity without the field counts as 0).
+SAVE_VERSIONED = (
+    """
+local current = redis.call('GET', KEYS[1])
+local found = -1
+if current then
+  local version = cjson.decode(current)['version']
+  if type(version) == 'number' then found = version else found = 0 end
+end
+local expected = tonumber(ARGV[3])
+if found ~= expected and not (found == -1 and expected == 0) then return {0, found} end
+if ARGV[4] == '' then
+  redis.call('SET', KEYS[1], ARGV[1])
+  redis.call('ZADD', KEYS[2], 'inf', ARGV[2])
+  return {1, found}
+end
+"""
+    + _NOW
+    + _PRUNE
+    + """
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[4])
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[4]), ARGV[2])
+return {1, found}
 """
 )
 

@@ -21,6 +21,7 @@ from redis.exceptions import NoScriptError
 
 from nitro.persistence.base import Repository
 from nitro.persistence.query import Query, check_ttl
+from nitro.persistence.versioning import VERSION_FIELD, conflict, is_versioned, mark_saved
 from nitro.redis import _scripts
 from nitro.redis._connection import (
     DEFAULT_MAX_CONNECTIONS,
@@ -49,7 +50,7 @@ E = TypeVar("E", bound="Entity")
 
 #: Ids fetched per ``MGET`` when listing.
 BATCH = 500
-_SCRIPTS = ("SAVE", "SAVE_TTL", "DELETE", "LIST", "COUNT")
+_SCRIPTS = ("SAVE", "SAVE_TTL", "SAVE_VERSIONED", "DELETE", "LIST", "COUNT")
 
 
 class RedisRepo(Repository[E]):
@@ -119,6 +120,7 @@ class RedisRepo(Repository[E]):
         # Fields declared with exclude=True are hidden from signals and dumps, but
         # they are data all the same: they are stored too.
         self._excluded = tuple(name for name, info in fields.items() if info.exclude)
+        self._versioned = is_versioned(entity_cls)
 
     def __repr__(self) -> str:
         return (
@@ -167,6 +169,25 @@ class RedisRepo(Repository[E]):
         args.append(max(1, round(check_ttl(ttl) * 1000)))  # type: ignore[operator]
         return "SAVE_TTL", args
 
+    def _versioned_args(self, entity: E, ttl: float | None) -> tuple[int, list[Any]]:
+        """The expected version and the ``SAVE_VERSIONED`` arguments: the JSON of
+        *entity* with the next version (the instance itself changes only once stored)."""
+        if type(entity) is not self.entity_cls:
+            self.check_entity(entity)
+        expected: int = entity.__dict__[VERSION_FIELD]
+        ms = "" if ttl is None else max(1, round(check_ttl(ttl) * 1000))  # type: ignore[operator]
+        stored = entity.model_copy(update={VERSION_FIELD: expected + 1})
+        entity_id = entity.id
+        key = self._key_prefix + entity_id
+        return expected, [key, self.index_key, self.dump(stored), entity_id, expected, ms]
+
+    def _check_versioned(self, entity: E, expected: int, reply: Any) -> bool:
+        stored, found = int(reply[0]), int(reply[1])
+        if not stored:
+            raise conflict(self.entity_cls, entity.id, expected, None if found < 0 else found)
+        mark_saved(entity, expected + 1)
+        return True
+
     def _eval(self, name: str, *keys_and_args: Any) -> Any:
         # EVALSHA first; EVAL (which also caches the script) on a server that does not
         # know it yet -- first use, or a Redis that restarted.
@@ -187,6 +208,11 @@ class RedisRepo(Repository[E]):
     # more than the rest of the Python work of a save or a get.
 
     def save(self, entity: E, ttl: float | None = None) -> bool:
+        if self._versioned:  # compared and set by one Lua script
+            expected, args = self._versioned_args(entity, ttl)
+            with translate_errors(self.url):
+                reply = self._eval("SAVE_VERSIONED", *args)
+            return self._check_versioned(entity, expected, reply)
         script, args = self._save_args(entity, ttl)
         try:
             self._eval(script, *args)
@@ -252,6 +278,11 @@ class RedisRepo(Repository[E]):
             return await client.eval(getattr(_scripts, name), 2, *keys_and_args)
 
     async def asave(self, entity: E, ttl: float | None = None) -> bool:
+        if self._versioned:
+            expected, args = self._versioned_args(entity, ttl)
+            async with atranslate_errors(self.url):
+                reply = await self._aeval("SAVE_VERSIONED", *args)
+            return self._check_versioned(entity, expected, reply)
         script, args = self._save_args(entity, ttl)
         try:
             await self._aeval(script, *args)
