@@ -199,7 +199,10 @@ async def test_async_recovers_too(own_redis) -> None:
 async def test_a_burst_larger_than_the_pool_waits_instead_of_failing(redis_url: str) -> None:
     import asyncio
 
-    repo = RedisRepo(Ticket, redis_url, max_connections=4)
+    # The pool's wait is bounded by the repository timeout; the claim here is that a
+    # burst waits rather than failing at once, so the timeout is generous enough that a
+    # loaded machine (300 tasks queueing for 4 connections) cannot turn it into a flake.
+    repo = RedisRepo(Ticket, redis_url, max_connections=4, timeout=30)
     await repo.asave(Ticket(id="hot", title="x"))
     found = await asyncio.gather(*(repo.aget("hot") for _ in range(300)))
     assert {t.title for t in found if t is not None} == {"x"}
@@ -210,7 +213,7 @@ async def test_a_burst_larger_than_the_pool_waits_instead_of_failing(redis_url: 
 def test_threads_beyond_the_pool_size_wait_too(redis_url: str) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    repo = RedisRepo(Ticket, redis_url, max_connections=2)
+    repo = RedisRepo(Ticket, redis_url, max_connections=2, timeout=30)
     repo.save(Ticket(id="hot", title="x"))
     with ThreadPoolExecutor(16) as pool:
         found = list(pool.map(lambda _: repo.get("hot"), range(400)))
