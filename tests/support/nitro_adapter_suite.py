@@ -21,7 +21,7 @@ from nitro_raw_http import chunked, raw_request
 from pydantic import BaseModel, Field
 
 from nitro import Entity
-from nitro.actions import Patch, action
+from nitro.actions import Conflict, Patch, action
 from nitro.web import WebRoute, html, redirect
 from rusty_tags import Div, Li
 
@@ -142,6 +142,24 @@ class Signup(Entity):
     @action(method="POST")
     def register(self, profile: Profile) -> None:
         self.name = profile.name
+
+
+class Ledger(Entity, versioned=True):
+    """Served only by the conflict tests' app: a versioned entity."""
+
+    balance: int = 0
+
+    @action(method="POST")
+    def deposit(self, amount: int = 1) -> None:
+        self.balance += amount
+
+    @action(method="POST")
+    def deposit_racing(self, amount: int = 1) -> None:
+        """Another request saves the same ledger while this action runs."""
+        other = Ledger.get_or_raise(self.id)
+        other.balance += 1000
+        other.save()
+        self.balance += amount
 
 
 #: What the boundary tests' app allows: ``.example.test`` hosts, 2 KiB bodies.
@@ -723,3 +741,42 @@ class AdapterSuite:
 
     def test_live_stream_of_unknown_entity_is_404(self, client) -> None:
         assert client.get("/_live/counter/nope").status_code == 404
+
+    # -- optimistic concurrency -----------------------------------------------------
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def ledger_url(cls) -> Iterator[str]:
+        with cls.serve(cls.build_app(entities=[Ledger])) as url:
+            yield url
+
+    @pytest.fixture
+    def ledger(self, ledger_url: str) -> Iterator[httpx.Client]:
+        Ledger.repository().clear()
+        Ledger(id="l1", balance=10).save()
+        with httpx.Client(base_url=ledger_url, timeout=10) as client:
+            yield client
+        Ledger.repository().clear()
+
+    def test_versioned_entity_saves_with_the_next_version(self, ledger) -> None:
+        response = ledger.post("/ledger/l1/deposit?amount=5")
+        assert response.status_code == 200
+        assert response.json()["entity"] == {"id": "l1", "balance": 15, "version": 2}
+        assert Ledger.get_or_raise("l1").version == 2
+
+    def test_conflict_is_409_and_overwrites_nothing(self, ledger) -> None:
+        response = ledger.post("/ledger/l1/deposit_racing?amount=5")
+        assert response.status_code == 409
+        assert response.json() == {"error": Conflict.detail}
+        stored = Ledger.get_or_raise("l1")
+        assert (stored.balance, stored.version) == (1010, 2)  # the other save stands
+
+    def test_conflict_reaches_datastar_pages_as_the_conflict_signal(self, ledger) -> None:
+        body = {"Ledger": {"id": "l1", "balance": 10, "version": 1}, "amount": 5}
+        response = ledger.post("/ledger/deposit_racing", json=body, headers=DATASTAR)
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        events = parse_sse(response.text)
+        assert [name for name, _ in events] == ["datastar-patch-signals"]
+        assert signals_of(events[0][1]) == {"_conflict": Conflict.detail}
+        assert Ledger.get_or_raise("l1").balance == 1010

@@ -17,6 +17,7 @@ from nitro.actions.errors import ActionError as ActionError
 from nitro.actions.errors import ActionFailed as ActionFailed
 from nitro.actions.errors import AllowedHostsRequired as AllowedHostsRequired
 from nitro.actions.errors import BadRequest as BadRequest
+from nitro.actions.errors import Conflict as Conflict
 from nitro.actions.errors import CrossOriginRequest as CrossOriginRequest
 from nitro.actions.errors import DisallowedHost as DisallowedHost
 from nitro.actions.errors import EntityNotFound as EntityNotFound
@@ -54,6 +55,7 @@ __all__ = [
     "AllowedHosts",
     "AllowedHostsRequired",
     "BadRequest",
+    "Conflict",
     "CrossOriginRequest",
     "DisallowedHost",
     "EntityNotFound",

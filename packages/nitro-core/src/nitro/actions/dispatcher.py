@@ -24,6 +24,7 @@ from nitro.actions.binding import NUL_MESSAGE, ParameterBinder
 from nitro.actions.errors import (
     ActionError,
     ActionFailed,
+    Conflict,
     CrossOriginRequest,
     EntityNotFound,
     InvalidParameters,
@@ -34,16 +35,19 @@ from nitro.actions.patch import Patch
 from nitro.actions.registry import ActionRoute
 from nitro.actions.request import ActionRequest, ActionResponse
 from nitro.broadcast import Broadcaster, entity_topic
-from nitro.persistence.errors import BackendUnavailable
+from nitro.persistence.errors import BackendUnavailable, ConcurrencyError
 from nitro.signals import signals_namespace
 
-__all__ = ["ERRORS_SIGNAL", "ActionDispatcher"]
+__all__ = ["CONFLICT_SIGNAL", "ERRORS_SIGNAL", "ActionDispatcher"]
 
 logger = logging.getLogger("nitro.actions")
 
 #: The local signal (Datastar does not send ``_``-prefixed signals back) that receives
 #: parameter errors on Datastar requests: ``{"_errors": {"title": "Field required"}}``.
 ERRORS_SIGNAL = "_errors"
+#: The signal a Datastar page gets when a versioned entity was changed by someone else
+#: while the action ran (the answer to other clients is a 409): the message to show.
+CONFLICT_SIGNAL = "_conflict"
 
 
 class ActionDispatcher:
@@ -179,11 +183,21 @@ class ActionDispatcher:
             return self.invalid_response(route, request, error)
         if isinstance(error, ActionError):
             return self.error_response(error)
+        if isinstance(error, ConcurrencyError):
+            return self.conflict_response(request)
         if isinstance(error, BackendUnavailable):
             logger.error("action %s: storage unavailable", route, exc_info=error)
             return self.error_response(ServiceUnavailable())
         logger.error("action %s failed", route, exc_info=error)
         return self.error_response(ActionFailed())
+
+    def conflict_response(self, request: ActionRequest) -> ActionResponse:
+        """409 for plain clients; for Datastar (which drops the body of a non-2xx
+        answer) a 200 event stream setting the ``$_conflict`` signal to the message."""
+        if not request.is_datastar:
+            return self.error_response(Conflict())
+        event = sse.patch_signals({CONFLICT_SIGNAL: Conflict.detail})
+        return ActionResponse(200, dict(sse.SSE_HEADERS), event.encode())
 
     def invalid_response(
         self, route: ActionRoute, request: ActionRequest, error: InvalidParameters

@@ -15,6 +15,7 @@ __all__ = [
     "ActionFailed",
     "AllowedHostsRequired",
     "BadRequest",
+    "Conflict",
     "CrossOriginRequest",
     "DisallowedHost",
     "EntityNotFound",
@@ -86,6 +87,14 @@ class InvalidParameters(ActionError):
 class CrossOriginRequest(ActionError):
     status = 403
     detail = "Cross-origin request refused"
+
+
+class Conflict(ActionError):
+    """A versioned entity was changed by someone else between the action's read and
+    its save (:class:`~nitro.persistence.ConcurrencyError`); nothing was saved."""
+
+    status = 409
+    detail = "Changed by someone else since it was loaded; nothing was saved. Try again."
 
 
 class ServiceUnavailable(ActionError):
