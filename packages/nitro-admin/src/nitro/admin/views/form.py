@@ -13,13 +13,17 @@ from nitro.admin.params import has_nul
 from nitro.admin.requests import AdminRequest
 from nitro.admin.templates.layout import csrf_input, layout, page_head
 from nitro.admin.views.errors import forbidden, not_found
-from nitro.persistence import BackendUnavailable
+from nitro.persistence import BackendUnavailable, ConcurrencyError
+from nitro.persistence.versioning import VERSION_FIELD, is_versioned
 from nitro.web import html, redirect
-from rusty_tags import A, Button, Div, Form, Li, Span, Ul
+from rusty_tags import A, Button, Div, Form, Input, Li, Span, Ul
 
 __all__ = ["create_view", "edit_view", "get_visible"]
 
 logger = logging.getLogger("nitro.admin")
+
+#: The hidden form field carrying the version of a versioned entity as it was opened.
+VERSION_INPUT = "_version"
 
 
 def get_visible(request: AdminRequest, entity_admin: EntityAdmin, entity_id: str) -> Any:
@@ -37,7 +41,7 @@ def create_view(request: AdminRequest, entity_admin: EntityAdmin) -> ActionRespo
     if not entity_admin.has_add_permission(request):
         return forbidden(request)
     names = entity_admin.get_fields(request)
-    readonly = set(entity_admin.get_readonly_fields(request))
+    readonly = _readonly(entity_admin, entity_admin.get_readonly_fields(request))
     editable = [name for name in names if name not in readonly]
     inlines = entity_admin.get_inlines(request)
     if request.method == "POST":
@@ -45,9 +49,9 @@ def create_view(request: AdminRequest, entity_admin: EntityAdmin) -> ActionRespo
         parent_id = form.entity.id if form.entity is not None else ""
         inline_forms = _bind_inlines(request, inlines, parent_id, None)
         valid = form.is_valid and not any(f.has_errors for f, _ in inline_forms)
-        if valid and _save_all(request, form, inline_forms):
+        status = _save_all(request, form, inline_forms) if valid else 422
+        if status == 200:
             return _saved(request, entity_admin, form.entity, "added")
-        status = 422
     else:
         form, status = initial_form(entity_admin, editable, None), 200
         inline_forms = [(initial_inline(inline, None), not ok) for inline, ok in inlines]
@@ -63,34 +67,73 @@ def edit_view(request: AdminRequest, entity_admin: EntityAdmin, id: str) -> Acti
         return not_found(request, f"{entity_admin.label_value} {id!r}")
     can_change = entity_admin.has_change_permission(request)
     names = entity_admin.get_fields(request, entity)
-    readonly = set(entity_admin.get_readonly_fields(request, entity))
+    readonly = _readonly(entity_admin, entity_admin.get_readonly_fields(request, entity))
     if not can_change:
         readonly = set(names)
     editable = [name for name in names if name not in readonly]
     inlines = entity_admin.get_inlines(request, entity)
+    version = _version(entity)
     if request.method == "POST":
         if not can_change:
             return forbidden(request)
         form = bind_form(entity_admin, request, editable, entity)
+        if version is not None:  # save as the copy the user opened
+            version = _opened_version(request)
+            if version >= 0 and form.entity is not None:
+                setattr(form.entity, VERSION_FIELD, version)
         inline_forms = _bind_inlines(request, inlines, entity.id, entity)
         valid = form.is_valid and not any(f.has_errors for f, _ in inline_forms)
-        if valid and _save_all(request, form, inline_forms):
+        if valid and version is not None and version < 0:
+            status = _conflict(form)  # no version posted: never overwrite blindly
+        else:
+            status = _save_all(request, form, inline_forms) if valid else 422
+        if status == 200:
             return _saved(request, entity_admin, form.entity, "changed")
-        status = 422
+        if status == 409:  # saving again now knowingly replaces the other change
+            version = entity.version
         form.raw.update(initial_form(entity_admin, sorted(readonly), entity).raw)
     else:
         form, status = initial_form(entity_admin, names, entity), 200
         inline_forms = [(initial_inline(inline, entity), not ok) for inline, ok in inlines]
     title = entity_admin.entity_title(entity)
     return _render(
-        request, entity_admin, title, form, names, readonly, entity, status, inline_forms
+        request, entity_admin, title, form, names, readonly, entity, status, inline_forms, version
     )
+
+
+def _readonly(entity_admin: EntityAdmin, names: list[str]) -> set[str]:
+    """The read-only fields; a versioned entity's version is never edited by hand."""
+    readonly = set(names)
+    if is_versioned(entity_admin.entity_cls):
+        readonly.add(VERSION_FIELD)
+    return readonly
+
+
+def _version(entity: Any) -> int | None:
+    """The version of a versioned *entity* (``None`` for other entities)."""
+    return entity.version if is_versioned(type(entity)) else None  # type: ignore[no-any-return]
+
+
+def _opened_version(request: AdminRequest) -> int:
+    """The version posted in the hidden field; ``-1`` when missing or malformed."""
+    raw = request.form_value(VERSION_INPUT)
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else -1
+
+
+def _conflict(form: BoundForm) -> int:
+    """Report an optimistic-concurrency conflict on *form*; returns its status, 409."""
+    form.errors.setdefault(NON_FIELD, []).append(
+        "This was changed by someone else since you opened it; nothing was saved. "
+        "The form keeps your values: saving again replaces the other change."
+    )
+    return 409
 
 
 def _save_all(
     request: AdminRequest, form: BoundForm, inline_forms: list[tuple[InlineForm, bool]]
-) -> bool:
-    """Save the entity and its inline rows; ``False`` (with a form error) on failure.
+) -> int:
+    """Save the entity and its inline rows; the status: 200 when saved, else (with a
+    form error) 409 for a versioned entity changed since the form was opened, 422.
 
     With ``Admin(unit_of_work=...)`` everything goes through one unit, so a refusal by
     the database (a unique constraint...) leaves nothing saved.
@@ -102,7 +145,7 @@ def _save_all(
             form.entity.save()
             for inline_form in editable:
                 inline_form.commit()
-            return True
+            return 200
         with factory() as unit:
             unit.register("entity", type(form.entity))
             unit.entity.save(form.entity)
@@ -115,16 +158,18 @@ def _save_all(
                 for entity in inline_form.to_delete:
                     repository.delete(entity)
             unit.commit()
-        return True
+        return 200
     except BackendUnavailable:
         raise  # not the form's fault: the site answers 503
+    except ConcurrencyError:
+        return _conflict(form)
     except Exception:
         logger.exception("nitro.admin: saving %r failed", form.entity)
         atomic = "nothing was saved" if factory is not None else "part of it may be saved"
         form.errors.setdefault(NON_FIELD, []).append(
             f"The change was refused by the storage; {atomic}."
         )
-        return False
+        return 422
 
 
 def _bind_inlines(
@@ -163,6 +208,7 @@ def _render(
     entity: Any,
     status: int,
     inline_forms: list[tuple[InlineForm, bool]],
+    version: int | None = None,
 ) -> ActionResponse:
     slug = entity_admin.slug_value
     specs = entity_admin.field_specs
@@ -220,6 +266,7 @@ def _render(
     action = request.url(slug, "new") if entity is None else request.url(slug, entity.id, "edit")
     body = Form(
         csrf_input(request),
+        None if version is None else Input(type="hidden", name=VERSION_INPUT, value=str(version)),
         *fields,
         *[render_inline(inline_form, readonly) for inline_form, readonly in inline_forms],
         Div(*buttons, Span(cls="spacer"), delete, cls="form-actions"),
