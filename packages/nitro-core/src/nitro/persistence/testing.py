@@ -37,7 +37,7 @@ import threading
 import time
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import pytest
 
@@ -119,6 +119,8 @@ class ContractVersioned(Entity, versioned=True):
 
     name: str = ""
     qty: int = 0
+    if TYPE_CHECKING:  # versioned=True adds it at run time; this tells type checkers
+        version: int = 0
 
 
 class RepositoryContract:

@@ -108,7 +108,8 @@ class ColumnMapping(Mapping):
         return row
 
     def version(self) -> ColumnElement[Any]:
-        return self._by_field[VERSION_FIELD]
+        column: ColumnElement[Any] = self._by_field[VERSION_FIELD]
+        return column
 
     def set_version(self, row: dict[str, Any], version: int) -> None:
         row[self._by_field[VERSION_FIELD].key] = version

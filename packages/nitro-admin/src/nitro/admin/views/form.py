@@ -111,7 +111,8 @@ def _readonly(entity_admin: EntityAdmin, names: list[str]) -> set[str]:
 
 def _version(entity: Any) -> int | None:
     """The version of a versioned *entity* (``None`` for other entities)."""
-    return entity.version if is_versioned(type(entity)) else None  # type: ignore[no-any-return]
+    version: int | None = entity.version if is_versioned(type(entity)) else None
+    return version
 
 
 def _opened_version(request: AdminRequest) -> int:
