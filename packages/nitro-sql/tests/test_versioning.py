@@ -43,13 +43,13 @@ def test_inside_a_unit_the_check_is_immediate(db: Database) -> None:
     invoice = Invoice(total=1)
     invoice.save()
     stale = Invoice.get_or_raise(invoice.id)
-    with UnitOfWork(invoices=Invoice) as uow:
-        fresh = uow.invoices.get(invoice.id)
+    with UnitOfWork():
+        fresh = Invoice.get_or_raise(invoice.id)  # reads and saves join the unit
         fresh.total = 5
-        uow.invoices.save(fresh)  # written now, in the unit's transaction
+        fresh.save()  # written now, in the unit's transaction
         stale.total = 6
         with pytest.raises(ConcurrencyError):
-            uow.invoices.save(stale)  # sees the unit's own write: refused at once
+            stale.save()  # sees the unit's own write: refused at once
         # leaving without commit() rolls the unit back
     stored = Invoice.get_or_raise(invoice.id)
     assert (stored.total, stored.version) == (1, 1)  # the unit rolled back
