@@ -121,8 +121,8 @@ def test_duplicate_id_is_clear_and_the_session_stays_usable(users: list[BadUser]
     assert BadUser.query().count() == 4
     with UnitOfWork(users=BadUser) as uow:
         with pytest.raises(DuplicateId):
-            uow.users.add(BadUser(id=ann.id, name="y", email="y@example.com"))
-        uow.users.add(BadUser(name="eve", email="eve@example.com"))
+            uow.repo(BadUser).add(BadUser(id=ann.id, name="y", email="y@example.com"))
+        uow.repo(BadUser).add(BadUser(name="eve", email="eve@example.com"))
         uow.commit()
     assert sorted(u.name for u in BadUser.all()) == ["ann", "bob", "carl", "dan", "eve"]
 

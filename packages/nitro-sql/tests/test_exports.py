@@ -4,6 +4,7 @@ import importlib
 from importlib.metadata import entry_points, version
 
 EXPECTED = {
+    "AsyncUnitOfWork",
     "ConstraintViolation",
     "DEFAULT_URL",
     "Database",

@@ -3,6 +3,7 @@
 # No `from __future__ import annotations`: SQLModel relationships need real annotations.
 
 import datetime as dt
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -231,12 +232,17 @@ def test_statement_is_parameterised(products: list[Product]) -> None:
     assert "x'; DROP TABLE query_product; --" in compiled.params.values()
 
 
-def test_query_needs_a_sql_backend(db: Database) -> None:
+def test_query_off_sql_is_generic_and_sql_only_calls_name_the_backend(db: Database) -> None:
     from nitro import MemoryRepo, use_backend
+    from nitro.persistence import MemoryStore, UnsupportedOperation
 
-    with (
-        use_backend(MemoryRepo, Product),
-        pytest.raises(TypeError, match="needs a SQLModelBackend"),
-    ):
-        Product.query().all()
+    with use_backend(functools.partial(MemoryRepo, store=MemoryStore()), Product):
+        Product(name="pen", price=2.0).save()
+        assert [p.name for p in Product.query().where(name="pen").all()] == ["pen"]
+        with pytest.raises(UnsupportedOperation, match=r"join\(\) needs SQL.*MemoryRepo"):
+            Product.query().join(Product)
+        with pytest.raises(UnsupportedOperation, match=r"eager\(\) needs SQL.*MemoryRepo"):
+            Product.query().eager("category")
+        with pytest.raises(UnsupportedOperation, match="use field=value keywords"):
+            Product.query().where(Product.price < 100)
     assert isinstance(Product.repository(), SQLModelBackend)

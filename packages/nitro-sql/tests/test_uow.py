@@ -57,12 +57,12 @@ def stored() -> tuple[int, int]:
 
 def transfer(uow: UnitOfWork, amount: int) -> tuple[Account, Account]:
     ann, bob = Account(owner="ann", balance=100), Account(owner="bob")
-    uow.accounts.save(ann)
+    uow.repo(Account).save(ann)
     bob.save()  # entity.save() joins the active unit
     ann.balance -= amount
     bob.balance += amount
-    uow.accounts.save(ann)
-    uow.accounts.save(bob)
+    uow.repo(Account).save(ann)
+    uow.repo(Account).save(bob)
     Entry(account_id=ann.id, amount=-amount).save()
     Entry(account_id=bob.id, amount=amount).save()
     uow.publish(money_moved, ann, amount=amount)
@@ -73,7 +73,7 @@ def test_commit_keeps_everything_and_then_publishes(db: Database, received: list
     with UnitOfWork(accounts=Account) as uow:
         assert current_unit() is uow
         ann, bob = transfer(uow, 30)
-        assert uow.accounts.get(ann.id).balance == 70  # the unit reads its own writes
+        assert uow.repo(Account).get(ann.id).balance == 70  # the unit reads its own writes
         assert stored() == (0, 0)  # ...nobody else does yet
         assert received == []
         uow.commit()
@@ -94,7 +94,7 @@ def test_leaving_without_commit_keeps_nothing(db: Database, received: list[Any])
 def failing_transfer() -> None:
     with UnitOfWork(accounts=Account) as uow:
         transfer(uow, 30)
-        uow.accounts.all()  # force the pending saves to the database first
+        uow.repo(Account).all()  # force the pending saves to the database first
         raise RuntimeError("boom")
 
 
@@ -108,14 +108,14 @@ def test_an_exception_rolls_everything_back(db: Database, received: list[Any]) -
 def test_nested_rollback_keeps_the_outer_work(db: Database, received: list[Any]) -> None:
     with UnitOfWork(accounts=Account) as outer:
         ann = Account(owner="ann")
-        outer.accounts.save(ann)
+        outer.repo(Account).save(ann)
         outer.publish(money_moved, ann, amount=1)
 
         def failing_inner() -> None:
             with UnitOfWork(accounts=Account) as inner:
                 assert inner.nested
                 assert inner.parent is outer
-                inner.accounts.save(Account(owner="bob"))
+                inner.repo(Account).save(Account(owner="bob"))
                 inner.publish(money_moved, ann, amount=2)
                 raise ValueError("inner")
 
@@ -129,7 +129,7 @@ def test_nested_rollback_keeps_the_outer_work(db: Database, received: list[Any])
             assert received == []  # only the outermost commit publishes
         with UnitOfWork():
             Account(owner="dora").save()  # left without commit: undone
-        assert sorted(a.owner for a in outer.accounts.all()) == ["ann", "carl"]
+        assert sorted(a.owner for a in outer.repo(Account).all()) == ["ann", "carl"]
         outer.commit()
     assert sorted(a.owner for a in Account.all()) == ["ann", "carl"]
     assert [kind for kind in received if kind[0] == "moved"] == [("moved", 1), ("moved", 3)]
@@ -145,10 +145,10 @@ def test_outer_rollback_undoes_committed_inner_units(db: Database) -> None:
 def test_duplicate_id_is_a_clear_error_and_the_unit_stays_usable(db: Database) -> None:
     with UnitOfWork(accounts=Account) as uow:
         ann = Account(owner="ann")
-        uow.accounts.add(ann)
+        uow.repo(Account).add(ann)
         with pytest.raises(DuplicateId, match=rf"Account with id '{ann.id}' already exists"):
-            uow.accounts.add(Account(id=ann.id, owner="impostor"))
-        uow.accounts.add(Account(owner="bob"))
+            uow.repo(Account).add(Account(id=ann.id, owner="impostor"))
+        uow.repo(Account).add(Account(owner="bob"))
         uow.commit()
     assert sorted(a.owner for a in Account.all()) == ["ann", "bob"]
     # Outside a unit too: the error, then business as usual.
@@ -190,12 +190,18 @@ def test_repositories_by_attribute(db: Database) -> None:
 
     with Accounts() as uow:
         uow.register("entries", Entry)
-        assert uow.accounts.entity_cls is Account
-        assert uow.entries.entity_cls is Entry
-        with pytest.raises(AttributeError, match=r"no repository 'orders'.*register"):
+        assert uow.repo(Account).entity_cls is Account
+        with pytest.warns(DeprecationWarning, match=r"uow.entries is deprecated; use uow.repo"):
+            assert uow.entries.entity_cls is Entry
+        with (
+            pytest.warns(DeprecationWarning, match="uow.accounts is deprecated"),
+            pytest.raises(TypeError, match="got Entry"),
+        ):
+            uow.accounts.save(Entry(account_id="a", amount=1))  # the old spelling works
+        with pytest.raises(AttributeError, match=r"no repository 'orders'.*uow.repo"):
             _ = uow.orders
         with pytest.raises(TypeError, match="stores Account entities, got Entry"):
-            uow.accounts.save(Entry(account_id="a", amount=1))
+            uow.repo(Account).save(Entry(account_id="a", amount=1))
     with pytest.raises(ValueError, match="cannot register"):
         UnitOfWork(commit=Account)
 
@@ -212,9 +218,9 @@ def test_commit_outside_the_block_is_an_error(db: Database) -> None:
 async def test_async_commit(db: Database, received: list[Any]) -> None:
     async with UnitOfWork(accounts=Account) as uow:
         ann = Account(owner="ann", balance=5)
-        await uow.accounts.save(ann)
+        await uow.repo(Account).save(ann)
         await Account(owner="bob").asave()
-        assert (await uow.accounts.get(ann.id)).balance == 5
+        assert (await uow.repo(Account).get(ann.id)).balance == 5
         uow.publish(money_moved, ann, amount=5)
         assert received == []
         await uow.commit()
@@ -225,9 +231,9 @@ async def test_async_commit(db: Database, received: list[Any]) -> None:
 async def test_async_exception_and_no_commit_roll_back(db: Database, received: list[Any]) -> None:
     async def failing() -> None:
         async with UnitOfWork(accounts=Account) as uow:
-            await uow.accounts.save(Account(owner="ann"))
+            await uow.repo(Account).save(Account(owner="ann"))
             uow.publish(money_moved, None, amount=1)
-            await uow.accounts.all()
+            await uow.repo(Account).all()
             raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError):
@@ -240,11 +246,11 @@ async def test_async_exception_and_no_commit_roll_back(db: Database, received: l
 
 async def test_async_nested_rollback_keeps_outer_work(db: Database, received: list[Any]) -> None:
     async with UnitOfWork(accounts=Account) as outer:
-        await outer.accounts.save(Account(owner="ann"))
+        await outer.repo(Account).save(Account(owner="ann"))
 
         async def failing_inner() -> None:
             async with UnitOfWork(accounts=Account) as inner:
-                await inner.accounts.save(Account(owner="bob"))
+                await inner.repo(Account).save(Account(owner="bob"))
                 inner.publish(money_moved, None, amount=2)
                 raise ValueError("inner")
 
@@ -292,12 +298,12 @@ class Memo(Entity):
 def test_plain_entities_join_the_unit(db: Database) -> None:
     with UnitOfWork(memos=Memo) as uow:
         Memo(text="dropped").save()
-        assert [m.text for m in uow.memos.all()] == ["dropped"]
+        assert [m.text for m in uow.repo(Memo).all()] == ["dropped"]
     assert Memo.all() == []
     with UnitOfWork(memos=Memo) as uow:
         kept = Memo(text="kept")
         kept.save()
-        uow.memos.save(Memo(text="also kept"))
+        uow.repo(Memo).save(Memo(text="also kept"))
         uow.commit()
     assert sorted(m.text for m in Memo.all()) == ["also kept", "kept"]
 
@@ -306,7 +312,7 @@ async def test_concurrent_tasks_share_one_async_unit_safely(db: Database) -> Non
     import asyncio
 
     async with UnitOfWork(accounts=Account) as uow:
-        await asyncio.gather(*(uow.accounts.save(Account(owner=f"o{n}")) for n in range(20)))
+        await asyncio.gather(*(uow.repo(Account).save(Account(owner=f"o{n}")) for n in range(20)))
         counts = await asyncio.gather(*(Account.query().acount() for _ in range(5)))
         assert counts == [20] * 5
         await uow.commit()

@@ -65,5 +65,5 @@ async def ause() -> None:
     assert_type(await Todo.aall(), list[Todo])
     assert_type(await Todo.query().acount(), int)
     async with UnitOfWork(todos=Todo) as uow:
-        await uow.todos.save(Todo(title="y"))
+        await uow.repo(Todo).save(Todo(title="y"))
         await uow.commit()

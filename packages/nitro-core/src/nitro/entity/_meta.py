@@ -8,7 +8,7 @@ from pydantic import AliasChoices, AliasPath, BaseModel, Field, PrivateAttr
 from pydantic._internal._model_construction import ModelMetaclass
 from pydantic_core import ValidationError
 
-from nitro.persistence.registry import reset_repositories
+from nitro.persistence.registry import get_default_backend, reset_repositories
 from nitro.persistence.versioning import add_version_field
 from nitro.signals import SIGNAL_SUFFIX, class_signal
 
@@ -21,22 +21,45 @@ __all__ = [
 ]
 
 
+class _AppDefaultBackend:
+    """``Todo._persistence_backend_class`` where no class sets it: the app-wide default
+    in effect now (a non-data descriptor on the metaclass, so a class that sets its own
+    backend, or an assignment, simply shadows it)."""
+
+    def __get__(self, cls: type[Any] | None, meta: type[Any] | None = None) -> Any:
+        if cls is None:
+            return self
+        return get_default_backend()
+
+
 class EntityClass(type):
     """The class-level behaviour of every entity base, as a metaclass mixin combined
     with the model's own metaclass (pydantic's here, SQLModel's in nitro-sql):
 
     * a field that shadows entity API is a :class:`TypeError` at class definition;
     * ``Counter.count_signal`` is ``"$Counter.count"`` for every field ``count``;
-    * assigning ``_persistence_backend_class`` re-routes the class at once.
+    * assigning ``_persistence_backend_class`` re-routes the class at once;
+    * ``versioned=True`` adds the version field (see :mod:`nitro.persistence.versioning`).
     """
 
+    #: What reading ``_persistence_backend_class`` answers when no class sets it.
+    _persistence_backend_class: Any = _AppDefaultBackend()
+    #: The field specifier of the model base (``versioned=True`` declares the version
+    #: field with it).
+    field_specifier: Any = Field
     #: The API names a field may not take, ``{name: description}``; empty while the
     #: entity base itself is being defined (see :func:`describe_api`).
     reserved_names: dict[str, str] = {}
 
     def __new__(
-        mcs, cls_name: str, bases: tuple[type[Any], ...], namespace: dict[str, Any], **kwargs: Any
+        mcs,
+        cls_name: str,
+        bases: tuple[type[Any], ...],
+        namespace: dict[str, Any],
+        versioned: bool | None = None,
+        **kwargs: Any,
     ) -> Any:
+        add_version_field(cls_name, namespace, bases, versioned, mcs.field_specifier)
         reserved = mcs.reserved_names
         if reserved:  # checked before the model class runs: it would only warn
             annotations = namespace.get("__annotations__", {})

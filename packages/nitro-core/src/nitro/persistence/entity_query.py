@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from nitro.persistence.base import combine
 from nitro.persistence.query import Query
-from nitro.persistence.registry import repository_for
+from nitro.persistence.units import unit_repository
 
 if TYPE_CHECKING:
     from nitro.entity import Entity
@@ -42,11 +42,10 @@ class EntityQuery(Generic[E]):
         query.check_fields(self.entity_cls)
         return EntityQuery(self.entity_cls, query)
 
-    def where(
-        self, spec: Specification[Any] | None = None, /, **field_values: Any
-    ) -> EntityQuery[E]:
-        """Add conditions (ANDed with the ones already there)."""
-        extra = combine(spec, field_values)
+    def where(self, *specs: Specification[Any] | None, **field_values: Any) -> EntityQuery[E]:
+        """Add conditions: specifications and ``field=value`` keywords (ANDed with the
+        ones already there; ``None`` adds nothing)."""
+        extra = combine(specs[0] if len(specs) == 1 else _all_of(specs), field_values)
         current = self._query.where
         if extra is None:
             return self
@@ -63,21 +62,30 @@ class EntityQuery(Generic[E]):
         return self._with(offset=count)
 
     def all(self) -> list[E]:
-        return repository_for(self.entity_cls).find(self._query)
+        return unit_repository(self.entity_cls).find(self._query)
 
     def first(self) -> E | None:
-        found = repository_for(self.entity_cls).find(replace(self._query, limit=1))
+        found = unit_repository(self.entity_cls).find(replace(self._query, limit=1))
         return found[0] if found else None
 
     def count(self) -> int:
-        return repository_for(self.entity_cls).count(self._query.where)
+        return unit_repository(self.entity_cls).count(self._query.where)
 
     async def aall(self) -> list[E]:
-        return await repository_for(self.entity_cls).afind(self._query)
+        return await unit_repository(self.entity_cls).afind(self._query)
 
     async def afirst(self) -> E | None:
-        found = await repository_for(self.entity_cls).afind(replace(self._query, limit=1))
+        found = await unit_repository(self.entity_cls).afind(replace(self._query, limit=1))
         return found[0] if found else None
 
     async def acount(self) -> int:
-        return await repository_for(self.entity_cls).acount(self._query.where)
+        return await unit_repository(self.entity_cls).acount(self._query.where)
+
+
+def _all_of(specs: tuple[Specification[Any] | None, ...]) -> Specification[Any] | None:
+    found = None
+    for spec in specs:
+        if spec is not None:
+            combine(spec, {})  # the type check and its message
+            found = spec if found is None else found & spec
+    return found

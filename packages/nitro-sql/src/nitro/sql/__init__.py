@@ -41,6 +41,7 @@ from nitro.sql.errors import NoResult as NoResult
 from nitro.sql.query import Page as Page
 from nitro.sql.query import SQLQuery as SQLQuery
 from nitro.sql.specs import SQLTranslatable as SQLTranslatable
+from nitro.sql.uow import AsyncUnitOfWork as AsyncUnitOfWork
 from nitro.sql.uow import UnitOfWork as UnitOfWork
 
 __version__: str = _version("nitro-sql")
@@ -48,6 +49,7 @@ __version__: str = _version("nitro-sql")
 __all__ = [
     "DEFAULT_URL",
     "ENV_VAR",
+    "AsyncUnitOfWork",
     "ConstraintViolation",
     "Database",
     "DuplicateId",

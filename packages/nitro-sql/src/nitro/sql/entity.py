@@ -32,15 +32,10 @@ from sqlmodel._compat import SQLModelConfig
 from sqlmodel.main import RelationshipInfo, SQLModelMetaclass
 
 from nitro.actions.decorator import ActionDescriptor
-from nitro.entity import check_field_names, describe_api, reject_unknown_keys
-from nitro.events import post_delete, post_save, pre_delete, pre_save
+from nitro.entity import EntityAPI, EntityClass, describe_api, reject_unknown_keys
 from nitro.ids import new_id
-from nitro.persistence import NotFound, check_ttl, repository_for, reset_repositories
-from nitro.signals import class_signal, signals_namespace
-from nitro.uow import current_unit
 
 if TYPE_CHECKING:
-    from nitro.sql.backend import SQLModelBackend
     from nitro.sql.query import SQLQuery
 
 try:  # SQLModel builds table instances in two steps, flagged by this ContextVar.
@@ -54,25 +49,26 @@ __all__ = ["EXPIRES_COLUMN", "SQLEntity", "SQLEntityMeta"]
 
 #: The hidden column holding a row's expiry (Unix time, NULL: never) on TTL tables.
 EXPIRES_COLUMN = "nitro_expires_at"
-_reserved: dict[str, str] = {}  # SQLEntity's public API, filled once the class exists
 
 
 @dataclass_transform(kw_only_default=True, field_specifiers=(Field, FieldInfo))
-class SQLEntityMeta(SQLModelMetaclass):
-    """SQLModel's metaclass plus what Nitro entities have at class level: fields that
-    would shadow entity API fail at class definition, ``Todo.title_signal`` is
-    ``"$Todo.title"``, and each table gets the hidden expiry column (unless the class
-    sets ``__nitro_ttl__ = False``)."""
+class SQLEntityMeta(EntityClass, SQLModelMetaclass):
+    """SQLModel's metaclass plus the class-level behaviour of every Nitro entity
+    (:class:`~nitro.entity.EntityClass`: reserved names, ``Todo.title_signal``,
+    ``versioned=True``, re-routing on ``_persistence_backend_class``), and the hidden
+    expiry column on each table (unless the class sets ``__nitro_ttl__ = False``)."""
 
-    def __new__(
-        mcs, cls_name: str, bases: tuple[type[Any], ...], namespace: dict[str, Any], **kwargs: Any
-    ) -> Any:
-        _check_field_names(cls_name, namespace.get("__annotations__", {}), namespace, bases)
-        return super().__new__(mcs, cls_name, bases, namespace, **kwargs)
+    field_specifier = Field
+    reserved_names: dict[str, str] = {}  # filled once SQLEntity exists
+
+    @staticmethod
+    def is_field(default: Any) -> bool:
+        return not isinstance(default, RelationshipInfo)
 
     def __init__(
         cls, cls_name: str, bases: tuple[type[Any], ...], namespace: dict[str, Any], **kwargs: Any
     ) -> None:
+        kwargs.pop("versioned", None)  # EntityClass.__new__ applied it
         super().__init__(cls_name, bases, namespace, **kwargs)
         table = cls.__dict__.get("__table__")
         if kwargs.get("table") and isinstance(table, sa.Table):
@@ -81,41 +77,26 @@ class SQLEntityMeta(SQLModelMetaclass):
                 table.append_column(sa.Column(EXPIRES_COLUMN, sa.Float, nullable=True))
             event.listen(cls, "load", _loaded)
 
-    if not TYPE_CHECKING:
-
-        def __getattr__(cls, name: str) -> Any:
-            ref = class_signal(cls, name)
-            return ref if ref is not None else super().__getattr__(name)
-
-    def __setattr__(cls, name: str, value: Any) -> None:
-        super().__setattr__(name, value)
-        if name == "_persistence_backend_class":
-            reset_repositories()
-
 
 def _loaded(target: Any, _context: Any) -> None:
     # Rows come back complete: every field counts as set, as after validation.
     object.__setattr__(target, "__pydantic_fields_set__", set(type(target).__pydantic_fields__))
 
 
-def _check_field_names(
-    cls_name: str, annotations: Any, namespace: dict[str, Any], bases: tuple[type[Any], ...]
-) -> None:
-    if not _reserved:
-        return  # defining SQLEntity itself
-    names = {n for n in annotations if not isinstance(namespace.get(n), RelationshipInfo)}
-    for base in bases:
-        names.update(getattr(base, "__pydantic_fields__", ()))
-    check_field_names(cls_name, annotations, names, _reserved)
-
-
-class SQLEntity(SQLModel, metaclass=SQLEntityMeta):
+class SQLEntity(SQLModel, EntityAPI, metaclass=SQLEntityMeta):
     """Base class of entities stored as rows of their own SQL table.
 
-    Declare subclasses with ``table=True``. The class-level API is deliberately small
-    (``get``, ``all``, ``filter``, ``search``, ``query`` and their async twins) so that
-    fields such as ``count``, ``name``, ``type`` or ``status`` stay free; counting lives
-    on the query: ``Todo.query().count()``.
+    Declare subclasses with ``table=True``. The API is :class:`nitro.Entity`'s
+    (:class:`~nitro.entity.EntityAPI`, written once for both) plus what SQL adds:
+    :meth:`query` is the SQL query builder (joins, eager loading, pagination),
+    ``filter`` also takes SQLAlchemy expressions, and :meth:`search`. The class-level
+    API is deliberately small so that fields such as ``count``, ``name``, ``type`` or
+    ``status`` stay free; counting lives on the query: ``Todo.query().count()``.
+
+    Swapping the backend is one line here too: with ``_persistence_backend_class =
+    MemoryRepo`` (or ``RedisRepo``) the same calls work through the generic query;
+    SQL-only ones (joins, eager loading, SQLAlchemy expressions) raise
+    :class:`~nitro.persistence.UnsupportedOperation` naming the backend.
     """
 
     model_config = SQLModelConfig(validate_assignment=True, ignored_types=(ActionDescriptor,))
@@ -158,91 +139,19 @@ class SQLEntity(SQLModel, metaclass=SQLEntityMeta):
 
     __hash__ = None  # type: ignore[assignment]  # mutable, like pydantic models
 
-    # -- repository access ------------------------------------------------------------
+    # -- what SQL adds ------------------------------------------------------------------
 
     @classmethod
-    def repository(cls) -> SQLModelBackend[Self]:
-        """The repository serving this class (shared, created on first use)."""
-        return repository_for(cls)  # type: ignore[type-var,return-value]
+    def query(cls) -> SQLQuery[Self]:  # type: ignore[override]
+        """A query builder: ``Todo.query().where(Todo.done == False).limit(20).all()``.
 
-    @classmethod
-    def query(cls) -> SQLQuery[Self]:
-        """A query builder: ``Todo.query().where(Todo.done == False).limit(20).all()``."""
-        from nitro.sql.query import SQLQuery
-
-        return SQLQuery(cls)
-
-    # -- instance persistence ------------------------------------------------------------
-
-    def save(self, ttl: float | None = None) -> bool:
-        """Insert or replace this row; with *ttl* seconds it expires.
-
-        Inside an active unit of work the write joins it, and ``post_save`` is sent
-        only after the unit commits. ``pre_save`` receivers run now and may veto.
+        On a SQL repository it compiles to one SELECT (:class:`~nitro.sql.SQLQuery`);
+        on any other it is the generic query with the same methods, where the SQL-only
+        ones raise :class:`~nitro.persistence.UnsupportedOperation`.
         """
-        cls = type(self)
-        if ttl is not None:
-            ttl = check_ttl(ttl)
-        repo = cls.repository()
-        if pre_save.receivers or post_save.receivers:
-            pre_save.check_sync_send(cls)
-            post_save.check_sync_send(cls)
-            pre_save.send(cls, entity=self, ttl=ttl)
-            saved = repo.save(self, ttl)
-            _after(post_save, cls, entity=self, ttl=ttl)
-            return saved
-        return repo.save(self, ttl)
+        from nitro.sql.query import query_for
 
-    def delete(self) -> bool:
-        """Delete this row; ``True`` if it was stored."""
-        cls = type(self)
-        repo = cls.repository()
-        if pre_delete.receivers or post_delete.receivers:
-            pre_delete.check_sync_send(cls)
-            post_delete.check_sync_send(cls)
-            pre_delete.send(cls, entity=self)
-            deleted = repo.delete(self.id)
-            if deleted:
-                _after(post_delete, cls, entity=self)
-            return deleted
-        return repo.delete(self.id)
-
-    def exists(self) -> bool:
-        """Whether a row with this id is stored (and not expired)."""
-        return type(self).repository().exists(self.id)
-
-    # -- class-level reads ---------------------------------------------------------------
-
-    @classmethod
-    def get(cls, entity_id: str) -> Self | None:
-        """The stored entity with *entity_id*, or ``None``."""
-        if type(entity_id) is not str:
-            _bad_id(cls, "get", entity_id)
-        return cls.repository().get(entity_id)
-
-    @classmethod
-    def get_or_raise(cls, entity_id: str) -> Self:
-        """Like :meth:`get` but raises :class:`~nitro.persistence.NotFound`."""
-        entity = cls.get(entity_id)
-        if entity is None:
-            raise NotFound(cls, entity_id)
-        return entity
-
-    @classmethod
-    def all(cls) -> list[Self]:
-        """Every stored entity, ordered by id (creation order)."""
-        return cls.query().all()
-
-    @classmethod
-    def filter(cls, *conditions: Any, **field_values: Any) -> list[Self]:
-        """Entities matching every condition, ordered by id.
-
-        Conditions are :class:`nitro.Specification` objects (translated to SQL when
-        they can be, see :mod:`nitro.sql.specs`) or SQLAlchemy expressions
-        (``Product.price < 100``); keywords test equality (``done=False``). An unknown
-        field raises :class:`~nitro.persistence.InvalidQuery` naming it.
-        """
-        return cls.query().where(*conditions, **field_values).all()
+        return query_for(cls)
 
     @classmethod
     def search(
@@ -258,65 +167,7 @@ class SQLEntity(SQLModel, metaclass=SQLEntityMeta):
 
         *sort* is a field name or a list of them (``"-price"`` descending).
         """
-        return (
-            cls.query()
-            .search(search_value, fields)
-            .order_by(*_sort_keys(sort))
-            .window(limit, offset)
-            .all()
-        )
-
-    # -- async twins -----------------------------------------------------------------------
-
-    async def asave(self, ttl: float | None = None) -> bool:
-        """Async :meth:`save`; async ``pre_save``/``post_save`` receivers are awaited."""
-        cls = type(self)
-        if ttl is not None:
-            ttl = check_ttl(ttl)
-        repo = cls.repository()
-        await pre_save.asend(cls, entity=self, ttl=ttl)
-        saved = await repo.asave(self, ttl)
-        await _aafter(post_save, cls, entity=self, ttl=ttl)
-        return saved
-
-    async def adelete(self) -> bool:
-        """Async :meth:`delete`."""
-        cls = type(self)
-        repo = cls.repository()
-        await pre_delete.asend(cls, entity=self)
-        deleted = await repo.adelete(self.id)
-        if deleted:
-            await _aafter(post_delete, cls, entity=self)
-        return deleted
-
-    async def aexists(self) -> bool:
-        """Async :meth:`exists`."""
-        return await type(self).repository().aexists(self.id)
-
-    @classmethod
-    async def aget(cls, entity_id: str) -> Self | None:
-        """Async :meth:`get`."""
-        if type(entity_id) is not str:
-            _bad_id(cls, "aget", entity_id)
-        return await cls.repository().aget(entity_id)
-
-    @classmethod
-    async def aget_or_raise(cls, entity_id: str) -> Self:
-        """Async :meth:`get_or_raise`."""
-        entity = await cls.aget(entity_id)
-        if entity is None:
-            raise NotFound(cls, entity_id)
-        return entity
-
-    @classmethod
-    async def aall(cls) -> list[Self]:
-        """Async :meth:`all`."""
-        return await cls.query().aall()
-
-    @classmethod
-    async def afilter(cls, *conditions: Any, **field_values: Any) -> list[Self]:
-        """Async :meth:`filter`."""
-        return await cls.query().where(*conditions, **field_values).aall()
+        return cls._searching(search_value, fields, sort).window(limit, offset).all()
 
     @classmethod
     async def asearch(
@@ -328,50 +179,20 @@ class SQLEntity(SQLModel, metaclass=SQLEntityMeta):
         offset: int = 0,
     ) -> list[Self]:
         """Async :meth:`search`."""
-        return (
-            await cls.query()
-            .search(search_value, fields)
-            .order_by(*_sort_keys(sort))
-            .window(limit, offset)
-            .aall()
-        )
+        return await cls._searching(search_value, fields, sort).window(limit, offset).aall()
 
-    # -- Datastar ------------------------------------------------------------------------------
-
-    @property
-    def signals(self) -> dict[str, dict[str, Any]]:
-        """This entity's Datastar signals, JSON-safe: ``{"Todo": {"id": ..., "done": false}}``."""
-        return {signals_namespace(type(self)): self.model_dump(mode="json")}  # type: ignore[arg-type]
+    @classmethod
+    def _searching(
+        cls,
+        search_value: str,
+        fields: list[str] | tuple[str, ...] | None,
+        sort: str | list[str] | tuple[str, ...] | None,
+    ) -> SQLQuery[Self]:
+        keys = () if sort is None else (sort,) if isinstance(sort, str) else tuple(sort)
+        return cls.query().search(search_value, fields).order_by(*keys)
 
 
-def _after(evt: Any, sender: Any, **kwargs: Any) -> None:
-    """Send a post-event now, or after the active unit of work commits."""
-    unit = current_unit()
-    if unit is None:
-        evt.send(sender, **kwargs)
-    else:
-        unit.publish(evt, sender, **kwargs)
-
-
-async def _aafter(evt: Any, sender: Any, **kwargs: Any) -> None:
-    unit = current_unit()
-    if unit is None:
-        await evt.asend(sender, **kwargs)
-    else:
-        unit.publish(evt, sender, **kwargs)
-
-
-def _sort_keys(sort: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
-    if sort is None:
-        return ()
-    return (sort,) if isinstance(sort, str) else tuple(sort)
-
-
-def _bad_id(cls: type[Any], method: str, entity_id: object) -> None:
-    raise TypeError(
-        f"{cls.__name__}.{method}() expects the id as a str, got "
-        f"{type(entity_id).__name__} {entity_id!r}"
-    )
-
-
-_reserved.update(describe_api(SQLEntity, exclude=("model_config", "id")))
+SQLEntityMeta.reserved_names = {
+    **describe_api(EntityAPI, name="SQLEntity"),
+    **describe_api(SQLEntity, exclude=("model_config", "id")),
+}

@@ -34,13 +34,13 @@ from sqlalchemy.sql.elements import ClauseElement
 from nitro.persistence import InvalidQuery, Query, repository_for
 from nitro.specification import AndSpecification, Specification, where
 from nitro.sql._mapping import ColumnMapping
-from nitro.sql.errors import MultipleResults, NoResult
+from nitro.sql._portable import PortableQuery, _check_page, _one
 from nitro.sql.specs import split, warn_in_memory
 
 if TYPE_CHECKING:
     from nitro.sql.backend import SQLModelBackend
 
-__all__ = ["Page", "SQLQuery"]
+__all__ = ["Page", "SQLQuery", "query_for"]
 
 E = TypeVar("E")
 
@@ -287,11 +287,7 @@ class SQLQuery(Generic[E]):
         """The single matching entity; :class:`~nitro.sql.NoResult` or
         :class:`~nitro.sql.MultipleResults` otherwise."""
         found = self._run(2 if self._limit is None else min(2, self._limit), self._offset)
-        if not found:
-            raise NoResult(f"no {self.entity_cls.__name__} matches the query")
-        if len(found) > 1:
-            raise MultipleResults(f"more than one {self.entity_cls.__name__} matches the query")
-        return found[0]
+        return _one(self.entity_cls, found)  # type: ignore[no-any-return]
 
     def count(self) -> int:
         """How many entities match (ignoring ordering, limit and offset)."""
@@ -316,10 +312,7 @@ class SQLQuery(Generic[E]):
 
     def paginate(self, page: int = 1, per_page: int = 20) -> Page[E]:
         """Page *page* (from 1) of *per_page* entities, with the total and page count."""
-        if type(page) is not int or page < 1:
-            raise InvalidQuery(f"page must be an int >= 1, got {page!r}")
-        if type(per_page) is not int or per_page < 1:
-            raise InvalidQuery(f"per_page must be an int >= 1, got {per_page!r}")
+        _check_page(page, per_page)
         total = self.count()
         items = self._run(per_page, (page - 1) * per_page)
         return Page(items=items, total=total, page=page, per_page=per_page)
@@ -343,6 +336,17 @@ class SQLQuery(Generic[E]):
 
     async def apaginate(self, page: int = 1, per_page: int = 20) -> Page[E]:
         return await asyncio.to_thread(self.paginate, page, per_page)
+
+
+def query_for(entity_cls: type[E]) -> SQLQuery[E]:
+    """``entity_cls.query()``: a :class:`SQLQuery` when a SQL table stores the class,
+    else the generic :class:`~nitro.sql._portable.PortableQuery` with the same surface."""
+    from nitro.sql.backend import SQLModelBackend
+
+    repo = repository_for(entity_cls)  # type: ignore[type-var]
+    if isinstance(repo, SQLModelBackend) and isinstance(repo.mapping, ColumnMapping):
+        return SQLQuery(entity_cls)
+    return PortableQuery(entity_cls)  # type: ignore[return-value]
 
 
 def _is_text(mapping: ColumnMapping, name: str) -> bool:

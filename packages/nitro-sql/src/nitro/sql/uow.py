@@ -2,15 +2,15 @@
 
 .. code-block:: python
 
-    with UnitOfWork(orders=Order, products=Product) as uow:
-        uow.orders.save(order)
+    with UnitOfWork() as uow:
+        uow.repo(Order).save(order)
         product.reduce_stock(2)
         product.save()  # joins the active unit
         uow.publish(order_placed, order)  # sent after the commit succeeded
         uow.commit()
 
-    async with UnitOfWork(orders=Order) as uow:
-        await uow.orders.save(order)
+    async with AsyncUnitOfWork() as uow:  # ``async with UnitOfWork()`` enters one too
+        await uow.repo(Order).save(order)
         await uow.commit()
 
 Leaving the block without ``commit()``, or with an exception, rolls everything back.
@@ -29,30 +29,29 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from nitro.persistence import BackendUnavailable, Query, repository_for
-from nitro.persistence.base import combine
+from nitro import uow as core
+from nitro.persistence import BackendUnavailable, Repository
 from nitro.sql._mapping import tables_in_use
 from nitro.sql.config import SQLITE_IMMEDIATE, Database, database_for, get_database
-from nitro.uow import BaseUnitOfWork, current_unit
 
 if TYPE_CHECKING:
     from nitro.sql.backend import SQLModelBackend
 
-__all__ = ["UnitOfWork", "active_unit"]
+__all__ = ["AsyncUnitOfWork", "UnitOfWork", "active_unit"]
 
 
-def active_unit(database: Database) -> UnitOfWork | None:
+def active_unit(database: Database) -> SQLUnit | None:
     """The innermost active SQL unit of work on *database* in this thread/task (also
     through units of other kinds opened inside it)."""
-    unit = current_unit()
+    unit = core.current_unit()
     while unit is not None:
-        if isinstance(unit, UnitOfWork) and unit.database is database:
+        if isinstance(unit, SQLUnit) and unit.database is database:
             return unit
         unit = unit.enclosing
     return None
@@ -142,13 +141,12 @@ class _Transaction:
                 self.conn = None
 
 
-class UnitOfWork(BaseUnitOfWork):
-    """A database transaction as a unit of work (see the module docs).
+class SQLUnit(core.UnitCore):
+    """The SQL hooks shared by :class:`UnitOfWork` and :class:`AsyncUnitOfWork`: one
+    transaction on *database* (a :class:`~nitro.sql.Database` or URL; default: the
+    database in effect, :func:`nitro.sql.get_database`), savepoints when nested."""
 
-    *database* is a :class:`~nitro.sql.Database` or URL (default: the database in
-    effect, :func:`nitro.sql.get_database`). Keyword arguments register repositories:
-    ``UnitOfWork(orders=Order)`` makes ``uow.orders`` available.
-    """
+    covers: ClassVar[str] = "a SQL unit of work covers SQLModelBackend entities on its own database"
 
     def __init__(self, database: Database | str | URL | None = None, /, **repositories: type[Any]):
         super().__init__(**repositories)
@@ -157,16 +155,24 @@ class UnitOfWork(BaseUnitOfWork):
         self._tx: _Transaction | None = None
         self._savepoint: sa.NestedTransaction | None = None
 
-    def _enter(self, is_async: bool) -> None:
+    def _enter(self) -> None:
         arg = self._database_arg
         if arg is None:
             self.database = get_database()
         else:
             self.database = arg if isinstance(arg, Database) else database_for(arg)
-        super()._enter(is_async)
+        super()._enter()
 
-    def _joins(self, outer: BaseUnitOfWork) -> bool:
-        return isinstance(outer, UnitOfWork) and outer.database is self.database
+    def _joins(self, outer: core.UnitCore) -> bool:
+        return isinstance(outer, SQLUnit) and outer.database is self.database
+
+    def view(self, repository: Repository[Any]) -> Repository[Any] | None:
+        # The backend joins the active unit on its own (SQLModelBackend.connection).
+        from nitro.sql.backend import SQLModelBackend
+
+        if isinstance(repository, SQLModelBackend) and repository.database is self.database:
+            return repository
+        return None
 
     # -- hooks ------------------------------------------------------------------------
 
@@ -175,7 +181,7 @@ class UnitOfWork(BaseUnitOfWork):
             assert self.database is not None
             self._tx = _Transaction(self.database)
             return
-        assert isinstance(self.parent, UnitOfWork)
+        assert isinstance(self.parent, SQLUnit)
         assert self.parent._tx is not None
         tx = self._tx = self.parent._tx
         with tx.lock:
@@ -232,32 +238,16 @@ class UnitOfWork(BaseUnitOfWork):
             raise RuntimeError("this UnitOfWork is not active; use it inside its 'with' block")
         return self._tx
 
-    # -- uow.<name> operations -----------------------------------------------------
 
-    def _backend(self, entity_cls: type[Any]) -> SQLModelBackend[Any]:
-        from nitro.sql.backend import SQLModelBackend
+class UnitOfWork(SQLUnit, core.UnitOfWork):
+    """A database transaction as a unit of work, used with ``with`` (see the module
+    docs). ``async with UnitOfWork()`` enters an :class:`AsyncUnitOfWork` on the same
+    database."""
 
-        repo = repository_for(entity_cls)
-        if not isinstance(repo, SQLModelBackend) or repo.database is not self.database:
-            raise TypeError(
-                f"{entity_cls.__name__} is stored by {repo!r}, outside this unit's "
-                f"{self.database!r}; a SQL unit of work covers SQLModelBackend entities "
-                "on its own database"
-            )
-        return repo
+    def as_async(self) -> AsyncUnitOfWork:
+        return AsyncUnitOfWork(self._database_arg, **self._repositories)
 
-    def _save(self, entity: Any, ttl: float | None) -> bool:
-        return self._backend(type(entity)).save(entity, ttl)
 
-    def _add(self, entity: Any) -> bool:
-        return self._backend(type(entity)).insert(entity)
-
-    def _get(self, entity_cls: type[Any], entity_id: str) -> Any:
-        return self._backend(entity_cls).get(entity_id)
-
-    def _delete(self, entity_cls: type[Any], entity_id: str) -> bool:
-        return self._backend(entity_cls).delete(entity_id)
-
-    def _filter(self, entity_cls: type[Any], spec: Any, field_values: dict[str, Any]) -> Any:
-        query = Query(where=combine(spec, field_values))
-        return self._backend(entity_cls).find(query)
+class AsyncUnitOfWork(SQLUnit, core.AsyncUnitOfWork):
+    """A database transaction as a unit of work, used with ``async with``; the
+    blocking database work runs in worker threads, one at a time per unit."""
