@@ -140,3 +140,16 @@ def test_bytes_round_trip_through_json() -> None:
 
     blob = Blob(data=b"\x00\xff binary")
     assert Blob.model_validate_json(blob.model_dump_json()) == blob
+
+
+def test_nan_is_null_in_data_signals_and_sse_too() -> None:
+    from nitro.actions import sse
+
+    class Gauge(Entity):
+        level: float = float("nan")
+
+    gauge = Gauge(id="g1")
+    assert json.loads(data_signals(gauge)) == {"Gauge": {"id": "g1", "level": None}}
+    event = sse.patch_signals(gauge.signals)
+    assert "NaN" not in event
+    assert '"level":null' in event

@@ -37,6 +37,7 @@ from nitro.actions.request import ActionRequest, ActionResponse
 from nitro.broadcast import Broadcaster, entity_topic
 from nitro.persistence.errors import BackendUnavailable, ConcurrencyError
 from nitro.signals import signals_namespace
+from nitro.uow.memory import AsyncMemoryUnitOfWork, MemoryUnitOfWork
 
 __all__ = ["CONFLICT_SIGNAL", "ERRORS_SIGNAL", "ActionDispatcher"]
 
@@ -256,19 +257,54 @@ class ActionDispatcher:
                 target = route.entity.get(self.entity_id(route, request))
                 if target is None:
                     raise self.not_found(route)
-            before, result = self.invoke(route, request, target)
-            if route.info.is_generator:
-                if request.is_datastar:
-                    return self._stream_sync(route, request, target, before, result)
-                result = _yielded(
-                    asyncio.run(_collect(result)) if inspect.isasyncgen(result) else result
-                )
-            elif inspect.isawaitable(result):
-                result = asyncio.run(_await(result))
-            alive = self._persist_sync(route, target, before)
+            if route.info.is_generator and request.is_datastar:
+                before, result = self.invoke(route, request, target)
+                return self._stream_sync(route, request, target, before, result)
+            with MemoryUnitOfWork() as unit:
+                before, result = self.invoke(route, request, target)
+                if route.info.is_generator:
+                    result = _yielded(
+                        asyncio.run(_collect(result)) if inspect.isasyncgen(result) else result
+                    )
+                elif inspect.isawaitable(result):
+                    result = asyncio.run(_await(result))
+                gone = route.method == "DELETE" and target is not None and not target.exists()
+                alive, changed, save = self._settle(route, target, before, unit, not gone)
+                if save and unit.has_writes():
+                    target.save()  # joins the unit's other writes
+                    save = False
+                unit.commit()
+            if save:
+                target.save()
+            if changed:
+                self.publish(target)
             return self.result_response(route, request, target, result, alive)
         except Exception as error:  # every failure becomes a safe answer
             return self.failure_response(route, request, error)
+
+    # -- the unit of work around an action ---------------------------------------------
+    #
+    # The action runs inside a memory unit of work: what it saves or deletes stays in
+    # the unit and its post_save/post_delete events are queued. Afterwards the entity is
+    # saved once if the action changed it and did not save that state itself, then the
+    # unit commits (writes applied, events sent). An exception rolls everything back.
+    # When the entity's save is the only write, it is made right after the (empty)
+    # commit, straight to the repository: the same outcome without buffering a copy.
+
+    @staticmethod
+    def _settle(
+        route: ActionRoute, target: Any, before: Any, unit: Any, alive: bool
+    ) -> tuple[bool, bool, bool]:
+        """(whether the entity still exists, whether it changed, whether to save it
+        after the commit); saves into the unit when it holds other writes."""
+        if target is None or not alive:
+            return alive, False, False
+        saved = unit.pending_copy(target)
+        if saved is not None:  # the action saved it: again only if changed since
+            return True, True, bool(saved.model_dump() != target.model_dump())
+        if target.model_dump() == before:
+            return True, False, False
+        return True, True, True
 
     def _persist_sync(self, route: ActionRoute, target: Any, before: Any) -> bool:
         """Save ``target`` if the action changed it; return whether it still exists.
@@ -315,14 +351,29 @@ class ActionDispatcher:
                 target = await route.entity.aget(self.entity_id(route, request))
                 if target is None:
                     raise self.not_found(route)
-            before, result = self.invoke(route, request, target)
-            if route.info.is_generator:
-                if request.is_datastar:
-                    return self._stream_async(route, request, target, before, result)
-                result = _yielded(await _collect(result) if inspect.isasyncgen(result) else result)
-            elif inspect.isawaitable(result):
-                result = await result
-            alive = await self._persist_async(route, target, before)
+            if route.info.is_generator and request.is_datastar:
+                before, result = self.invoke(route, request, target)
+                return self._stream_async(route, request, target, before, result)
+            async with AsyncMemoryUnitOfWork() as unit:
+                before, result = self.invoke(route, request, target)
+                if route.info.is_generator:
+                    result = _yielded(
+                        await _collect(result) if inspect.isasyncgen(result) else result
+                    )
+                elif inspect.isawaitable(result):
+                    result = await result
+                gone = (
+                    route.method == "DELETE" and target is not None and not await target.aexists()
+                )
+                alive, changed, save = self._settle(route, target, before, unit, not gone)
+                if save and unit.has_writes():
+                    await target.asave()  # joins the unit's other writes
+                    save = False
+                await unit.commit()
+            if save:
+                await target.asave()
+            if changed:
+                self.publish(target)
             return self.result_response(route, request, target, result, alive)
         except Exception as error:  # every failure becomes a safe answer
             return self.failure_response(route, request, error)

@@ -21,6 +21,8 @@ from nitro.persistence._snapshot import copy_values, restore
 from nitro.persistence.base import Repository
 from nitro.persistence.errors import UnsupportedOperation
 from nitro.persistence.query import Query, check_ttl
+from nitro.persistence.registry import repository_for
+from nitro.persistence.versioning import VERSION_FIELD, is_versioned, mark_saved
 from nitro.specification import Specification
 from nitro.uow._core import UnitCore
 from nitro.uow._units import AsyncUnitOfWork, UnitOfWork
@@ -33,8 +35,8 @@ _Key = tuple[Repository[Any], str]
 
 
 class _Buffering(UnitCore):
-    """The buffer shared by both memory units: (repository, id) -> (copy, ttl) or
-    deleted, in write order; nested units hand theirs to the parent on commit."""
+    """The buffer shared by both memory units: (repository, id) -> (copy, ttl, the
+    saved entity) or deleted, in write order; nested units hand theirs to the parent on commit."""
 
     covers: ClassVar[str] = "it covers every repository"
 
@@ -66,7 +68,8 @@ class _Buffering(UnitCore):
             if value is _DELETED:
                 repo.delete(entity_id)
             else:
-                repo.save(*value)
+                repo.save(value[0], value[1])
+                _saved(value)
         self.committed = self.parent is None
 
     def _hand_over(self) -> dict[_Key, Any]:
@@ -77,6 +80,15 @@ class _Buffering(UnitCore):
             self.parent._pending.update(pending)
             return {}
         return pending
+
+    def has_writes(self) -> bool:
+        """Whether this unit holds writes not yet applied (or handed over)."""
+        return bool(self._pending)
+
+    def pending_copy(self, entity: Any) -> Any:
+        """The copy of *entity* this unit (or an outer one) will store, if it saved it."""
+        value = self.lookup((repository_for(type(entity)), entity.id))
+        return None if value is None or value is _DELETED else value[0]
 
     # -- what BufferedRepository reads -------------------------------------------------
 
@@ -121,11 +133,20 @@ class AsyncMemoryUnitOfWork(_Buffering, AsyncUnitOfWork):
             if value is _DELETED:
                 await repo.adelete(entity_id)
             else:
-                await repo.asave(*value)
+                await repo.asave(value[0], value[1])
+                _saved(value)
         self.committed = self.parent is None
 
 
 MemoryUnitOfWork.async_class = AsyncMemoryUnitOfWork
+
+
+def _saved(value: tuple[Any, float | None, Any]) -> None:
+    """After the store accepted the copy: a version it gave the copy goes to the
+    entity that was saved (see :mod:`nitro.persistence.versioning`)."""
+    stored, _ttl, original = value
+    if is_versioned(type(stored)):
+        mark_saved(original, getattr(stored, VERSION_FIELD))
 
 
 def _copy(entity: Any) -> Any:
@@ -159,7 +180,7 @@ class BufferedRepository(Repository[E]):  # type: ignore[type-var]
             ttl = check_ttl(ttl)
             if not self.inner.supports_ttl:
                 raise UnsupportedOperation(f"{self.inner!r} does not support a TTL")
-        self.unit._pending[(self.inner, entity.id)] = (_copy(entity), ttl)  # type: ignore[attr-defined]
+        self.unit._pending[(self.inner, entity.id)] = (_copy(entity), ttl, entity)  # type: ignore[attr-defined]
         return True
 
     def delete(self, entity_id: str) -> bool:

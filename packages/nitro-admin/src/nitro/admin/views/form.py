@@ -148,12 +148,9 @@ def _save_all(
                 inline_form.commit()
             return 200
         with factory() as unit:
-            unit.register("entity", type(form.entity))
-            unit.entity.save(form.entity)
-            for index, inline_form in enumerate(editable):
-                name = f"inline_{index}"
-                unit.register(name, inline_form.inline.entity_cls)
-                repository = getattr(unit, name)
+            unit.repo(type(form.entity)).save(form.entity)
+            for inline_form in editable:
+                repository = unit.repo(inline_form.inline.entity_cls)
                 for entity in inline_form.to_save:
                     repository.save(entity)
                 for entity in inline_form.to_delete:
