@@ -46,7 +46,8 @@ def backend(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
 def test_the_entity_api_works_on_every_backend(backend: str) -> None:
     first = SwapPost(title="Hello world", views=3)
     second = SwapPost(title="Second", views=12)
-    assert first.save() and second.save()
+    assert first.save()
+    assert second.save()
     assert SwapPost.get(first.id) == first
     assert SwapPost.get_or_raise(second.id) == second
     with pytest.raises(NotFound):
