@@ -155,10 +155,17 @@ class Ledger(Entity, versioned=True):
 
     @action(method="POST")
     def deposit_racing(self, amount: int = 1) -> None:
-        """Another request saves the same ledger while this action runs."""
-        other = Ledger.get_or_raise(self.id)
-        other.balance += 1000
-        other.save()
+        """Another request saves the same ledger while this action runs (in its own
+        thread: a save made here would join this action's unit of work)."""
+
+        def other_request() -> None:
+            other = Ledger.get_or_raise(self.id)
+            other.balance += 1000
+            other.save()
+
+        thread = threading.Thread(target=other_request)
+        thread.start()
+        thread.join()
         self.balance += amount
 
 
