@@ -95,14 +95,18 @@ def test_rusty_tags_cargo_and_pyproject_versions_are_equal():
     assert cargo["package"]["version"] == project(REPO_ROOT / "rustytags")["version"]
 
 
-def test_forbidden_contract_covers_every_core_module():
-    """New core modules must be added to the contract, or the rule silently weakens."""
+def core_top_level_modules() -> set[str]:
     core = REPO_ROOT / "packages" / "nitro-core" / "src" / "nitro"
-    modules = {
+    return {
         f"nitro.{p.stem if p.is_file() else p.name}"
         for p in core.iterdir()
         if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").exists()
     }
+
+
+def test_forbidden_contract_covers_every_core_module():
+    """New core modules must be added to the contract, or the rule silently weakens."""
+    modules = core_top_level_modules()
     contracts = [
         c for c in ROOT_CONFIG["tool"]["importlinter"]["contracts"] if c["id"].startswith("core-")
     ]
@@ -110,6 +114,16 @@ def test_forbidden_contract_covers_every_core_module():
     for contract in contracts:
         missing = modules - set(contract["source_modules"])
         assert not missing, f"add {sorted(missing)} to source_modules of {contract['id']!r}"
+
+
+def test_layers_contract_places_every_core_module():
+    """A new core module must be given its layer (see the comments in pyproject.toml)."""
+    (contract,) = [
+        c for c in ROOT_CONFIG["tool"]["importlinter"]["contracts"] if c["id"] == "layers"
+    ]
+    placed = {name.strip() for layer in contract["layers"] for name in layer.split("|")}
+    missing = core_top_level_modules() - placed
+    assert not missing, f"add {sorted(missing)} to a layer of the 'layers' contract"
 
 
 def lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
@@ -148,6 +162,12 @@ def test_import_contract_passes_on_the_real_tree():
         ),
         ("nitro-core/src/nitro/cli.py", "import nitro.redis\n", "imports no other member"),
         ("nitro-core/src/nitro/web.py", "import starlette\n", "imports no web framework"),
+        ("nitro-core/src/nitro/signals.py", "import nitro.entity\n", "imports only point down"),
+        (
+            "nitro-core/src/nitro/persistence/base.py",
+            "def later():\n    from nitro.actions import dispatcher\n",
+            "imports only point down",
+        ),
     ],
 )  # fmt: skip
 def test_a_cross_member_import_breaks_the_contract(tmp_path, importer, statement, broken):

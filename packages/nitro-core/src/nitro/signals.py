@@ -14,17 +14,16 @@ or infinite floats ``None``.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from pydantic import BaseModel
 from pydantic_core import from_json, to_json
 
 from rusty_tags import datastar_json
 
-if TYPE_CHECKING:
-    from nitro.entity import Entity
-
 __all__ = [
     "SIGNAL_SUFFIX",
+    "HasSignals",
     "SignalRef",
     "class_signal",
     "data_signals",
@@ -33,6 +32,14 @@ __all__ = [
     "signal_ref",
     "signals_namespace",
 ]
+
+
+class HasSignals(Protocol):
+    """What :func:`data_signals` reads of an entity (signals sit below the entity
+    layer and never import it)."""
+
+    @property
+    def signals(self) -> dict[str, dict[str, Any]]: ...
 
 
 def json_safe(value: Any) -> Any:
@@ -46,12 +53,12 @@ def json_safe(value: Any) -> Any:
         raise TypeError(f"cannot convert {type(value).__name__} to a JSON signal value") from exc
 
 
-def signals_namespace(entity_cls: type[Entity]) -> str:
+def signals_namespace(entity_cls: type[Any]) -> str:
     """The top-level signal key of an entity class: ``_signals_namespace`` or its name."""
     return getattr(entity_cls, "_signals_namespace", None) or entity_cls.__name__
 
 
-def signal_path(entity_cls: type[Entity], field: str) -> str:
+def signal_path(entity_cls: type[BaseModel], field: str) -> str:
     """``"Counter.count"``: the dotted signal name of *field*."""
     if field not in entity_cls.__pydantic_fields__:
         raise AttributeError(
@@ -84,7 +91,7 @@ class SignalRef(str):
         return super().__new__(cls, reference)
 
 
-def signal_ref(entity_cls: type[Entity], field: str) -> SignalRef:
+def signal_ref(entity_cls: type[BaseModel], field: str) -> SignalRef:
     """``"$Counter.count"``: the Datastar expression reading *field*'s signal."""
     return SignalRef("$" + signal_path(entity_cls, field))
 
@@ -104,7 +111,7 @@ def class_signal(entity_cls: type[Any], attribute: str) -> SignalRef | None:
     return None
 
 
-def data_signals(*entities: Entity, **extra: Any) -> str:
+def data_signals(*entities: HasSignals, **extra: Any) -> str:
     """The JSON for a ``data-signals`` attribute holding the signals of *entities*
     plus any *extra* top-level signals, e.g. ``data_signals(counter, loading=False)``.
 

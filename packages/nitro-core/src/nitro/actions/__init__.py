@@ -6,12 +6,12 @@ action through its class (``Counter.increment(1)``) gives the expression for a
 ``data-on:click`` attribute.
 """
 
-from nitro.actions.app import ActionApp as ActionApp
-from nitro.actions.app import build_action_app as build_action_app
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from nitro.actions.decorator import ActionDescriptor as ActionDescriptor
 from nitro.actions.decorator import ActionInfo as ActionInfo
 from nitro.actions.decorator import action as action
-from nitro.actions.dispatcher import ActionDispatcher as ActionDispatcher
 from nitro.actions.errors import ActionConfigurationError as ActionConfigurationError
 from nitro.actions.errors import ActionError as ActionError
 from nitro.actions.errors import ActionFailed as ActionFailed
@@ -25,7 +25,6 @@ from nitro.actions.errors import InvalidParameters as InvalidParameters
 from nitro.actions.errors import RequestTooLarge as RequestTooLarge
 from nitro.actions.errors import ServiceUnavailable as ServiceUnavailable
 from nitro.actions.expressions import ActionRef as ActionRef
-from nitro.actions.hosts import AllowedHosts as AllowedHosts
 from nitro.actions.live import afind_live_entity as afind_live_entity
 from nitro.actions.live import alive_events as alive_events
 from nitro.actions.live import find_live_entity as find_live_entity
@@ -35,9 +34,37 @@ from nitro.actions.patch import Patch as Patch
 from nitro.actions.registry import ActionRegistry as ActionRegistry
 from nitro.actions.registry import ActionRoute as ActionRoute
 from nitro.actions.registry import default_registry as default_registry
-from nitro.actions.request import ActionRequest as ActionRequest
-from nitro.actions.request import ActionResponse as ActionResponse
 from nitro.actions.urls import url_prefix as url_prefix
+
+if TYPE_CHECKING:  # served lazily (see __getattr__); listed here for type checkers
+    from nitro.actions.app import ActionApp as ActionApp
+    from nitro.actions.app import build_action_app as build_action_app
+    from nitro.actions.dispatcher import ActionDispatcher as ActionDispatcher
+    from nitro.actions.hosts import AllowedHosts as AllowedHosts
+    from nitro.actions.request import ActionRequest as ActionRequest
+    from nitro.actions.request import ActionResponse as ActionResponse
+
+# The serving side (dispatcher, app, hosts) loads on first use, so that declaring
+# entities and actions (``import nitro``) does not import it. (``live`` stays eager:
+# the function shares its name with its module.)
+_LAZY = {
+    "ActionApp": "nitro.actions.app",
+    "build_action_app": "nitro.actions.app",
+    "ActionDispatcher": "nitro.actions.dispatcher",
+    "AllowedHosts": "nitro.actions.hosts",
+    "ActionRequest": "nitro.actions.request",
+    "ActionResponse": "nitro.actions.request",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ActionApp",

@@ -11,55 +11,24 @@ bound method (``counter.increment(2)`` runs it); accessed through the class it g
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal, TypeVar, overload
+from typing import Any, TypeVar, overload
 
 from nitro.actions.errors import ActionConfigurationError
+from nitro.actions.expressions import ActionRef
+from nitro.actions.metadata import HTTP_METHODS, ActionInfo, PatchMode
+from nitro.actions.registry import default_registry
+from nitro.entity import EntityDescriptor
 
 __all__ = ["HTTP_METHODS", "ActionDescriptor", "ActionInfo", "PatchMode", "action"]
-
-HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-PatchMode = Literal["outer", "inner", "replace", "prepend", "append", "before", "after", "remove"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-@dataclass(frozen=True)
-class ActionInfo:
-    """What ``@action`` recorded about one method."""
-
-    func: Callable[..., Any]
-    method: str = "POST"
-    path: str | None = None
-    selector: str | None = None
-    mode: PatchMode = "outer"
-    is_classmethod: bool = False
-    name: str = ""
-    owner: type | None = field(default=None, compare=False)
-
-    # Computed once: the dispatcher asks on every request.
-    is_async: bool = field(init=False, compare=False)
-    is_generator: bool = field(init=False, compare=False)
-    parameters: tuple[inspect.Parameter, ...] = field(init=False, compare=False)
-
-    def __post_init__(self) -> None:
-        func = self.func
-        is_async = inspect.iscoroutinefunction(func) or inspect.isasyncgenfunction(func)
-        is_gen = inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func)
-        params = list(inspect.signature(func).parameters.values())[1:]  # self / cls
-        declared = tuple(p for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD))
-        object.__setattr__(self, "is_async", is_async)
-        object.__setattr__(self, "is_generator", is_gen)
-        object.__setattr__(self, "parameters", declared)
-
-    def with_owner(self, name: str, owner: type) -> ActionInfo:
-        return replace(self, name=name, owner=owner)
-
-
-class ActionDescriptor:
-    """Class attribute standing for an action; see the module docstring."""
+class ActionDescriptor(EntityDescriptor):
+    """Class attribute standing for an action; see the module docstring. An
+    :class:`~nitro.entity.EntityDescriptor`, so entity classes keep it out of their
+    fields."""
 
     def __init__(self, info: ActionInfo):
         self.info = info
@@ -67,8 +36,6 @@ class ActionDescriptor:
         self.__wrapped__ = info.func
 
     def __set_name__(self, owner: type, name: str) -> None:
-        from nitro.actions.registry import default_registry
-
         self.info = self.info.with_owner(name, owner)
         default_registry.add(owner, self.info)
 
@@ -81,13 +48,9 @@ class ActionDescriptor:
             owner = type(instance)
         if self.info.is_classmethod:
             if instance is None:
-                from nitro.actions.expressions import ActionRef
-
                 return ActionRef(owner, self.info)
             return self.info.func.__get__(owner, owner)
         if instance is None:
-            from nitro.actions.expressions import ActionRef
-
             return ActionRef(owner, self.info)
         return self.info.func.__get__(instance, owner)
 

@@ -18,7 +18,7 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from nitro.actions.decorator import ActionInfo
+from nitro.actions.metadata import ActionInfo
 from nitro.actions.urls import action_path, current_prefix
 from nitro.signals import SignalRef
 from rusty_tags import js_string

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from nitro.actions.decorator import PatchMode
+from nitro.actions.metadata import PatchMode
 
 __all__ = ["Patch"]
 

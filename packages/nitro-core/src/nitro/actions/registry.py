@@ -11,8 +11,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from nitro.actions.decorator import ActionInfo
 from nitro.actions.errors import ActionConfigurationError
+from nitro.actions.metadata import ActionInfo
 from nitro.actions.urls import action_path, entity_segment
 
 __all__ = ["LIVE_SEGMENT", "ActionRegistry", "ActionRoute", "default_registry", "live_path"]

@@ -28,10 +28,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from nitro.actions.decorator import ActionDescriptor
 from nitro.entity._api import EntityAPI
 from nitro.entity._meta import (
     EntityClass,
+    EntityDescriptor,
     EntityMeta,
     check_field_names,
     describe_api,
@@ -40,13 +40,14 @@ from nitro.entity._meta import (
 from nitro.ids import new_id
 from nitro.persistence.base import Repository
 
-# EntityAPI, EntityClass, check_field_names, describe_api and reject_unknown_keys are
-# for packages that define their own entity base on another model class (nitro-sql's
-# SQLEntity).
+# EntityAPI, EntityClass, EntityDescriptor, check_field_names, describe_api and
+# reject_unknown_keys are for packages that define their own entity base on another
+# model class (nitro-sql's SQLEntity).
 __all__ = [
     "Entity",
     "EntityAPI",
     "EntityClass",
+    "EntityDescriptor",
     "EntityMeta",
     "check_field_names",
     "describe_api",
@@ -71,12 +72,12 @@ class Entity(BaseModel, EntityAPI, metaclass=EntityMeta):
 
     # Unknown input keys are refused by __init__/model_validate below rather than by
     # extra="forbid", which costs pydantic-core ~25% of the construction time.
-    # @action methods are ActionDescriptor class attributes, not fields.
+    # @action methods (and other EntityDescriptor class attributes) are not fields.
     # bytes travel as base64 in JSON, both ways, so any bytes value survives a JSON
     # backend and a signal (pydantic's default, UTF-8, fails on binary data).
     model_config = ConfigDict(
         validate_assignment=True,
-        ignored_types=(ActionDescriptor,),
+        ignored_types=(EntityDescriptor,),
         ser_json_bytes="base64",
         val_json_bytes="base64",
     )

@@ -10,7 +10,7 @@ active, at once otherwise.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from pydantic_core import from_json
 
@@ -23,6 +23,7 @@ from nitro.persistence.units import active, unit_repository
 from nitro.signals import signals_namespace
 
 if TYPE_CHECKING:
+    from pydantic.fields import FieldInfo
     from pydantic_core import SchemaSerializer
 
     from nitro.persistence.base import Repository
@@ -44,16 +45,17 @@ class EntityAPI:
 
     __slots__ = ()
 
-    if TYPE_CHECKING:
+    if TYPE_CHECKING:  # what the model class combined with it provides
+        __pydantic_fields__: ClassVar[dict[str, FieldInfo]]
+        __pydantic_serializer__: ClassVar[SchemaSerializer]
         id: str
-        __pydantic_serializer__: SchemaSerializer
 
     # -- repository access ------------------------------------------------------------
 
     @classmethod
     def repository(cls) -> Repository[Self]:
         """The repository serving this class (shared, created on first use)."""
-        return repository_for(cls)  # type: ignore[type-var]
+        return repository_for(cls)
 
     @classmethod
     def query(cls) -> EntityQuery[Self]:
@@ -134,7 +136,7 @@ class EntityAPI:
         in SQL also takes SQLAlchemy expressions). An unknown field raises
         :class:`~nitro.persistence.InvalidQuery`.
         """
-        return cls.query().where(*conditions, **field_values).all()  # type: ignore[no-any-return]
+        return cls.query().where(*conditions, **field_values).all()
 
     # -- async twins -----------------------------------------------------------------------
 
@@ -186,7 +188,7 @@ class EntityAPI:
     @classmethod
     async def afilter(cls, *conditions: Any, **field_values: Any) -> list[Self]:
         """Async :meth:`filter`."""
-        return await cls.query().where(*conditions, **field_values).aall()  # type: ignore[no-any-return]
+        return await cls.query().where(*conditions, **field_values).aall()
 
     # -- Datastar ------------------------------------------------------------------------------
 

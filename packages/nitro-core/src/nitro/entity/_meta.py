@@ -14,11 +14,23 @@ from nitro.signals import SIGNAL_SUFFIX, class_signal
 
 __all__ = [
     "EntityClass",
+    "EntityDescriptor",
     "EntityMeta",
     "check_field_names",
     "describe_api",
     "reject_unknown_keys",
 ]
+
+
+class EntityDescriptor:
+    """Base of descriptors that entity classes carry as class attributes, not fields.
+
+    Entity bases list it in pydantic's ``ignored_types``, so an instance in a class body
+    never becomes a field. ``@action`` methods are such descriptors: the actions layer
+    subclasses this hook rather than the entity layer importing the actions layer.
+    """
+
+    __slots__ = ()
 
 
 class _AppDefaultBackend:

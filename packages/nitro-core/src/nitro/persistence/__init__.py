@@ -6,6 +6,7 @@ contract suite each of them runs.
 """
 
 from nitro.persistence.base import BackendFactory as BackendFactory
+from nitro.persistence.base import EntityLike as EntityLike
 from nitro.persistence.base import Repository as Repository
 from nitro.persistence.entity_query import EntityQuery as EntityQuery
 from nitro.persistence.errors import BackendUnavailable as BackendUnavailable
@@ -28,6 +29,7 @@ __all__ = [
     "BackendFactory",
     "BackendUnavailable",
     "ConcurrencyError",
+    "EntityLike",
     "EntityQuery",
     "InvalidQuery",
     "MemoryRepo",

@@ -19,7 +19,10 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from nitro.persistence.base import EntityLike
+
 M = TypeVar("M", bound=BaseModel)
+S = TypeVar("S", bound=EntityLike)
 
 _ATOMIC: frozenset[type] = frozenset(
     {
@@ -91,7 +94,7 @@ def copy_model(model: M) -> M:
     return copied
 
 
-def restore(cls: type[M], values: dict[str, Any], fields_set: set[str]) -> M:
+def restore(cls: type[S], values: dict[str, Any], fields_set: set[str]) -> S:
     """Make an instance of *cls* from already-validated *values*, without validation.
 
     Private attributes start from their defaults and a ``model_post_init`` override
@@ -102,6 +105,6 @@ def restore(cls: type[M], values: dict[str, Any], fields_set: set[str]) -> M:
     _set_attr(instance, "__pydantic_fields_set__", fields_set)
     _set_attr(instance, "__pydantic_extra__", None)
     _set_attr(instance, "__pydantic_private__", None)
-    if cls.__pydantic_post_init__:
-        instance.model_post_init(None)
+    if getattr(cls, "__pydantic_post_init__", None):  # a pydantic model's hook
+        instance.model_post_init(None)  # type: ignore[attr-defined]
     return instance

@@ -17,17 +17,26 @@ from __future__ import annotations
 import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeAlias, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeAlias, TypeVar
+
+from pydantic.fields import FieldInfo
 
 from nitro.persistence.query import Query
 from nitro.specification import Specification, where
 
-if TYPE_CHECKING:
-    from nitro.entity import Entity
+__all__ = ["BackendFactory", "EntityLike", "Repository"]
 
-__all__ = ["BackendFactory", "Repository"]
 
-E = TypeVar("E", bound="Entity")
+class EntityLike(Protocol):
+    """What a repository stores, seen from below the entity layer: a pydantic model
+    with a str ``id`` (every :class:`nitro.Entity` and ``SQLEntity``). Persistence
+    never imports the entity classes."""
+
+    __pydantic_fields__: ClassVar[dict[str, FieldInfo]]
+    id: str
+
+
+E = TypeVar("E", bound=EntityLike)
 
 #: What ``_persistence_backend_class`` holds: a repository class, or any callable that
 #: takes the entity class and returns a repository (e.g. ``functools.partial``).

@@ -5,17 +5,16 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from nitro.persistence.base import combine
+from nitro.persistence.base import EntityLike, combine
 from nitro.persistence.query import Query
 from nitro.persistence.units import unit_repository
 
 if TYPE_CHECKING:
-    from nitro.entity import Entity
     from nitro.specification import Specification
 
 __all__ = ["EntityQuery"]
 
-E = TypeVar("E", bound="Entity")
+E = TypeVar("E", bound=EntityLike)
 
 
 class EntityQuery(Generic[E]):

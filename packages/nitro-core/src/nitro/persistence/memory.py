@@ -18,20 +18,17 @@ import operator
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from nitro.persistence._snapshot import copy_values, restore
-from nitro.persistence.base import Repository
+from nitro.persistence.base import EntityLike, Repository
 from nitro.persistence.query import Query, check_ttl, values_predicate
 from nitro.persistence.versioning import VERSION_FIELD, accepts, conflict, is_versioned, mark_saved
 from nitro.specification import Specification
 
-if TYPE_CHECKING:
-    from nitro.entity import Entity
-
 __all__ = ["MemoryRepo", "MemoryStore"]
 
-E = TypeVar("E", bound="Entity")
+E = TypeVar("E", bound=EntityLike)
 
 # A stored entry: (field values snapshot, expires_at or None). Entries are immutable
 # tuples replaced as a whole and their dict is never mutated, so a reader never sees

@@ -16,15 +16,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
-from nitro.persistence.base import BackendFactory, Repository
+from nitro.persistence.base import BackendFactory, EntityLike, Repository
 from nitro.persistence.memory import MemoryRepo
 
-if TYPE_CHECKING:
-    from nitro.entity import Entity
-
-E = TypeVar("E", bound="Entity")
+E = TypeVar("E", bound=EntityLike)
 
 __all__ = [
     "get_default_backend",
@@ -79,7 +76,7 @@ def get_default_backend() -> BackendFactory:
 
 
 @contextmanager
-def use_backend(factory: BackendFactory, *entity_classes: type[Entity]) -> Iterator[None]:
+def use_backend(factory: BackendFactory, *entity_classes: type[Any]) -> Iterator[None]:
     """Route *entity_classes* (all entity classes when none are given) to *factory*
     inside the ``with`` block, whatever their ``_persistence_backend_class`` says.
 

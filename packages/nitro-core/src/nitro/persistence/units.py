@@ -16,6 +16,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from nitro.persistence.base import EntityLike
 from nitro.persistence.registry import repository_for
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ActiveUnit", "current_unit", "unit_repository"]
 
-E = TypeVar("E")
+E = TypeVar("E", bound=EntityLike)
 
 
 class ActiveUnit(Protocol):
@@ -49,7 +50,7 @@ def current_unit() -> Any:
 def unit_repository(entity_cls: type[E]) -> Repository[E]:
     """The repository an entity call on *entity_cls* uses now: the class's repository,
     as seen through the innermost active unit of work that covers it."""
-    repo: Repository[E] = repository_for(entity_cls)  # type: ignore[type-var]
+    repo: Repository[E] = repository_for(entity_cls)
     unit = active.get()
     while unit is not None:
         view = unit.view(repo)

@@ -72,7 +72,7 @@ class UnitCore:
                 DeprecationWarning,
                 stacklevel=2,
             )
-            return self.repo(entity_cls)  # type: ignore[attr-defined]
+            return self.repo(entity_cls)
         raise AttributeError(
             f"{type(self).__name__} has no repository {name!r}; registered: "
             f"{', '.join(repositories) or 'none'}. Use uow.repo(EntityClass)"

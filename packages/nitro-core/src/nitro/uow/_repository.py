@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from nitro.persistence.base import combine
+from nitro.persistence.base import EntityLike, combine
 from nitro.persistence.query import Query
 
 if TYPE_CHECKING:
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncUnitRepository", "UnitRepository"]
 
-E = TypeVar("E")
+E = TypeVar("E", bound=EntityLike)
 
 
 class _Base(Generic[E]):
@@ -55,7 +55,7 @@ class UnitRepository(_Base[E]):
         insert = getattr(repo, "insert", None)
         if insert is not None:
             return bool(insert(entity))
-        if repo.exists(entity.id):  # type: ignore[attr-defined]
+        if repo.exists(entity.id):
             raise self._duplicate(entity)
         return repo.save(entity)
 
@@ -94,7 +94,7 @@ class AsyncUnitRepository(_Base[E]):
         insert = getattr(repo, "insert", None)
         if insert is not None:
             return bool(await asyncio.to_thread(insert, entity))
-        if await repo.aexists(entity.id):  # type: ignore[attr-defined]
+        if await repo.aexists(entity.id):
             raise self._duplicate(entity)
         return await repo.asave(entity)
 

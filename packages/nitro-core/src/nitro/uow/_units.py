@@ -7,12 +7,13 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, ClassVar, Self, TypeVar
 
+from nitro.persistence.base import EntityLike
 from nitro.uow._core import UnitCore
 from nitro.uow._repository import AsyncUnitRepository, UnitRepository
 
 __all__ = ["AsyncUnitOfWork", "UnitOfWork"]
 
-E = TypeVar("E")
+E = TypeVar("E", bound=EntityLike)
 
 
 class UnitOfWork(UnitCore):

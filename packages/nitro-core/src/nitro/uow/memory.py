@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, TypeVar
 
 from nitro.persistence._snapshot import copy_values, restore
-from nitro.persistence.base import Repository
+from nitro.persistence.base import EntityLike, Repository
 from nitro.persistence.errors import UnsupportedOperation
 from nitro.persistence.query import Query, check_ttl
 from nitro.persistence.registry import repository_for
@@ -29,7 +29,7 @@ from nitro.uow._units import AsyncUnitOfWork, UnitOfWork
 
 __all__ = ["AsyncMemoryUnitOfWork", "BufferedRepository", "MemoryUnitOfWork"]
 
-E = TypeVar("E")
+E = TypeVar("E", bound=EntityLike)
 _DELETED = object()
 _Key = tuple[Repository[Any], str]
 
@@ -159,7 +159,7 @@ def _copy(entity: Any) -> Any:
     return restore(cls, copy_values(values), set(entity.__pydantic_fields_set__))
 
 
-class BufferedRepository(Repository[E]):  # type: ignore[type-var]
+class BufferedRepository(Repository[E]):
     """A repository as a memory unit sees it: writes stay in the unit, reads see them."""
 
     def __init__(self, unit: _Buffering, inner: Repository[E]) -> None:
@@ -180,7 +180,7 @@ class BufferedRepository(Repository[E]):  # type: ignore[type-var]
             ttl = check_ttl(ttl)
             if not self.inner.supports_ttl:
                 raise UnsupportedOperation(f"{self.inner!r} does not support a TTL")
-        self.unit._pending[(self.inner, entity.id)] = (_copy(entity), ttl, entity)  # type: ignore[attr-defined]
+        self.unit._pending[(self.inner, entity.id)] = (_copy(entity), ttl, entity)
         return True
 
     def delete(self, entity_id: str) -> bool:
@@ -252,6 +252,6 @@ class BufferedRepository(Repository[E]):  # type: ignore[type-var]
 
     @staticmethod
     def _merge(query: Query, pending: dict[str, Any], stored: list[E]) -> list[E]:
-        found = [e for e in stored if e.id not in pending]  # type: ignore[attr-defined]
+        found = [e for e in stored if e.id not in pending]
         found.extend(_copy(v[0]) for v in pending.values() if v is not _DELETED)
         return query.apply(found)

@@ -25,16 +25,19 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from nitro.persistence.versioning import VERSION_FIELD
-from nitro.sql.entity import EXPIRES_COLUMN, SQLEntity
 
 __all__ = [
     "DOCUMENTS",
+    "EXPIRES_COLUMN",
     "ColumnMapping",
     "DocumentMapping",
     "Mapping",
     "mapping_for",
     "tables_in_use",
 ]
+
+#: The hidden column holding a row's expiry (Unix time, NULL: never) on TTL tables.
+EXPIRES_COLUMN = "nitro_expires_at"
 
 #: The metadata of the document tables (kept apart from SQLModel.metadata, which
 #: migrations own).
@@ -88,9 +91,9 @@ class Mapping:
 class ColumnMapping(Mapping):
     columns = True
 
-    def __init__(self, entity_cls: type[SQLEntity]) -> None:
+    def __init__(self, entity_cls: type[Any]) -> None:
         self.entity_cls = entity_cls
-        self.table = entity_cls.__table__  # type: ignore[attr-defined]
+        self.table = entity_cls.__table__
         self.expires = self.table.c.get(EXPIRES_COLUMN)
         mapper = sa.inspect(entity_cls)
         # (attribute key, column key) for every mapped column.

@@ -11,18 +11,44 @@ eager loading, loader options, SQLAlchemy expressions, the SELECT statement) rai
 from __future__ import annotations
 
 import asyncio
-from typing import Any, NoReturn, TypeVar
+import math
+from dataclasses import dataclass
+from typing import Any, Generic, NoReturn, TypeVar
 
 from sqlalchemy.sql.elements import ClauseElement
 
-from nitro.persistence import EntityQuery, InvalidQuery, Query, UnsupportedOperation
+from nitro.persistence import EntityLike, EntityQuery, InvalidQuery, Query, UnsupportedOperation
 from nitro.persistence.registry import repository_for
 from nitro.specification import Specification
 from nitro.sql.errors import MultipleResults, NoResult
 
-__all__ = ["PortableQuery", "TextContains"]
+__all__ = ["Page", "PortableQuery", "TextContains"]
 
-E = TypeVar("E")
+E = TypeVar("E", bound=EntityLike)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[E]):
+    """One page of results: :attr:`items`, the :attr:`total` count and page numbers."""
+
+    items: list[E]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        """How many pages there are (0 when there is nothing)."""
+        return math.ceil(self.total / self.per_page)
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
 
 
 class TextContains(Specification[Any]):
@@ -40,13 +66,13 @@ class TextContains(Specification[Any]):
         return False
 
 
-class PortableQuery(EntityQuery[E]):  # type: ignore[type-var]
+class PortableQuery(EntityQuery[E]):
     """:class:`~nitro.sql.SQLQuery`'s surface over any repository (see the module docs)."""
 
     __slots__ = ()
 
     def _sql_only(self, call: str, instead: str) -> NoReturn:
-        repo = repository_for(self.entity_cls)  # type: ignore[type-var]
+        repo = repository_for(self.entity_cls)
         raise UnsupportedOperation(
             f"{self.entity_cls.__name__}.query().{call} needs SQL, but "
             f"{self.entity_cls.__name__} is stored by {repo!r}; {instead}"
@@ -54,11 +80,11 @@ class PortableQuery(EntityQuery[E]):  # type: ignore[type-var]
 
     def _copy(self, query: Query) -> PortableQuery[E]:
         query.check_fields(self.entity_cls)
-        return PortableQuery(self.entity_cls, query)  # type: ignore[arg-type]
+        return PortableQuery(self.entity_cls, query)
 
     # -- building ---------------------------------------------------------------------
 
-    def where(self, *conditions: Any, **field_values: Any) -> PortableQuery[E]:  # type: ignore[override]
+    def where(self, *conditions: Any, **field_values: Any) -> PortableQuery[E]:
         """Add conditions: specifications and ``field=value`` keywords."""
         for condition in conditions:
             if isinstance(condition, ClauseElement):
@@ -67,7 +93,7 @@ class PortableQuery(EntityQuery[E]):  # type: ignore[type-var]
                     "use field=value keywords or a Specification (nitro.specification)",
                 )
         found = super().where(*conditions, **field_values)
-        return PortableQuery(self.entity_cls, found.spec)  # type: ignore[arg-type]
+        return PortableQuery(self.entity_cls, found.spec)
 
     def search(
         self, value: str, fields: list[str] | tuple[str, ...] | None = None
@@ -76,7 +102,7 @@ class PortableQuery(EntityQuery[E]):  # type: ignore[type-var]
         *value*, ignoring case."""
         if not isinstance(value, str):
             raise TypeError(f"search() takes a str, got {type(value).__name__}")
-        model_fields = self.entity_cls.__pydantic_fields__  # type: ignore[attr-defined]
+        model_fields = self.entity_cls.__pydantic_fields__
         if fields is None:
             names = [n for n, info in model_fields.items() if n != "id" and info.annotation is str]
         else:
@@ -87,7 +113,7 @@ class PortableQuery(EntityQuery[E]):  # type: ignore[type-var]
             return self
         return self.where(TextContains(names, value))
 
-    def order_by(self, *keys: Any) -> PortableQuery[E]:  # type: ignore[override]
+    def order_by(self, *keys: Any) -> PortableQuery[E]:
         """Sort by field names (``"-price"`` descending); replaces earlier ordering."""
         for key in keys:
             if not isinstance(key, str):
@@ -131,10 +157,8 @@ class PortableQuery(EntityQuery[E]):  # type: ignore[type-var]
         """Whether anything matches."""
         return self.first() is not None
 
-    def paginate(self, page: int = 1, per_page: int = 20) -> Any:
+    def paginate(self, page: int = 1, per_page: int = 20) -> Page[E]:
         """Page *page* (from 1) of *per_page* entities (a :class:`~nitro.sql.Page`)."""
-        from nitro.sql.query import Page
-
         _check_page(page, per_page)
         total = self.count()
         items = self.window(per_page, (page - 1) * per_page).all()
@@ -147,11 +171,11 @@ class PortableQuery(EntityQuery[E]):  # type: ignore[type-var]
     async def aexists(self) -> bool:
         return await self.afirst() is not None
 
-    async def apaginate(self, page: int = 1, per_page: int = 20) -> Any:
+    async def apaginate(self, page: int = 1, per_page: int = 20) -> Page[E]:
         return await asyncio.to_thread(self.paginate, page, per_page)
 
 
-def _one(entity_cls: type[Any], found: list[Any]) -> Any:
+def _one(entity_cls: type[Any], found: list[T]) -> T:
     if not found:
         raise NoResult(f"no {entity_cls.__name__} matches the query")
     if len(found) > 1:

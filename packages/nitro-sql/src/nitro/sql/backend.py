@@ -27,7 +27,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
@@ -35,6 +35,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalErr
 
 from nitro.persistence import (
     BackendUnavailable,
+    EntityLike,
     InvalidQuery,
     Query,
     Repository,
@@ -45,20 +46,16 @@ from nitro.persistence.versioning import VERSION_FIELD, conflict, is_versioned, 
 from nitro.specification import Specification
 from nitro.sql._mapping import Mapping, mapping_for
 from nitro.sql.config import SQLITE_READ, Database, database_for, get_database
-from nitro.sql.entity import SQLEntity
-from nitro.sql.errors import ConstraintViolation, DuplicateId
+from nitro.sql.errors import DuplicateId, constraint_violation
 from nitro.sql.specs import split, warn_in_memory
-from nitro.sql.uow import active_unit
-
-if TYPE_CHECKING:
-    from nitro.sql.uow import UnitOfWork
+from nitro.sql.uow import SQLRepository, SQLUnit, active_unit
 
 __all__ = ["SQLModelBackend"]
 
-E = TypeVar("E")
+E = TypeVar("E", bound=EntityLike)
 
 
-class SQLModelBackend(Repository[E]):  # type: ignore[type-var]
+class SQLModelBackend(Repository[E], SQLRepository):
     """The repository of one entity class in a SQL database.
 
     *url* or *database* pins the class to a database (``functools.partial(
@@ -93,7 +90,7 @@ class SQLModelBackend(Repository[E]):  # type: ignore[type-var]
 
     # -- connections --------------------------------------------------------------------
 
-    def unit(self, database: Database | None = None) -> UnitOfWork | None:
+    def unit(self, database: Database | None = None) -> SQLUnit | None:
         """The active SQL unit of work on this repository's database, if any."""
         return active_unit(database or self.database)
 
@@ -255,7 +252,7 @@ class SQLModelBackend(Repository[E]):  # type: ignore[type-var]
                 found = conn.execute(sa.select(table.c.id).where(table.c.id == entity_id))
                 if found.first() is not None:
                     raise DuplicateId(self.entity_cls, entity_id) from exc
-                raise _violation(self.entity_cls, exc) from exc
+                raise constraint_violation(self.entity_cls, exc) from exc
             savepoint.commit()
         if self._versioned:
             mark_saved(entity, entity.__dict__[VERSION_FIELD] + 1)
@@ -395,12 +392,4 @@ def _translated(entity_cls: type[Any]) -> Iterator[None]:
     try:
         yield
     except IntegrityError as exc:
-        raise _violation(entity_cls, exc) from exc
-
-
-def _violation(entity_cls: type[Any], exc: IntegrityError) -> ConstraintViolation:
-    detail = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
-    return ConstraintViolation(f"{entity_cls.__name__}: the database refused the write: {detail}")
-
-
-SQLEntity._persistence_backend_class = SQLModelBackend
+        raise constraint_violation(entity_cls, exc) from exc

@@ -31,12 +31,11 @@ from sqlmodel import Field, SQLModel
 from sqlmodel._compat import SQLModelConfig
 from sqlmodel.main import RelationshipInfo, SQLModelMetaclass
 
-from nitro.actions.decorator import ActionDescriptor
-from nitro.entity import EntityAPI, EntityClass, describe_api, reject_unknown_keys
+from nitro.entity import EntityAPI, EntityClass, EntityDescriptor, describe_api, reject_unknown_keys
 from nitro.ids import new_id
-
-if TYPE_CHECKING:
-    from nitro.sql.query import SQLQuery
+from nitro.sql._mapping import EXPIRES_COLUMN
+from nitro.sql.backend import SQLModelBackend
+from nitro.sql.query import SQLQuery, query_for
 
 try:  # SQLModel builds table instances in two steps, flagged by this ContextVar.
     from sqlmodel._compat import finish_init as _finish_init
@@ -46,9 +45,6 @@ except ImportError:  # pragma: no cover - a future SQLModel without it
     _finish_init = contextvars.ContextVar("finish_init", default=True)
 
 __all__ = ["EXPIRES_COLUMN", "SQLEntity", "SQLEntityMeta"]
-
-#: The hidden column holding a row's expiry (Unix time, NULL: never) on TTL tables.
-EXPIRES_COLUMN = "nitro_expires_at"
 
 
 @dataclass_transform(kw_only_default=True, field_specifiers=(Field, FieldInfo))
@@ -99,11 +95,10 @@ class SQLEntity(SQLModel, EntityAPI, metaclass=SQLEntityMeta):
     :class:`~nitro.persistence.UnsupportedOperation` naming the backend.
     """
 
-    model_config = SQLModelConfig(validate_assignment=True, ignored_types=(ActionDescriptor,))
+    model_config = SQLModelConfig(validate_assignment=True, ignored_types=(EntityDescriptor,))
 
-    #: The repository class (or factory) storing this class; nitro.sql.backend sets
-    #: :class:`~nitro.sql.SQLModelBackend` once it is defined.
-    _persistence_backend_class: ClassVar[Any] = None
+    #: The repository class (or factory) storing this class.
+    _persistence_backend_class: ClassVar[Any] = SQLModelBackend
     #: The top-level Datastar signal key; the class name when ``None``.
     _signals_namespace: ClassVar[str | None] = None
     #: Whether the table gets the hidden expiry column that ``save(ttl=...)`` needs.
@@ -149,8 +144,6 @@ class SQLEntity(SQLModel, EntityAPI, metaclass=SQLEntityMeta):
         on any other it is the generic query with the same methods, where the SQL-only
         ones raise :class:`~nitro.persistence.UnsupportedOperation`.
         """
-        from nitro.sql.query import query_for
-
         return query_for(cls)
 
     @classmethod

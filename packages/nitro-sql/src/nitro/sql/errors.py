@@ -9,9 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from nitro.persistence import PersistenceError
 
-__all__ = ["ConstraintViolation", "DuplicateId", "MultipleResults", "NoResult"]
+__all__ = [
+    "ConstraintViolation",
+    "DuplicateId",
+    "MultipleResults",
+    "NoResult",
+    "constraint_violation",
+]
 
 
 class ConstraintViolation(PersistenceError, ValueError):
@@ -30,6 +38,12 @@ class DuplicateId(ConstraintViolation):
             f"{entity_cls.__name__} with id {entity_id!r} already exists; "
             "use save() to replace it or give the new entity another id"
         )
+
+
+def constraint_violation(entity_cls: type[Any], exc: IntegrityError) -> ConstraintViolation:
+    """The :class:`ConstraintViolation` for a write of *entity_cls* the database refused."""
+    detail = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+    return ConstraintViolation(f"{entity_cls.__name__}: the database refused the write: {detail}")
 
 
 class NoResult(PersistenceError, LookupError):

@@ -23,49 +23,22 @@ exactly the given keys: when they can tie, end with a unique one
 from __future__ import annotations
 
 import asyncio
-import math
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.sql.elements import ClauseElement
 
-from nitro.persistence import InvalidQuery, Query, repository_for
+from nitro.persistence import EntityLike, InvalidQuery, Query, repository_for
 from nitro.specification import AndSpecification, Specification, where
 from nitro.sql._mapping import ColumnMapping
-from nitro.sql._portable import PortableQuery, _check_page, _one
+from nitro.sql._portable import Page, PortableQuery, _check_page, _one
+from nitro.sql.backend import SQLModelBackend
 from nitro.sql.specs import split, warn_in_memory
-
-if TYPE_CHECKING:
-    from nitro.sql.backend import SQLModelBackend
 
 __all__ = ["Page", "SQLQuery", "query_for"]
 
-E = TypeVar("E")
-
-
-@dataclass(frozen=True, slots=True)
-class Page(Generic[E]):
-    """One page of results: :attr:`items`, the :attr:`total` count and page numbers."""
-
-    items: list[E]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        """How many pages there are (0 when there is nothing)."""
-        return math.ceil(self.total / self.per_page)
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 1
+E = TypeVar("E", bound=EntityLike)
 
 
 class SQLQuery(Generic[E]):
@@ -103,9 +76,7 @@ class SQLQuery(Generic[E]):
         return self._backend().mapping  # type: ignore[return-value]
 
     def _backend(self) -> SQLModelBackend[E]:
-        from nitro.sql.backend import SQLModelBackend
-
-        repo = repository_for(self.entity_cls)  # type: ignore[type-var]
+        repo = repository_for(self.entity_cls)
         if not isinstance(repo, SQLModelBackend) or not isinstance(repo.mapping, ColumnMapping):
             raise TypeError(
                 f"{self.entity_cls.__name__}.query() needs a SQLModelBackend repository, "
@@ -149,9 +120,7 @@ class SQLQuery(Generic[E]):
         mapping = self._mapping
         if fields is None:
             names = [
-                n
-                for n in self.entity_cls.__pydantic_fields__  # type: ignore[attr-defined]
-                if n != "id" and _is_text(mapping, n)
+                n for n in self.entity_cls.__pydantic_fields__ if n != "id" and _is_text(mapping, n)
             ]
         else:
             names = list(fields)
@@ -287,7 +256,7 @@ class SQLQuery(Generic[E]):
         """The single matching entity; :class:`~nitro.sql.NoResult` or
         :class:`~nitro.sql.MultipleResults` otherwise."""
         found = self._run(2 if self._limit is None else min(2, self._limit), self._offset)
-        return _one(self.entity_cls, found)  # type: ignore[no-any-return]
+        return _one(self.entity_cls, found)
 
     def count(self) -> int:
         """How many entities match (ignoring ordering, limit and offset)."""
@@ -341,9 +310,7 @@ class SQLQuery(Generic[E]):
 def query_for(entity_cls: type[E]) -> SQLQuery[E]:
     """``entity_cls.query()``: a :class:`SQLQuery` when a SQL table stores the class,
     else the generic :class:`~nitro.sql._portable.PortableQuery` with the same surface."""
-    from nitro.sql.backend import SQLModelBackend
-
-    repo = repository_for(entity_cls)  # type: ignore[type-var]
+    repo = repository_for(entity_cls)
     if isinstance(repo, SQLModelBackend) and isinstance(repo.mapping, ColumnMapping):
         return SQLQuery(entity_cls)
     return PortableQuery(entity_cls)  # type: ignore[return-value]

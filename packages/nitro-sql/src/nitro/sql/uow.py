@@ -27,9 +27,10 @@ one at a time per unit.
 from __future__ import annotations
 
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
@@ -37,13 +38,30 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from nitro import uow as core
 from nitro.persistence import BackendUnavailable, Repository
-from nitro.sql._mapping import tables_in_use
+from nitro.sql._mapping import Mapping, tables_in_use
 from nitro.sql.config import SQLITE_IMMEDIATE, Database, database_for, get_database
+from nitro.sql.errors import constraint_violation
 
-if TYPE_CHECKING:
-    from nitro.sql.backend import SQLModelBackend
+__all__ = ["AsyncUnitOfWork", "SQLRepository", "UnitOfWork", "active_unit"]
 
-__all__ = ["AsyncUnitOfWork", "UnitOfWork", "active_unit"]
+
+class SQLRepository(ABC):
+    """What a SQL unit of work asks of a repository that joins it
+    (:class:`~nitro.sql.SQLModelBackend`): the unit covers it when :attr:`database` is
+    the unit's, and writes its buffered saves with :meth:`upsert`. Declared here, below
+    the backend, so that the unit never imports the backend."""
+
+    entity_cls: type[Any]
+    mapping: Mapping
+
+    @property
+    @abstractmethod
+    def database(self) -> Database:
+        """The database this repository works on now."""
+
+    @abstractmethod
+    def upsert(self, dialect: str) -> Any:
+        """``INSERT ... ON CONFLICT (id) DO UPDATE`` for this table on *dialect*."""
 
 
 def active_unit(database: Database) -> SQLUnit | None:
@@ -66,7 +84,7 @@ class _Transaction:
         self.conn: sa.Connection | None = None
         self.root: sa.RootTransaction | None = None
         # backend -> {id: row}; dicts keep write order and the last save of an id.
-        self.pending: dict[SQLModelBackend[Any], dict[str, dict[str, Any]]] = {}
+        self.pending: dict[SQLRepository, dict[str, dict[str, Any]]] = {}
         # Created inside this transaction: known to exist once it commits.
         self.created: set[sa.Table] = set()
 
@@ -115,9 +133,7 @@ class _Transaction:
             try:
                 conn.execute(backend.upsert(conn.dialect.name), rows)
             except IntegrityError as exc:
-                from nitro.sql.backend import _violation
-
-                raise _violation(backend.entity_cls, exc) from exc
+                raise constraint_violation(backend.entity_cls, exc) from exc
 
     def commit(self) -> None:
         self.flush()
@@ -168,9 +184,7 @@ class SQLUnit(core.UnitCore):
 
     def view(self, repository: Repository[Any]) -> Repository[Any] | None:
         # The backend joins the active unit on its own (SQLModelBackend.connection).
-        from nitro.sql.backend import SQLModelBackend
-
-        if isinstance(repository, SQLModelBackend) and repository.database is self.database:
+        if isinstance(repository, SQLRepository) and repository.database is self.database:
             return repository
         return None
 
@@ -227,7 +241,7 @@ class SQLUnit(core.UnitCore):
         with tx.lock:
             tx.ensure_tables(*tables)
 
-    def stage(self, backend: SQLModelBackend[Any], row: dict[str, Any]) -> None:
+    def stage(self, backend: SQLRepository, row: dict[str, Any]) -> None:
         """Buffer a save; it is written before the next read and at commit."""
         tx = self._require_tx()
         with tx.lock:
