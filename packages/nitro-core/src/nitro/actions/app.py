@@ -17,7 +17,7 @@ from nitro.actions.registry import ActionRegistry, ActionRoute, default_registry
 from nitro.actions.urls import normalize_prefix
 from nitro.broadcast import Broadcaster, InProcessBroadcaster
 
-__all__ = ["ActionApp", "build_action_app"]
+__all__ = ["ActionApp", "build_action_app", "mount_body_limit"]
 
 
 @dataclass
@@ -38,6 +38,11 @@ class ActionApp:
     def live_routes(self) -> list[tuple[type, str]]:
         """``(entity, path)`` of the live stream of each entity with instance actions."""
         return [(entity, live_path(entity, self.prefix)) for entity in self.entities]
+
+    @staticmethod
+    def live_name(entity: type) -> str:
+        """The endpoint name of ``entity``'s live stream (every adapter uses this one)."""
+        return f"nitro_{entity.__name__.lower()}_live"
 
     def describe(self) -> list[str]:
         """One ``METHOD path -> Entity.action`` line per route (for logs and tests)."""
@@ -68,3 +73,11 @@ def build_action_app(
     dispatcher = ActionDispatcher(broadcaster, trusted_origins, hosts)
     with_instances = list(dict.fromkeys(r.entity for r in routes if r.with_id))
     return ActionApp(prefix, routes, dispatcher, broadcaster, with_instances, limit)
+
+
+def mount_body_limit(nitro: ActionApp | None, max_body_bytes: int | None = None) -> int:
+    """The body limit of a mounted extension: the argument, else the one of the app's
+    ``configure_app`` (``nitro``), else ``NITRO_MAX_BODY_BYTES``, else 1 MiB."""
+    if max_body_bytes is None and nitro is not None:
+        return int(nitro.max_body_bytes)
+    return resolve_max_body_bytes(max_body_bytes)

@@ -1,9 +1,13 @@
-"""Actions as plain ASGI applications, for Starlette-based frameworks.
+"""Actions on ASGI servers: the async driver next to :mod:`nitro.actions.wsgi`.
 
-No framework is imported: :class:`ActionEndpoint` reads the request from the ASGI
+No framework is imported: each endpoint reads the request from the ASGI
 ``scope``/``receive`` (path parameters from ``scope["path_params"]``, which Starlette's
-router fills) and writes the response with ``send``. nitro-fasthtml mounts these as
-routes; nitro-fastapi reuses :func:`request_from_asgi`.
+router fills) and writes the response with ``send`` (:func:`send_response`: a complete
+body, or SSE chunks until the client disconnects). Each endpoint is an ASGI app
+(nitro-fasthtml mounts them as routes) and has ``respond(scope, receive)``, the
+:class:`~nitro.actions.ActionResponse` alone, for frameworks that call their own
+endpoint functions (nitro-fastapi, for OpenAPI) and then hand it to
+:func:`send_response`.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from nitro.actions.errors import ActionError, RequestTooLarge
 from nitro.actions.limits import DEFAULT_MAX_BODY_BYTES, check_content_length
 from nitro.actions.live import afind_live_entity, alive_events
 from nitro.actions.registry import ActionRoute
-from nitro.actions.request import ActionRequest, ActionResponse
+from nitro.actions.request import ActionRequest, ActionResponse, refusal
 from nitro.actions.sse import SSE_HEADERS
 from nitro.actions.urls import set_prefix
 from nitro.broadcast import Broadcaster
@@ -30,6 +34,7 @@ __all__ = [
     "PrefixMiddleware",
     "WebEndpoint",
     "read_request",
+    "refusal",
     "request_from_asgi",
     "send_response",
 ]
@@ -77,17 +82,6 @@ async def request_from_asgi(
         client=(scope.get("client") or (None,))[0],
         server=(scope.get("server") or (None,))[0],
     )
-
-
-def refusal(error: ActionError) -> ActionResponse:
-    """The answer to a request refused before its body was read (413, 400).
-
-    ``Connection: close``: the unread rest of the body must not be parsed as the next
-    request on a kept-alive connection.
-    """
-    response = ActionResponse.json(error.to_json(), error.status)
-    response.headers["Connection"] = "close"
-    return response
 
 
 async def read_request(
@@ -186,12 +180,15 @@ class ActionEndpoint:
         self.route = route
         self.max_body_bytes = max_body_bytes
 
+    async def respond(self, scope: Scope, receive: Receive) -> ActionResponse:
+        try:
+            request = await request_from_asgi(scope, receive, self.max_body_bytes)
+        except ActionError as error:
+            return refusal(error)
+        return await self.dispatcher.ahandle(self.route, request)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = await read_request(scope, receive, send, self.max_body_bytes)
-        if request is None:
-            return
-        response = await self.dispatcher.ahandle(self.route, request)
-        await send_response(response, receive, send)
+        await send_response(await self.respond(scope, receive), receive, send)
 
 
 class WebEndpoint:
@@ -205,12 +202,15 @@ class WebEndpoint:
         self.handler = handler
         self.max_body_bytes = max_body_bytes
 
+    async def respond(self, scope: Scope, receive: Receive) -> ActionResponse:
+        try:
+            request = await request_from_asgi(scope, receive, self.max_body_bytes)
+        except ActionError as error:
+            return refusal(error)
+        return await asyncio.to_thread(self.handler, request)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = await read_request(scope, receive, send, self.max_body_bytes)
-        if request is None:
-            return
-        response = await asyncio.to_thread(self.handler, request)
-        await send_response(response, receive, send)
+        await send_response(await self.respond(scope, receive), receive, send)
 
 
 class LiveEndpoint:
@@ -223,19 +223,19 @@ class LiveEndpoint:
         self.entity = entity
         self.max_body_bytes = max_body_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def respond(self, scope: Scope, receive: Receive) -> ActionResponse:
         refused = refuse_declared_body(scope, self.max_body_bytes)
         if refused is not None:
-            await send_response(refused, receive, send)
-            return
+            return refused
         target = await afind_live_entity(self.entity, scope["path_params"]["id"])
         if isinstance(target, ActionResponse):
-            await send_response(target, receive, send)
-            return
-        response = ActionResponse(
+            return target
+        return ActionResponse(
             200, dict(SSE_HEADERS), astream=alive_events(self.broadcaster, target)
         )
-        await send_response(response, receive, send)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send_response(await self.respond(scope, receive), receive, send)
 
 
 class PrefixMiddleware:

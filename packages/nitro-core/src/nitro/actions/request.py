@@ -9,10 +9,10 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import parse_qsl
 
-from nitro.actions.errors import InvalidParameters
+from nitro.actions.errors import ActionError, InvalidParameters
 from nitro.actions.limits import parse_json
 
-__all__ = ["ActionRequest", "ActionResponse"]
+__all__ = ["ActionRequest", "ActionResponse", "refusal"]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -107,3 +107,15 @@ class ActionResponse:
     def json(cls, payload: Any, status: int = 200) -> ActionResponse:
         body = json.dumps(payload, separators=(",", ":"), default=str).encode()
         return cls(status, {"Content-Type": "application/json"}, body)
+
+
+def refusal(error: ActionError) -> ActionResponse:
+    """The answer to a request refused before its body was read (413, 400), the same
+    on every driver.
+
+    ``Connection: close``: the unread rest of the body must not be parsed as the next
+    request on a kept-alive connection.
+    """
+    response = ActionResponse.json(error.to_json(), error.status)
+    response.headers["Connection"] = "close"
+    return response

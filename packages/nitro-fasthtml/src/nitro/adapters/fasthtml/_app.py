@@ -13,8 +13,8 @@ from typing import Any
 from starlette.routing import Route
 
 from nitro.actions import ActionApp, build_action_app
+from nitro.actions.app import mount_body_limit
 from nitro.actions.asgi import ActionEndpoint, LiveEndpoint, PrefixMiddleware, WebEndpoint
-from nitro.actions.limits import resolve_max_body_bytes
 from nitro.actions.urls import normalize_prefix
 from nitro.broadcast import Broadcaster
 from nitro.web import Mountable
@@ -65,7 +65,7 @@ def configure_app(
             path,
             LiveEndpoint(nitro.broadcaster, entity, limit),
             methods=["GET"],
-            name=f"nitro_{entity.__name__.lower()}_live",
+            name=nitro.live_name(entity),
         )
         for entity, path in nitro.live_routes()
     ]
@@ -86,11 +86,7 @@ def mount(
         ``configure_app`` for this app, else ``NITRO_MAX_BODY_BYTES``, else 1 MiB.
     """
     base = normalize_prefix(prefix)
-    nitro = getattr(app.state, "nitro", None)
-    if max_body_bytes is None and nitro is not None:
-        limit = int(nitro.max_body_bytes)
-    else:
-        limit = resolve_max_body_bytes(max_body_bytes)
+    limit = mount_body_limit(getattr(app.state, "nitro", None), max_body_bytes)
     app.router.routes[0:0] = [
         Route(base + r.path, WebEndpoint(r.handler, limit), methods=list(r.methods), name=r.name)
         for r in mountable.web_routes()

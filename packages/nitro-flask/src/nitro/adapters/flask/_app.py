@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
-from urllib.parse import parse_qsl
 
 from flask import Flask, Response, request, stream_with_context
-from nitro.actions import ActionApp, ActionRoute, build_action_app
-from nitro.actions.errors import ActionError
-from nitro.actions.limits import check_content_length, read_wsgi_body, resolve_max_body_bytes
-from nitro.actions.live import find_live_entity, live_events
-from nitro.actions.request import ActionRequest, ActionResponse
-from nitro.actions.sse import SSE_HEADERS
+from nitro.actions import ActionApp, build_action_app
+from nitro.actions.app import mount_body_limit
+from nitro.actions.request import ActionResponse
 from nitro.actions.urls import normalize_prefix, set_prefix
+from nitro.actions.wsgi import WsgiActionEndpoint, WsgiLiveEndpoint, WsgiWebEndpoint
 from nitro.broadcast import Broadcaster
 from nitro.web import Mountable
 
@@ -64,14 +61,15 @@ def configure_app(
         app.add_url_rule(
             _flask_path(route.path),
             endpoint=route.endpoint,
-            view_func=_action_view(nitro, route),
+            view_func=_view(WsgiActionEndpoint(nitro, route), route.endpoint),
             methods=[route.method],
         )
     for entity, path in nitro.live_routes():
+        name = nitro.live_name(entity)
         app.add_url_rule(
             _flask_path(path),
-            endpoint=f"nitro_{entity.__name__.lower()}_live",
-            view_func=_live_view(nitro, entity),
+            endpoint=name,
+            view_func=_view(WsgiLiveEndpoint(nitro, entity), name),
             methods=["GET"],
         )
     if nitro.prefix:
@@ -82,76 +80,6 @@ def configure_app(
 
 def _flask_path(path: str) -> str:
     return re.sub(r"\{(\w+)\}", r"<\1>", path)
-
-
-class _EnvironHeaders(Mapping[str, str]):
-    """Lower-case header names over the WSGI environ, read on demand (no copy)."""
-
-    __slots__ = ("_environ",)
-
-    def __init__(self, environ: Mapping[str, Any]):
-        self._environ = environ
-
-    def __getitem__(self, name: str) -> str:
-        value = self.get(name)
-        if value is None:
-            raise KeyError(name)
-        return value
-
-    def get(self, name: str, default: Any = None) -> Any:  # no KeyError on the hot path
-        key = name.upper().replace("-", "_")
-        if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            key = "HTTP_" + key
-        value = self._environ.get(key)
-        return default if value is None else str(value)
-
-    def __iter__(self) -> Iterator[str]:
-        for key in self._environ:
-            if key.startswith("HTTP_"):
-                yield key[5:].lower().replace("_", "-")
-            elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-                yield key.lower().replace("_", "-")
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
-
-
-def _current_request(max_body_bytes: int) -> ActionRequest:
-    """The request, its body read no further than ``max_body_bytes``.
-
-    :raises RequestTooLarge: above the limit (by ``Content-Length``, before reading).
-    """
-    environ = request.environ
-    has_body = environ.get("CONTENT_LENGTH") not in (None, "", "0") or (
-        "HTTP_TRANSFER_ENCODING" in environ
-    )
-    query_string = environ.get("QUERY_STRING")
-    return ActionRequest(
-        method=environ["REQUEST_METHOD"],
-        path_params=request.view_args or {},
-        query=_parse_query(query_string) if query_string else {},
-        headers=_EnvironHeaders(environ),
-        body=read_wsgi_body(environ, max_body_bytes) if has_body else b"",
-        path=environ.get("PATH_INFO", ""),
-        scheme=environ.get("wsgi.url_scheme", "http"),
-        client=environ.get("REMOTE_ADDR"),
-        server=environ.get("SERVER_NAME"),
-    )
-
-
-def _refusal(error: ActionError) -> Response:
-    """413/400 before the body was read. What happens to the unread rest is the WSGI
-    server's business (Werkzeug's closes the connection after draining it)."""
-    return _to_response(ActionResponse.json(error.to_json(), error.status))
-
-
-def _parse_query(query_string: str) -> dict[str, str]:
-    if "%" not in query_string and "+" not in query_string and query_string.isascii():
-        pairs = (item.partition("=") for item in query_string.split("&") if item)
-        return {key: value for key, _, value in pairs}
-    # WSGI hands the raw bytes over as latin-1 text; re-decode them as UTF-8.
-    raw = query_string.encode("latin-1").decode("utf-8", "replace")
-    return dict(parse_qsl(raw, keep_blank_values=True))
 
 
 def _to_response(result: ActionResponse) -> Response:
@@ -173,57 +101,21 @@ def mount(
         ``configure_app`` for this app, else ``NITRO_MAX_BODY_BYTES``, else 1 MiB.
     """
     base = normalize_prefix(prefix)
-    nitro = app.extensions.get(EXTENSION_KEY)
-    if max_body_bytes is None and nitro is not None:
-        limit = int(nitro.max_body_bytes)
-    else:
-        limit = resolve_max_body_bytes(max_body_bytes)
+    limit = mount_body_limit(app.extensions.get(EXTENSION_KEY), max_body_bytes)
     for web_route in mountable.web_routes():
         app.add_url_rule(
             _flask_path(base + web_route.path),
             endpoint=web_route.name,
-            view_func=_web_view(web_route.handler, web_route.name, limit),
+            view_func=_view(WsgiWebEndpoint(web_route.handler, limit), web_route.name),
             methods=list(web_route.methods),
         )
 
 
-def _web_view(handler: Any, name: str, max_body_bytes: int) -> Any:
-    def view(**_: str) -> Response:
-        try:
-            web_request = _current_request(max_body_bytes)
-        except ActionError as error:
-            return _refusal(error)
-        return _to_response(handler(web_request))
+def _view(core: WsgiActionEndpoint | WsgiLiveEndpoint | WsgiWebEndpoint, name: str) -> Any:
+    """A Flask view that hands the matched request to a core WSGI endpoint."""
+
+    def view(**path_params: str) -> Response:
+        return _to_response(core.respond(request.environ, path_params))
 
     view.__name__ = name
-    return view
-
-
-def _action_view(nitro: ActionApp, route: ActionRoute) -> Any:
-    dispatcher = nitro.dispatcher
-    limit = nitro.max_body_bytes
-
-    def view(**_: str) -> Response:
-        try:
-            action_request = _current_request(limit)
-        except ActionError as error:
-            return _refusal(error)
-        return _to_response(dispatcher.handle(route, action_request))
-
-    view.__name__ = route.endpoint
-    return view
-
-
-def _live_view(nitro: ActionApp, entity: type) -> Any:
-    def view(id: str) -> Response:
-        try:  # a live stream reads no body, but the limit is the same on every route
-            check_content_length(_EnvironHeaders(request.environ), nitro.max_body_bytes)
-        except ActionError as error:
-            return _refusal(error)
-        target = find_live_entity(entity, id)
-        if isinstance(target, ActionResponse):
-            return _to_response(target)
-        events: Iterator[str] = live_events(nitro.broadcaster, target)
-        return Response(stream_with_context(events), 200, SSE_HEADERS)
-
     return view

@@ -1,0 +1,162 @@
+"""Actions on WSGI servers: the sync driver next to :mod:`nitro.actions.asgi`.
+
+No framework is imported. An adapter whose router has matched a route hands the WSGI
+``environ`` and the path parameters to one of these endpoints and gets an
+:class:`~nitro.actions.ActionResponse` back, which it turns into its framework's
+response (a complete body, or a ``stream`` of SSE text chunks). Reading the request --
+headers looked up in the environ on demand, the body never read past the limit, the
+413 answer -- happens here once, for every WSGI framework.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from nitro.actions.app import ActionApp
+from nitro.actions.errors import ActionError
+from nitro.actions.limits import check_content_length, read_wsgi_body
+from nitro.actions.live import find_live_entity, live_events
+from nitro.actions.registry import ActionRoute
+from nitro.actions.request import ActionRequest, ActionResponse, refusal
+from nitro.actions.sse import SSE_HEADERS
+
+__all__ = [
+    "EnvironHeaders",
+    "WsgiActionEndpoint",
+    "WsgiLiveEndpoint",
+    "WsgiWebEndpoint",
+    "parse_query",
+    "request_from_wsgi",
+    "wsgi_refusal",
+]
+
+Environ = Mapping[str, Any]
+
+
+class EnvironHeaders(Mapping[str, str]):
+    """Lower-case header names over the WSGI environ, read on demand (no copy)."""
+
+    __slots__ = ("_environ",)
+
+    def __init__(self, environ: Environ):
+        self._environ = environ
+
+    def __getitem__(self, name: str) -> str:
+        value = self.get(name)
+        if value is None:
+            raise KeyError(name)
+        return str(value)
+
+    def get(self, name: str, default: Any = None) -> Any:  # no KeyError on the hot path
+        key = name.upper().replace("-", "_")
+        if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            key = "HTTP_" + key
+        value = self._environ.get(key)
+        return default if value is None else str(value)
+
+    def __iter__(self) -> Iterator[str]:
+        for key in self._environ:
+            if key.startswith("HTTP_"):
+                yield key[5:].lower().replace("_", "-")
+            elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+                yield key.lower().replace("_", "-")
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def parse_query(query_string: str) -> dict[str, str]:
+    """The query string of a WSGI environ as a dict (the last value of a repeated name)."""
+    if not query_string:
+        return {}
+    if "%" not in query_string and "+" not in query_string and query_string.isascii():
+        pairs = (item.partition("=") for item in query_string.split("&") if item)
+        return {key: value for key, _, value in pairs}
+    # WSGI hands the raw bytes over as latin-1 text; re-decode them as UTF-8.
+    raw = query_string.encode("latin-1").decode("utf-8", "replace")
+    return dict(parse_qsl(raw, keep_blank_values=True))
+
+
+def request_from_wsgi(
+    environ: Environ, path_params: Mapping[str, str], max_body_bytes: int
+) -> ActionRequest:
+    """The request, its body read no further than ``max_body_bytes``.
+
+    :raises RequestTooLarge: above the limit (by ``Content-Length``, before reading).
+    :raises BadRequest: ``Content-Length`` is not a number.
+    """
+    has_body = environ.get("CONTENT_LENGTH") not in (None, "", "0") or (
+        "HTTP_TRANSFER_ENCODING" in environ
+    )
+    return ActionRequest(
+        method=environ["REQUEST_METHOD"],
+        path_params=path_params,
+        query=parse_query(environ.get("QUERY_STRING", "")),
+        headers=EnvironHeaders(environ),
+        body=read_wsgi_body(environ, max_body_bytes) if has_body else b"",
+        path=environ.get("PATH_INFO", ""),
+        scheme=environ.get("wsgi.url_scheme", "http"),
+        client=environ.get("REMOTE_ADDR"),
+        server=environ.get("SERVER_NAME"),
+    )
+
+
+def wsgi_refusal(error: ActionError) -> ActionResponse:
+    """:func:`~nitro.actions.request.refusal` for WSGI, which forbids applications to
+    set hop-by-hop headers: closing the connection is the server's business (Werkzeug
+    and Gunicorn drain or close it after an unread body)."""
+    response = refusal(error)
+    response.headers.pop("Connection", None)
+    return response
+
+
+class WsgiActionEndpoint:
+    """One action route, for a sync (WSGI) framework."""
+
+    def __init__(self, nitro: ActionApp, route: ActionRoute):
+        self.dispatcher = nitro.dispatcher
+        self.route = route
+        self.max_body_bytes = nitro.max_body_bytes
+
+    def respond(self, environ: Environ, path_params: Mapping[str, str]) -> ActionResponse:
+        try:
+            request = request_from_wsgi(environ, path_params, self.max_body_bytes)
+        except ActionError as error:
+            return wsgi_refusal(error)
+        return self.dispatcher.handle(self.route, request)
+
+
+class WsgiWebEndpoint:
+    """A :class:`nitro.web.WebRoute` handler, for a sync (WSGI) framework."""
+
+    def __init__(self, handler: Callable[[ActionRequest], ActionResponse], max_body_bytes: int):
+        self.handler = handler
+        self.max_body_bytes = max_body_bytes
+
+    def respond(self, environ: Environ, path_params: Mapping[str, str]) -> ActionResponse:
+        try:
+            request = request_from_wsgi(environ, path_params, self.max_body_bytes)
+        except ActionError as error:
+            return wsgi_refusal(error)
+        return self.handler(request)
+
+
+class WsgiLiveEndpoint:
+    """The live-update stream of one entity class; holds a worker thread while open."""
+
+    def __init__(self, nitro: ActionApp, entity: type):
+        self.broadcaster = nitro.broadcaster
+        self.entity = entity
+        self.max_body_bytes = nitro.max_body_bytes
+
+    def respond(self, environ: Environ, path_params: Mapping[str, str]) -> ActionResponse:
+        try:  # a live stream reads no body, but the limit is the same on every route
+            check_content_length(EnvironHeaders(environ), self.max_body_bytes)
+        except ActionError as error:
+            return wsgi_refusal(error)
+        target = find_live_entity(self.entity, path_params["id"])
+        if isinstance(target, ActionResponse):
+            return target
+        return ActionResponse(200, dict(SSE_HEADERS), stream=live_events(self.broadcaster, target))
