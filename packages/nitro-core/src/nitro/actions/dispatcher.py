@@ -220,13 +220,13 @@ class ActionDispatcher:
         self, route: ActionRoute, request: ActionRequest, target: Any, result: Any, alive: bool
     ) -> ActionResponse:
         if request.is_datastar:
-            events = []
-            if self.binder(route).names:  # clear messages left by an earlier failure
-                events.append(
-                    sse.patch_signals({ERRORS_SIGNAL: dict.fromkeys(self.binder(route).names, "")})
-                )
+            # One signals patch: messages of an earlier failure cleared, the entity's state.
+            signals: dict[str, Any] = {}
+            if self.binder(route).names:
+                signals[ERRORS_SIGNAL] = dict.fromkeys(self.binder(route).names, "")
             if target is not None and alive and self.page_holds_entity(route, request):
-                events.append(sse.patch_signals(target.signals))
+                signals.update(target.signals)
+            events = [sse.patch_signals(signals)] if signals else []
             events.extend(self.events_for(route, result))
             return ActionResponse(200, dict(sse.SSE_HEADERS), "".join(events).encode())
         payload: dict[str, Any] = {"result": result if result is None else _jsonable(result)}

@@ -21,6 +21,7 @@ error naming the setting is logged, instead of quietly trusting every ``Host``.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import os
@@ -85,6 +86,7 @@ def _normalize_pattern(pattern: str) -> str:
     return pattern.split(":", 1)[0].rstrip(".")  # ports are ignored
 
 
+@functools.lru_cache(maxsize=256)  # a server answers on few addresses: parse each once
 def is_loopback_address(address: str) -> bool:
     """Whether a server address (ASGI ``scope["server"][0]``, WSGI ``SERVER_NAME``) is
     this machine only. A Unix socket path counts as loopback: only local processes (a
