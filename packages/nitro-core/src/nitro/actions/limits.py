@@ -128,7 +128,12 @@ def parse_json(raw: str | bytes, where: str) -> Any:
         value = None
         too_deep = True
     else:
-        too_deep = _deeper_than(value, MAX_JSON_DEPTH)
+        # Each level opens a bracket: with few of them in the text, no walk is needed.
+        if isinstance(raw, str):
+            brackets = raw.count("{") + raw.count("[")
+        else:
+            brackets = raw.count(b"{") + raw.count(b"[")
+        too_deep = brackets > MAX_JSON_DEPTH and _deeper_than(value, MAX_JSON_DEPTH)
     if too_deep:
         raise BadRequest(f"{where} is nested too deeply (the limit is {MAX_JSON_DEPTH} levels)")
     return value
