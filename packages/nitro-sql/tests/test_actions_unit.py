@@ -1,18 +1,20 @@
-"""Actions on a SQLEntity run inside a unit of work too (SQLite and PostgreSQL)."""
+"""Actions on a SQLEntity run inside a unit of work too, and in one database
+transaction (SQLite and PostgreSQL)."""
 
 import json
 import math
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from pydantic_core import to_json
+from sqlmodel import Field
 
 from nitro import post_save
 from nitro.actions import ActionDispatcher, ActionRequest, build_action_app, sse
 from nitro.actions.decorator import action
 from nitro.signals import data_signals
-from nitro.sql import Database, SQLEntity
+from nitro.sql import ConstraintViolation, Database, SQLEntity
 
 
 class Meter(SQLEntity, table=True):
@@ -31,6 +33,98 @@ class Meter(SQLEntity, table=True):
         self.save()
         Meter(id="side").save()
         raise RuntimeError("boom")
+
+
+class Badge(SQLEntity, table=True):
+    """Codes are unique: the second of two equal codes fails when the writes reach the
+    database, which is at the commit of the action's unit of work."""
+
+    __tablename__ = "actions_unit_badge"
+    code: str = Field(unique=True)
+
+    @action
+    def award_twice(self) -> None:
+        Badge(id="first", code="dup").save()
+        Badge(id="second", code="dup").save()
+
+    @action
+    def award_two_then_fail(self) -> None:
+        Badge(id="first", code="one").save()
+        Badge(id="second", code="two").save()
+        raise RuntimeError("boom")
+
+    @action
+    def report_transaction(self) -> None:
+        Badge.seen.append(Badge.repository().unit() is not None)
+
+    seen: ClassVar[list[bool]] = []
+
+
+@pytest.fixture
+def badge_routes(db: Database) -> Iterator[dict[str, Any]]:
+    app = build_action_app(entities=[Badge])
+    Badge(id="b0", code="zero").save()
+    Badge.seen.clear()
+    yield {r.info.func.__name__: r for r in app.routes if r.with_id}
+    Badge.repository().clear()
+
+
+def call_badge(route: Any) -> Any:
+    return ActionDispatcher().handle(route, ActionRequest(method="POST", path_params={"id": "b0"}))
+
+
+async def acall_badge(route: Any) -> Any:
+    request = ActionRequest(method="POST", path_params={"id": "b0"})
+    return await ActionDispatcher().ahandle(route, request)
+
+
+def stored_badges() -> list[str]:
+    return [b.id for b in Badge.all()]
+
+
+def test_an_action_runs_in_a_database_transaction(badge_routes: Any) -> None:
+    assert call_badge(badge_routes["report_transaction"]).status == 200
+    assert Badge.seen == [True]
+    assert Badge.repository().unit() is None  # and it ended with the action
+
+
+async def test_an_async_action_runs_in_a_database_transaction(badge_routes: Any) -> None:
+    assert (await acall_badge(badge_routes["report_transaction"])).status == 200
+    assert Badge.seen == [True]
+
+
+def test_an_action_raising_after_two_writes_keeps_neither(badge_routes: Any) -> None:
+    assert call_badge(badge_routes["award_two_then_fail"]).status == 500
+    assert stored_badges() == ["b0"]
+
+
+async def test_an_async_action_raising_after_two_writes_keeps_neither(badge_routes: Any) -> None:
+    assert (await acall_badge(badge_routes["award_two_then_fail"])).status == 500
+    assert stored_badges() == ["b0"]
+
+
+def test_a_write_refused_at_commit_undoes_the_earlier_ones(badge_routes: Any) -> None:
+    # A memory unit applying the writes one by one would keep "first".
+    response = call_badge(badge_routes["award_twice"])
+    assert response.status == 500
+    assert stored_badges() == ["b0"]
+
+
+async def test_an_async_write_refused_at_commit_undoes_the_earlier_ones(badge_routes: Any) -> None:
+    assert (await acall_badge(badge_routes["award_twice"])).status == 500
+    assert stored_badges() == ["b0"]
+
+
+def test_the_transaction_is_the_backends_and_a_constraint_names_the_table(db: Database) -> None:
+    def two_equal_codes() -> None:
+        with Badge.repository().transaction():
+            Badge(id="x1", code="same").save()
+            Badge(id="x2", code="same").save()
+
+    with pytest.raises(ConstraintViolation, match="Badge"):
+        two_equal_codes()
+    assert Badge.get("x1") is None
+    Badge.repository().clear()
 
 
 @pytest.fixture

@@ -35,7 +35,9 @@ from nitro.actions.patch import Patch
 from nitro.actions.registry import ActionRoute
 from nitro.actions.request import ActionRequest, ActionResponse
 from nitro.broadcast import Broadcaster, entity_topic
+from nitro.entity import EntityAPI
 from nitro.persistence.errors import BackendUnavailable, ConcurrencyError
+from nitro.persistence.registry import repository_for
 from nitro.signals import signals_namespace
 from nitro.uow.memory import AsyncMemoryUnitOfWork, MemoryUnitOfWork
 
@@ -119,8 +121,10 @@ class ActionDispatcher:
         if route.with_id:
             return request.path_params["id"]
         namespace = request.data.get(signals_namespace(route.entity))
-        if isinstance(namespace, dict) and isinstance(namespace.get("id"), str):
-            return namespace["id"]
+        if isinstance(namespace, dict):
+            entity_id = namespace.get("id")
+            if isinstance(entity_id, str):
+                return entity_id
         if "id" not in self.binder(route).names:
             for source in (request.query, request.data):
                 if isinstance(source.get("id"), str):
@@ -252,7 +256,7 @@ class ActionDispatcher:
     def handle(self, route: ActionRoute, request: ActionRequest) -> ActionResponse:
         try:
             self.check_request(request)
-            target = None
+            target: EntityAPI | None = None
             if not route.info.is_classmethod:
                 target = route.entity.get(self.entity_id(route, request))
                 if target is None:
@@ -260,22 +264,23 @@ class ActionDispatcher:
             if route.info.is_generator and request.is_datastar:
                 before, result = self.invoke(route, request, target)
                 return self._stream_sync(route, request, target, before, result)
-            with MemoryUnitOfWork() as unit:
-                before, result = self.invoke(route, request, target)
-                if route.info.is_generator:
-                    result = _yielded(
-                        asyncio.run(_collect(result)) if inspect.isasyncgen(result) else result
-                    )
-                elif inspect.isawaitable(result):
-                    result = asyncio.run(_await(result))
-                gone = route.method == "DELETE" and target is not None and not target.exists()
-                alive, changed, save = self._settle(route, target, before, unit, not gone)
-                if save and unit.has_writes():
-                    target.save()  # joins the unit's other writes
-                    save = False
-                unit.commit()
-            if save:
-                target.save()
+            with repository_for(route.entity).transaction():
+                with MemoryUnitOfWork() as unit:
+                    before, result = self.invoke(route, request, target)
+                    if route.info.is_generator:
+                        result = _yielded(
+                            asyncio.run(_collect(result)) if inspect.isasyncgen(result) else result
+                        )
+                    elif inspect.isawaitable(result):
+                        result = asyncio.run(_await(result))
+                    gone = route.method == "DELETE" and target is not None and not target.exists()
+                    alive, changed, save = self._settle(route, target, before, unit, not gone)
+                    if save and target is not None and unit.has_writes():
+                        target.save()  # joins the unit's other writes
+                        save = False
+                    unit.commit()
+                if save and target is not None:
+                    target.save()
             if changed:
                 self.publish(target)
             return self.result_response(route, request, target, result, alive)
@@ -290,6 +295,11 @@ class ActionDispatcher:
     # unit commits (writes applied, events sent). An exception rolls everything back.
     # When the entity's save is the only write, it is made right after the (empty)
     # commit, straight to the repository: the same outcome without buffering a copy.
+    #
+    # All of it runs inside the transaction the entity's repository offers
+    # (Repository.transaction(): none for MemoryRepo, a SQL unit of work for
+    # SQLModelBackend), so applying the writes is atomic where the store can make it
+    # so, and the events wait for that transaction's commit.
 
     @staticmethod
     def _settle(
@@ -346,7 +356,7 @@ class ActionDispatcher:
     async def ahandle(self, route: ActionRoute, request: ActionRequest) -> ActionResponse:
         try:
             self.check_request(request)
-            target = None
+            target: EntityAPI | None = None
             if not route.info.is_classmethod:
                 target = await route.entity.aget(self.entity_id(route, request))
                 if target is None:
@@ -354,24 +364,27 @@ class ActionDispatcher:
             if route.info.is_generator and request.is_datastar:
                 before, result = self.invoke(route, request, target)
                 return self._stream_async(route, request, target, before, result)
-            async with AsyncMemoryUnitOfWork() as unit:
-                before, result = self.invoke(route, request, target)
-                if route.info.is_generator:
-                    result = _yielded(
-                        await _collect(result) if inspect.isasyncgen(result) else result
+            async with repository_for(route.entity).atransaction():
+                async with AsyncMemoryUnitOfWork() as unit:
+                    before, result = self.invoke(route, request, target)
+                    if route.info.is_generator:
+                        result = _yielded(
+                            await _collect(result) if inspect.isasyncgen(result) else result
+                        )
+                    elif inspect.isawaitable(result):
+                        result = await result
+                    gone = (
+                        route.method == "DELETE"
+                        and target is not None
+                        and not await target.aexists()
                     )
-                elif inspect.isawaitable(result):
-                    result = await result
-                gone = (
-                    route.method == "DELETE" and target is not None and not await target.aexists()
-                )
-                alive, changed, save = self._settle(route, target, before, unit, not gone)
-                if save and unit.has_writes():
-                    await target.asave()  # joins the unit's other writes
-                    save = False
-                await unit.commit()
-            if save:
-                await target.asave()
+                    alive, changed, save = self._settle(route, target, before, unit, not gone)
+                    if save and target is not None and unit.has_writes():
+                        await target.asave()  # joins the unit's other writes
+                        save = False
+                    await unit.commit()
+                if save and target is not None:
+                    await target.asave()
             if changed:
                 self.publish(target)
             return self.result_response(route, request, target, result, alive)

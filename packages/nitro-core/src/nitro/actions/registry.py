@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 from nitro.actions.errors import ActionConfigurationError
 from nitro.actions.metadata import ActionInfo
@@ -29,7 +30,7 @@ def live_path(entity: type, prefix: str = "") -> str:
 class ActionRoute:
     """One HTTP route: ``method path`` runs ``entity.info``."""
 
-    entity: type
+    entity: type[Any]  # an entity class (Entity, SQLEntity) declaring the action
     info: ActionInfo
     method: str
     path: str

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, nullcontext
 from typing import Any, ClassVar, Generic, Protocol, TypeAlias, TypeVar
 
 from pydantic.fields import FieldInfo
@@ -37,6 +38,9 @@ class EntityLike(Protocol):
 
 
 E = TypeVar("E", bound=EntityLike)
+
+# Reusable: entering it does nothing.
+_NO_TRANSACTION: nullcontext[None] = nullcontext()
 
 #: What ``_persistence_backend_class`` holds: a repository class, or any callable that
 #: takes the entity class and returns a repository (e.g. ``functools.partial``).
@@ -135,6 +139,24 @@ class Repository(ABC, Generic[E]):
         self, spec: Specification[Any] | None = None, /, **field_values: Any
     ) -> list[E]:
         return await self.afind(Query(where=combine(spec, field_values)))
+
+    # -- transactions -------------------------------------------------------------------
+
+    def transaction(self) -> AbstractContextManager[object]:
+        """A block whose writes to this repository (and to others of the same store)
+        are one transaction: kept when the block ends normally, undone when it raises.
+
+        The action dispatcher runs every action of this repository's entities in it.
+        The default offers none (a no-op context): the action's writes are then
+        buffered by a memory unit of work and applied one by one at its commit.
+        ``SQLModelBackend`` opens its SQL unit of work, so an action is one database
+        transaction.
+        """
+        return _NO_TRANSACTION
+
+    def atransaction(self) -> AbstractAsyncContextManager[object]:
+        """The :meth:`transaction` for ``async with``."""
+        return _NO_TRANSACTION
 
     # -- helpers for implementations ---------------------------------------------------
 

@@ -105,10 +105,13 @@ class UnitCore:
         self._events.append((evt, sender, kwargs))
 
     def _take_events(self) -> list[tuple[Event, Any, dict[str, Any]]]:
-        """After a commit: hand the events to the parent (nested) or return them to send."""
+        """After a commit: hand the events to the unit this one runs in (the parent, or
+        an active unit of another kind, such as the SQL transaction around an action's
+        memory unit) or, from the outermost unit, return them to send."""
         events, self._events = self._events, []
-        if self.parent is not None:
-            self.parent._events.extend(events)
+        outer = self.parent if self.parent is not None else self.enclosing
+        if outer is not None and outer.active:
+            outer._events.extend(events)
             return []
         return events
 

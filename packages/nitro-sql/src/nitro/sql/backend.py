@@ -25,8 +25,8 @@ The expiry uses this machine's clock (Unix time).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, ClassVar, TypeVar
 
 import sqlalchemy as sa
@@ -48,7 +48,7 @@ from nitro.sql._mapping import Mapping, mapping_for
 from nitro.sql.config import SQLITE_READ, Database, database_for, get_database
 from nitro.sql.errors import DuplicateId, constraint_violation
 from nitro.sql.specs import split, warn_in_memory
-from nitro.sql.uow import SQLRepository, SQLUnit, active_unit
+from nitro.sql.uow import AsyncUnitOfWork, SQLRepository, SQLUnit, UnitOfWork, active_unit
 
 __all__ = ["SQLModelBackend"]
 
@@ -89,6 +89,22 @@ class SQLModelBackend(Repository[E], SQLRepository):
         return self._database if self._database is not None else get_database()
 
     # -- connections --------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[UnitOfWork]:
+        """A :class:`~nitro.sql.UnitOfWork` on this repository's database, committed
+        when the block ends normally: every action on this class is one transaction
+        (a SAVEPOINT inside a unit already open on the database)."""
+        with UnitOfWork(self.database) as unit:
+            yield unit
+            unit.commit()
+
+    @asynccontextmanager
+    async def atransaction(self) -> AsyncIterator[AsyncUnitOfWork]:
+        """The :meth:`transaction` for ``async with`` (an :class:`~nitro.sql.AsyncUnitOfWork`)."""
+        async with AsyncUnitOfWork(self.database) as unit:
+            yield unit
+            await unit.commit()
 
     def unit(self, database: Database | None = None) -> SQLUnit | None:
         """The active SQL unit of work on this repository's database, if any."""
