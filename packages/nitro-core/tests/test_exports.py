@@ -10,6 +10,7 @@ PUBLIC_MODULES = [
     "nitro.entity",
     "nitro.events",
     "nitro.ids",
+    "nitro.mypy",
     "nitro.persistence",
     "nitro.persistence.base",
     "nitro.persistence.errors",

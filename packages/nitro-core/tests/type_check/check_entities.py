@@ -12,6 +12,7 @@ from typing import Any, assert_type
 
 from nitro import Entity, MemoryRepo, Specification, event, on, post_save, use_backend
 from nitro.persistence import EntityQuery, Query, Repository
+from nitro.signals import SignalRef
 
 
 class Todo(Entity):
@@ -45,7 +46,9 @@ assert_type(Todo.query(), EntityQuery[Todo])
 assert_type(Todo.query().where(done=False).order_by("-title").first(), Todo | None)
 assert_type(Todo.query().count(), int)
 assert_type(todo.signals, dict[str, dict[str, Any]])
-assert_type(Todo.title_signal, str)
+assert_type(Todo.title_signal, SignalRef)  # with the nitro.mypy plugin (root pyproject)
+misspelt = Todo.titel_signal  # type: ignore[attr-defined]  # no field "titel"
+unknown = Todo.no_such_attribute  # type: ignore[attr-defined]
 instance_ref = todo.title_signal  # type: ignore[attr-defined]  # only classes have them
 assert_type(Open() | Open(), Specification[Todo])
 

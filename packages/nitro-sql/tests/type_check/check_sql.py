@@ -11,6 +11,7 @@ from typing import Any, assert_type
 from sqlalchemy.sql.elements import ColumnElement
 
 from nitro import Entity, Specification, action
+from nitro.signals import SignalRef
 from nitro.sql import Page, SQLEntity, SQLModelBackend, SQLQuery, UnitOfWork, col, configure
 
 
@@ -67,3 +68,9 @@ async def ause() -> None:
     async with UnitOfWork(todos=Todo) as uow:
         await uow.repo(Todo).save(Todo(title="y"))
         await uow.commit()
+
+
+# Signal references on a SQLEntity (the nitro.mypy plugin, enabled in the root pyproject).
+assert_type(Todo.title_signal, SignalRef)
+assert_type(Note.text_signal, SignalRef)
+misspelt = Todo.titel_signal  # type: ignore[attr-defined]  # no field "titel"
