@@ -347,6 +347,36 @@ class AdapterSuite:
             assert client.get("/ext/hello/x").text == "<p>hello x from bob</p>"
             assert client.delete("/ext/login").status_code == 405
 
+    def test_entity_defined_after_configure_app_is_routed(self) -> None:
+        """An app serving every entity also routes classes defined after
+        ``configure_app`` (e.g. further down the main file), live stream included."""
+        from nitro.actions import default_registry
+
+        app = self.build_app(prefix="/late")
+
+        class LateMemo(Entity):  # defined after configure_app
+            text: str = ""
+
+            @action(method="POST")
+            def shout(self) -> None:
+                self.text = self.text.upper()
+
+        try:
+            assert ("POST", "/late/latememo/{id}/shout") in self.app_routes(app)
+            assert ("GET", "/late/_live/latememo/{id}") in self.app_routes(app)
+            LateMemo(id="m1", text="hi").save()
+            with self.serve(app) as url, httpx.Client(base_url=url, timeout=10) as client:
+                response = client.post("/late/latememo/m1/shout")
+                assert response.status_code == 200, response.text
+                assert response.json()["entity"]["text"] == "HI"
+                with client.stream("GET", "/late/_live/latememo/m1") as live:
+                    assert live.status_code == 200
+                    assert live.headers["content-type"].startswith("text/event-stream")
+            assert LateMemo.get("m1").text == "HI"
+        finally:
+            LateMemo.repository().clear()
+            default_registry.forget(LateMemo)
+
     # -- success paths --------------------------------------------------------------
 
     def test_plain_client_gets_json_and_the_change_is_saved(self, client, counter) -> None:

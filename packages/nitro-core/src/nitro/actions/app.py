@@ -7,17 +7,32 @@ global, so two apps in one process have their own routes, prefix and broadcaster
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from nitro.actions.dispatcher import ActionDispatcher
+from nitro.actions.errors import ActionConfigurationError
 from nitro.actions.hosts import AllowedHosts
 from nitro.actions.limits import DEFAULT_MAX_BODY_BYTES, resolve_max_body_bytes
-from nitro.actions.registry import ActionRegistry, ActionRoute, default_registry, live_path
-from nitro.actions.urls import normalize_prefix
+from nitro.actions.metadata import ActionInfo
+from nitro.actions.registry import (
+    ActionRegistry,
+    ActionRoute,
+    clash_message,
+    default_registry,
+    live_path,
+)
+from nitro.actions.urls import action_path, normalize_prefix
 from nitro.broadcast import Broadcaster, InProcessBroadcaster
 
-__all__ = ["ActionApp", "build_action_app", "mount_body_limit"]
+__all__ = ["ActionApp", "RegisterRoutes", "build_action_app", "mount_body_limit"]
+
+logger = logging.getLogger("nitro.actions")
+
+#: An adapter's route registration: ``register(routes, live_entities)`` adds the action
+#: routes and the live streams of those entities to the framework's app.
+RegisterRoutes = Callable[[list[ActionRoute], list[type]], None]
 
 
 @dataclass
@@ -35,9 +50,53 @@ class ActionApp:
         """The host check of state-changing requests (see :mod:`nitro.actions.hosts`)."""
         return self.dispatcher.allowed_hosts
 
+    #: Set by :func:`build_action_app` when the app serves every entity (no
+    #: ``entities=[...]``): the registry it follows for classes defined later.
+    registry: ActionRegistry | None = None
+    _register: RegisterRoutes | None = field(default=None, repr=False)
+
     def live_routes(self) -> list[tuple[type, str]]:
         """``(entity, path)`` of the live stream of each entity with instance actions."""
         return [(entity, live_path(entity, self.prefix)) for entity in self.entities]
+
+    def live_route_path(self, entity: type) -> str:
+        """The path of ``entity``'s live stream: ``{prefix}/_live/{entity}/{id}``."""
+        return live_path(entity, self.prefix)
+
+    def serve(self, register: RegisterRoutes) -> None:
+        """Register every route with ``register`` now, and the routes of entity classes
+        defined later as their actions are declared (when the app serves every entity).
+
+        A late route that clashes with a served one, or that the framework refuses (a
+        Flask app that has started serving), is not routed; a warning says why.
+        """
+        register(self.routes, list(self.entities))
+        if self.registry is not None:
+            self._register = register
+            self.registry.subscribe(self._declared_late)
+
+    def _declared_late(self, owner: type, info: ActionInfo, replaces: type | None) -> None:
+        if replaces is not None:  # the same class statement ran again (module imported twice)
+            self._redefined(replaces, owner, info)
+            return
+        variants = [False] if info.is_classmethod else [False, True]
+        routes = []
+        for with_id in variants:
+            path = action_path(owner, info.path or info.name, with_id=with_id, prefix=self.prefix)
+            routes.append(ActionRoute(owner, info, info.method, path, with_id))
+        try:
+            for route in routes:
+                for served in self.routes:
+                    if served.method == route.method and _shape(served.path) == _shape(route.path):
+                        raise ActionConfigurationError(clash_message(served, route))
+            live = [owner] if not info.is_classmethod and owner not in self.entities else []
+            if self._register is not None:
+                self._register(routes, live)
+        except ActionConfigurationError as error:
+            logger.warning("%s.%s is not routed: %s", owner.__qualname__, info.name, error)
+            return
+        self.routes.extend(routes)
+        self.entities.extend(live)
 
     @staticmethod
     def live_name(entity: type) -> str:
@@ -47,6 +106,16 @@ class ActionApp:
     def describe(self) -> list[str]:
         """One ``METHOD path -> Entity.action`` line per route (for logs and tests)."""
         return [str(route) for route in self.routes]
+
+    def _redefined(self, earlier: type, later: type, info: ActionInfo) -> None:
+        """Serve the later copy of a class whose module was imported twice (a script run
+        as ``__main__`` that a server imports again by name): the app being served is
+        usually the one configured in the second import, before that copy existed."""
+        for route in self.routes:
+            if route.entity is earlier and route.info.name == info.name:
+                object.__setattr__(route, "entity", later)  # endpoints hold the route
+                object.__setattr__(route, "info", info)
+        self.entities[:] = [later if entity is earlier else entity for entity in self.entities]
 
 
 def build_action_app(
@@ -72,7 +141,8 @@ def build_action_app(
     broadcaster = broadcaster or InProcessBroadcaster()
     dispatcher = ActionDispatcher(broadcaster, trusted_origins, hosts)
     with_instances = list(dict.fromkeys(r.entity for r in routes if r.with_id))
-    return ActionApp(prefix, routes, dispatcher, broadcaster, with_instances, limit)
+    follows = registry if entities is None else None
+    return ActionApp(prefix, routes, dispatcher, broadcaster, with_instances, limit, follows)
 
 
 def mount_body_limit(nitro: ActionApp | None, max_body_bytes: int | None = None) -> int:
@@ -81,3 +151,7 @@ def mount_body_limit(nitro: ActionApp | None, max_body_bytes: int | None = None)
     if max_body_bytes is None and nitro is not None:
         return int(nitro.max_body_bytes)
     return resolve_max_body_bytes(max_body_bytes)
+
+
+def _shape(path: str) -> str:
+    return path.replace("{id}", "{}")

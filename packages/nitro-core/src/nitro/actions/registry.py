@@ -3,12 +3,23 @@
 Declaring an action records it here (``ActionDescriptor.__set_name__``). This is
 class-level metadata, like a model registry: routes are computed from it by
 ``configure_app`` and stored on the app, so two apps may serve different entities or
-prefixes from the same classes.
+prefixes from the same classes. An app configured for every entity also follows the
+registry (:meth:`ActionRegistry.subscribe`), so classes defined after ``configure_app``
+are routed too.
+
+One class statement may run twice in a process when its module is imported under two
+names: a script run as ``__main__`` that a server then imports by name (FastHTML's
+``serve()``, ``uvicorn main:app``). The later class replaces the earlier one here
+instead of clashing with it.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,14 +57,37 @@ class ActionRoute:
         return f"{self.method} {self.path} -> {self.entity.__name__}.{self.info.name}"
 
 
+#: Called with ``(owner, info, replaces)`` for each action declared after it subscribed;
+#: ``replaces`` is the earlier copy of ``owner`` when its class statement ran again.
+Listener = Callable[[type, ActionInfo, "type | None"], None]
+
+
 class ActionRegistry:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._declared: dict[type, dict[str, ActionInfo]] = {}
+        self._listeners: list[weakref.WeakMethod[Listener]] = []
+        self._redefinitions: weakref.WeakKeyDictionary[type, type] = weakref.WeakKeyDictionary()
 
     def add(self, owner: type, info: ActionInfo) -> None:
         with self._lock:
+            if owner not in self._declared:
+                for earlier in [c for c in self._declared if _same_definition(c, owner)]:
+                    del self._declared[earlier]  # the same class statement, run again
+                    self._redefinitions[owner] = earlier
             self._declared.setdefault(owner, {})[info.name] = info
+            listeners = [ref() for ref in self._listeners]
+            replaces = self._redefinitions.get(owner)
+        for listener in listeners:
+            if listener is not None:
+                listener(owner, info, replaces)
+
+    def subscribe(self, listener: Listener) -> None:
+        """Call ``listener(owner, info, replaces)`` (a bound method, held weakly) for
+        every action declared from now on."""
+        with self._lock:
+            self._listeners = [ref for ref in self._listeners if ref() is not None]
+            self._listeners.append(weakref.WeakMethod(listener))
 
     def forget(self, entity: type) -> None:
         """Drop the actions ``entity`` declared (for tests that define throwaway classes)."""
@@ -97,14 +131,42 @@ class ActionRegistry:
                     route = ActionRoute(entity, info, info.method, path, with_id)
                     key = (route.method, _shape(path))
                     if key in owners:
-                        raise ActionConfigurationError(
-                            f"two actions want the same route {route.method} {path}: "
-                            f"{_qualified(owners[key])} and {_qualified(route)}; "
-                            "rename one or give it @action(path=...)"
-                        )
+                        raise ActionConfigurationError(clash_message(owners[key], route))
                     owners[key] = route
                     routes.append(route)
         return routes
+
+
+def clash_message(first: ActionRoute, second: ActionRoute) -> str:
+    """Why two routes cannot both be served, and what to do about it."""
+    message = (
+        f"two actions want the same route {second.method} {second.path}: "
+        f"{_qualified(first)} and {_qualified(second)}; "
+    )
+    if _same_file(first.entity, second.entity):
+        return message + (
+            f"{second.entity.__qualname__} is defined twice because its module was imported "
+            f"twice, as {first.entity.__module__!r} and as {second.entity.__module__!r} (a "
+            "script that a server imports again by name); configure the app in the module "
+            "the server imports, or pass configure_app(entities=[...])"
+        )
+    return message + "rename one or give it @action(path=...)"
+
+
+def _module_file(cls: type) -> str | None:
+    file = getattr(sys.modules.get(cls.__module__), "__file__", None)
+    return os.path.realpath(file) if file else None
+
+
+def _same_file(first: type, second: type) -> bool:
+    return first.__module__ != second.__module__ and (
+        _module_file(first) is not None and _module_file(first) == _module_file(second)
+    )
+
+
+def _same_definition(earlier: type, later: type) -> bool:
+    """One class statement run twice: its module imported under two names."""
+    return earlier.__qualname__ == later.__qualname__ and _same_file(earlier, later)
 
 
 def _qualified(route: ActionRoute) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response, StreamingResponse
-from nitro.actions import ActionApp, asgi, build_action_app
+from nitro.actions import ActionApp, ActionRoute, asgi, build_action_app
 from nitro.actions.app import mount_body_limit
 from nitro.actions.asgi import ActionEndpoint, LiveEndpoint, PrefixMiddleware, WebEndpoint
 from nitro.actions.openapi import openapi_operation
@@ -61,7 +61,15 @@ def configure_app(
         allowed_hosts=allowed_hosts,
         max_body_bytes=max_body_bytes,
     )
-    for route in nitro.routes:
+    nitro.serve(lambda routes, live: _register(app, nitro, routes, live))
+    if nitro.prefix:
+        app.add_middleware(PrefixMiddleware, prefix=nitro.prefix)
+    app.state.nitro = nitro
+    return nitro
+
+
+def _register(app: FastAPI, nitro: ActionApp, routes: list[ActionRoute], live: list[type]) -> None:
+    for route in routes:
         app.add_api_route(
             route.path,
             _endpoint(ActionEndpoint(nitro.dispatcher, route, nitro.max_body_bytes)),
@@ -73,9 +81,9 @@ def configure_app(
             openapi_extra=openapi_operation(route),
             response_class=Response,
         )
-    for entity, path in nitro.live_routes():
+    for entity in live:
         app.add_api_route(
-            path,
+            nitro.live_route_path(entity),
             _endpoint(LiveEndpoint(nitro.broadcaster, entity, nitro.max_body_bytes)),
             methods=["GET"],
             name=nitro.live_name(entity),
@@ -83,10 +91,7 @@ def configure_app(
             tags=[entity.__name__],
             response_class=StreamingResponse,
         )
-    if nitro.prefix:
-        app.add_middleware(PrefixMiddleware, prefix=nitro.prefix)
-    app.state.nitro = nitro
-    return nitro
+    app.openapi_schema = None  # routes added after the schema was built show up in it
 
 
 class _CoreResponse(Response):

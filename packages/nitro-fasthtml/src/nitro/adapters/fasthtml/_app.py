@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.routing import Route
 
-from nitro.actions import ActionApp, build_action_app
+from nitro.actions import ActionApp, ActionRoute, build_action_app
 from nitro.actions.app import mount_body_limit
 from nitro.actions.asgi import ActionEndpoint, LiveEndpoint, PrefixMiddleware, WebEndpoint
 from nitro.actions.urls import normalize_prefix
@@ -50,31 +50,32 @@ def configure_app(
         allowed_hosts=allowed_hosts,
         max_body_bytes=max_body_bytes,
     )
-    limit = nitro.max_body_bytes
-    routes = [
-        Route(
-            r.path,
-            ActionEndpoint(nitro.dispatcher, r, limit),
-            methods=[r.method],
-            name=r.endpoint,
-        )
-        for r in nitro.routes
-    ]
-    routes += [
-        Route(
-            path,
-            LiveEndpoint(nitro.broadcaster, entity, limit),
-            methods=["GET"],
-            name=nitro.live_name(entity),
-        )
-        for entity, path in nitro.live_routes()
-    ]
-    # Before the app's own routes, so a catch-all user route cannot shadow an action.
-    app.router.routes[0:0] = routes
+    nitro.serve(lambda routes, live: _register(app, nitro, routes, live))
     if nitro.prefix:
         app.add_middleware(PrefixMiddleware, prefix=nitro.prefix)
     app.state.nitro = nitro
     return nitro
+
+
+def _register(app: Any, nitro: ActionApp, routes: list[ActionRoute], live: list[type]) -> None:
+    limit = nitro.max_body_bytes
+    starlette_routes = [
+        Route(
+            r.path, ActionEndpoint(nitro.dispatcher, r, limit), methods=[r.method], name=r.endpoint
+        )
+        for r in routes
+    ]
+    starlette_routes += [
+        Route(
+            nitro.live_route_path(entity),
+            LiveEndpoint(nitro.broadcaster, entity, limit),
+            methods=["GET"],
+            name=nitro.live_name(entity),
+        )
+        for entity in live
+    ]
+    # Before the app's own routes, so a catch-all user route cannot shadow an action.
+    app.router.routes[0:0] = starlette_routes
 
 
 def mount(

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from flask import Flask, Response, request, stream_with_context
-from nitro.actions import ActionApp, build_action_app
+from nitro.actions import ActionApp, ActionConfigurationError, ActionRoute, build_action_app
 from nitro.actions.app import mount_body_limit
 from nitro.actions.request import ActionResponse
 from nitro.actions.urls import normalize_prefix, set_prefix
@@ -57,25 +57,27 @@ def configure_app(
         allowed_hosts=allowed_hosts,
         max_body_bytes=max_body_bytes,
     )
-    for route in nitro.routes:
-        app.add_url_rule(
-            _flask_path(route.path),
-            endpoint=route.endpoint,
-            view_func=_view(WsgiActionEndpoint(nitro, route), route.endpoint),
-            methods=[route.method],
-        )
-    for entity, path in nitro.live_routes():
-        name = nitro.live_name(entity)
-        app.add_url_rule(
-            _flask_path(path),
-            endpoint=name,
-            view_func=_view(WsgiLiveEndpoint(nitro, entity), name),
-            methods=["GET"],
-        )
+    nitro.serve(lambda routes, live: _register(app, nitro, routes, live))
     if nitro.prefix:
         app.before_request(lambda: set_prefix(nitro.prefix))
     app.extensions[EXTENSION_KEY] = nitro
     return nitro
+
+
+def _register(app: Flask, nitro: ActionApp, routes: list[ActionRoute], live: list[type]) -> None:
+    if app._got_first_request:  # Flask refuses new rules once it serves
+        raise ActionConfigurationError(
+            f"Flask app {app.name!r} is already serving requests; define the entity "
+            "before the app's first request (import its module before serving)"
+        )
+    for route in routes:
+        core = WsgiActionEndpoint(nitro, route)
+        rule, name = _flask_path(route.path), route.endpoint
+        app.add_url_rule(rule, name, _view(core, name), methods=[route.method])
+    for entity in live:
+        core_live, name = WsgiLiveEndpoint(nitro, entity), nitro.live_name(entity)
+        rule = _flask_path(nitro.live_route_path(entity))
+        app.add_url_rule(rule, name, _view(core_live, name), methods=["GET"])
 
 
 def _flask_path(path: str) -> str:
