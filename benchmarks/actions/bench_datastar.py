@@ -12,7 +12,9 @@ answer one ``datastar-patch-signals`` event with the counter's new signals:
   an ``Entity`` on MemoryRepo);
 - **lean**: ``/lean/counter/increment``, no Nitro: raw body, ``json.loads``, a dict of
   copies under a lock, the event written by the ``datastar-py`` SDK
-  (``lean_fastapi_app.py``, ``lean_flask_app.py``).
+  (``lean_fastapi_app.py``, ``lean_flask_app.py``);
+- **lean-plain** (FastAPI only): the same, answered with a plain ``Response`` instead
+  of the SDK's ``DatastarResponse`` (a ``StreamingResponse``, much slower per request).
 
 One server per framework serves both (FastAPI: uvicorn, 1 worker; Flask: gunicorn, 1
 gthread worker, 4 threads); ``wrk -t1 -c16`` loads the two URLs in turn, alternating
@@ -48,6 +50,15 @@ sys.path.insert(0, str(HERE))
 from bench_actions import Run, free_port, server_cpu_seconds, wait_until_up, wrk  # noqa: E402
 
 PATHS = {"nitro": "/counter/increment", "lean": "/lean/counter/increment"}
+#: FastAPI only: the lean endpoint with a plain Response instead of the SDK's
+#: DatastarResponse (a StreamingResponse), the stricter baseline.
+PLAIN = {"lean-plain": "/lean-plain/counter/increment"}
+
+
+def paths(framework: str) -> dict[str, str]:
+    return {**PATHS, **PLAIN} if framework == "fastapi" else dict(PATHS)
+
+
 QUERY = "amount=1"
 BODY = b'{"Counter":{"id":"main","count":0}}'
 HEADERS = {"Datastar-Request": "true", "Content-Type": "application/json"}
@@ -95,7 +106,7 @@ def bench(framework: str, args: argparse.Namespace, script: Path) -> dict[str, l
     process = subprocess.Popen(server_command(framework, port), cwd=HERE)
     try:
         wait_until_up(base, process)
-        urls = {name: f"{base}{path}?{QUERY}" for name, path in PATHS.items()}
+        urls = {name: f"{base}{path}?{QUERY}" for name, path in paths(framework).items()}
         for name, url in urls.items():  # both answer one event with the new count
             content_type, signals = datastar_post(url)
             assert content_type.startswith("text/event-stream"), (name, content_type)
@@ -103,9 +114,9 @@ def bench(framework: str, args: argparse.Namespace, script: Path) -> dict[str, l
             assert signals["Counter"]["count"] == 1, (name, signals)
         for url in urls.values():  # warm-up
             wrk(url, script, args.warmup, args.connections)
-        runs: dict[str, list[Run]] = {"nitro": [], "lean": []}
+        runs: dict[str, list[Run]] = {name: [] for name in urls}
         for round_number in range(args.rounds):
-            order = ["nitro", "lean"] if round_number % 2 == 0 else ["lean", "nitro"]
+            order = list(urls) if round_number % 2 == 0 else list(reversed(urls))
             for name in order:
                 cpu_before = server_cpu_seconds(process.pid)
                 run = wrk(urls[name], script, args.seconds, args.connections)
@@ -198,7 +209,7 @@ def _asgi_timer(path: str) -> Any:
 def inprocess(framework: str, number: int, rounds: int) -> dict[str, float]:
     """Best-of-rounds microseconds per request of each endpoint, without a server."""
     make = _asgi_timer if framework == "fastapi" else _wsgi_timer
-    timers = {name: make(path) for name, path in PATHS.items()}
+    timers = {name: make(path) for name, path in paths(framework).items()}
     best = dict.fromkeys(timers, float("inf"))
     for timer in timers.values():
         timer(number // 3)  # warm-up
@@ -245,7 +256,7 @@ def main() -> None:
             script.write_text(WRK_SCRIPT)
             for framework in args.frameworks:
                 runs = bench(framework, args, script)
-                for name in ("lean", "nitro"):
+                for name in sorted(runs):
                     rps = statistics.median(r.rps for r in runs[name])
                     p99 = statistics.median(r.p99_ms for r in runs[name])
                     cpu = statistics.median(r.cpu_us for r in runs[name])
@@ -255,14 +266,15 @@ def main() -> None:
                         f"{framework:<10}{name:<8}{rps:>9.0f}{p99:>9.2f}{cpu:>12.1f}"
                         f"{errors:>8}  {rounds}"
                     )
-                pairs = list(zip(runs["nitro"], runs["lean"], strict=True))
-                ratio = statistics.median(n.rps / h.rps for n, h in pairs)
-                cpu_ratio = statistics.median(n.cpu_us / h.cpu_us for n, h in pairs)
-                verdict = "pass" if ratio >= 0.9 else "MISSED"
-                summary.append(
-                    f"{framework}: req/s nitro/lean = {ratio:.3f} (target >= 0.90: {verdict}); "
-                    f"CPU per request nitro/lean = {cpu_ratio:.3f}"
-                )
+                for baseline in (name for name in sorted(runs) if name != "nitro"):
+                    pairs = list(zip(runs["nitro"], runs[baseline], strict=True))
+                    ratio = statistics.median(n.rps / h.rps for n, h in pairs)
+                    cpu_ratio = statistics.median(n.cpu_us / h.cpu_us for n, h in pairs)
+                    verdict = "pass" if ratio >= 0.9 else "MISSED"
+                    summary.append(
+                        f"{framework}: req/s nitro/{baseline} = {ratio:.3f} (target >= 0.90: "
+                        f"{verdict}); CPU per request nitro/{baseline} = {cpu_ratio:.3f}"
+                    )
         print("\n".join(summary))
     print(
         f"\nin-process, no HTTP server (best of {args.inprocess_rounds} rounds of "
@@ -276,11 +288,12 @@ def main() -> None:
             capture_output=True, text=True, check=True, cwd=HERE,
         )  # fmt: skip
         us = json.loads(done.stdout)
-        print(
-            f"{framework}: lean {us['lean']:.1f} us, nitro {us['nitro']:.1f} us per request "
-            f"(+{us['nitro'] - us['lean']:.1f} us); nitro speed / lean = "
-            f"{us['lean'] / us['nitro']:.3f}"
-        )
+        for baseline in (name for name in sorted(us) if name != "nitro"):
+            print(
+                f"{framework}: {baseline} {us[baseline]:.1f} us, nitro {us['nitro']:.1f} us per "
+                f"request ({us['nitro'] - us[baseline]:+.1f} us); nitro speed / {baseline} = "
+                f"{us[baseline] / us['nitro']:.3f}"
+            )
     print(f"load average at the end: {os.getloadavg()[0]:.2f}")
 
 
