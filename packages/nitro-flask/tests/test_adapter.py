@@ -49,3 +49,27 @@ def test_state_lives_on_the_app():
     assert first.extensions["nitro"].prefix == ""
     assert second.extensions["nitro"].prefix == "/v2"
     assert first.extensions["nitro"].broadcaster is not second.extensions["nitro"].broadcaster
+
+
+def test_entity_defined_after_the_first_request_is_not_routed_and_a_warning_says_why(caplog):
+    """Flask refuses new URL rules once it serves: the late class still defines fine."""
+    from nitro import Entity
+    from nitro.actions import action, default_registry
+
+    app = Flask("late")
+    configure_app(app, prefix="/after")
+    assert app.test_client().get("/nothing").status_code == 404  # the first request
+
+    with caplog.at_level("WARNING", logger="nitro.actions"):
+
+        class AfterStart(Entity):
+            @action(method="POST")
+            def poke(self) -> None:
+                pass
+
+    try:
+        assert "AfterStart.poke is not routed" in caplog.text
+        assert "already serving requests" in caplog.text
+        assert app.test_client().post("/after/afterstart/x/poke").status_code == 404
+    finally:
+        default_registry.forget(AfterStart)
