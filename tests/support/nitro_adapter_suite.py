@@ -352,14 +352,17 @@ class AdapterSuite:
         ``configure_app`` (e.g. further down the main file), live stream included."""
         from nitro.actions import default_registry
 
-        app = self.build_app(prefix="/late")
+        # Other test modules of this process declared entities of the same names
+        # (Counter...): an app serving every entity would refuse to route both.
+        with default_registry.isolated():
+            app = self.build_app(prefix="/late")
 
-        class LateMemo(Entity):  # defined after configure_app
-            text: str = ""
+            class LateMemo(Entity):  # defined after configure_app
+                text: str = ""
 
-            @action(method="POST")
-            def shout(self) -> None:
-                self.text = self.text.upper()
+                @action(method="POST")
+                def shout(self) -> None:
+                    self.text = self.text.upper()
 
         try:
             assert ("POST", "/late/latememo/{id}/shout") in self.app_routes(app)

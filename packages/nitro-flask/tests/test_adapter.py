@@ -57,7 +57,8 @@ def test_entity_defined_after_the_first_request_is_not_routed_and_a_warning_says
     from nitro.actions import action, default_registry
 
     app = Flask("late")
-    configure_app(app, prefix="/after")
+    with default_registry.isolated():  # other modules' same-named entities stay out
+        configure_app(app, prefix="/after")
     assert app.test_client().get("/nothing").status_code == 404  # the first request
 
     with caplog.at_level("WARNING", logger="nitro.actions"):

@@ -110,3 +110,13 @@ def test_prefix_is_normalized():
         "POST /api/prefixed/{id}/go -> Prefixed.go",
     ]
     assert app.live_routes() == [(Prefixed, "/api/_live/prefixed/{id}")]
+
+
+def test_isolated_hides_earlier_classes_and_keeps_later_ones():
+    registry = ActionRegistry()
+    earlier = make_entity("Earlier", registry, 1)
+    with registry.isolated():
+        assert earlier not in registry.entities()
+        later = make_entity("Later", registry, 1)
+        assert list(registry.entities()) == [later]
+    assert set(registry.entities()) == {earlier, later}

@@ -19,7 +19,8 @@ import os
 import sys
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,6 +94,22 @@ class ActionRegistry:
         """Drop the actions ``entity`` declared (for tests that define throwaway classes)."""
         with self._lock:
             self._declared.pop(entity, None)
+
+    @contextmanager
+    def isolated(self) -> Iterator[None]:
+        """Hide every class declared so far until the block ends, like Django's
+        ``isolate_apps``: for tests that build an app serving *every* entity in a
+        process whose other tests defined classes of the same names. Classes declared
+        inside the block stay declared afterwards (``forget`` them if they are
+        throwaway)."""
+        with self._lock:
+            saved = self._declared
+            self._declared = {}
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._declared = {**saved, **self._declared}
 
     def actions_of(self, entity: type) -> dict[str, ActionInfo]:
         """Actions of ``entity``, inherited ones included (subclasses override by name)."""
