@@ -14,12 +14,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from nitro_datastar import READY_SCRIPT
+from nitro_datastar import TRAP_SCRIPT, new_datastar_context
 from nitro_servers import serve_asgi
 
 from nitro import Entity
 from nitro.admin import Admin, AdminUser, PasswordAuth, hash_password
-from rusty_tags import DATASTAR_CDN_URL
 
 pytestmark = pytest.mark.browser
 
@@ -67,25 +66,7 @@ def base_url() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def trapped(chromium: Any, datastar_js: Any) -> Iterator[Any]:
-    body = datastar_js.read_bytes()
-    context = chromium.new_context()
-    context.route(
-        lambda url: not url.startswith("http://127.0.0.1"),
-        lambda route: route.abort("internetdisconnected"),
-    )
-    context.route(
-        DATASTAR_CDN_URL,
-        lambda route: route.fulfill(
-            status=200,
-            body=body,
-            headers={
-                "Content-Type": "text/javascript; charset=utf-8",
-                "Access-Control-Allow-Origin": "*",
-            },
-        ),
-    )
-    context.add_init_script("window.__pwned = []; window.alert = m => window.__pwned.push(m);")
-    context.add_init_script(READY_SCRIPT)
+    context = new_datastar_context(chromium, datastar_js, TRAP_SCRIPT)
     try:
         yield context
     finally:

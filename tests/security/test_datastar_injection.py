@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from nitro_datastar import TRAP_SCRIPT, new_datastar_context
 from nitro_servers import serve_asgi
 
 from nitro import Entity, action
@@ -120,31 +121,7 @@ _tokens = itertools.count()
 
 @pytest.fixture(scope="module")
 def trapped_context(chromium: Any, datastar_js: Any) -> Iterator[Any]:
-    from nitro_datastar import READY_SCRIPT
-
-    from rusty_tags import DATASTAR_CDN_URL
-
-    body = datastar_js.read_bytes()
-    context = chromium.new_context()
-    context.route(
-        lambda url: not url.startswith("http://127.0.0.1"),
-        lambda route: route.abort("internetdisconnected"),
-    )
-    context.route(
-        DATASTAR_CDN_URL,
-        lambda route: route.fulfill(
-            status=200,
-            body=body,
-            headers={
-                "Content-Type": "text/javascript; charset=utf-8",
-                "Access-Control-Allow-Origin": "*",
-            },
-        ),
-    )
-    context.add_init_script(
-        "window.__pwned = []; window.alert = m => window.__pwned.push(String(m));"
-    )
-    context.add_init_script(READY_SCRIPT)
+    context = new_datastar_context(chromium, datastar_js, TRAP_SCRIPT)
     try:
         yield context
     finally:

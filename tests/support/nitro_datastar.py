@@ -106,6 +106,11 @@ READY_SCRIPT = (
 )
 
 
+#: Traps for tests of script injection: ``alert`` and ``window.__pwned.push`` record
+#: what a payload managed to run; a page that ran nothing has ``window.__pwned == []``.
+TRAP_SCRIPT = "window.__pwned = []; window.alert = m => window.__pwned.push(String(m));"
+
+
 def open_page(context: Any, url: str) -> Any:
     """Open ``url`` in a new page of ``context`` and wait until Datastar is running."""
     page = context.new_page()
@@ -128,13 +133,12 @@ def datastar_js() -> Path:
     return path
 
 
-@pytest.fixture
-def datastar_context(chromium: Any, datastar_js: Path) -> Iterator[Any]:
-    """A fresh browser context whose pages get the real Datastar from the CDN address.
+def new_datastar_context(chromium: Any, datastar_js: Path, *init_scripts: str) -> Any:
+    """A browser context whose pages get the real Datastar from the CDN address.
 
-    Tests open pages with :func:`open_page` (or ``datastar_context.new_page()``); the
-    context is closed after the test. Any other request that leaves loopback is
-    aborted, so a test never waits on the network.
+    Any other request that leaves loopback is aborted, so a test never waits on the
+    network. *init_scripts* run in every page before its own scripts (after the one
+    that records ``datastar-ready``). The caller closes the context.
     """
     body = datastar_js.read_bytes()
     context = chromium.new_context()
@@ -160,6 +164,18 @@ def datastar_context(chromium: Any, datastar_js: Path) -> Iterator[Any]:
     )
     context.route(DATASTAR_CDN_URL, serve_datastar)
     context.add_init_script(READY_SCRIPT)
+    for script in init_scripts:
+        context.add_init_script(script)
+    return context
+
+
+@pytest.fixture
+def datastar_context(chromium: Any, datastar_js: Path) -> Iterator[Any]:
+    """A fresh :func:`new_datastar_context` for one test, closed after it.
+
+    Tests open pages with :func:`open_page` (or ``datastar_context.new_page()``).
+    """
+    context = new_datastar_context(chromium, datastar_js)
     try:
         yield context
     finally:
