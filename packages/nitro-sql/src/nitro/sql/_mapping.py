@@ -32,6 +32,7 @@ __all__ = [
     "ColumnMapping",
     "DocumentMapping",
     "Mapping",
+    "forget_table",
     "mapping_for",
     "tables_in_use",
 ]
@@ -277,6 +278,12 @@ def mapping_for(entity_cls: type[Any]) -> Mapping:
         mapping = DocumentMapping(entity_cls)
     _in_use[mapping.table] = None
     return mapping
+
+
+def forget_table(table: sa.Table) -> None:
+    """Stop creating *table* on demand (its class statement ran again: see
+    :func:`nitro.sql.entity._replace_earlier_definitions`)."""
+    _in_use.pop(table, None)
 
 
 def tables_in_use() -> list[sa.Table]:

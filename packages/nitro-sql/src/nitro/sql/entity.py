@@ -21,11 +21,14 @@ validates its input and refuses unknown keys, and assignments are validated.
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import TYPE_CHECKING, Any, ClassVar, Self, dataclass_transform
 
 import sqlalchemy as sa
 from pydantic.fields import FieldInfo
-from sqlalchemy import event
+from sqlalchemy import event, orm
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm.attributes import set_attribute
 from sqlmodel import Field, SQLModel
 from sqlmodel._compat import SQLModelConfig
@@ -33,7 +36,7 @@ from sqlmodel.main import RelationshipInfo, SQLModelMetaclass
 
 from nitro.entity import EntityAPI, EntityClass, EntityDescriptor, describe_api, reject_unknown_keys
 from nitro.ids import new_id
-from nitro.sql._mapping import EXPIRES_COLUMN
+from nitro.sql._mapping import EXPIRES_COLUMN, forget_table
 from nitro.sql.backend import SQLModelBackend
 from nitro.sql.query import SQLQuery, query_for
 
@@ -65,13 +68,88 @@ class SQLEntityMeta(EntityClass, SQLModelMetaclass):
         cls, cls_name: str, bases: tuple[type[Any], ...], namespace: dict[str, Any], **kwargs: Any
     ) -> None:
         kwargs.pop("versioned", None)  # EntityClass.__new__ applied it
-        super().__init__(cls_name, bases, namespace, **kwargs)
+        if not kwargs.get("table"):
+            super().__init__(cls_name, bases, namespace, **kwargs)
+            return
+        registry: orm.registry = cls._sa_registry
+        _replace_earlier_definitions(registry, cls)
+        name = getattr(cls, "__tablename__", None)
+        try:
+            super().__init__(cls_name, bases, namespace, **kwargs)
+        except sa_exc.InvalidRequestError as error:
+            owner = _table_owner(registry, name) if "already defined" in str(error) else None
+            if owner is None or owner is cls:
+                raise
+            _dispose(registry, cls)  # the half-mapped class would break registry.mappers
+            raise sa_exc.InvalidRequestError(
+                f"{_qualified(cls)} maps the table {name!r}, which {_qualified(owner)} "
+                "already maps; two classes cannot share one table: give one of them "
+                "another name or a __tablename__"
+            ) from error
         table = cls.__dict__.get("__table__")
-        if kwargs.get("table") and isinstance(table, sa.Table):
+        if isinstance(table, sa.Table):
             if getattr(cls, "__nitro_ttl__", True) and EXPIRES_COLUMN not in table.c:
                 # Added after mapping on purpose: a table column, not an entity field.
                 table.append_column(sa.Column(EXPIRES_COLUMN, sa.Float, nullable=True))
             event.listen(cls, "load", _loaded)
+
+
+def _replace_earlier_definitions(registry: orm.registry, cls: type[Any]) -> None:
+    """Drop the mapping of an earlier run of *cls*'s class statement.
+
+    ``python main.py`` runs the file as ``__main__``, and a server started from it
+    (FastHTML's ``serve()``, uvicorn with a ``"main:app"`` string) imports it again as
+    ``main``: every class statement runs twice. The later class is the one the server
+    uses, so it takes over the table: the earlier class loses its table in the shared
+    MetaData, its mapper and its place in the registry of class names (which
+    relationships declared by name are resolved against).
+    """
+    for manager in list(registry._managers):
+        earlier = manager.class_
+        if earlier is cls or not manager.is_mapped or not _same_statement(earlier, cls):
+            continue
+        _dispose(registry, earlier)
+
+
+def _dispose(registry: orm.registry, cls: type[Any]) -> None:
+    """Remove *cls* from *registry*: its table, its mapper, its name."""
+    table = cls.__dict__.get("__table__")
+    if isinstance(table, sa.Table):
+        if registry.metadata.tables.get(table.key) is table:
+            registry.metadata.remove(table)
+        forget_table(table)
+    for manager in [m for m in list(registry._managers) if m.class_ is cls]:
+        registry._managers.pop(manager, None)
+        registry._dispose_manager_and_mapper(manager)
+
+
+def _same_statement(earlier: type[Any], later: type[Any]) -> bool:
+    """One class statement run twice: the same file imported under two module names."""
+    if earlier.__qualname__ != later.__qualname__ or earlier.__module__ == later.__module__:
+        return False
+    first, second = _module_file(earlier), _module_file(later)
+    return first is not None and first == second
+
+
+def _module_file(cls: type[Any]) -> str | None:
+    file = getattr(sys.modules.get(cls.__module__), "__file__", None)
+    return os.path.realpath(file) if isinstance(file, str) else None
+
+
+def _table_owner(registry: orm.registry, name: object) -> type[Any] | None:
+    """The mapped class whose table is named *name*, if any."""
+    for manager in list(registry._managers):
+        if not manager.is_mapped:
+            continue
+        table = manager.class_.__dict__.get("__table__")
+        if isinstance(table, sa.Table) and table.name == name:
+            owner: type[Any] = manager.class_
+            return owner
+    return None
+
+
+def _qualified(cls: type[Any]) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 def _loaded(target: Any, _context: Any) -> None:
