@@ -13,7 +13,7 @@ import decimal
 import enum
 import inspect
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cached_property
 from typing import Annotated, Any, get_args, get_origin, get_type_hints
 
@@ -80,6 +80,11 @@ class ParameterBinder:
             p.name for p in self.parameters if not _is_scalar(self._hints.get(p.name, p.annotation))
         )
 
+    @cached_property
+    def _plan(self) -> tuple[tuple[str, bool], ...]:
+        """``(name, whether its text value is JSON)`` per parameter, in order."""
+        return tuple((p.name, p.name in self._json_params) for p in self.parameters)
+
     def bind(self, *sources: Mapping[str, Any], text_sources: int = 0) -> dict[str, Any]:
         """Return validated keyword arguments.
 
@@ -87,24 +92,63 @@ class ParameterBinder:
         parameters found there are decoded before validation.
         """
         raw: dict[str, Any] = {}
-        for param in self.parameters:
+        for name, is_json in self._plan:
             for index, source in enumerate(sources):
-                if param.name in source:
-                    value = source[param.name]
-                    if index < text_sources and param.name in self._json_params:
-                        value = _maybe_json(value, param.name)
-                    raw[param.name] = value
+                if name in source:
+                    value = source[name]
+                    if is_json and index < text_sources:
+                        value = _maybe_json(value, name)
+                    raw[name] = value
                     break
-        if not self.parameters:
+        return self.validate(raw)
+
+    def bind_request(
+        self,
+        path: Mapping[str, str],
+        query: Mapping[str, str],
+        data: Callable[[], Mapping[str, Any]],
+    ) -> dict[str, Any]:
+        """:meth:`bind` from a request's path parameters (but ``id``, the entity's),
+        query (but ``datastar``, the signals of a GET) and, only when a parameter is in
+        neither, its JSON object ``data()`` (so the body is parsed only when needed)."""
+        raw: dict[str, Any] = {}
+        missing: list[str] | None = None
+        for name, is_json in self._plan:
+            if name in path and name != "id":
+                value: Any = path[name]
+            elif name in query and name != "datastar":
+                value = query[name]
+            else:
+                if missing is None:
+                    missing = []
+                missing.append(name)
+                continue
+            raw[name] = _maybe_json(value, name) if is_json else value
+        if missing is not None:
+            body = data()
+            for name in missing:
+                if name in body:
+                    raw[name] = body[name]
+        return self.validate(raw)
+
+    def validate(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        """The parameters' values validated by the model (422 errors as
+        :class:`InvalidParameters`), strings with NUL refused."""
+        if not self._plan:
             return {}
         try:
-            validated = self.model.model_validate(raw)
+            values = self.model.model_validate(raw).__dict__
         except ValidationError as exc:
             raise InvalidParameters(
                 _summary(exc), errors=[_describe(error) for error in exc.errors()]
             ) from None
-        arguments = {p.name: getattr(validated, p.name) for p in self.parameters}
-        refused = [path for name, value in arguments.items() for path in _nul_paths(value, name)]
+        arguments = {name: values[name] for name, _ in self._plan}
+        refused = [
+            path
+            for name, value in arguments.items()
+            if type(value) not in _NO_TEXT
+            for path in _nul_paths(value, name)
+        ]
         if refused:
             raise InvalidParameters(
                 "Invalid parameter " + "; ".join(f"{path}: {NUL_MESSAGE}" for path in refused),
@@ -114,6 +158,10 @@ class ParameterBinder:
                 ],
             )
         return arguments
+
+
+#: Values that hold no text, so no NUL to look for.
+_NO_TEXT = frozenset({int, float, bool, type(None), decimal.Decimal, uuid.UUID})
 
 
 #: Django's wording (``ProhibitNullCharactersValidator``).

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -71,6 +71,7 @@ class ActionDispatcher:
         self.trusted_origins = frozenset(o.rstrip("/") for o in trusted_origins)
         self.allowed_hosts = allowed_hosts
         self._binders: dict[int, ParameterBinder] = {}
+        self._plans: dict[int, _Plan] = {}
 
     # -- steps shared by both drivers -----------------------------------------------
 
@@ -102,17 +103,20 @@ class ActionDispatcher:
             binder = self._binders[key] = ParameterBinder(route.info)
         return binder
 
+    def plan(self, route: ActionRoute) -> _Plan:
+        """What every request of *route* needs that does not depend on the request,
+        worked out on its first request."""
+        plan = self._plans.get(id(route))
+        if plan is None or plan.route is not route:
+            plan = self._plans[id(route)] = _Plan(route, self.binder(route))
+        return plan
+
     def arguments(self, route: ActionRoute, request: ActionRequest) -> dict[str, Any]:
-        binder = self.binder(route)
+        binder = self.plan(route).binder
         if not binder.names:
             return {}
-        path = {k: v for k, v in request.path_params.items() if k != "id"}
-        query: Mapping[str, str] = request.query
-        if "datastar" in query:
-            query = {k: v for k, v in query.items() if k != "datastar"}
-        if binder.names <= path.keys() | query.keys():
-            return binder.bind(path, query, text_sources=2)  # the body is never parsed
-        return binder.bind(path, query, request.data, text_sources=2)
+        # the body is parsed only when the path and query lack a parameter
+        return binder.bind_request(request.path_params, request.query, lambda: request.data)
 
     def entity_id(self, route: ActionRoute, request: ActionRequest) -> str:
         return _without_nul(self._entity_id(route, request))
@@ -120,12 +124,12 @@ class ActionDispatcher:
     def _entity_id(self, route: ActionRoute, request: ActionRequest) -> str:
         if route.with_id:
             return request.path_params["id"]
-        namespace = request.data.get(signals_namespace(route.entity))
+        namespace = request.data.get(self.plan(route).namespace)
         if isinstance(namespace, dict):
             entity_id = namespace.get("id")
             if isinstance(entity_id, str):
                 return entity_id
-        if "id" not in self.binder(route).names:
+        if "id" not in self.plan(route).binder.names:
             for source in (request.query, request.data):
                 if isinstance(source.get("id"), str):
                     return source["id"]
@@ -140,14 +144,13 @@ class ActionDispatcher:
     def not_found(route: ActionRoute) -> EntityNotFound:
         return EntityNotFound(f"{route.entity.__name__} not found")
 
-    @staticmethod
-    def page_holds_entity(route: ActionRoute, request: ActionRequest) -> bool:
+    def page_holds_entity(self, route: ActionRoute, request: ActionRequest) -> bool:
         """Whether the page sent this entity's signals (so it wants them back).
 
         A row button of a list (``Todo.toggle.of(todo)``) sends none; patching the
         row's signals into such a page would add a ``$Todo`` signal it never had.
         """
-        return isinstance(request.data.get(signals_namespace(route.entity)), dict)
+        return isinstance(request.data.get(self.plan(route).namespace), dict)
 
     def events_for(self, route: ActionRoute, value: Any) -> list[str]:
         if value is None or isinstance(value, str | bytes):
@@ -225,14 +228,16 @@ class ActionDispatcher:
     ) -> ActionResponse:
         if request.is_datastar:
             # One signals patch: messages of an earlier failure cleared, the entity's state.
+            plan = self.plan(route)
             signals: dict[str, Any] = {}
-            if self.binder(route).names:
-                signals[ERRORS_SIGNAL] = dict.fromkeys(self.binder(route).names, "")
-            if target is not None and alive and self.page_holds_entity(route, request):
+            if plan.cleared:
+                signals[ERRORS_SIGNAL] = dict(plan.cleared)
+            if target is not None and alive and isinstance(request.data.get(plan.namespace), dict):
                 signals.update(target.signals)
-            events = [sse.patch_signals(signals)] if signals else []
-            events.extend(self.events_for(route, result))
-            return ActionResponse(200, dict(sse.SSE_HEADERS), "".join(events).encode())
+            text = sse.patch_signals(signals) if signals else ""
+            if result is not None:
+                text += "".join(self.events_for(route, result))
+            return ActionResponse(200, dict(sse.SSE_HEADERS), text.encode())
         payload: dict[str, Any] = {"result": result if result is None else _jsonable(result)}
         if target is not None:
             payload["entity"] = target if alive else None
@@ -271,7 +276,7 @@ class ActionDispatcher:
                         result = _yielded(
                             asyncio.run(_collect(result)) if inspect.isasyncgen(result) else result
                         )
-                    elif inspect.isawaitable(result):
+                    elif result is not None and inspect.isawaitable(result):
                         result = asyncio.run(_await(result))
                     gone = route.method == "DELETE" and target is not None and not target.exists()
                     alive, changed, save = self._settle(route, target, before, unit, not gone)
@@ -371,7 +376,7 @@ class ActionDispatcher:
                         result = _yielded(
                             await _collect(result) if inspect.isasyncgen(result) else result
                         )
-                    elif inspect.isawaitable(result):
+                    elif result is not None and inspect.isawaitable(result):
                         result = await result
                     gone = (
                         route.method == "DELETE"
@@ -422,6 +427,20 @@ class ActionDispatcher:
                 logger.exception("streaming action %s failed", route)
 
         return ActionResponse(200, dict(sse.SSE_HEADERS), astream=events())
+
+
+class _Plan:
+    """The per-route part of a request's work, computed once: the parameter binder,
+    the signals namespace, the cleared ``_errors`` messages."""
+
+    __slots__ = ("binder", "cleared", "namespace", "route")
+
+    def __init__(self, route: ActionRoute, binder: ParameterBinder):
+        self.route = route
+        self.binder = binder
+        self.namespace = signals_namespace(route.entity)
+        #: ``{parameter: ""}``: the messages a successful Datastar answer clears.
+        self.cleared: dict[str, str] = dict.fromkeys(binder.names, "")
 
 
 def _without_nul(entity_id: str) -> str:
