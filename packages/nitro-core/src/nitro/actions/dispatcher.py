@@ -314,7 +314,8 @@ class ActionDispatcher:
         after the commit); saves into the unit when it holds other writes."""
         if target is None or not alive:
             return alive, False, False
-        saved = unit.pending_copy(target)
+        # (a unit with no writes of its own, not nested in another, saved nothing)
+        saved = unit.pending_copy(target) if unit.has_writes() or unit.nested else None
         if saved is not None:  # the action saved it: again only if changed since
             return True, True, bool(saved.model_dump() != target.model_dump())
         if target.model_dump() == before:

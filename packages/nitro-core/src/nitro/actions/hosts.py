@@ -86,6 +86,10 @@ def _normalize_pattern(pattern: str) -> str:
     return pattern.split(":", 1)[0].rstrip(".")  # ports are ignored
 
 
+#: How many allowed ``Host`` values an :class:`AllowedHosts` remembers.
+_MAX_REMEMBERED = 256
+
+
 @functools.lru_cache(maxsize=256)  # a server answers on few addresses: parse each once
 def is_loopback_address(address: str) -> bool:
     """Whether a server address (ASGI ``scope["server"][0]``, WSGI ``SERVER_NAME``) is
@@ -121,6 +125,8 @@ class AllowedHosts:
         self._exact = frozenset(p for p in self.patterns if not p.startswith("."))
         self._suffixes = tuple(p for p in self.patterns if p.startswith("."))
         self._refused: set[str] = set()
+        #: Host header values already found allowed (a server sees few: checked once).
+        self._allowed: set[str] = set()
         self._unconfigured_reported = False
 
     @classmethod
@@ -152,6 +158,15 @@ class AllowedHosts:
 
     def allows(self, host: str) -> bool:
         """Whether a ``Host`` header value (port included or not) is allowed."""
+        if host in self._allowed:
+            return True
+        if self._matches(host):
+            if len(self._allowed) < _MAX_REMEMBERED:
+                self._allowed.add(host)
+            return True
+        return False
+
+    def _matches(self, host: str) -> bool:
         name = split_host(host)
         if name is None:
             return False

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 from urllib.parse import parse_qsl
 
 from nitro.actions.errors import ActionError, InvalidParameters
@@ -15,6 +14,31 @@ from nitro.actions.limits import parse_json
 __all__ = ["ActionRequest", "ActionResponse", "refusal"]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+T = TypeVar("T")
+
+
+class _once(Generic[T]):
+    """``functools.cached_property`` without its lock (which Python 3.11 takes on
+    every first access: a request is read by one thread)."""
+
+    def __init__(self, func: Callable[[Any], T]):
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> _once[T]: ...
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> T: ...
+    def __get__(self, instance: object | None, owner: type | None = None) -> T | _once[T]:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.func(instance)
+        return value
 
 
 @dataclass
@@ -52,7 +76,7 @@ class ActionRequest:
             return {}
         return {key: morsel.value for key, morsel in jar.items()}
 
-    @cached_property
+    @_once
     def is_datastar(self) -> bool:
         return self.headers.get("datastar-request", "").lower() == "true"
 
@@ -60,7 +84,7 @@ class ActionRequest:
     def is_safe(self) -> bool:
         return self.method in SAFE_METHODS
 
-    @cached_property
+    @_once
     def data(self) -> Mapping[str, Any]:
         """The request's JSON object: Datastar signals, a JSON body or form fields."""
         if self.method in ("GET", "DELETE") and "datastar" in self.query:

@@ -35,6 +35,17 @@ __all__ = [
 Environ = Mapping[str, Any]
 
 
+def _environ_key(name: str) -> str:
+    key = name.upper().replace("-", "_")
+    return key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else "HTTP_" + key
+
+
+#: Header name -> environ key, for the names code looks up (bounded: a name could come
+#: from a client).
+_ENVIRON_KEYS: dict[str, str] = {}
+_MAX_ENVIRON_KEYS = 256
+
+
 class EnvironHeaders(Mapping[str, str]):
     """Lower-case header names over the WSGI environ, read on demand (no copy)."""
 
@@ -50,9 +61,11 @@ class EnvironHeaders(Mapping[str, str]):
         return str(value)
 
     def get(self, name: str, default: Any = None) -> Any:  # no KeyError on the hot path
-        key = name.upper().replace("-", "_")
-        if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            key = "HTTP_" + key
+        key = _ENVIRON_KEYS.get(name)
+        if key is None:
+            key = _environ_key(name)
+            if len(_ENVIRON_KEYS) < _MAX_ENVIRON_KEYS:
+                _ENVIRON_KEYS[name] = key
         value = self._environ.get(key)
         return default if value is None else str(value)
 
