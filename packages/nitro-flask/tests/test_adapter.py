@@ -74,3 +74,18 @@ def test_entity_defined_after_the_first_request_is_not_routed_and_a_warning_says
         assert app.test_client().post("/after/afterstart/x/poke").status_code == 404
     finally:
         default_registry.forget(AfterStart)
+
+
+def test_the_url_prefix_does_not_outlive_the_request():
+    """A WSGI thread keeps its context between requests: the prefix is undone after each."""
+    from nitro.actions import default_registry
+    from nitro.actions.urls import current_prefix
+
+    app = Flask("prefixed")
+    with default_registry.isolated():
+        configure_app(app, prefix="/api")
+    seen = []
+    app.add_url_rule("/api/where", "where", lambda: seen.append(current_prefix()) or "ok")
+    assert app.test_client().get("/api/where").status_code == 200
+    assert seen == ["/api"]
+    assert current_prefix() == ""

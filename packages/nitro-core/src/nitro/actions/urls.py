@@ -12,9 +12,17 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 
-__all__ = ["action_path", "current_prefix", "entity_segment", "normalize_prefix", "url_prefix"]
+__all__ = [
+    "action_path",
+    "current_prefix",
+    "entity_segment",
+    "normalize_prefix",
+    "reset_prefix",
+    "set_prefix",
+    "url_prefix",
+]
 
 _prefix: ContextVar[str] = ContextVar("nitro_url_prefix", default="")
 
@@ -39,9 +47,22 @@ def url_prefix(prefix: str) -> Iterator[None]:
         _prefix.reset(token)
 
 
-def set_prefix(prefix: str) -> None:
-    """Set the prefix for the rest of the current context (one request)."""
-    _prefix.set(normalize_prefix(prefix))
+def set_prefix(prefix: str) -> Token[str]:
+    """Set the prefix for the rest of the current context (one request).
+
+    ASGI servers run each request in a context of its own; a WSGI thread keeps its
+    context from one request to the next, so WSGI callers hand the returned token to
+    :func:`reset_prefix` when the request ends.
+    """
+    return _prefix.set(normalize_prefix(prefix))
+
+
+def reset_prefix(token: Token[str]) -> None:
+    """Undo :func:`set_prefix` (in the context that set it, else back to no prefix)."""
+    try:
+        _prefix.reset(token)
+    except ValueError:  # a different context (a streamed response's generator)
+        _prefix.set("")
 
 
 def entity_segment(entity: type) -> str:

@@ -6,11 +6,11 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from flask import Flask, Response, request, stream_with_context
+from flask import Flask, Response, g, request, stream_with_context
 from nitro.actions import ActionApp, ActionConfigurationError, ActionRoute, build_action_app
 from nitro.actions.app import mount_body_limit
 from nitro.actions.request import ActionResponse
-from nitro.actions.urls import normalize_prefix, set_prefix
+from nitro.actions.urls import normalize_prefix, reset_prefix, set_prefix
 from nitro.actions.wsgi import WsgiActionEndpoint, WsgiLiveEndpoint, WsgiWebEndpoint
 from nitro.broadcast import Broadcaster
 from nitro.web import Mountable
@@ -59,9 +59,20 @@ def configure_app(
     )
     nitro.serve(lambda routes, live: _register(app, nitro, routes, live))
     if nitro.prefix:
-        app.before_request(lambda: set_prefix(nitro.prefix))
+        # A WSGI thread keeps its context between requests: undo the prefix after each.
+        app.before_request(lambda: setattr(g, _PREFIX_TOKEN, set_prefix(nitro.prefix)))
+        app.teardown_request(_leave_prefix)
     app.extensions[EXTENSION_KEY] = nitro
     return nitro
+
+
+_PREFIX_TOKEN = "nitro_prefix_token"
+
+
+def _leave_prefix(_error: BaseException | None) -> None:
+    token = g.pop(_PREFIX_TOKEN, None)
+    if token is not None:
+        reset_prefix(token)
 
 
 def _register(app: Flask, nitro: ActionApp, routes: list[ActionRoute], live: list[type]) -> None:
