@@ -1,0 +1,131 @@
+"""Middleware: code around every message the bus handles.
+
+A middleware is a callable ``mw(message, call_next)`` that returns ``call_next(message)``
+(or does not, to stop the message). On the async path (``asend``, ``aask``,
+``apublish``) an ``async def`` middleware is awaited; a middleware that works on both
+paths is an object with ``__call__`` and ``async def acall(message, call_next)``, as the
+three here are. A plain sync middleware on the async path gets ``call_next``'s awaitable
+and must return it unchanged.
+
+For a command, ``call_next`` runs the whole unit of work (begin, handler, commit), so a
+middleware that calls it again (:class:`RetryOnConflict`) starts over on fresh state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from nitro.cqrs.messages import Command, Event, Message
+from nitro.persistence import ConcurrencyError
+
+__all__ = ["LogMessages", "RetryOnConflict", "Timing"]
+
+logger = logging.getLogger("nitro.cqrs")
+
+Next = Callable[[Message], Any]
+AsyncNext = Callable[[Message], Awaitable[Any]]
+
+
+def _describe(message: Message) -> str:
+    described = f"{type(message).__name__} ({message.kind}"
+    if isinstance(message, Event):
+        described += f" {message.id}"
+    return described + ")"
+
+
+class LogMessages:
+    """Logs each message's name (and an event's id) when it starts, and its failure
+    with the traceback, on the ``nitro.cqrs`` logger."""
+
+    def __init__(self, logger: logging.Logger = logger, level: int = logging.INFO) -> None:
+        self.logger = logger
+        self.level = level
+
+    def __call__(self, message: Message, call_next: Next) -> Any:
+        self.logger.log(self.level, "handling %s", _describe(message))
+        try:
+            return call_next(message)
+        except Exception:
+            self.logger.exception("%s failed", _describe(message))
+            raise
+
+    async def acall(self, message: Message, call_next: AsyncNext) -> Any:
+        self.logger.log(self.level, "handling %s", _describe(message))
+        try:
+            return await call_next(message)
+        except Exception:
+            self.logger.exception("%s failed", _describe(message))
+            raise
+
+
+class Timing:
+    """Measures each message; calls *record(message, seconds)* (by default a debug
+    line on the ``nitro.cqrs`` logger), also when the handler raised."""
+
+    def __init__(self, record: Callable[[Message, float], None] | None = None) -> None:
+        self.record = record or (
+            lambda message, seconds: logger.debug(
+                "%s took %.3f ms", _describe(message), seconds * 1000
+            )
+        )
+
+    def __call__(self, message: Message, call_next: Next) -> Any:
+        start = time.perf_counter()
+        try:
+            return call_next(message)
+        finally:
+            self.record(message, time.perf_counter() - start)
+
+    async def acall(self, message: Message, call_next: AsyncNext) -> Any:
+        start = time.perf_counter()
+        try:
+            return await call_next(message)
+        finally:
+            self.record(message, time.perf_counter() - start)
+
+
+class RetryOnConflict:
+    """Runs a command again when its unit of work lost an optimistic-concurrency race
+    (:class:`~nitro.ConcurrencyError`): up to *attempts* tries in all, waiting a random
+    ``0..backoff * 2**n`` seconds between them, each try on fresh state. Queries and
+    events pass through; the last conflict propagates."""
+
+    def __init__(self, attempts: int = 5, backoff: float = 0.005) -> None:
+        if attempts < 1:
+            raise ValueError(f"RetryOnConflict(attempts={attempts}): at least 1 try")
+        self.attempts = attempts
+        self.backoff = backoff
+
+    def _wait(self, attempt: int) -> float:
+        return random.uniform(0, self.backoff * 2**attempt)
+
+    def __call__(self, message: Message, call_next: Next) -> Any:
+        if not isinstance(message, Command):
+            return call_next(message)
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return call_next(message)
+            except ConcurrencyError:
+                if attempt == self.attempts:
+                    raise
+                logger.info("%s conflicted (try %d); retrying", _describe(message), attempt)
+                time.sleep(self._wait(attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def acall(self, message: Message, call_next: AsyncNext) -> Any:
+        if not isinstance(message, Command):
+            return await call_next(message)
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return await call_next(message)
+            except ConcurrencyError:
+                if attempt == self.attempts:
+                    raise
+                logger.info("%s conflicted (try %d); retrying", _describe(message), attempt)
+                await asyncio.sleep(self._wait(attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
