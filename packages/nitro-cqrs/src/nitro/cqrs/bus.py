@@ -115,6 +115,7 @@ class Bus:
 
         *retry* (events only): how often to try the handler before logging its failure.
         """
+        _check_registration(message_type, retry)
         if handler is not None:
             self.register(message_type, handler, retry=retry)
             return handler
@@ -129,17 +130,7 @@ class Bus:
         self, message_type: type[Message], target: Any, *, retry: Retry | None = None
     ) -> Handler:
         """Register *target* (function, class with ``handle``, or object with ``handle``)."""
-        if not (
-            isinstance(message_type, type) and issubclass(message_type, (Command, Query, Event))
-        ):
-            raise TypeError(
-                f"handles() takes a Command, Query or Event subclass, not {message_type!r}"
-            )
-        if retry is not None and not issubclass(message_type, Event):
-            raise TypeError(
-                f"retry= is for event handlers; retry a {message_type.kind} with the "
-                f"RetryOnConflict middleware or in the caller"
-            )
+        _check_registration(message_type, retry)
         handler = Handler.of(message_type, target, retry)
         registry = self._registry
         with registry.lock:
@@ -413,6 +404,16 @@ async def _astep(mw: Any, call_next: Callable[[Message], Any], message: Message)
     while asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
         result = await result
     return result
+
+
+def _check_registration(message_type: Any, retry: Retry | None) -> None:
+    if not (isinstance(message_type, type) and issubclass(message_type, (Command, Query, Event))):
+        raise TypeError(f"handles() takes a Command, Query or Event subclass, not {message_type!r}")
+    if retry is not None and not issubclass(message_type, Event):
+        raise TypeError(
+            f"retry= is for event handlers; retry a {message_type.kind} with the "
+            f"RetryOnConflict middleware or in the caller"
+        )
 
 
 def _refuse_async(bound: BoundHandler, verb: str, async_verb: str) -> None:
