@@ -103,7 +103,7 @@ def test_a_command_has_exactly_one_handler():
     @bus.handles(Write)
     def first(cmd: Write) -> None: ...
 
-    with pytest.raises(HandlerConflict, match="already handled by .*first"):
+    with pytest.raises(HandlerConflict, match=r"already handled by .*first"):
 
         @bus.handles(Write)
         def second(cmd: Write) -> None: ...

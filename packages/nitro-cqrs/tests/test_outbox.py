@@ -24,13 +24,10 @@ from nitro_cqrs_shop import (
 )
 
 from nitro.cqrs import Retry
-
-pytest.importorskip("nitro.sql")
-
-from nitro.cqrs.outbox import Outbox, done_table, outbox_table  # noqa: E402
-from nitro.persistence.registry import use_backend  # noqa: E402
-from nitro.sql import SQLModelBackend, use_database  # noqa: E402
-from nitro.sql.config import database_for  # noqa: E402
+from nitro.cqrs.outbox import Outbox, done_table, outbox_table
+from nitro.persistence.registry import use_backend
+from nitro.sql import SQLModelBackend, use_database
+from nitro.sql.config import database_for
 
 SUPPORT = Path(__file__).resolve().parents[3] / "tests" / "support"
 ONE_APPLE = [{"product_id": "apple", "quantity": 1}]
