@@ -298,3 +298,31 @@ def test_async_handlers_need_the_async_verbs():
         bus.send(Write(note_id="n", text="x"))
     assert asyncio.run(bus.asend(Write(note_id="n", text="x"))) == "async"
     assert Note.get_or_raise("n").text == "x"
+
+
+def test_a_query_asked_inside_a_command_reads_its_pending_writes():
+    bus = Bus()
+
+    @bus.handles(Write)
+    def write(cmd: Write, uow: Any) -> str:
+        uow.repo(Note).save(Note(id=cmd.note_id, text=cmd.text))
+        return bus.ask(Read(note_id=cmd.note_id))
+
+    bus.handles(Read)(lambda query: Note.get_or_raise(query.note_id).text)
+    assert bus.send(Write(note_id="n", text="pending")) == "pending"
+
+
+def test_a_handler_may_commit_itself():
+    bus = Bus()
+    delivered: list[str] = []
+
+    @bus.handles(Write)
+    def write(cmd: Write, uow: Any) -> None:
+        uow.repo(Note).save(Note(id=cmd.note_id, text=cmd.text))
+        bus.publish(Written(note_id=cmd.note_id))
+        uow.commit()
+
+    bus.handles(Written)(lambda evt: delivered.append(evt.note_id))
+    bus.send(Write(note_id="n", text="x"))
+    assert Note.get_or_raise("n").text == "x"
+    assert delivered == ["n"]  # once

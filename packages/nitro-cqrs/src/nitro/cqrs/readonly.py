@@ -59,8 +59,21 @@ class _ReadOnly(UnitCore):
     def view(self, repository: Repository[Any]) -> Any:
         found = self._views.get(repository)
         if found is None:
-            found = self._views[repository] = _ReadOnlyRepository(repository, self.query)
+            found = self._views[repository] = _ReadOnlyRepository(
+                self._outer_view(repository), self.query
+            )
         return found
+
+    def _outer_view(self, repository: Repository[Any]) -> Repository[Any]:
+        """What the units around this one make of *repository* (a query asked inside a
+        command reads that command's pending writes)."""
+        unit = self.enclosing
+        while unit is not None:
+            view = unit.view(repository)
+            if view is not None:
+                return view  # type: ignore[no-any-return]
+            unit = unit.enclosing
+        return repository
 
     def publish(self, evt: Any, sender: Any = None, /, **kwargs: Any) -> None:
         raise QueryWriteError(f"{self.query} is a query and must not publish events")
