@@ -67,7 +67,8 @@ class Retry:
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait before try *attempt* (2, 3, ...)."""
-        return min(self.max_delay, self.backoff * 2 ** (attempt - 2)) * random.uniform(0.5, 1)
+        wait: float = min(self.max_delay, self.backoff * 2.0 ** (attempt - 2))
+        return wait * random.uniform(0.5, 1)
 
 
 @dataclass(frozen=True)

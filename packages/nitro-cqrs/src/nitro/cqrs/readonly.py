@@ -71,7 +71,7 @@ class _ReadOnly(UnitCore):
         while unit is not None:
             view = unit.view(repository)
             if view is not None:
-                return view  # type: ignore[no-any-return]
+                return view
             unit = unit.enclosing
         return repository
 
