@@ -23,6 +23,7 @@ from typing import Any
 
 from nitro.cqrs.bus import Bus, HandlerConflict, UnknownMessage, record
 from nitro.cqrs.delivery import Failure
+from nitro.cqrs.errors import Rejected
 from nitro.cqrs.handlers import MissingDependency, Provide, Retry
 from nitro.cqrs.messages import Command, Event, Message, Query, message_name
 from nitro.cqrs.middleware import LogMessages, RetryOnConflict, Timing
@@ -59,6 +60,7 @@ __all__ = [
     "Provide",
     "Query",
     "QueryWriteError",
+    "Rejected",
     "Retry",
     "RetryOnConflict",
     "Timing",
