@@ -9,7 +9,7 @@ from flask import Flask
 from nitro import Entity, action
 from nitro.actions.registry import default_registry
 from nitro.adapters.flask import configure_app
-from nitro.cqrs import Bus, Command, Event
+from nitro.cqrs import Bus, Command, Event, Rejected
 from nitro.persistence import MemoryRepo
 from nitro.persistence.registry import use_backend
 
@@ -35,8 +35,10 @@ def make_app() -> tuple[Flask, list[int]]:
     @bus.handles(Take)
     def take(cmd: Take, uow) -> int:
         shelf = uow.repo(Shelf).get(cmd.shelf_id)
+        if cmd.n > 100:
+            raise LookupError("an unexpected failure")
         if shelf.count < cmd.n:
-            raise LookupError(f"only {shelf.count} left")
+            raise Rejected(f"only {shelf.count} left")
         shelf.count -= cmd.n
         shelf.save()
         bus.publish(Taken(shelf_id=cmd.shelf_id, n=cmd.n))
@@ -74,10 +76,13 @@ def test_an_action_sends_a_command(client_and_events):
     assert seen == [2]
 
     refused = client.post("/counter/take?shelf_id=s&n=2", headers=origin)
-    assert refused.status_code == 500  # an unexpected domain error: logged, never sent
-    assert b"only 1 left" not in refused.data
+    assert (refused.status_code, refused.get_json()) == (409, {"error": "only 1 left"})
     assert Shelf.get_or_raise("s").count == 1
     assert seen == [2]
+
+    failed = client.post("/counter/take?shelf_id=s&n=101", headers=origin)
+    assert failed.status_code == 500  # an unexpected error: logged, never sent
+    assert b"unexpected" not in failed.data
 
     invalid = client.post("/counter/take?shelf_id=s&n=two", headers=origin)
     assert invalid.status_code == 422

@@ -17,8 +17,9 @@ limit, validation of every field with a 422 naming it (for Datastar pages, the
 sent, and JSON or Datastar answers. Commands are ``POST``, queries ``GET``.
 
 Handlers refuse with :class:`~nitro.cqrs.Rejected` (409 and its message, or its
-``status``); :class:`~nitro.persistence.NotFound` answers 404 and :class:`PermissionError`
-403; any other exception is a 500 whose details stay in the log.
+``status``: it is an action error); :class:`~nitro.persistence.NotFound` answers 404
+and :class:`PermissionError` 403; any other exception is a 500 whose details stay in
+the log.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ import pydantic
 from nitro import Entity, action
 from nitro.actions.errors import ActionError, EntityNotFound, InvalidParameters
 from nitro.cqrs.bus import Bus, UnknownMessage
-from nitro.cqrs.errors import Rejected
 from nitro.cqrs.messages import Command, Message, Query
 from nitro.persistence import NotFound
 
@@ -147,8 +147,6 @@ def _build(message_type: type[Message], values: dict[str, Any]) -> Message:
 
 
 def _translate(exc: Exception) -> Exception:
-    if isinstance(exc, Rejected):
-        return _Answer(exc.status, str(exc))
     if isinstance(exc, NotFound):
         return EntityNotFound()
     if isinstance(exc, PermissionError):
