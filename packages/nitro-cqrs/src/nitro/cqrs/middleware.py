@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from nitro.cqrs.messages import Command, Event, Message
+from nitro.ids import new_id
 from nitro.persistence import ConcurrencyError
 
 __all__ = ["LogMessages", "RetryOnConflict", "Timing"]
@@ -31,35 +32,41 @@ Next = Callable[[Message], Any]
 AsyncNext = Callable[[Message], Awaitable[Any]]
 
 
-def _describe(message: Message) -> str:
-    described = f"{type(message).__name__} ({message.kind}"
-    if isinstance(message, Event):
-        described += f" {message.id}"
-    return described + ")"
+def _describe(message: Message, message_id: str | None = None) -> str:
+    if message_id is None:
+        message_id = message.id if isinstance(message, Event) else "-"
+    return f"{type(message).__name__} ({message.kind} {message_id})"
 
 
 class LogMessages:
-    """Logs each message's name (and an event's id) when it starts, and its failure
-    with the traceback, on the ``nitro.cqrs`` logger."""
+    """Logs each message's name and id when it starts, and its failure with the
+    traceback, on the ``nitro.cqrs`` logger. An event's id is its own; a command or
+    query gets a fresh one per handling, so its start and failure lines pair up (a retry
+    by :class:`RetryOnConflict` placed after this middleware keeps the id)."""
 
     def __init__(self, logger: logging.Logger = logger, level: int = logging.INFO) -> None:
         self.logger = logger
         self.level = level
 
+    def _start(self, message: Message) -> str:
+        described = _describe(message, message.id if isinstance(message, Event) else new_id())
+        self.logger.log(self.level, "handling %s", described)
+        return described
+
     def __call__(self, message: Message, call_next: Next) -> Any:
-        self.logger.log(self.level, "handling %s", _describe(message))
+        described = self._start(message)
         try:
             return call_next(message)
         except Exception:
-            self.logger.exception("%s failed", _describe(message))
+            self.logger.exception("%s failed", described)
             raise
 
     async def acall(self, message: Message, call_next: AsyncNext) -> Any:
-        self.logger.log(self.level, "handling %s", _describe(message))
+        described = self._start(message)
         try:
             return await call_next(message)
         except Exception:
-            self.logger.exception("%s failed", _describe(message))
+            self.logger.exception("%s failed", described)
             raise
 
 
