@@ -201,6 +201,10 @@ class Bus:
         """The registered event class called *name* (:func:`message_name`), if any."""
         return self._registry.events.get(name)
 
+    def event_names(self) -> list[str]:
+        """The names (:func:`message_name`) of the event classes with handlers."""
+        return list(self._registry.events)
+
     def registered(self, kind: type[Message] = Message) -> list[type[Message]]:
         """The message types with handlers, of *kind* (``Command``, ``Query``, ``Event``)."""
         return [t for t in self._registry.handlers if issubclass(t, kind)]

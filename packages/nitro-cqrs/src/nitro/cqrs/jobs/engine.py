@@ -1,0 +1,58 @@
+"""What every job engine does: send an envelope to a queue, and run a worker whose
+every message goes through :func:`nitro.cqrs.jobs.runner.execute`.
+
+The retry schedule, the dead-letter queue, the dedupe and the hooks live in the
+runner and the store, so they behave the same on every engine; an engine only moves
+JSON text and acknowledges it *after* the run (a worker killed mid-job leaves the
+message to be delivered again).
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from nitro.cqrs.jobs.envelope import Envelope
+from nitro.cqrs.jobs.store import JobStore
+
+if TYPE_CHECKING:
+    from nitro.cqrs.outbox import Outbox
+
+__all__ = ["Engine"]
+
+
+class Engine(ABC):
+    """A job engine (see the module docs)."""
+
+    #: ``"inprocess"``, ``"celery"``, ``"dramatiq"``, ``"rq"``.
+    name: str = "engine"
+
+    def __init__(self, store: JobStore, *, lease: float = 30.0, outbox: Outbox | None = None):
+        self.store = store
+        #: Seconds a run holds its job before another delivery may run it; renewed
+        #: while the run lasts, so only a dead worker's lease runs out.
+        self.lease = lease
+        self.outbox = outbox
+
+    @abstractmethod
+    def submit(self, envelope: Envelope, delay: float = 0.0) -> None:
+        """Put *envelope* on its queue, to run after *delay* seconds."""
+
+    @abstractmethod
+    def run_worker(
+        self,
+        queues: Sequence[str] = ("default",),
+        concurrency: int = 1,
+        stop: threading.Event | None = None,
+    ) -> None:
+        """Process jobs until *stop* is set or the process gets SIGTERM/SIGINT (the
+        current job finishes first, or goes back to its queue)."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections and threads."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"

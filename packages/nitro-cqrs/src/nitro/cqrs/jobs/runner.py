@@ -1,0 +1,132 @@
+"""One delivery of one job, the same on every engine.
+
+:func:`execute` decodes the envelope, finds the job, takes its lease (skipping a job
+already done, and postponing one another worker is running), validates the arguments,
+runs it with its lease renewed, and then records the outcome: done; failed with a retry
+sent after the back-off; or dead — in the dead-letter queue with its arguments, error
+and traceback — when its tries are used up, the error is not retryable, or the message
+cannot be decoded or names an unknown job. It never raises, so the engine acknowledges
+the message once the outcome is recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+import traceback as tb
+from typing import Any
+
+from pydantic import ValidationError
+
+from nitro.cqrs.jobs import hooks
+from nitro.cqrs.jobs.definition import UnknownJob, job_named
+from nitro.cqrs.jobs.engine import Engine
+from nitro.cqrs.jobs.envelope import Envelope
+from nitro.ids import new_id
+
+__all__ = ["execute"]
+
+logger = logging.getLogger("nitro.jobs")
+
+
+def execute(payload: str | bytes, engine: Engine) -> str:
+    """Run one delivered message; return the outcome (``done``, ``failed``, ``dead``,
+    ``skipped``, ``postponed``)."""
+    store = engine.store
+    try:
+        envelope = Envelope.from_json(payload)
+    except ValidationError as exc:
+        text = payload.decode(errors="replace") if isinstance(payload, bytes) else payload
+        broken = Envelope(id=new_id(), job="(undecodable)", args={"message": text[:2000]})
+        store.finish(broken, "dead", error=str(exc), reason="the message cannot be decoded")
+        logger.error("job message cannot be decoded; sent to the dead-letter queue: %s", exc)
+        return "dead"
+    try:
+        job = job_named(envelope.job)
+    except UnknownJob as exc:
+        store.finish(envelope, "dead", reason=str(exc))
+        logger.error("job %s (%s): %s", envelope.job, envelope.id, exc)
+        return "dead"
+    busy = store.start(envelope, engine.lease)
+    if busy == "done":
+        logger.info("job %s (%s) was done already; delivery dropped", envelope.job, envelope.id)
+        return "skipped"
+    if busy == "running":  # another worker has it now: look again after its lease
+        engine.submit(envelope, delay=engine.lease)
+        return "postponed"
+    hooks.job_started.send(
+        envelope.job, envelope=envelope, waited=time.time() - envelope.enqueued_at
+    )
+    try:
+        kwargs = job.arguments(envelope.args)
+    except ValidationError as exc:
+        store.finish(envelope, "dead", error=str(exc), reason="the arguments do not validate")
+        hooks.job_failed.send(
+            envelope.job, envelope=envelope, error=exc, reason="invalid arguments"
+        )
+        return "dead"
+    started = time.perf_counter()
+    try:
+        with _renewing(engine, envelope):
+            result: Any = job.func(**kwargs)
+            if job.is_async:
+                asyncio.run(result)
+    except Exception as exc:
+        return _failed(engine, envelope, job.retry, exc)
+    store.finish(envelope, "done")
+    hooks.job_succeeded.send(
+        envelope.job, envelope=envelope, duration=time.perf_counter() - started
+    )
+    return "done"
+
+
+def _failed(engine: Engine, envelope: Envelope, retry: Any, exc: Exception) -> str:
+    trace = "".join(tb.format_exception(exc))
+    error = f"{type(exc).__name__}: {exc}"
+    if retry.retries(exc, envelope.attempt):
+        delay = retry.delay(envelope.attempt + 1)
+        engine.store.finish(envelope, "failed", error=error, traceback=trace)
+        engine.submit(envelope.next_attempt(), delay)
+        logger.warning(
+            "job %s (%s) failed on try %d (%s); retry in %.1f s",
+            envelope.job,
+            envelope.id,
+            envelope.attempt,
+            error,
+            delay,
+        )
+        hooks.job_retrying.send(envelope.job, envelope=envelope, error=exc, delay=delay)
+        return "failed"
+    if envelope.attempt >= retry.max_tries:
+        reason = f"failed {envelope.attempt} of {retry.max_tries} tries"
+    else:
+        reason = f"{type(exc).__name__} is not retried"
+    engine.store.finish(envelope, "dead", error=error, traceback=trace, reason=reason)
+    logger.error("job %s (%s) is dead: %s; %s", envelope.job, envelope.id, reason, error)
+    hooks.job_failed.send(envelope.job, envelope=envelope, error=exc, reason=reason)
+    return "dead"
+
+
+class _renewing:
+    """Renew the run's lease every third of it while the job runs."""
+
+    def __init__(self, engine: Engine, envelope: Envelope) -> None:
+        self.engine = engine
+        self.envelope = envelope
+        self.stop = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def _loop(self) -> None:
+        while not self.stop.wait(self.engine.lease / 3):
+            self.engine.store.start(self.envelope, self.engine.lease, renew=True)
+
+    def __enter__(self) -> None:
+        self.thread = threading.Thread(target=self._loop, name="nitro-job-lease", daemon=True)
+        self.thread.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop.set()
+        if self.thread is not None:
+            self.thread.join()

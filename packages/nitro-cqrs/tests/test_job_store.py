@@ -1,0 +1,111 @@
+"""The job store's contract, on MemoryJobStore and on RedisJobStore with a real redis-server."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from nitro.cqrs.jobs import Envelope, JobStore, MemoryJobStore
+from nitro.persistence import BackendUnavailable
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+def store(request: pytest.FixtureRequest) -> Iterator[JobStore]:
+    if request.param == "memory":
+        yield MemoryJobStore()
+        return
+    from nitro.cqrs.jobs.redis_store import RedisJobStore
+
+    redis_store = RedisJobStore(request.getfixturevalue("redis_url"))
+    yield redis_store
+    redis_store.close()
+
+
+def envelope(**changes: object) -> Envelope:
+    return Envelope(job="app.send", args={"n": 1}, **changes)  # type: ignore[arg-type]
+
+
+def test_an_idempotency_key_is_held_by_one_job(store: JobStore) -> None:
+    assert store.reserve_key("k", "job1", 60) is None
+    assert store.reserve_key("k", "job2", 60) == "job1"
+    store.release_key("k", "job2")  # not the holder: no effect
+    assert store.reserve_key("k", "job3", 60) == "job1"
+    store.release_key("k", "job1")
+    assert store.reserve_key("k", "job3", 60) is None
+
+
+def test_a_key_expires_with_its_ttl(store: JobStore) -> None:
+    assert store.reserve_key("short", "job1", 0.05) is None
+    time.sleep(0.12)
+    assert store.reserve_key("short", "job2", 60) is None
+
+
+def test_a_job_runs_once_then_redeliveries_are_skipped(store: JobStore) -> None:
+    env = envelope()
+    assert store.queued(env) is True
+    assert store.queued(env) is False  # sent already
+    assert store.start(env, lease=30) is None
+    assert store.start(env, lease=30) == "running"  # another worker holds the lease
+    store.finish(env, "done")
+    assert store.start(env, lease=30) == "done"
+    record = store.get(env.id)
+    assert record is not None
+    assert record.state == "done"
+    assert record.duration is not None
+    assert record.duration >= 0
+
+
+def test_a_dead_workers_lease_runs_out(store: JobStore) -> None:
+    env = envelope()
+    store.queued(env)
+    assert store.start(env, lease=0.05) is None
+    time.sleep(0.12)
+    assert store.start(env, lease=30) is None  # taken over
+    assert store.start(env, lease=0.05, renew=True) is None
+    time.sleep(0.12)
+    assert store.start(env, lease=30) is None
+
+
+def test_dead_jobs_are_listed_revived_and_discarded(store: JobStore) -> None:
+    failing, other = envelope(attempt=3), envelope()
+    store.queued(failing)
+    store.queued(other)
+    store.start(failing, lease=30)
+    store.finish(
+        failing,
+        "dead",
+        error="ValueError: bad",
+        traceback="Traceback ...",
+        reason="failed 3 of 3 tries",
+    )
+    assert store.counts() == {"queued": 1, "running": 0, "done": 0, "failed": 0, "dead": 1}
+    [dead] = store.dead_letters()
+    assert (dead.id, dead.error, dead.reason, dead.envelope.args) == (
+        failing.id,
+        "ValueError: bad",
+        "failed 3 of 3 tries",
+        {"n": 1},
+    )
+    assert dead.traceback == "Traceback ..."
+    revived = store.revive(failing.id)
+    assert revived is not None
+    assert revived.attempt == 1
+    assert store.revive(failing.id) is None  # not dead any more
+    assert store.get(failing.id).state == "queued"  # type: ignore[union-attr]
+    store.finish(revived, "dead", error="again")
+    assert store.discard(failing.id) is True
+    assert store.discard(failing.id) is False
+    assert store.get(failing.id) is None
+    assert [r.id for r in store.recent()] == [other.id]
+
+
+@pytest.mark.redis
+def test_a_stopped_redis_is_a_clear_error() -> None:
+    from nitro.cqrs.jobs.redis_store import RedisJobStore
+
+    unreachable = RedisJobStore("redis://:secret@127.0.0.1:1/0")
+    with pytest.raises(BackendUnavailable, match=r"127\.0\.0\.1:1") as caught:
+        unreachable.queued(envelope())
+    assert "secret" not in str(caught.value)
