@@ -20,6 +20,7 @@ import importlib
 import os
 import threading
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
 from nitro.cqrs.jobs.engine import Engine
 
@@ -34,7 +35,12 @@ _engine: Engine | None = None
 
 
 def engine_for_url(url: str, **options: Any) -> Engine:
-    """The engine a ``NITRO_JOBS_URL`` names (see the module docs)."""
+    """The engine a ``NITRO_JOBS_URL`` names (see the module docs). Query parameters
+    are engine options: ``?lease=10`` (seconds a run holds its job before a dead
+    worker's job may run elsewhere), and each engine's own (see its class)."""
+    url, _, query = url.partition("?")
+    for name, value in parse_qsl(query):
+        options.setdefault(name, _number(value))
     scheme, _, rest = url.partition("://")
     kind, _, broker = scheme.partition("+")
     if kind == "inprocess":
@@ -56,6 +62,16 @@ def engine_for_url(url: str, **options: Any) -> Engine:
         ) from exc
     engine: Engine = getattr(module, class_name)(f"{broker}://{rest}", **options)
     return engine
+
+
+def _number(text: str) -> Any:
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            return text
 
 
 #: The real engines, imported on first use (their libraries are extras).
