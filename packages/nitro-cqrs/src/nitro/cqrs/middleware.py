@@ -20,6 +20,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from nitro.cqrs.errors import Rejected
 from nitro.cqrs.messages import Command, Event, Message
 from nitro.ids import new_id
 from nitro.persistence import ConcurrencyError
@@ -40,7 +41,8 @@ def _describe(message: Message, message_id: str | None = None) -> str:
 
 class LogMessages:
     """Logs each message's name and id when it starts, and its failure with the
-    traceback, on the ``nitro.cqrs`` logger. An event's id is its own; a command or
+    traceback (a :class:`~nitro.cqrs.Rejected` refusal: one line at *level*), on the
+    ``nitro.cqrs`` logger. An event's id is its own; a command or
     query gets a fresh one per handling, so its start and failure lines pair up (a retry
     by :class:`RetryOnConflict` placed after this middleware keeps the id)."""
 
@@ -53,20 +55,26 @@ class LogMessages:
         self.logger.log(self.level, "handling %s", described)
         return described
 
+    def _failed(self, described: str, error: Exception) -> None:
+        if isinstance(error, Rejected):  # a refusal the caller is told about, not a fault
+            self.logger.log(self.level, "%s refused: %s", described, error)
+        else:
+            self.logger.exception("%s failed", described)
+
     def __call__(self, message: Message, call_next: Next) -> Any:
         described = self._start(message)
         try:
             return call_next(message)
-        except Exception:
-            self.logger.exception("%s failed", described)
+        except Exception as error:
+            self._failed(described, error)
             raise
 
     async def acall(self, message: Message, call_next: AsyncNext) -> Any:
         described = self._start(message)
         try:
             return await call_next(message)
-        except Exception:
-            self.logger.exception("%s failed", described)
+        except Exception as error:
+            self._failed(described, error)
             raise
 
 

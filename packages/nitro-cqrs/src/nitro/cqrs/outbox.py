@@ -191,15 +191,20 @@ class Outbox:
                     .values(delivered_at=now, claimed_until=None, last_error=None)
                 )
                 return
-            attempts = conn.execute(sa.select(t.attempts).where(t.id == event_id)).scalar_one() + 1
+            # The UPDATE first takes the write lock at once (on SQLite a read before it
+            # could not upgrade while others write); then read what it made.
             error = "; ".join(f"{f.handler}: {type(f.error).__name__}: {f.error}" for f in failures)
+            conn.execute(
+                outbox_table.update()
+                .where(t.id == event_id)
+                .values(attempts=t.attempts + 1, last_error=error[:4000])
+            )
+            attempts = conn.execute(sa.select(t.attempts).where(t.id == event_id)).scalar_one()
             dead = attempts >= self.max_attempts
             conn.execute(
                 outbox_table.update()
                 .where(t.id == event_id)
                 .values(
-                    attempts=attempts,
-                    last_error=error[:4000],
                     claimed_until=now + self.backoff * 2 ** (attempts - 1),
                     dead_at=now if dead else None,
                 )

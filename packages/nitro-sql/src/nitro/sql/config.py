@@ -119,13 +119,23 @@ class Database:
                     metadata.create_all(connection, tables=group, checkfirst=True)
                     continue
                 try:
-                    metadata.create_all(self.engine, tables=group, checkfirst=True)
+                    self._create(metadata, group)
                 except DBAPIError:
                     # Another connection created it between the check and the CREATE.
-                    metadata.create_all(self.engine, tables=group, checkfirst=True)
+                    self._create(metadata, group)
             if connection is None:
                 self._ready.update(needed)
             return needed
+
+    def _create(self, metadata: sa.MetaData, tables: list[sa.Table]) -> None:
+        """Check and create in one transaction that holds SQLite's write lock from its
+        start: a plain one reads first and then cannot upgrade while other connections
+        write ("database is locked" at once, not after the busy timeout)."""
+        with self.engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                conn = conn.execution_options(**{SQLITE_IMMEDIATE: True})
+            with conn.begin():
+                metadata.create_all(conn, tables=tables, checkfirst=True)
 
     def mark_ready(self, tables: Any) -> None:
         """Record that *tables* exist (created in a transaction that has committed)."""
