@@ -199,7 +199,7 @@ class Outbox:
                 .where(t.id == event_id)
                 .values(attempts=t.attempts + 1, last_error=error[:4000])
             )
-            attempts = conn.execute(sa.select(t.attempts).where(t.id == event_id)).scalar_one()
+            attempts: int = conn.execute(sa.select(t.attempts).where(t.id == event_id)).scalar_one()
             dead = attempts >= self.max_attempts
             conn.execute(
                 outbox_table.update()
