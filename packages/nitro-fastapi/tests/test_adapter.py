@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Header, HTTPException
 from fastapi.routing import APIRoute
-from nitro_adapter_suite import ENTITIES, AdapterSuite
+from fastapi.testclient import TestClient
+from nitro_adapter_suite import ENTITIES, AdapterSuite, Counter
 from nitro_servers import serve_asgi
 
+from nitro.actions.asgi import ActionEndpoint
 from nitro.adapters.fastapi import configure_app, mount
 
 
@@ -61,3 +63,39 @@ def test_openapi_documents_typed_parameters():
     set_to = spec["paths"]["/counter/{id}/set_to"]["put"]["requestBody"]["content"]
     assert set_to["application/json"]["schema"]["required"] == ["value"]
     assert operation["summary"] == "Counter.increment"
+
+
+def _action_route(app: FastAPI, path: str) -> APIRoute:
+    return next(r for r in app.routes if isinstance(r, APIRoute) and r.path == path)
+
+
+def test_action_routes_without_dependencies_are_served_by_core():
+    app = FastAPI()
+    configure_app(app, entities=ENTITIES)
+    route = _action_route(app, "/counter/{id}/increment")
+    assert isinstance(route.app, ActionEndpoint)  # no Request, no dependency solving
+    assert app.url_path_for(route.name, id="c1") == "/counter/c1/increment"
+
+
+def test_app_dependencies_still_run_before_actions():
+    calls: list[str] = []
+
+    def require_token(x_token: str = Header(default="")) -> None:
+        calls.append(x_token)
+        if x_token != "secret":
+            raise HTTPException(status_code=401, detail="no token")
+
+    app = FastAPI(dependencies=[Depends(require_token)])
+    configure_app(app, entities=ENTITIES)
+    assert not isinstance(_action_route(app, "/counter/{id}/increment").app, ActionEndpoint)
+    Counter(id="dep").save()
+    try:
+        with TestClient(app) as client:
+            refused = client.post("/counter/dep/increment?amount=2")
+            allowed = client.post("/counter/dep/increment?amount=2", headers={"x-token": "secret"})
+    finally:
+        Counter.repository().delete("dep")
+    assert refused.status_code == 401
+    assert allowed.status_code == 200
+    assert allowed.json()["entity"]["count"] == 2
+    assert calls == ["", "secret"]

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response, StreamingResponse
+from fastapi.routing import APIRoute
 from nitro.actions import ActionApp, ActionRoute, asgi, build_action_app
 from nitro.actions.app import mount_body_limit
 from nitro.actions.asgi import ActionEndpoint, LiveEndpoint, PrefixMiddleware, WebEndpoint
@@ -70,7 +71,7 @@ def configure_app(
 
 def _register(app: FastAPI, nitro: ActionApp, routes: list[ActionRoute], live: list[type]) -> None:
     for route in routes:
-        app.add_api_route(
+        app.router.add_api_route(
             route.path,
             _endpoint(ActionEndpoint(nitro.dispatcher, route, nitro.max_body_bytes)),
             methods=[route.method],
@@ -80,9 +81,10 @@ def _register(app: FastAPI, nitro: ActionApp, routes: list[ActionRoute], live: l
             tags=[route.entity.__name__],
             openapi_extra=openapi_operation(route),
             response_class=Response,
+            route_class_override=_CoreRoute,
         )
     for entity in live:
-        app.add_api_route(
+        app.router.add_api_route(
             nitro.live_route_path(entity),
             _endpoint(LiveEndpoint(nitro.broadcaster, entity, nitro.max_body_bytes)),
             methods=["GET"],
@@ -90,8 +92,35 @@ def _register(app: FastAPI, nitro: ActionApp, routes: list[ActionRoute], live: l
             summary=f"Live updates of one {entity.__name__} (Server-Sent Events)",
             tags=[entity.__name__],
             response_class=StreamingResponse,
+            route_class_override=_CoreRoute,
         )
     app.openapi_schema = None  # routes added after the schema was built show up in it
+
+
+_Core = ActionEndpoint | LiveEndpoint | WebEndpoint
+
+
+class _CoreRoute(APIRoute):
+    """An API route (in OpenAPI, named for ``url_path_for``) served by a core ASGI
+    endpoint.
+
+    FastAPI builds a ``Request``, two exit stacks and solves the endpoint's
+    dependencies on every call; a Nitro endpoint needs none of it (it reads the ASGI
+    scope itself). So when FastAPI has nothing to run first -- no dependencies (the
+    app's and router's ``dependencies=[...]`` included) and no FastAPI body limit
+    (``max_body_size``) -- the route's ASGI app is the core endpoint itself. Otherwise
+    the request takes FastAPI's whole path, and the dependencies run as on any route.
+    """
+
+    def __init__(self, path: str, endpoint: Any, **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        core: _Core | None = getattr(endpoint, "nitro_core", None)
+        if core is not None and not self.dependant.dependencies and not _body_limit(self):
+            self.app = core
+
+
+def _body_limit(route: APIRoute) -> bool:
+    return getattr(route, "max_body_size", None) is not None
 
 
 class _CoreResponse(Response):
@@ -105,12 +134,14 @@ class _CoreResponse(Response):
         await asgi.send_response(self.result, receive, send)
 
 
-def _endpoint(core: ActionEndpoint | LiveEndpoint | WebEndpoint) -> Any:
-    """A FastAPI endpoint function that hands the request to a core ASGI endpoint."""
+def _endpoint(core: _Core) -> Any:
+    """A FastAPI endpoint function that hands the request to a core ASGI endpoint
+    (kept as its ``nitro_core``, which :class:`_CoreRoute` serves directly)."""
 
     async def endpoint(request: Request) -> Response:
         return _CoreResponse(await core.respond(request.scope, request.receive))
 
+    endpoint.nitro_core = core  # type: ignore[attr-defined]
     return endpoint
 
 
@@ -127,11 +158,12 @@ def mount(
     base = normalize_prefix(prefix)
     limit = mount_body_limit(getattr(app.state, "nitro", None), max_body_bytes)
     for web_route in mountable.web_routes():
-        app.add_api_route(
+        app.router.add_api_route(
             base + web_route.path,
             _endpoint(WebEndpoint(web_route.handler, limit)),
             methods=list(web_route.methods),
             name=web_route.name,
             include_in_schema=False,
             response_class=Response,
+            route_class_override=_CoreRoute,
         )
