@@ -2,6 +2,8 @@
 checks them through real servers)."""
 
 import io
+import json
+import re
 
 import pytest
 
@@ -80,3 +82,32 @@ def test_json_depth_limit():
             parse_json(too_deep, "the body")
     with pytest.raises(ValueError, match="Expecting property name"):
         parse_json("{nope", "the body")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b'{"Counter":{"id":"main","count":0}}',
+        b'{"a":1,"a":2}',  # the last one wins
+        b'{"a":NaN,"b":Infinity,"c":-Infinity,"d":1e400}',
+        b'{"big":123456789012345678901234567890,"f":0.1,"z":-0.0,"e":1E5}',
+        b'{"s":"\\u00e9\\u0000\\ud83d\\ude00","t":"\xc3\xa9"}',
+        b'{"lone":"\\ud800"}',  # a lone surrogate: json.loads keeps it
+        b'\xef\xbb\xbf{"bom":1}',  # a UTF-8 BOM: json.loads skips it
+        "[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH,
+    ],
+)
+def test_json_values_are_those_of_json_loads(text):
+    assert repr(parse_json(text, "the body")) == repr(json.loads(text))
+
+
+@pytest.mark.parametrize(
+    "text", [b"", b"{nope", b'{"a":1} x', b'{"a":01}', b'{"a":"\x01"}', b"{\xff}", b"[1,]"]
+)
+def test_invalid_json_fails_as_with_json_loads(text):
+    try:
+        json.loads(text)
+    except ValueError as error:
+        expected = error
+    with pytest.raises(type(expected), match=f"^{re.escape(str(expected))}$"):
+        parse_json(text, "the body")
