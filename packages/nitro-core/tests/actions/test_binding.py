@@ -2,9 +2,10 @@
 
 import datetime
 import enum
+from typing import Annotated
 
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from nitro.actions import InvalidParameters
 from nitro.actions.binding import ParameterBinder
@@ -105,3 +106,55 @@ def test_deep_json_in_the_query_string_is_400():
         binder.bind(
             {"amount": "1", "when": "2026-01-01", "tags": "[" * 70 + "]" * 70}, text_sources=1
         )
+
+
+def plain_method(self, amount: int, title: str = "", step: int = 1): ...
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"amount": "3"},
+        {"amount": "0042", "title": "hi", "step": 7},
+        {"amount": 5, "title": ""},
+        {"amount": "-3"},  # not plain digits: the model reads it
+        {"amount": " 3 "},
+        {"amount": "3.0"},
+        {"amount": "1_000"},
+        {"amount": "1" * 30},
+        {"amount": "٣"},  # an Arabic-Indic digit
+        {"amount": True},
+        {"amount": 2.0},
+        {"amount": "x"},
+        {},
+        {"amount": "1", "title": 5},
+        {"amount": "1", "title": "a\x00b"},
+    ],
+)
+def test_plain_parameters_bind_as_the_model_does(raw):
+    """``int``/``str`` parameters skip the model when it would not change the value;
+    every answer (value or error) is the model's."""
+    binder = ParameterBinder(ActionInfo(func=plain_method))
+    assert binder._plain is not None
+
+    def outcome(bind):
+        try:
+            bound = bind()
+            return {name: (type(value), value) for name, value in bound.items()}
+        except InvalidParameters as error:
+            return error.errors
+
+    model = ParameterBinder(ActionInfo(func=plain_method))
+    model._plain = None  # always the model
+    assert outcome(lambda: binder.validate(raw)) == outcome(lambda: model.validate(raw))
+
+
+def test_constrained_or_typed_parameters_always_use_the_model():
+    assert binder._plain is None
+
+    def constrained(self, amount: Annotated[int, Field(ge=1)]): ...
+
+    def optional(self, amount: int | None = None): ...
+
+    for func in (constrained, optional):
+        assert ParameterBinder(ActionInfo(func=func))._plain is None

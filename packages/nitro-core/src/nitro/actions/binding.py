@@ -81,6 +81,24 @@ class ParameterBinder:
         )
 
     @cached_property
+    def _plain(self) -> tuple[tuple[str, type, Any], ...] | None:
+        """``(name, int or str, default)`` per parameter when every parameter is a plain
+        ``int`` or ``str`` (no constraint) with no default or an immutable one; else
+        ``None``. Such values need no model to validate them (see :func:`_plain_values`)."""
+        plain = []
+        for param in self.parameters:
+            hint = self._hints.get(param.name, param.annotation)
+            if hint is not int and hint is not str:
+                return None
+            if (
+                param.default is not inspect.Parameter.empty
+                and type(param.default) not in _IMMUTABLE
+            ):
+                return None
+            plain.append((param.name, hint, param.default))
+        return tuple(plain)
+
+    @cached_property
     def _plan(self) -> tuple[tuple[str, bool], ...]:
         """``(name, whether its text value is JSON)`` per parameter, in order."""
         return tuple((p.name, p.name in self._json_params) for p in self.parameters)
@@ -136,6 +154,11 @@ class ParameterBinder:
         :class:`InvalidParameters`), strings with NUL refused."""
         if not self._plan:
             return {}
+        plain = self._plain
+        if plain is not None:
+            arguments = _plain_values(plain, raw)
+            if arguments is not None:
+                return arguments
         try:
             values = self.model.model_validate(raw).__dict__
         except ValidationError as exc:
@@ -158,6 +181,38 @@ class ParameterBinder:
                 ],
             )
         return arguments
+
+
+#: Default values used as they are (the model would not copy them either).
+_IMMUTABLE = frozenset({int, str, float, bool, type(None)})
+_EMPTY = inspect.Parameter.empty
+
+
+def _plain_values(
+    plain: tuple[tuple[str, type, Any], ...], raw: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """The arguments when every raw value is what the model would return unchanged
+    or, for ``int``, a short string of ASCII digits (which it reads as ``int()`` does);
+    ``None`` when any value needs the model (which then validates or refuses it)."""
+    arguments: dict[str, Any] = {}
+    for name, kind, default in plain:
+        if name in raw:
+            value = raw[name]
+            if kind is int:
+                if type(value) is not int:
+                    if type(value) is not str or not (value.isascii() and value.isdigit()):
+                        return None
+                    if len(value) > 18:
+                        return None
+                    value = int(value)
+            elif type(value) is not str or "\x00" in value:
+                return None
+        elif default is _EMPTY:
+            return None
+        else:
+            value = default
+        arguments[name] = value
+    return arguments
 
 
 #: Values that hold no text, so no NUL to look for.
