@@ -28,15 +28,13 @@ def patch_signals(signals: dict[str, Any], *, only_if_missing: bool = False) -> 
     JavaScript; it always gets strict JSON here (NaN as ``null``), written by the one
     Datastar-safe encoder (:func:`rusty_tags.datastar_json`).
     """
-    lines = ["event: datastar-patch-signals"]
-    if only_if_missing:
-        lines.append("data: onlyIfMissing true")
     try:
         text = datastar_json(signals)  # entity signals are JSON-safe already
     except (TypeError, ValueError):  # datetimes, decimals, NaN...: convert, then encode
         text = datastar_json(json_safe(signals))
-    lines.append(f"data: signals {text}")
-    return "\n".join(lines) + "\n\n"
+    if only_if_missing:
+        return f"event: datastar-patch-signals\ndata: onlyIfMissing true\ndata: signals {text}\n\n"
+    return f"event: datastar-patch-signals\ndata: signals {text}\n\n"
 
 
 def patch_elements(html: str, *, selector: str | None = None, mode: str = "outer") -> str:

@@ -108,7 +108,10 @@ class UnitCore:
         """After a commit: hand the events to the unit this one runs in (the parent, or
         an active unit of another kind, such as the SQL transaction around an action's
         memory unit) or, from the outermost unit, return them to send."""
-        events, self._events = self._events, []
+        events = self._events
+        if not events:
+            return events
+        self._events = []
         outer = self.parent if self.parent is not None else self.enclosing
         if outer is not None and outer.active:
             outer._events.extend(events)

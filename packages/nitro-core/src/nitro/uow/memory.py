@@ -63,6 +63,9 @@ class _Buffering(UnitCore):
         self._pending = {}
 
     def _commit(self) -> None:
+        if not self._pending:  # (an action that wrote nothing: the usual case)
+            self.committed = self.parent is None
+            return
         pending = self._hand_over()
         for (repo, entity_id), value in pending.items():
             if value is _DELETED:
@@ -128,6 +131,9 @@ class AsyncMemoryUnitOfWork(_Buffering, AsyncUnitOfWork):
     blocking: ClassVar[bool] = False
 
     async def _acommit(self) -> None:
+        if not self._pending:
+            self.committed = self.parent is None
+            return
         pending = self._hand_over()
         for (repo, entity_id), value in pending.items():
             if value is _DELETED:
