@@ -25,7 +25,7 @@ from nitro.cqrs.jobs.envelope import Envelope
 from nitro.cqrs.jobs.store import STATES, JobRecord, JobStore
 from nitro.persistence import BackendUnavailable
 
-__all__ = ["RedisJobStore"]
+__all__ = ["RedisJobStore", "safe_url"]
 
 _MOVE = """
 for _, s in ipairs({'queued', 'running', 'done', 'failed', 'dead'}) do
@@ -90,7 +90,8 @@ return 0
 """
 
 
-def _safe(url: str) -> str:
+def safe_url(url: str) -> str:
+    """*url* with its password replaced by ``***`` (for messages and logs)."""
     parts = urlsplit(url)
     if parts.password is None:
         return url
@@ -107,14 +108,14 @@ class RedisJobStore(JobStore):
         self.prefix = prefix
         if keep_done is not None:
             self.keep_done = keep_done
-        self.client = redis.Redis.from_url(url, decode_responses=True)
+        self.client = redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=5)
         self._start = self.client.register_script(_START)
         self._queued = self.client.register_script(_QUEUED)
         self._finish = self.client.register_script(_FINISH)
         self._release = self.client.register_script(_RELEASE)
 
     def __repr__(self) -> str:
-        return f"RedisJobStore({_safe(self.url)!r})"
+        return f"RedisJobStore({safe_url(self.url)!r})"
 
     @contextmanager
     def _reaching(self) -> Iterator[None]:
@@ -122,7 +123,7 @@ class RedisJobStore(JobStore):
             yield
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             raise BackendUnavailable(
-                f"the job store at {_safe(self.url)} cannot be reached: {exc}"
+                f"the job store at {safe_url(self.url)} cannot be reached: {exc}"
             ) from exc
 
     def _job(self, job_id: str) -> str:
@@ -255,3 +256,6 @@ class RedisJobStore(JobStore):
 
     def close(self) -> None:
         self.client.close()
+
+
+_safe = safe_url  # the engines' earlier name for it

@@ -31,7 +31,7 @@ from dramatiq.common import dq_name
 
 from nitro.cqrs.jobs.engine import Engine
 from nitro.cqrs.jobs.envelope import Envelope
-from nitro.cqrs.jobs.redis_store import RedisJobStore, _safe
+from nitro.cqrs.jobs.redis_store import RedisJobStore, safe_url
 from nitro.cqrs.jobs.runner import execute
 from nitro.cqrs.jobs.store import JobStore
 from nitro.persistence import BackendUnavailable
@@ -151,7 +151,7 @@ class DramatiqEngine(Engine):
         self._booted = False
 
     def __repr__(self) -> str:
-        return f"<DramatiqEngine {_safe(self.redis_url)}>"
+        return f"<DramatiqEngine {safe_url(self.redis_url)}>"
 
     def _run(self, payload: str) -> None:
         outcome = execute(payload, self)
@@ -171,7 +171,7 @@ class DramatiqEngine(Engine):
             self.broker.enqueue(message, delay=int(delay * 1000) if delay > 0 else None)
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             raise BackendUnavailable(
-                f"the Dramatiq broker at {_safe(self.redis_url)} cannot be reached: {exc}"
+                f"the Dramatiq broker at {safe_url(self.redis_url)} cannot be reached: {exc}"
             ) from exc
 
     def run_worker(
@@ -209,7 +209,7 @@ class DramatiqEngine(Engine):
         beat.start()
         logger.info(
             "dramatiq worker on %s, queues %s, %d thread(s)",
-            _safe(self.redis_url),
+            safe_url(self.redis_url),
             ", ".join(names),
             concurrency,
         )
@@ -237,7 +237,7 @@ class DramatiqEngine(Engine):
                     self.broker.maintain(dq_name(queue))
                 except redis.RedisError as exc:
                     logger.warning(
-                        "dramatiq heartbeat to %s failed: %s", _safe(self.redis_url), exc
+                        "dramatiq heartbeat to %s failed: %s", safe_url(self.redis_url), exc
                     )
                     break
             if stop.wait(self.lease / 3):
