@@ -21,6 +21,8 @@ EXPECTED = {
     "FieldContains",
     "FieldRange",
     "Inline",
+    "JobsAdmin",
+    "JobsEngine",
     "NotRegistered",
     "PasswordAuth",
     "__version__",

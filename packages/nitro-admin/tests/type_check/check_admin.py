@@ -76,3 +76,20 @@ shared.change_password("ann", "a new password")
 unthrottled = Admin(
     auth=PasswordAuth(users), login_throttle=False, session_store=MemorySessionStore()
 )
+
+# The jobs dashboard: nitro-cqrs's engines satisfy nitro.admin's JobsEngine protocol.
+from nitro.admin import JobsAdmin  # noqa: E402
+from nitro.cqrs.jobs import InProcessEngine, current_engine  # noqa: E402
+
+
+class OpsJobsAdmin(JobsAdmin):
+    slug = "jobs"
+    recent_limit = 100
+
+    def has_change_permission(self, request: AdminRequest) -> bool:
+        return request.user is not None and request.user.is_superuser
+
+
+with_jobs = Admin(auth=PasswordAuth(users), secret_key="k" * 32, jobs=current_engine())
+later = Admin("/ops", auth=PasswordAuth(users), secret_key="k" * 32)
+jobs_admin: JobsAdmin = later.register_jobs(InProcessEngine(), OpsJobsAdmin)

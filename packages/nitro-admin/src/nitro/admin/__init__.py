@@ -25,6 +25,8 @@ from nitro.admin.errors import AlreadyMounted as AlreadyMounted
 from nitro.admin.errors import AlreadyRegistered as AlreadyRegistered
 from nitro.admin.errors import NotRegistered as NotRegistered
 from nitro.admin.inlines import Inline as Inline
+from nitro.admin.jobs import JobsAdmin as JobsAdmin
+from nitro.admin.jobs import JobsEngine as JobsEngine
 from nitro.admin.options import EntityAdmin as EntityAdmin
 from nitro.admin.passwords import hash_password as hash_password
 from nitro.admin.passwords import verify_password as verify_password
@@ -55,6 +57,8 @@ __all__ = [
     "FieldContains",
     "FieldRange",
     "Inline",
+    "JobsAdmin",
+    "JobsEngine",
     "NotRegistered",
     "PasswordAuth",
     "__version__",

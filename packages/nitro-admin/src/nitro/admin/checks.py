@@ -414,9 +414,62 @@ def _check_site(site: Admin) -> list[CheckMessage]:
     return errors
 
 
+def _check_jobs(site: Admin) -> list[CheckMessage]:
+    """The jobs dashboard: its engine's shape, its slug and its limits."""
+    from nitro.admin.jobs import STORE_METHODS
+
+    jobs = site.jobs_admin
+    if jobs is None:
+        return []
+    errors: list[CheckMessage] = []
+    name = type(jobs).__name__
+    store = getattr(jobs.engine, "store", None)
+    missing = [m for m in STORE_METHODS if not callable(getattr(store, m, None))]
+    if missing or not callable(getattr(jobs.engine, "submit", None)):
+        lacking = [f"store.{m}()" for m in missing]
+        if not callable(getattr(jobs.engine, "submit", None)):
+            lacking.append("submit()")
+        errors.append(
+            CheckMessage(
+                "admin.E039",
+                f"The jobs engine {jobs.engine!r} lacks {', '.join(lacking)}.",
+                "pass a nitro.cqrs.jobs engine: Admin(jobs=current_engine()).",
+            )
+        )
+    if not isinstance(jobs.slug, str) or not _SLUG.match(jobs.slug):
+        errors.append(
+            CheckMessage(
+                "admin.E041",
+                f"The slug {jobs.slug!r} of {name} must be lower-case letters, digits, "
+                f"'-' and '_'.",
+            )
+        )
+    for entity_admin in site.registry.values():
+        if entity_admin.slug_value == jobs.slug:
+            errors.append(
+                CheckMessage(
+                    "admin.E040",
+                    f"{entity_admin.entity_cls.__name__} uses the URL slug {jobs.slug!r}, "
+                    f"which is the jobs dashboard's.",
+                    "give the entity another slug: register(..., slug='...'), or the "
+                    "dashboard one: a JobsAdmin subclass with slug = '...'.",
+                )
+            )
+    for option in ("recent_limit", "dead_limit", "queue_sample"):
+        value = getattr(jobs, option)
+        if type(value) is not int or not 1 <= value <= 10_000:
+            errors.append(
+                CheckMessage(
+                    "admin.E042",
+                    f"The value of '{option}' of {name} must be an int between 1 and 10000.",
+                )
+            )
+    return errors
+
+
 def run_checks(site: Admin) -> list[CheckMessage]:
     """Every problem of *site* and of each registered entity's options."""
-    messages = _check_site(site)
+    messages = _check_site(site) + _check_jobs(site)
     for entity_admin in site.registry.values():
         for check in ENTITY_CHECKS:
             messages.extend(check(entity_admin))

@@ -31,6 +31,7 @@ from nitro.admin.errors import (
     AlreadyRegistered,
     NotRegistered,
 )
+from nitro.admin.jobs import JobsAdmin, JobsEngine
 from nitro.admin.options import OPTION_NAMES, EntityAdmin
 from nitro.admin.proxies import TrustedProxies
 from nitro.admin.requests import AdminRequest
@@ -95,12 +96,16 @@ class Admin:
     :param unit_of_work: a factory of units of work (``nitro.sql.UnitOfWork``,
         ``nitro.uow.MemoryUnitOfWork``...): a form's entity and its inline rows are then
         saved in one unit, all or nothing. Without it they are saved one by one.
+    :param jobs: a job engine (``nitro.cqrs.jobs.current_engine()``, or anything shaped
+        like :class:`~nitro.admin.jobs.JobsEngine`): adds the background-jobs
+        dashboard at ``<prefix>/jobs`` (same as :meth:`register_jobs`).
     """
 
     #: Swap collaborators without subclassing the site.
     entity_admin_class: type[EntityAdmin] = EntityAdmin
     session_cookie_class: type[SessionCookie] = SessionCookie
     csrf_class: type[CsrfProtection] = CsrfProtection
+    jobs_admin_class: type[JobsAdmin] = JobsAdmin
 
     def __init__(
         self,
@@ -122,6 +127,7 @@ class Admin:
         allowed_hosts: Sequence[str] | None = None,
         datastar_src: str | None = None,
         unit_of_work: Callable[[], Any] | None = None,
+        jobs: JobsEngine | None = None,
     ) -> None:
         prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
         self.prefix = prefix
@@ -160,7 +166,11 @@ class Admin:
         self.datastar_src = datastar_src
         self.unit_of_work = unit_of_work
         self.registry: dict[type[Any], EntityAdmin] = {}
+        #: The background-jobs dashboard, once :meth:`register_jobs` was called.
+        self.jobs_admin: JobsAdmin | None = None
         self._routes: list[WebRoute] | None = None
+        if jobs is not None:
+            self.register_jobs(jobs)
 
     def __repr__(self) -> str:
         return f"<Admin {self.prefix or '/'} with {len(self.registry)} entities>"
@@ -203,6 +213,30 @@ class Admin:
         entity_admin: EntityAdmin = cls(entity_cls, self)
         self.registry[entity_cls] = entity_admin
         return entity_admin
+
+    def register_jobs(
+        self, engine: JobsEngine, admin_class: type[JobsAdmin] | None = None
+    ) -> JobsAdmin:
+        """Add the background-jobs dashboard for *engine* (``nitro.cqrs.jobs.Engine``
+        or any :class:`~nitro.admin.jobs.JobsEngine`): counts per state, recent jobs
+        and the dead-letter queue with Retry and Discard, at ``<prefix>/jobs``.
+
+        Must be called before ``mount(app, admin)``; the engine is checked then.
+
+        :raises AlreadyRegistered: the site has a jobs dashboard already.
+        :raises AlreadyMounted: the site was mounted already.
+        """
+        self._check_not_mounted("register_jobs()")
+        if self.jobs_admin is not None:
+            raise AlreadyRegistered(
+                f"{self!r} already has a jobs dashboard (for {self.jobs_admin.engine!r}); "
+                f"register one engine per site"
+            )
+        base = admin_class or self.jobs_admin_class
+        if not (isinstance(base, type) and issubclass(base, JobsAdmin)):
+            raise TypeError(f"admin_class must be a JobsAdmin subclass, got {base!r}")
+        self.jobs_admin = base(engine, self)
+        return self.jobs_admin
 
     def unregister(self, entity_cls: type[Any]) -> None:
         self._check_not_mounted(f"unregister({entity_cls.__name__})")
@@ -275,7 +309,7 @@ class Admin:
         return list(self._routes)
 
     def _build_routes(self) -> list[WebRoute]:
-        from nitro.admin.views import auth, bulk, delete, form, index, listing, lookup
+        from nitro.admin.views import auth, bulk, delete, form, index, jobs, listing, lookup
 
         name = "nitro_admin" + re.sub(r"\W", "_", self.prefix)
         p = self.prefix
@@ -317,6 +351,24 @@ class Admin:
                         f"{name}_{slug}_{suffix}",
                     )
                 )
+        if self.jobs_admin is not None:
+            slug = self.jobs_admin.slug
+            base = f"{p}/{slug}"
+            job_views: list[tuple[tuple[str, ...], str, View, str]] = [
+                (("GET",), "", jobs.dashboard_view, "dashboard"),
+                (("GET",), "/{id}", jobs.detail_view, "detail"),
+                (("POST",), "/{id}/retry", jobs.retry_view, "retry"),
+                (("POST",), "/{id}/discard", jobs.discard_view, "discard"),
+            ]
+            for methods, path, view, suffix in job_views:
+                routes.append(
+                    WebRoute(
+                        methods,
+                        base + path,
+                        self._view(view, base + path, jobs_admin=self.jobs_admin),
+                        f"{name}_{slug}_{suffix}",
+                    )
+                )
         return routes
 
     # -- per request ------------------------------------------------------------------
@@ -335,10 +387,17 @@ class Admin:
         path: str,
         *,
         entity_admin: EntityAdmin | None = None,
+        jobs_admin: JobsAdmin | None = None,
         login_required: bool = True,
     ) -> Callable[[ActionRequest], ActionResponse]:
+        extra: dict[str, Any] = {}
+        if entity_admin is not None:
+            extra["entity_admin"] = entity_admin
+        if jobs_admin is not None:
+            extra["jobs_admin"] = jobs_admin
+
         def handler(raw: ActionRequest) -> ActionResponse:
-            return self._handle(raw, view, path, entity_admin, login_required)
+            return self._handle(raw, view, path, extra, login_required)
 
         handler.__name__ = getattr(view, "__name__", "view")
         return handler
@@ -431,7 +490,7 @@ class Admin:
         raw: ActionRequest,
         view: View,
         path: str,
-        entity_admin: EntityAdmin | None,
+        extra: dict[str, Any],
         login_required: bool,
     ) -> ActionResponse:
         session = self.sessions.load(raw)
@@ -447,13 +506,11 @@ class Admin:
                     request, "The form is out of date or was not sent by this site (CSRF check)."
                 )
             else:
-                kwargs: dict[str, Any] = dict(raw.path_params)
-                if entity_admin is not None:
-                    kwargs["entity_admin"] = entity_admin
-                response = view(request, **kwargs)
+                response = view(request, **raw.path_params, **extra)
         except BackendUnavailable:
             logger.exception(
-                "nitro.admin: %s: storage unavailable (a repository, session or throttle store)",
+                "nitro.admin: %s: storage unavailable (a repository, session, throttle or "
+                "job store)",
                 getattr(view, "__name__", view),
             )
             response = html(

@@ -1,4 +1,5 @@
-"""The page shell every admin page shares: top bar, entity sidebar, flash message."""
+"""The page shell every admin page shares: top bar, sidebar (entities, and the jobs
+dashboard when there is one), flash message."""
 
 from __future__ import annotations
 
@@ -35,7 +36,17 @@ def _sidebar(request: AdminRequest, active: str | None) -> Any:
         )
         for entity_admin in request.site.visible_admins(request)
     ]
-    return Nav(H2("Entities"), *links, cls="sidebar")
+    jobs_admin = request.site.jobs_admin
+    jobs: tuple[Any, ...] = ()
+    if jobs_admin is not None and jobs_admin.has_view_permission(request):
+        link = A(
+            jobs_admin.label,
+            href=request.url(jobs_admin.slug),
+            cls="active" if jobs_admin.slug == active else None,
+        )
+        jobs = (H2("Operations"), link)
+    heading = H2("Entities") if links or not jobs else None
+    return Nav(heading, *links, *jobs, cls="sidebar")
 
 
 def _topbar(request: AdminRequest) -> Any:

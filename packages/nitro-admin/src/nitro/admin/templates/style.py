@@ -96,6 +96,30 @@ font-size:12px}
 .picker-results{display:flex;flex-wrap:wrap;gap:6px;margin-top:6px}
 .picker-option{border:1px solid var(--line);background:#fff;border-radius:999px;
 padding:3px 10px;cursor:pointer;font:inherit}.picker-option:hover{background:#eef2ff}
+.job-counts{display:grid;grid-template-columns:repeat(auto-fill,minmax(140px,1fr));gap:12px;
+margin-bottom:16px}
+.job-count{padding:14px 16px;color:var(--text);display:flex;flex-direction:column}
+.job-count strong{font-size:24px;font-variant-numeric:tabular-nums}
+.job-count span{color:var(--muted);text-transform:capitalize}
+.job-count:hover,.job-count.active{border-color:var(--accent);text-decoration:none}
+.jobs-section{margin-bottom:16px}.jobs-section h2{font-size:16px;margin:0;padding:14px 16px}
+.jobs-section .hint{padding:0 16px}
+.hint{color:var(--muted);font-size:13px;margin:4px 0}
+.state-filter{display:flex;gap:6px;flex-wrap:wrap;padding:0 16px 12px}
+.state-filter .badge.active{background:var(--accent);color:#fff}
+.badge.state-done{background:var(--ok-bg);color:var(--ok)}
+.badge.state-failed,.badge.state-dead{background:var(--danger-bg);color:var(--danger)}
+.badge.state-running{background:#eef2ff;color:var(--accent-dark)}
+td.error-cell{white-space:normal;max-width:420px;color:var(--danger)}
+.dead-job{padding:16px 20px;margin:0 0 12px}.jobs-section .dead-job .hint{padding:0}
+.dead-job h3{margin:0;font-size:15px}
+.job-facts{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;margin:8px 0}
+.job-facts dt{color:var(--muted)}.job-facts dd{margin:0;white-space:pre-wrap;
+overflow-wrap:anywhere}
+details{margin:6px 0}summary{cursor:pointer;color:var(--accent-dark)}
+pre{background:#f9fafb;border:1px solid var(--line);border-radius:8px;padding:10px 12px;
+overflow:auto;max-height:360px;font-size:12px;white-space:pre-wrap;overflow-wrap:anywhere}
+.form-actions form{margin:0}
 @media (max-width:800px){.shell{flex-direction:column}
 .sidebar{width:auto;border-right:0;border-bottom:1px solid var(--line);display:flex;
 flex-wrap:wrap;gap:4px;padding:8px}.sidebar h2{display:none}main{padding:16px}

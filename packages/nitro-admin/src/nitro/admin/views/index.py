@@ -1,4 +1,4 @@
-"""The index: one tile per entity the user may view."""
+"""The index: one tile per entity the user may view, and one for the jobs dashboard."""
 
 from __future__ import annotations
 
@@ -23,6 +23,20 @@ def index_view(request: AdminRequest) -> ActionResponse:
                 H3(A(entity_admin.label_plural_value, href=request.url(slug))),
                 P(*links),
                 cls="card tile",
+            )
+        )
+    jobs_admin = request.site.jobs_admin
+    if jobs_admin is not None and jobs_admin.has_view_permission(request):
+        links = [
+            A("Dashboard", href=request.url(jobs_admin.slug)),
+            A("Dead letters", href=request.url(jobs_admin.slug, state="dead")),
+        ]
+        tiles.append(
+            Div(
+                H3(A(jobs_admin.label, href=request.url(jobs_admin.slug))),
+                P(*links),
+                cls="card tile",
+                id="jobs-tile",
             )
         )
     body = Div(*tiles, cls="tiles") if tiles else P("Nothing to administer yet.", cls="empty")
