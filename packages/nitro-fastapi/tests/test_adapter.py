@@ -99,3 +99,31 @@ def test_app_dependencies_still_run_before_actions():
     assert allowed.status_code == 200
     assert allowed.json()["entity"]["count"] == 2
     assert calls == ["", "secret"]
+
+
+def test_an_apps_own_route_class_serves_action_routes():
+    seen: list[str] = []
+
+    class TimedRoute(APIRoute):
+        def get_route_handler(self) -> Any:
+            handler = super().get_route_handler()
+
+            async def timed(request: Any) -> Any:
+                seen.append(request.url.path)
+                return await handler(request)
+
+            return timed
+
+    app = FastAPI()
+    app.router.route_class = TimedRoute
+    configure_app(app, entities=ENTITIES)
+    assert isinstance(_action_route(app, "/counter/{id}/increment"), TimedRoute)
+    Counter(id="timed").save()
+    try:
+        with TestClient(app) as client:
+            answer = client.post("/counter/timed/increment?amount=3")
+    finally:
+        Counter.repository().delete("timed")
+    assert answer.status_code == 200
+    assert answer.json()["entity"]["count"] == 3
+    assert seen == ["/counter/timed/increment"]

@@ -81,7 +81,7 @@ def _register(app: FastAPI, nitro: ActionApp, routes: list[ActionRoute], live: l
             tags=[route.entity.__name__],
             openapi_extra=openapi_operation(route),
             response_class=Response,
-            route_class_override=_CoreRoute,
+            route_class_override=_route_class(app),
         )
     for entity in live:
         app.router.add_api_route(
@@ -92,7 +92,7 @@ def _register(app: FastAPI, nitro: ActionApp, routes: list[ActionRoute], live: l
             summary=f"Live updates of one {entity.__name__} (Server-Sent Events)",
             tags=[entity.__name__],
             response_class=StreamingResponse,
-            route_class_override=_CoreRoute,
+            route_class_override=_route_class(app),
         )
     app.openapi_schema = None  # routes added after the schema was built show up in it
 
@@ -117,6 +117,13 @@ class _CoreRoute(APIRoute):
         core: _Core | None = getattr(endpoint, "nitro_core", None)
         if core is not None and not self.dependant.dependencies and not _body_limit(self):
             self.app = core
+
+
+def _route_class(app: FastAPI) -> type[APIRoute] | None:
+    """:class:`_CoreRoute`, unless the app has its own route class (a timing or
+    logging ``APIRoute`` subclass set as ``app.router.route_class``): that one serves
+    Nitro's routes too."""
+    return _CoreRoute if app.router.route_class is APIRoute else None
 
 
 def _body_limit(route: APIRoute) -> bool:
@@ -165,5 +172,5 @@ def mount(
             name=web_route.name,
             include_in_schema=False,
             response_class=Response,
-            route_class_override=_CoreRoute,
+            route_class_override=_route_class(app),
         )
