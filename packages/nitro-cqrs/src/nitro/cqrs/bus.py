@@ -40,7 +40,7 @@ from nitro.cqrs.handlers import BoundHandler, Handler, Retry
 from nitro.cqrs.messages import Command, Event, Message, Query, message_name
 from nitro.cqrs.readonly import AsyncReadOnlyUnit, ReadOnlyUnit
 from nitro.persistence.units import current_unit
-from nitro.uow import MemoryUnitOfWork
+from nitro.uow import AsyncMemoryUnitOfWork, MemoryUnitOfWork
 
 if TYPE_CHECKING:
     from nitro.cqrs.outbox import Outbox
@@ -94,6 +94,7 @@ class Bus:
         self.dependencies: dict[str, Any] = dict(dependencies or {})
         self.outbox = outbox
         self._bound: dict[Handler, BoundHandler] = {}
+        self._by_type: dict[type[Message], list[BoundHandler]] = {}
         self._bound_generation = -1
 
     # -- registration ---------------------------------------------------------------
@@ -197,6 +198,13 @@ class Bus:
             return self.outbox.unit_factory
         return MemoryUnitOfWork
 
+    @property
+    def async_unit_factory(self) -> Callable[[], Any]:
+        """What ``async with`` enters for a command on the async path (the memory unit's
+        async twin directly, rather than through ``async with MemoryUnitOfWork()``)."""
+        factory = self.unit_factory
+        return AsyncMemoryUnitOfWork if factory is MemoryUnitOfWork else factory
+
     def event_type(self, name: str) -> type[Event] | None:
         """The registered event class called *name* (:func:`message_name`), if any."""
         return self._registry.events.get(name)
@@ -213,8 +221,13 @@ class Bus:
         """The handlers of *message_type* with their dependencies resolved; an event's
         include the handlers of its base classes."""
         registry = self._registry
-        if self._bound_generation != registry.generation:
+        if self._bound_generation == registry.generation:
+            cached = self._by_type.get(message_type)
+            if cached is not None:
+                return cached
+        else:
             self._bound = {}
+            self._by_type = {}
             self._bound_generation = registry.generation
         found = []
         types = message_type.__mro__ if issubclass(message_type, Event) else (message_type,)
@@ -224,6 +237,7 @@ class Bus:
                 if bound is None:
                     bound = self._bound[handler] = handler.bind(self.dependencies)
                 found.append(bound)
+        self._by_type[message_type] = found
         return found
 
     def _effective(self) -> Bus:
@@ -231,9 +245,9 @@ class Bus:
         (or copied), that bus, so that ``bus.publish(...)`` on the module's bus in
         a handler uses the configured dependencies."""
         current = _handling.get()
-        if current is not None and current is not self and current._family is self._family:
-            return current
-        return self
+        if current is None or current is self or current._family is not self._family:
+            return self
+        return current
 
     def _single(self, message: Message, kind: type[Message], verb: str) -> BoundHandler:
         if not isinstance(message, kind):
@@ -261,7 +275,10 @@ class Bus:
         """Run *command*'s handler in its own unit of work and return its result."""
         bus = self._effective()
         bound = bus._single(command, Command, "send")
-        _refuse_async(bound, "send", "asend")
+        if bound.handler.is_async:
+            _refuse_async(bound, "send", "asend")
+        if not bus.middleware:
+            return bus._run_command(bound, command)
         return bus._through(command, partial(bus._run_command, bound))
 
     def _run_command(self, bound: BoundHandler, command: Command) -> Any:
@@ -285,7 +302,7 @@ class Bus:
     async def _arun_command(self, bound: BoundHandler, command: Command) -> Any:
         token = _handling.set(self)
         try:
-            async with self.unit_factory() as unit:
+            async with self.async_unit_factory() as unit:
                 result = await bound(command, unit, self)
                 await unit.commit()
             return result
@@ -298,7 +315,10 @@ class Bus:
         """Run *query*'s handler, unable to write, and return its result."""
         bus = self._effective()
         bound = bus._single(query, Query, "ask")
-        _refuse_async(bound, "ask", "aask")
+        if bound.handler.is_async:
+            _refuse_async(bound, "ask", "aask")
+        if not bus.middleware:
+            return bus._run_query(bound, query)  # type: ignore[no-any-return]
         return bus._through(query, partial(bus._run_query, bound))  # type: ignore[no-any-return]
 
     def _run_query(self, bound: BoundHandler, query: Query[Any]) -> Any:

@@ -154,7 +154,7 @@ async def _arun_once(bus: Bus, bound: BoundHandler, event: Event, on_done: OnDon
         if on_done is not None:
             await asyncio.to_thread(on_done, bound, None)
         return
-    async with bus.unit_factory() as unit:
+    async with bus.async_unit_factory() as unit:
         await bound(event, unit, bus)
         if on_done is not None:
             await asyncio.to_thread(on_done, bound, unit)

@@ -202,40 +202,70 @@ def _type_name(annotation: Any) -> str:
 
 
 class BoundHandler:
-    """A handler with its dependencies resolved: ``call(message, unit, bus)``."""
+    """A handler with its dependencies resolved: ``call(message, unit, bus)``.
 
-    __slots__ = ("call_plan", "handler", "init_plan", "instance")
+    Everything that does not change per message is worked out here once: which
+    callable to call, and the keyword arguments that are plain values; only the unit,
+    the bus and :class:`Provide` values are filled per call.
+    """
+
+    __slots__ = (
+        "_call",
+        "_fixed",
+        "_init_fixed",
+        "_init_per_call",
+        "_make",
+        "_per_call",
+        "handler",
+    )
 
     def __init__(self, handler: Handler, call_plan: list[Any], init_plan: list[Any]) -> None:
         self.handler = handler
-        self.call_plan = call_plan
-        self.init_plan = init_plan
+        self._fixed, self._per_call = _split(call_plan)
+        self._init_fixed, self._init_per_call = _split(init_plan)
+        target = handler.target
+        self._make = target if inspect.isclass(target) else None
+        if self._make is not None:
+            self._call = None
+        elif callable(getattr(target, "handle", None)) and not inspect.isfunction(target):
+            self._call = target.handle
+        else:
+            self._call = target
 
     @property
     def name(self) -> str:
         return self.handler.name
 
     def __call__(self, message: Any, unit: Any = None, bus: Any = None) -> Any:
-        target = self.handler.target
-        if inspect.isclass(target):
-            target = target(**_kwargs(self.init_plan, unit, bus))
-        fn = (
-            target.handle
-            if hasattr(target, "handle") and not inspect.isfunction(target)
-            else target
-        )
-        if not self.call_plan:
-            return fn(message)
-        return fn(message, **_kwargs(self.call_plan, unit, bus))
+        fn = self._call
+        if fn is None:  # a class: one instance per message
+            init = _kwargs(self._init_fixed, self._init_per_call, unit, bus)
+            fn = self._make(**init).handle  # type: ignore[misc]
+        if not self._per_call:
+            return fn(message, **self._fixed) if self._fixed else fn(message)
+        return fn(message, **_kwargs(self._fixed, self._per_call, unit, bus))
 
 
-def _kwargs(plan: list[Any], unit: Any, bus: Any) -> dict[str, Any]:
-    kwargs = {}
-    for name, kind, value in plan:
+def _split(plan: list[Any]) -> tuple[dict[str, Any], tuple[tuple[str, str, Any], ...]]:
+    """The plain values of a plan, and the entries filled per call."""
+    fixed = {
+        name: value
+        for name, kind, value in plan
+        if kind == "value" and not isinstance(value, Provide)
+    }
+    per_call = tuple(entry for entry in plan if entry[0] not in fixed)
+    return fixed, per_call
+
+
+def _kwargs(
+    fixed: dict[str, Any], per_call: tuple[tuple[str, str, Any], ...], unit: Any, bus: Any
+) -> dict[str, Any]:
+    kwargs = dict(fixed)
+    for name, kind, value in per_call:
         if kind == "unit":
             kwargs[name] = unit
         elif kind == "bus":
             kwargs[name] = bus
         else:
-            kwargs[name] = value.factory() if isinstance(value, Provide) else value
+            kwargs[name] = value.factory()
     return kwargs

@@ -52,7 +52,8 @@ class LogMessages:
 
     def _start(self, message: Message) -> str:
         described = _describe(message, message.id if isinstance(message, Event) else new_id())
-        self.logger.log(self.level, "handling %s", described)
+        if self.logger.isEnabledFor(self.level):
+            self.logger.log(self.level, "handling %s", described)
         return described
 
     def _failed(self, described: str, error: Exception) -> None:
@@ -83,11 +84,7 @@ class Timing:
     line on the ``nitro.cqrs`` logger), also when the handler raised."""
 
     def __init__(self, record: Callable[[Message, float], None] | None = None) -> None:
-        self.record = record or (
-            lambda message, seconds: logger.debug(
-                "%s took %.3f ms", _describe(message), seconds * 1000
-            )
-        )
+        self.record = record or _log_timing
 
     def __call__(self, message: Message, call_next: Next) -> Any:
         start = time.perf_counter()
@@ -102,6 +99,11 @@ class Timing:
             return await call_next(message)
         finally:
             self.record(message, time.perf_counter() - start)
+
+
+def _log_timing(message: Message, seconds: float) -> None:
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug("%s took %.3f ms", _describe(message), seconds * 1000)
 
 
 class RetryOnConflict:
