@@ -75,6 +75,29 @@ done_table = sa.Table(
 )
 
 
+# The statements of the delivery path, built once (building them costs more than
+# running them on SQLite).
+_c = outbox_table.c
+_INSERT = outbox_table.insert()
+_CLAIM = (
+    outbox_table.update()
+    .where(
+        _c.id == sa.bindparam("b_id"),
+        _c.delivered_at.is_(None),
+        _c.dead_at.is_(None),
+        sa.or_(_c.claimed_until.is_(None), _c.claimed_until < sa.bindparam("b_now")),
+    )
+    .values(claimed_until=sa.bindparam("b_until"))
+)
+_DONE_OF = sa.select(done_table.c.handler).where(done_table.c.event_id == sa.bindparam("b_id"))
+_MARK_DONE = done_table.insert()
+_DELIVERED = (
+    outbox_table.update()
+    .where(_c.id == sa.bindparam("b_id"))
+    .values(delivered_at=sa.bindparam("b_now"), claimed_until=None, last_error=None)
+)
+
+
 class Outbox:
     """Events stored with the command's transaction on *database* (a
     :class:`~nitro.sql.Database`, a URL, or ``None`` for the database in effect)."""
@@ -124,15 +147,16 @@ class Outbox:
         if unit is None:
             return False
         unit.ensure_tables(outbox_table, done_table)
+        now = time.time()
         row = {
             "id": event.id,
             "type": message_name(type(event)),
             "payload": event.model_dump_json(),
-            "created_at": time.time(),
+            "created_at": now,
             "attempts": 0,
         }
         with unit.connection() as conn:
-            conn.execute(outbox_table.insert(), row)
+            conn.execute(_INSERT, row)
         return True
 
     def relayed(self, bus: Bus, event: Event) -> _Relayed:
@@ -142,16 +166,8 @@ class Outbox:
     # -- delivering -------------------------------------------------------------------
 
     def _claim(self, conn: sa.Connection, event_id: str, now: float) -> bool:
-        t = outbox_table.c
         claimed = conn.execute(
-            outbox_table.update()
-            .where(
-                t.id == event_id,
-                t.delivered_at.is_(None),
-                t.dead_at.is_(None),
-                sa.or_(t.claimed_until.is_(None), t.claimed_until < now),
-            )
-            .values(claimed_until=now + self.lease)
+            _CLAIM, {"b_id": event_id, "b_now": now, "b_until": now + self.lease}
         )
         return claimed.rowcount == 1
 
@@ -162,10 +178,7 @@ class Outbox:
         with self.database.engine.begin() as conn:
             if not self._claim(conn, event_id, time.time()):
                 return None
-            done = conn.execute(
-                sa.select(done_table.c.handler).where(done_table.c.event_id == event_id)
-            )
-            return frozenset(done.scalars())
+            return frozenset(conn.execute(_DONE_OF, {"b_id": event_id}).scalars())
 
     def mark_done(self, event_id: str, handler: BoundHandler, unit: Any) -> None:
         """Record that *handler* handled the event: in *unit*'s transaction when it is
@@ -173,10 +186,10 @@ class Outbox:
         row = {"event_id": event_id, "handler": handler.name, "done_at": time.time()}
         if isinstance(unit, SQLUnit) and unit.database is self.database:
             with unit.connection() as conn:
-                conn.execute(done_table.insert(), row)
+                conn.execute(_MARK_DONE, row)
             return
         with self.database.engine.begin() as conn:
-            conn.execute(done_table.insert(), row)
+            conn.execute(_MARK_DONE, row)
 
     def finish(self, event_id: str, failures: list[Failure]) -> None:
         """After a delivery: the row is delivered, or waits for its next try (or is
@@ -185,11 +198,7 @@ class Outbox:
         now = time.time()
         with self.database.engine.begin() as conn:
             if not failures:
-                conn.execute(
-                    outbox_table.update()
-                    .where(t.id == event_id)
-                    .values(delivered_at=now, claimed_until=None, last_error=None)
-                )
+                conn.execute(_DELIVERED, {"b_id": event_id, "b_now": now})
                 return
             # The UPDATE first takes the write lock at once (on SQLite a read before it
             # could not upgrade while others write); then read what it made.
