@@ -128,7 +128,8 @@ def detail_view(request: AdminRequest, jobs_admin: JobsAdmin, id: str) -> Action
 
 
 def retry_view(request: AdminRequest, jobs_admin: JobsAdmin, id: str) -> ActionResponse:
-    """Send a dead job again, from its first try: ``store.revive`` then ``submit``."""
+    """Send a dead job again, from its first try: the engine's ``retry`` (or
+    ``store.revive`` then ``submit``)."""
     if not jobs_admin.has_change_permission(request):
         return forbidden(request)
     store = jobs_admin.store
@@ -137,10 +138,17 @@ def retry_view(request: AdminRequest, jobs_admin: JobsAdmin, id: str) -> ActionR
         return not_found(request, f"Job {id!r}")
     back = _back(request, jobs_admin)
     name = record.envelope.job
-    envelope = store.revive(id) if record.state == "dead" else None
+    retry = getattr(jobs_admin.engine, "retry", None)  # keeps it dead if the send fails
+    if record.state != "dead":
+        envelope = None
+    elif retry is not None:
+        envelope = retry(id)
+    else:
+        envelope = store.revive(id)
+        if envelope is not None:
+            jobs_admin.engine.submit(envelope)
     if envelope is None:  # not dead, or retried by someone else in between
         return _not_dead(request, store.get(id) or record, back)
-    jobs_admin.engine.submit(envelope)
     request.flash(f"The job “{name}” was sent to the queue “{envelope.queue}” again.")
     return redirect(back)
 

@@ -50,6 +50,24 @@ class Engine(ABC):
         """Process jobs until *stop* is set or the process gets SIGTERM/SIGINT (the
         current job finishes first, or goes back to its queue)."""
 
+    def retry(self, job_id: str) -> Envelope | None:
+        """Send a dead job again from its first try; ``None`` if it is not dead. When
+        the send fails, the job stays in the dead-letter queue (with the new error)."""
+        envelope = self.store.revive(job_id)
+        if envelope is None:
+            return None
+        try:
+            self.submit(envelope)
+        except Exception as exc:
+            self.store.finish(
+                envelope,
+                "dead",
+                error=f"{type(exc).__name__}: {exc}",
+                reason="could not be sent again",
+            )
+            raise
+        return envelope
+
     @abstractmethod
     def close(self) -> None:
         """Release connections and threads."""
