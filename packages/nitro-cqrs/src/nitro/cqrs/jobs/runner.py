@@ -5,8 +5,10 @@ already done, and postponing one another worker is running), validates the argum
 runs it with its lease renewed, and then records the outcome: done; failed with a retry
 sent after the back-off; or dead — in the dead-letter queue with its arguments, error
 and traceback — when its tries are used up, the error is not retryable, or the message
-cannot be decoded or names an unknown job. It never raises, so the engine acknowledges
-the message once the outcome is recorded.
+cannot be decoded or names an unknown job. It raises only
+:class:`~nitro.persistence.BackendUnavailable` — the store cannot be reached, so no
+outcome could be recorded: the engine must then return the message to its queue rather
+than acknowledge it. Otherwise the engine acknowledges the message once this returns.
 """
 
 from __future__ import annotations
