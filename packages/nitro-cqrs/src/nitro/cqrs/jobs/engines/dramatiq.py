@@ -154,7 +154,22 @@ class DramatiqEngine(Engine):
         return f"<DramatiqEngine {safe_url(self.redis_url)}>"
 
     def _run(self, payload: str) -> None:
-        outcome = execute(payload, self)
+        try:
+            outcome = execute(payload, self)
+        except BackendUnavailable as exc:
+            # No outcome could be recorded: send the message again for later (if the
+            # broker is down too, this raises and Dramatiq keeps the message).
+            logger.warning(
+                "job store unreachable (%s); the message goes back, retried in %.0f s",
+                exc,
+                self.lease,
+            )
+            try:
+                envelope = Envelope.from_json(payload)
+            except ValueError:
+                raise exc from None
+            self.submit(envelope, delay=self.lease)
+            return
         logger.debug("dramatiq message handled: %s", outcome)
 
     def submit(self, envelope: Envelope, delay: float = 0.0) -> None:
