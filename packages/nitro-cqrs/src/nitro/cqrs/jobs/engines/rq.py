@@ -37,7 +37,7 @@ from rq.utils import now
 from nitro.cqrs.jobs.config import current_engine
 from nitro.cqrs.jobs.engine import Engine
 from nitro.cqrs.jobs.envelope import Envelope
-from nitro.cqrs.jobs.redis_store import RedisJobStore, _safe
+from nitro.cqrs.jobs.redis_store import RedisJobStore, safe_url
 from nitro.cqrs.jobs.runner import execute
 from nitro.cqrs.jobs.store import JobStore
 from nitro.persistence import BackendUnavailable
@@ -52,6 +52,9 @@ logger = logging.getLogger("nitro.jobs")
 #: The function every RQ job of Nitro calls, by import path.
 TASK = "nitro.cqrs.jobs.engines.rq.run_envelope"
 
+#: Seconds to wait for a TCP connection to Redis before a send fails.
+CONNECT_TIMEOUT = 5.0
+
 
 def run_envelope(payload: str) -> str:
     """The RQ job of every Nitro job: one delivery through the runner, with the
@@ -62,7 +65,18 @@ def run_envelope(payload: str) -> str:
             f"a Nitro job reached an RQ worker whose configured engine is {engine!r}: "
             "run it with `nitro worker --url rq+redis://...`"
         )
-    return execute(payload, engine)
+    try:
+        return execute(payload, engine)
+    except BackendUnavailable as exc:
+        # No outcome could be recorded: the message goes back, for later. (If RQ's Redis
+        # is down too, this raises, and RQ's retry or abandoned-job handling sends it.)
+        logger.warning("%s; the job goes back to its queue for %.0f s", exc, engine.lease)
+        try:
+            envelope = Envelope.from_json(payload)
+        except ValueError:
+            raise exc from None
+        engine.submit(envelope, delay=engine.lease)
+        return "requeued"
 
 
 def _given_up(
@@ -232,11 +246,11 @@ class RQEngine(Engine):
         self.url = redis_url
         self.redeliveries = int(redeliveries)
         self.result_ttl = int(result_ttl)
-        self.redis = redis.Redis.from_url(redis_url)
+        self.redis = redis.Redis.from_url(redis_url, socket_connect_timeout=CONNECT_TIMEOUT)
         self._queues: dict[str, Queue] = {}
 
     def __repr__(self) -> str:
-        return f"<RQEngine {_safe(self.url)}>"
+        return f"<RQEngine {safe_url(self.url)}>"
 
     @property
     def ttl(self) -> int:
@@ -262,7 +276,7 @@ class RQEngine(Engine):
             yield
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             raise BackendUnavailable(
-                f"the RQ queues at {_safe(self.url)} cannot be reached: {exc}"
+                f"the RQ queues at {safe_url(self.url)} cannot be reached: {exc}"
             ) from exc
 
     def submit(self, envelope: Envelope, delay: float = 0.0) -> None:
@@ -336,7 +350,7 @@ class RQEngine(Engine):
             for name in names:
                 self._requeue_abandoned(name)
         except redis.RedisError as exc:
-            logger.warning("RQ maintenance failed (%s): %s", _safe(self.url), exc)
+            logger.warning("RQ maintenance failed (%s): %s", safe_url(self.url), exc)
 
     def _requeue_abandoned(self, name: str) -> None:
         registry = StartedJobRegistry(
@@ -361,7 +375,7 @@ class RQEngine(Engine):
         early = threading.Event()  # a signal before RQ's handlers are installed
         signal.signal(signal.SIGTERM, lambda signum, frame: early.set())
         signal.signal(signal.SIGINT, lambda signum, frame: early.set())
-        connection = redis.Redis.from_url(self.url)
+        connection = redis.Redis.from_url(self.url, socket_connect_timeout=CONNECT_TIMEOUT)
         worker = self.worker_class(
             [Queue(name, connection=connection, serializer=JSONSerializer) for name in names],
             connection=connection,
