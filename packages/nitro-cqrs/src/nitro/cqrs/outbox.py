@@ -109,11 +109,14 @@ class Outbox:
         lease: float = 30.0,
         max_attempts: int = 10,
         backoff: float = 1.0,
+        grace: float = 5.0,
     ) -> None:
         self._database_arg = database
         self.lease = lease
         self.max_attempts = max_attempts
         self.backoff = backoff
+        #: Seconds the background relay leaves a new row to its own process.
+        self.grace = grace
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
 
@@ -245,9 +248,10 @@ class Outbox:
         return lambda handler, unit: self.mark_done(event.id, handler, unit)
 
     def pending(
-        self, limit: int = 100, types: Collection[str] | None = None
+        self, limit: int = 100, types: Collection[str] | None = None, min_age: float = 0.0
     ) -> list[tuple[str, str, str]]:
-        """``(id, type, payload)`` of rows due for delivery (of *types*), oldest first."""
+        """``(id, type, payload)`` of rows due for delivery (of *types*, stored at least
+        *min_age* seconds ago), oldest first."""
         self.ensure_tables()
         t = outbox_table.c
         now = time.time()
@@ -259,17 +263,18 @@ class Outbox:
                     t.dead_at.is_(None),
                     sa.or_(t.claimed_until.is_(None), t.claimed_until < now),
                     *([] if types is None else [t.type.in_(sorted(types))]),
+                    *([] if min_age <= 0 else [t.created_at < now - min_age]),
                 )
                 .order_by(t.created_at)
                 .limit(limit)
             )
             return [(row.id, row.type, row.payload) for row in rows]
 
-    def relay_pending(self, bus: Bus, limit: int = 100) -> int:
+    def relay_pending(self, bus: Bus, limit: int = 100, min_age: float = 0.0) -> int:
         """Deliver the rows due now whose event classes *bus* handles (see the module
-        docs); return how many were delivered."""
+        docs), stored at least *min_age* seconds ago; return how many were delivered."""
         delivered = 0
-        for _event_id, type_name, payload in self.pending(limit, bus.event_names()):
+        for _event_id, type_name, payload in self.pending(limit, bus.event_names(), min_age):
             event_type = bus.event_type(type_name)
             if event_type is None:  # pragma: no cover - filtered by the query
                 continue
@@ -293,7 +298,9 @@ class Outbox:
     def _loop(self, bus: Bus, interval: float) -> None:
         while not self._stop.is_set():
             try:
-                self.relay_pending(bus)
+                # Rows younger than the grace period are left to the delivery that
+                # follows their commit in the process that stored them.
+                self.relay_pending(bus, min_age=self.grace)
             except Exception:
                 logger.exception("outbox relay failed; trying again in %.1f s", interval)
             self._stop.wait(interval)
