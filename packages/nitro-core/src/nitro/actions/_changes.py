@@ -24,13 +24,16 @@ class _Dump(dict[str, Any]):
 class ChangeTracker:
     """Takes and compares snapshots of the instances of one entity class."""
 
-    __slots__ = ("direct", "names")
+    __slots__ = ("direct", "fields", "names")
 
     def __init__(self, entity_cls: type[Any]) -> None:
         fields = entity_cls.__pydantic_fields__
         decorators = getattr(entity_cls, "__pydantic_decorators__", None)
         #: The field names ``model_dump()`` writes.
         self.names = tuple(name for name, info in fields.items() if not info.exclude)
+        #: The same as a set, when they are all the fields (no ``exclude=True``): an
+        #: instance whose ``__dict__`` holds exactly these (the usual) is read as it is.
+        self.fields = frozenset(self.names) if len(self.names) == len(fields) else None
         #: Whether the dump can be the values themselves (no serializer changes them).
         self.direct = (
             decorators is not None
@@ -40,13 +43,15 @@ class ChangeTracker:
             and all(getattr(info, "exclude_if", None) is None for info in fields.values())
         )
 
-    def _values(self, entity: Any) -> dict[str, Any] | None:
-        values = entity.__dict__
+    def _values(self, entity: Any, copy: bool) -> dict[str, Any] | None:
+        values: dict[str, Any] = entity.__dict__
+        extra = entity.__pydantic_extra__
+        if not extra and values.keys() == self.fields:
+            return values.copy() if copy else values
         try:
             found = {name: values[name] for name in self.names}
         except KeyError:  # a field not loaded (an ORM's expired attribute)
             return None
-        extra = entity.__pydantic_extra__
         if extra:
             found.update(extra)
         return found
@@ -54,7 +59,7 @@ class ChangeTracker:
     def snapshot(self, entity: Any) -> dict[str, Any]:
         """The entity's state now (an independent copy)."""
         if self.direct:
-            values = self._values(entity)
+            values = self._values(entity, copy=True)
             if values is not None:
                 for value in values.values():
                     if type(value) not in _ATOMIC:
@@ -67,5 +72,5 @@ class ChangeTracker:
         """Whether the entity's state differs from the snapshot *before*."""
         if type(before) is _Dump:
             return bool(entity.model_dump() != before)
-        values = self._values(entity)
+        values = self._values(entity, copy=False)
         return values is None or values != before
