@@ -55,7 +55,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 def orders_app(workdir: Path, database_url: str | None = None) -> Iterator[httpx.Client]:
     """The example served from *workdir* (its mail log goes there, and its database
     too unless *database_url* says otherwise)."""
-    env = {"ORDERS_MAIL_LOG": str(workdir / "sent_mail.jsonl")}
+    # No NITRO_JOBS_URL: the confirmation is mailed in-process (see test_example_orders_jobs).
+    env = {"ORDERS_MAIL_LOG": str(workdir / "sent_mail.jsonl"), "NITRO_JOBS_URL": ""}
     if database_url is not None:
         env["NITRO_DATABASE_URL"] = database_url
     with (
@@ -261,7 +262,9 @@ def test_a_process_killed_between_commit_and_relay_delivers_after_restart(tmp_pa
     script = tmp_path / "crash.py"
     script.write_text(CRASHING_CLIENT)
     env = {
-        **{k: v for k, v in os.environ.items() if k != "NITRO_DATABASE_URL"},
+        **{
+            k: v for k, v in os.environ.items() if k not in ("NITRO_DATABASE_URL", "NITRO_JOBS_URL")
+        },
         "ORDERS_MAIL_LOG": str(tmp_path / "sent_mail.jsonl"),
         "PYTHONPATH": str(EXAMPLE),
     }

@@ -31,6 +31,7 @@ from nitro.actions.sse import SSE_HEADERS, keepalive, patch_signals
 from nitro.adapters.flask import configure_app
 from nitro.broadcast import InProcessBroadcaster
 from nitro.cqrs import Bus
+from nitro.cqrs.jobs import Engine
 from nitro.sql import DuplicateId
 from rusty_tags import (
     H1,
@@ -104,15 +105,20 @@ def _refused(parameter: str, message: str) -> InvalidParameters:
 
 
 def create_app(
-    database: str | None = None, mailer: Mailer | None = None, *, relay: bool = True
+    database: str | None = None,
+    mailer: Mailer | None = None,
+    *,
+    relay: bool = True,
+    jobs: Engine | str | None = None,
 ) -> Flask:
     """The Flask app: wires the shop, fills an empty catalog, delivers the events a
-    crashed process left (*relay*, then every second in a background thread)."""
+    crashed process left (*relay*, then every second in a background thread). With a
+    jobs engine (*jobs*, else ``NITRO_JOBS_URL``) a worker mails the confirmations."""
     app = Flask(__name__)
     broadcaster = InProcessBroadcaster()
     configure_app(app, broadcaster=broadcaster)
     database = database or os.environ.get("NITRO_DATABASE_URL") or DEFAULT_DATABASE
-    bus = bootstrap(mailer=mailer, database=database, broadcaster=broadcaster)
+    bus = bootstrap(mailer=mailer, database=database, broadcaster=broadcaster, jobs=jobs)
     app.extensions["orders"] = bus
     _create_tables(bus)
     _fill_catalog(bus)

@@ -9,14 +9,18 @@ delivered after the commit, each handler on its own.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from nitro.broadcast import Broadcaster
 from nitro.cqrs import Bus, Retry, record
+from nitro.cqrs.jobs import Engine
 from nitro.persistence import ConcurrencyError
 from nitro.sql import UnitOfWork
+from shop import jobs
 from shop.domain import Order, Product, SalesCounter, UnknownProduct
-from shop.mail import Mailer
+from shop.mail import Mailer, send_confirmation_mail
 from shop.messages import AddProduct, GetProducts, GetSales, GetStock, OrderPlaced, PlaceOrder
 
 bus = Bus()
@@ -94,14 +98,27 @@ def count_sale(evt: OrderPlaced, uow: UnitOfWork) -> None:
 
 
 @bus.handles(OrderPlaced)
-def send_confirmation(evt: OrderPlaced, mailer: Mailer) -> None:
-    """The mail leaves the database: the event id goes with it as the idempotency key,
-    so that a provider can drop a copy sent again after a crash."""
-    items = ", ".join(f"{line.quantity} x {line.product_id}" for line in evt.lines)
-    mailer.send(
-        to=evt.email,
-        subject=f"Order {evt.order_id} confirmed",
-        body=f"Thank you! {items}; total {evt.total_cents / 100:.2f}.",
+def send_confirmation(
+    evt: OrderPlaced, uow: UnitOfWork, mailer: Mailer, job_engine: Engine | None = None
+) -> None:
+    """Mail the customer, with the event id as the mail's idempotency key (a provider
+    can drop a copy sent again after a crash).
+
+    Without a jobs engine the mail leaves now, in this process. With one, the
+    ``shop.jobs.send_confirmation`` job is enqueued instead: in this handler's ``uow``,
+    so the outbox stores it in the transaction that records this handler as done, and
+    sends it to the engine after the commit (a redelivered event enqueues nothing; the
+    job's key, the event id, makes a second send of it a no-op)."""
+    send: Callable[..., object]
+    if job_engine is not None:
+        send = jobs.send_confirmation.options(key=evt.id).enqueue
+    else:
+        send = partial(send_confirmation_mail, mailer)
+    send(
+        order_id=evt.order_id,
+        email=evt.email,
+        lines=evt.lines,
+        total_cents=evt.total_cents,
         key=evt.id,
     )
 
