@@ -221,3 +221,24 @@ def test_jobs_go_through_the_outbox_of_a_sql_unit(tmp_path: Path) -> None:
         finally:
             engine.outbox.stop()  # type: ignore[union-attr]
             database_for(url).dispose()
+
+
+seen_ids: list[str | None] = []
+
+
+@job
+def who_am_i() -> None:
+    from nitro.cqrs.jobs import current_job
+
+    found = current_job()
+    seen_ids.append(None if found is None else found.id)
+
+
+def test_a_running_job_knows_its_envelope(engine: InProcessEngine) -> None:
+    from nitro.cqrs.jobs import current_job
+
+    seen_ids.clear()
+    ref = who_am_i.enqueue()
+    assert engine.drain()
+    assert seen_ids == [ref.id]
+    assert current_job() is None  # outside a job

@@ -119,6 +119,8 @@ class Outbox:
         self.grace = grace
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self._buses: list[Bus] = []
+        self._buses_lock = threading.Lock()
 
     @property
     def database(self) -> Database:
@@ -285,24 +287,31 @@ class Outbox:
     # -- the background relay ---------------------------------------------------------
 
     def start(self, bus: Bus, interval: float = 1.0) -> None:
-        """Relay pending rows now and then every *interval* seconds in a daemon thread
-        (until :meth:`stop`)."""
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(
-            target=self._loop, args=(bus, interval), name="nitro-outbox-relay", daemon=True
-        )
-        self._thread.start()
+        """Relay pending rows of *bus*'s events every *interval* seconds in a daemon
+        thread (until :meth:`stop`). One thread serves every bus started on this outbox
+        (an app's bus and the jobs' relay may share it)."""
+        with self._buses_lock:
+            if all(known is not bus for known in self._buses):
+                self._buses.append(bus)
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self._stop.clear()
+            self._thread = threading.Thread(
+                target=self._loop, args=(interval,), name="nitro-outbox-relay", daemon=True
+            )
+            self._thread.start()
 
-    def _loop(self, bus: Bus, interval: float) -> None:
+    def _loop(self, interval: float) -> None:
         while not self._stop.is_set():
-            try:
-                # Rows younger than the grace period are left to the delivery that
-                # follows their commit in the process that stored them.
-                self.relay_pending(bus, min_age=self.grace)
-            except Exception:
-                logger.exception("outbox relay failed; trying again in %.1f s", interval)
+            with self._buses_lock:
+                buses = list(self._buses)
+            for bus in buses:
+                try:
+                    # Rows younger than the grace period are left to the delivery that
+                    # follows their commit in the process that stored them.
+                    self.relay_pending(bus, min_age=self.grace)
+                except Exception:
+                    logger.exception("outbox relay failed; trying again in %.1f s", interval)
             self._stop.wait(interval)
 
     def stop(self, timeout: float | None = 5.0) -> None:
@@ -311,6 +320,8 @@ class Outbox:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        with self._buses_lock:
+            self._buses.clear()
 
 
 class _Relayed:

@@ -36,6 +36,7 @@ from nitro.cqrs.jobs.hooks import (
     job_succeeded,
 )
 from nitro.cqrs.jobs.inprocess import InProcessEngine
+from nitro.cqrs.jobs.runner import current_job
 from nitro.cqrs.jobs.store import STATES, JobRecord, JobStore, MemoryJobStore
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "UnknownJob",
     "configure_jobs",
     "current_engine",
+    "current_job",
     "engine_for_url",
     "job",
     "job_enqueued",

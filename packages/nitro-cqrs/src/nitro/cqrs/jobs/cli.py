@@ -46,20 +46,39 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--queue", "-Q", dest="queues", action="append", default=[], help="queue (repeatable)"
     )
     worker.add_argument("--concurrency", "-c", type=int, default=1, help="jobs at a time")
+    worker.add_argument(
+        "--bootstrap",
+        metavar="MODULE:FUNCTION",
+        help="a function called once before the worker starts (give jobs their services)",
+    )
     worker.set_defaults(func=_worker)
 
 
 def _worker(args: argparse.Namespace) -> int:
     imports = args.imports or [m for m in os.environ.get(IMPORT_VAR, "").split(",") if m]
-    return run_worker(args.url, imports, args.queues or ["default"], args.concurrency)
+    queues = args.queues or ["default"]
+    return run_worker(args.url, imports, queues, args.concurrency, bootstrap=args.bootstrap)
 
 
-def run_worker(url: str | None, imports: list[str], queues: list[str], concurrency: int) -> int:
-    """Import the job modules, configure the engine, run until SIGTERM/SIGINT."""
+def run_worker(
+    url: str | None,
+    imports: list[str],
+    queues: list[str],
+    concurrency: int,
+    *,
+    bootstrap: str | None = None,
+) -> int:
+    """Import the job modules, call *bootstrap* (``module:function``), configure the
+    engine, run until SIGTERM/SIGINT."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     sys.path.insert(0, os.getcwd())
     for module in imports:
         importlib.import_module(module)
+    if bootstrap is not None:
+        module_name, _, function = bootstrap.partition(":")
+        if not function:
+            raise SystemExit(f"--bootstrap {bootstrap!r}: write it as module:function")
+        getattr(importlib.import_module(module_name), function)()
     from nitro.cqrs.jobs.config import configure_jobs
 
     engine = configure_jobs(url)

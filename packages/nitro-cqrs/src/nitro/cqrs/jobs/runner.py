@@ -18,6 +18,7 @@ import logging
 import threading
 import time
 import traceback as tb
+from contextvars import ContextVar
 from typing import Any
 
 from pydantic import ValidationError
@@ -28,7 +29,16 @@ from nitro.cqrs.jobs.engine import Engine
 from nitro.cqrs.jobs.envelope import Envelope
 from nitro.ids import new_id
 
-__all__ = ["execute"]
+__all__ = ["current_job", "execute"]
+
+_current: ContextVar[Envelope | None] = ContextVar("nitro_current_job", default=None)
+
+
+def current_job() -> Envelope | None:
+    """The envelope of the job running in this thread (its ``id``, ``attempt``, ``key``),
+    or ``None`` outside a job: for effects that need a key of their own."""
+    return _current.get()
+
 
 logger = logging.getLogger("nitro.jobs")
 
@@ -70,6 +80,7 @@ def execute(payload: str | bytes, engine: Engine) -> str:
         )
         return "dead"
     started = time.perf_counter()
+    token = _current.set(envelope)
     try:
         with _renewing(engine, envelope):
             result: Any = job.func(**kwargs)
@@ -77,6 +88,8 @@ def execute(payload: str | bytes, engine: Engine) -> str:
                 asyncio.run(result)
     except Exception as exc:
         return _failed(engine, envelope, job.retry, exc)
+    finally:
+        _current.reset(token)
     store.finish(envelope, "done")
     hooks.job_succeeded.send(
         envelope.job, envelope=envelope, duration=time.perf_counter() - started
