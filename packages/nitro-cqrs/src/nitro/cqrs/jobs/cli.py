@@ -71,6 +71,10 @@ def run_worker(
     """Import the job modules, call *bootstrap* (``module:function``), configure the
     engine, run until SIGTERM/SIGINT."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    # The engines' own per-message lines ("received", "succeeded") at INFO cost as much
+    # as a short job; Nitro's runner logs what matters (retries, dead letters).
+    for noisy in ("celery", "dramatiq", "rq.worker"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     sys.path.insert(0, os.getcwd())
     for module in imports:
         importlib.import_module(module)

@@ -121,6 +121,11 @@ class Job(Generic[P, R]):
         self._signature = inspect.signature(func)
         self.is_async = inspect.iscoroutinefunction(func)
         self.args_model = _arguments_model(func, name)
+        #: One JSON dumper per argument, built once.
+        self._dumpers = {
+            field_name: TypeAdapter(field.annotation or Any)
+            for field_name, field in self.args_model.model_fields.items()
+        }
 
     def __repr__(self) -> str:
         return f"<Job {self.name}>"
@@ -157,12 +162,10 @@ class Job(Generic[P, R]):
             raise TypeError(f"{self.name}: {exc}") from None
         validated = self.args_model.model_validate(bound.arguments)
         data: dict[str, Any] = {}
-        for field_name, field in type(validated).model_fields.items():
+        for field_name, dumper in self._dumpers.items():
             value = getattr(validated, field_name)
             try:
-                data[field_name] = TypeAdapter(field.annotation or Any).dump_python(
-                    value, mode="json"
-                )
+                data[field_name] = dumper.dump_python(value, mode="json")
             except (PydanticSerializationError, TypeError, ValueError) as exc:
                 raise JobArgumentError(
                     f"{self.name}: argument {field_name!r} ({type(value).__name__}) cannot be "

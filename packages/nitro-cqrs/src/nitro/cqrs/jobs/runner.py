@@ -124,24 +124,58 @@ def _failed(engine: Engine, envelope: Envelope, retry: Any, exc: Exception) -> s
     return "dead"
 
 
-class _renewing:
-    """Renew the run's lease every third of it while the job runs."""
+class _Renewer:
+    """One thread per engine renews the leases of every run in progress, every third of
+    the lease (a thread per job cost more than a short job itself)."""
 
-    def __init__(self, engine: Engine, envelope: Envelope) -> None:
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.envelope = envelope
-        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.running: dict[str, Envelope] = {}
         self.thread: threading.Thread | None = None
 
+    def add(self, envelope: Envelope) -> None:
+        with self.lock:
+            self.running[envelope.id] = envelope
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(
+                    target=self._loop, name="nitro-job-leases", daemon=True
+                )
+                self.thread.start()
+
+    def remove(self, envelope: Envelope) -> None:
+        with self.lock:
+            self.running.pop(envelope.id, None)
+
     def _loop(self) -> None:
-        while not self.stop.wait(self.engine.lease / 3):
-            self.engine.store.start(self.envelope, self.engine.lease, renew=True)
+        while True:
+            time.sleep(self.engine.lease / 3)
+            with self.lock:
+                envelopes = list(self.running.values())
+            for envelope in envelopes:
+                try:
+                    self.engine.store.start(envelope, self.engine.lease, renew=True)
+                except Exception:  # the store is down: the next round tries again
+                    logger.warning("could not renew the lease of job %s", envelope.id)
+
+
+_renewers: dict[int, _Renewer] = {}
+_renewers_lock = threading.Lock()
+
+
+class _renewing:
+    """Hold *envelope*'s lease (renewed by the engine's one renewer) while it runs."""
+
+    def __init__(self, engine: Engine, envelope: Envelope) -> None:
+        with _renewers_lock:
+            renewer = _renewers.get(id(engine))
+            if renewer is None or renewer.engine is not engine:
+                renewer = _renewers[id(engine)] = _Renewer(engine)
+        self.renewer = renewer
+        self.envelope = envelope
 
     def __enter__(self) -> None:
-        self.thread = threading.Thread(target=self._loop, name="nitro-job-lease", daemon=True)
-        self.thread.start()
+        self.renewer.add(self.envelope)
 
     def __exit__(self, *exc_info: object) -> None:
-        self.stop.set()
-        if self.thread is not None:
-            self.thread.join()
+        self.renewer.remove(self.envelope)
