@@ -173,7 +173,6 @@ def test_a_worker_mails_each_order_once_and_a_refused_order_nothing(tmp_path, jo
     assert all(delivered_at is not None for _, delivered_at in requested)
     job_ids = [job_id for job_id, _ in requested]
     assert job_states(jobs_url, job_ids) == [("done", 1)] * 3
-    assert worker.log().count(f"Successfully completed {JOB}") == 3
 
 
 @pytest.mark.redis
