@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -25,7 +25,7 @@ from nitro.cqrs.jobs.envelope import Envelope
 from nitro.cqrs.jobs.store import STATES, JobRecord, JobStore
 from nitro.persistence import BackendUnavailable
 
-__all__ = ["RedisJobStore", "safe_url"]
+__all__ = ["RedisJobStore", "reaching", "safe_url"]
 
 _MOVE = """
 for _, s in ipairs({'queued', 'running', 'done', 'failed', 'dead'}) do
@@ -100,6 +100,16 @@ def safe_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+@contextmanager
+def reaching(what: str, url: str) -> Iterator[None]:
+    """Turn Redis failing to answer into :class:`BackendUnavailable` naming *what* at
+    *url* (without its password): the store and the Redis-based engines share it."""
+    try:
+        yield
+    except (redis.ConnectionError, redis.TimeoutError) as exc:
+        raise BackendUnavailable(f"{what} at {safe_url(url)} cannot be reached: {exc}") from exc
+
+
 class RedisJobStore(JobStore):
     """Job state in the Redis at *url* (see the module docs)."""
 
@@ -117,14 +127,8 @@ class RedisJobStore(JobStore):
     def __repr__(self) -> str:
         return f"RedisJobStore({safe_url(self.url)!r})"
 
-    @contextmanager
-    def _reaching(self) -> Iterator[None]:
-        try:
-            yield
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            raise BackendUnavailable(
-                f"the job store at {safe_url(self.url)} cannot be reached: {exc}"
-            ) from exc
+    def _reaching(self) -> AbstractContextManager[None]:
+        return reaching("the job store", self.url)
 
     def _job(self, job_id: str) -> str:
         return f"{self.prefix}job:{job_id}"
@@ -256,6 +260,3 @@ class RedisJobStore(JobStore):
 
     def close(self) -> None:
         self.client.close()
-
-
-_safe = safe_url  # the engines' earlier name for it

@@ -31,7 +31,7 @@ from dramatiq.common import dq_name
 
 from nitro.cqrs.jobs.engine import Engine
 from nitro.cqrs.jobs.envelope import Envelope
-from nitro.cqrs.jobs.redis_store import RedisJobStore, safe_url
+from nitro.cqrs.jobs.redis_store import RedisJobStore, reaching, safe_url
 from nitro.cqrs.jobs.runner import execute
 from nitro.cqrs.jobs.store import JobStore
 from nitro.persistence import BackendUnavailable
@@ -180,14 +180,10 @@ class DramatiqEngine(Engine):
             kwargs={},
             options={},
         )
-        try:
+        with reaching("the Dramatiq broker", self.redis_url):
             # With a delay the message waits on the queue's delay queue ("default.DQ"),
             # which every worker of "default" also consumes and moves on when due.
             self.broker.enqueue(message, delay=int(delay * 1000) if delay > 0 else None)
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            raise BackendUnavailable(
-                f"the Dramatiq broker at {safe_url(self.redis_url)} cannot be reached: {exc}"
-            ) from exc
 
     def run_worker(
         self,

@@ -16,8 +16,8 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Sequence
+from contextlib import AbstractContextManager, suppress
 from datetime import UTC, datetime
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
@@ -37,7 +37,7 @@ from rq.utils import now
 from nitro.cqrs.jobs.config import current_engine
 from nitro.cqrs.jobs.engine import Engine
 from nitro.cqrs.jobs.envelope import Envelope
-from nitro.cqrs.jobs.redis_store import RedisJobStore, safe_url
+from nitro.cqrs.jobs.redis_store import RedisJobStore, reaching, safe_url
 from nitro.cqrs.jobs.runner import execute
 from nitro.cqrs.jobs.store import JobStore
 from nitro.persistence import BackendUnavailable
@@ -270,14 +270,8 @@ class RQEngine(Engine):
             self._queues[name] = found
         return found
 
-    @contextmanager
-    def _reaching(self) -> Iterator[None]:
-        try:
-            yield
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            raise BackendUnavailable(
-                f"the RQ queues at {safe_url(self.url)} cannot be reached: {exc}"
-            ) from exc
+    def _reaching(self) -> AbstractContextManager[None]:
+        return reaching("the RQ queues", self.url)
 
     def submit(self, envelope: Envelope, delay: float = 0.0) -> None:
         options: dict[str, Any] = {
