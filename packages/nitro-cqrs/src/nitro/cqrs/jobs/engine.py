@@ -9,6 +9,7 @@ message to be delivered again).
 
 from __future__ import annotations
 
+import logging
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
     from nitro.cqrs.outbox import Outbox
 
 __all__ = ["Engine"]
+
+logger = logging.getLogger("nitro.jobs")
 
 
 class Engine(ABC):
@@ -67,6 +70,14 @@ class Engine(ABC):
             )
             raise
         return envelope
+
+    def flush(self) -> None:
+        """Write what the store keeps waiting: a worker's last step before it exits.
+        When the store cannot be reached, say so (the jobs ran; their records lag)."""
+        try:
+            self.store.flush()
+        except Exception as exc:
+            logger.error("job records not written before the worker stopped: %s", exc)
 
     @abstractmethod
     def close(self) -> None:

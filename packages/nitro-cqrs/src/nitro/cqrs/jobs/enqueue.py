@@ -49,12 +49,12 @@ class _AfterCommit:
         self.delay = delay
 
     def send(self, sender: Any = None, /, **kwargs: Any) -> None:
-        send_now(self.engine, self.envelope, self.delay)
+        send_now(self.engine, self.envelope, self.delay, fresh=True)
 
     async def asend(self, sender: Any = None, /, **kwargs: Any) -> None:
         import asyncio
 
-        await asyncio.to_thread(send_now, self.engine, self.envelope, self.delay)
+        await asyncio.to_thread(send_now, self.engine, self.envelope, self.delay, fresh=True)
 
 
 def enqueue(job: Job[Any, Any], args: dict[str, Any], options: JobOptions) -> JobRef:
@@ -68,7 +68,7 @@ def enqueue(job: Job[Any, Any], args: dict[str, Any], options: JobOptions) -> Jo
     )
     unit = current_unit()
     if unit is None:
-        return send_now(engine, envelope, options.delay)
+        return send_now(engine, envelope, options.delay, fresh=True)
     requested = JobRequested(id=envelope.id, envelope=envelope.to_json(), delay=options.delay)
     if engine.outbox is not None and engine.outbox.store(requested):
         unit.publish(engine.outbox.relayed(relay_bus, requested))
@@ -77,14 +77,20 @@ def enqueue(job: Job[Any, Any], args: dict[str, Any], options: JobOptions) -> Jo
     return JobRef(id=envelope.id, job=job.name, sent=False, deferred=True)
 
 
-def send_now(engine: Engine, envelope: Envelope, delay: float = 0.0) -> JobRef:
-    """Send *envelope* unless its key or its id was sent already."""
+def send_now(
+    engine: Engine, envelope: Envelope, delay: float = 0.0, *, fresh: bool = False
+) -> JobRef:
+    """Send *envelope* unless its key or its id was sent already. A *fresh* envelope
+    (a new id, never stored: not one the outbox relays) needs no check of its id, so
+    its "queued" record is written without waiting."""
     store = engine.store
     if envelope.key is not None:
         holder = store.reserve_key(envelope.key, envelope.id, envelope.key_ttl)
         if holder is not None and holder != envelope.id:
             return JobRef(id=holder, job=envelope.job, sent=False)
-    if not store.queued(envelope):  # sent already (a relay sending it again)
+    if fresh:
+        store.note_queued(envelope)
+    elif not store.queued(envelope):  # sent already (a relay sending it again)
         return JobRef(id=envelope.id, job=envelope.job, sent=False)
     try:
         engine.submit(envelope, delay)

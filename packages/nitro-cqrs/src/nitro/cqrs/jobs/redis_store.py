@@ -4,7 +4,9 @@ Keys (under *prefix*, default ``nitro:jobs:``): ``job:{id}`` a hash (the envelop
 state, times, the last error and traceback); ``state:{state}`` and ``recent`` sorted
 sets of ids by last change, for counts and listings; ``lease:{id}`` while a run holds
 its job; ``key:{key}`` an idempotency key. The state changes are Lua scripts, so two
-workers never both start one job. Finished jobs are kept ``keep_done`` seconds (their
+workers never both start one job. "Queued" on a fresh send and "done" are written
+behind (:mod:`~nitro.cqrs.jobs.write_behind`): they ride on the next round trip, or go
+within 50 ms; every read sends them first. Finished jobs are kept ``keep_done`` seconds (their
 record is what makes a late redelivery a no-op); dead ones until discarded.
 
 A Redis that cannot be reached raises :class:`~nitro.persistence.BackendUnavailable`
@@ -23,21 +25,25 @@ import redis
 
 from nitro.cqrs.jobs.envelope import Envelope
 from nitro.cqrs.jobs.store import STATES, JobRecord, JobStore
+from nitro.cqrs.jobs.write_behind import WriteBehind
 from nitro.persistence import BackendUnavailable
 
 __all__ = ["RedisJobStore", "reaching", "safe_url"]
 
+# Every state change: the job leaves the set of the state it was in (``old``) and joins
+# the new one's; ``recent`` orders every job by its last change.
 _MOVE = """
-for _, s in ipairs({'queued', 'running', 'done', 'failed', 'dead'}) do
-  redis.call('ZREM', ARGV[1] .. 'state:' .. s, ARGV[2])
+local function move(old)
+  if old then redis.call('ZREM', ARGV[1] .. 'state:' .. old, ARGV[2]) end
+  redis.call('ZADD', ARGV[1] .. 'state:' .. ARGV[3], ARGV[4], ARGV[2])
+  redis.call('ZADD', ARGV[1] .. 'recent', ARGV[4], ARGV[2])
 end
-redis.call('ZADD', ARGV[1] .. 'state:' .. ARGV[3], ARGV[4], ARGV[2])
-redis.call('ZADD', ARGV[1] .. 'recent', ARGV[4], ARGV[2])
 """
 
 # KEYS: job hash, lease. ARGV: prefix, id, 'running', now, envelope, lease ms, renew
 _START = (
-    """
+    _MOVE
+    + """
 local state = redis.call('HGET', KEYS[1], 'state')
 if ARGV[7] == '1' then
   if state == 'running' then redis.call('PEXPIRE', KEYS[2], ARGV[6]) end
@@ -48,38 +54,43 @@ if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[6]) then return 'running
 redis.call('HSET', KEYS[1], 'envelope', ARGV[5], 'state', 'running', 'started_at', ARGV[4],
            'updated_at', ARGV[4], 'finished_at', '')
 redis.call('PERSIST', KEYS[1])
+move(state)
+return ''
 """
-    + _MOVE
-    + "return ''"
 )
 
 # KEYS: job hash. ARGV: prefix, id, 'queued', now, envelope
 _QUEUED = (
-    """
+    _MOVE
+    + """
 local state = redis.call('HGET', KEYS[1], 'state')
 if state and state ~= 'dead' then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'envelope', ARGV[5], 'state', 'queued', 'updated_at', ARGV[4])
+move(state)
+return 1
 """
-    + _MOVE
-    + "return 1"
 )
 
 # KEYS: job hash, lease. ARGV: prefix, id, state, now, envelope, error, traceback, reason,
-# keep-done seconds, cutoff
+# keep-done seconds, cutoff. Finished jobs older than the cutoff leave the listings at
+# most once a second (a guard key), not on every job.
 _FINISH = (
-    """
+    _MOVE
+    + """
+local state = redis.call('HGET', KEYS[1], 'state')
 redis.call('HSET', KEYS[1], 'envelope', ARGV[5], 'state', ARGV[3], 'updated_at', ARGV[4],
            'finished_at', ARGV[4], 'error', ARGV[6], 'traceback', ARGV[7], 'reason', ARGV[8])
 redis.call('DEL', KEYS[2])
-"""
-    + _MOVE
-    + """
+move(state)
 if ARGV[3] == 'done' then
   redis.call('EXPIRE', KEYS[1], ARGV[9])
-  redis.call('ZREMRANGEBYSCORE', ARGV[1] .. 'state:done', '-inf', ARGV[10])
-  redis.call('ZREMRANGEBYSCORE', ARGV[1] .. 'recent', '-inf', ARGV[10])
+  if redis.call('SET', ARGV[1] .. 'trimmed', '1', 'NX', 'PX', 1000) then
+    redis.call('ZREMRANGEBYSCORE', ARGV[1] .. 'state:done', '-inf', ARGV[10])
+    redis.call('ZREMRANGEBYSCORE', ARGV[1] .. 'recent', '-inf', ARGV[10])
+  end
 end
+return 1
 """
 )
 
@@ -119,9 +130,7 @@ class RedisJobStore(JobStore):
         if keep_done is not None:
             self.keep_done = keep_done
         self.client = redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=5)
-        self._start = self.client.register_script(_START)
-        self._queued = self.client.register_script(_QUEUED)
-        self._finish = self.client.register_script(_FINISH)
+        self._later = WriteBehind(self.client)
         self._release = self.client.register_script(_RELEASE)
 
     def __repr__(self) -> str:
@@ -148,28 +157,37 @@ class RedisJobStore(JobStore):
         with self._reaching():
             self._release(keys=[f"{self.prefix}key:{key}"], args=[job_id])
 
+    def _queued_call(self, envelope: Envelope) -> tuple[list[str], list[Any]]:
+        return [self._job(envelope.id)], [
+            self.prefix,
+            envelope.id,
+            "queued",
+            time.time(),
+            envelope.to_json(),
+        ]
+
     def queued(self, envelope: Envelope) -> bool:
+        keys, args = self._queued_call(envelope)
         with self._reaching():
-            done = self._queued(
-                keys=[self._job(envelope.id)],
-                args=[self.prefix, envelope.id, "queued", time.time(), envelope.to_json()],
-            )
+            (done,) = self._later.send(lambda pipe: pipe.eval(_QUEUED, 1, *keys, *args))
         return bool(done)
 
+    def note_queued(self, envelope: Envelope) -> None:
+        self._later.add(_QUEUED, *self._queued_call(envelope))
+
     def start(self, envelope: Envelope, lease: float, *, renew: bool = False) -> str | None:
+        keys = [self._job(envelope.id), self._lease(envelope.id)]
+        args = [
+            self.prefix,
+            envelope.id,
+            "running",
+            time.time(),
+            envelope.to_json(),
+            max(1, int(lease * 1000)),
+            "1" if renew else "0",
+        ]
         with self._reaching():
-            why = self._start(
-                keys=[self._job(envelope.id), self._lease(envelope.id)],
-                args=[
-                    self.prefix,
-                    envelope.id,
-                    "running",
-                    time.time(),
-                    envelope.to_json(),
-                    max(1, int(lease * 1000)),
-                    "1" if renew else "0",
-                ],
-            )
+            (why,) = self._later.send(lambda pipe: pipe.eval(_START, 2, *keys, *args))
         return str(why) or None
 
     def finish(
@@ -181,23 +199,31 @@ class RedisJobStore(JobStore):
         traceback: str | None = None,
         reason: str | None = None,
     ) -> None:
+        """Record the end of a run; a job ``done`` is written behind (see
+        :mod:`~nitro.cqrs.jobs.write_behind`), any other outcome at once."""
         now = time.time()
+        keys = [self._job(envelope.id), self._lease(envelope.id)]
+        args = [
+            self.prefix,
+            envelope.id,
+            state,
+            now,
+            envelope.to_json(),
+            error or "",
+            traceback or "",
+            reason or "",
+            int(self.keep_done),
+            now - self.keep_done,
+        ]
+        if state == "done":
+            self._later.add(_FINISH, keys, args)
+            return
         with self._reaching():
-            self._finish(
-                keys=[self._job(envelope.id), self._lease(envelope.id)],
-                args=[
-                    self.prefix,
-                    envelope.id,
-                    state,
-                    now,
-                    envelope.to_json(),
-                    error or "",
-                    traceback or "",
-                    reason or "",
-                    int(self.keep_done),
-                    now - self.keep_done,
-                ],
-            )
+            self._later.send(lambda pipe: pipe.eval(_FINISH, 2, *keys, *args))
+
+    def flush(self) -> None:
+        with self._reaching():
+            self._later.flush()
 
     def _record(self, fields: Any) -> JobRecord | None:
         if not fields.get("envelope"):
@@ -219,10 +245,12 @@ class RedisJobStore(JobStore):
         )
 
     def get(self, job_id: str) -> JobRecord | None:
+        self.flush()
         with self._reaching():
             return self._record(self.client.hgetall(self._job(job_id)))
 
     def counts(self) -> dict[str, int]:
+        self.flush()
         with self._reaching():
             pipe = self.client.pipeline(transaction=False)
             for state in STATES:
@@ -231,6 +259,7 @@ class RedisJobStore(JobStore):
 
     def recent(self, limit: int = 50, state: str | None = None) -> list[JobRecord]:
         index = f"{self.prefix}recent" if state is None else f"{self.prefix}state:{state}"
+        self.flush()
         with self._reaching():
             ids: Any = self.client.zrevrange(index, 0, max(0, limit - 1))
             pipe = self.client.pipeline(transaction=False)
@@ -254,9 +283,13 @@ class RedisJobStore(JobStore):
 
     def clear(self) -> None:
         """Delete every key of this store (tests)."""
+        self.flush()
         with self._reaching():
             for name in self.client.scan_iter(match=f"{self.prefix}*", count=500):
                 self.client.delete(name)
 
     def close(self) -> None:
-        self.client.close()
+        try:
+            self.flush()
+        finally:
+            self.client.close()

@@ -68,6 +68,14 @@ class JobStore(ABC):
         """Record a job as sent; ``False`` (nothing changed) when this job id was sent
         already and is not dead — a relay sending it a second time."""
 
+    def note_queued(self, envelope: Envelope) -> None:
+        """Record a job with a new id as sent, without waiting for the answer (a store
+        may send it with a later write)."""
+        self.queued(envelope)
+
+    def flush(self) -> None:
+        """Send the writes a store keeps waiting (before a worker exits)."""
+
     @abstractmethod
     def start(self, envelope: Envelope, lease: float, *, renew: bool = False) -> str | None:
         """Mark a run as started; ``None`` if it may run, else why not (``"done"``:

@@ -286,6 +286,7 @@ class CeleryEngine(Engine):
             finished.set()
             watcher.join()
             worker_state.should_stop = None
+            self.flush()
         if worker.exitcode:  # Celery logged why ("Unrecoverable error: ...")
             raise RuntimeError(f"the Celery worker stopped with exit code {worker.exitcode}")
 

@@ -237,6 +237,7 @@ class DramatiqEngine(Engine):
             # Worker.start added its middleware (it starts consumers on new queues).
             broker.middleware[:] = [m for m in broker.middleware if m in middleware]
             dramatiq.broker.global_broker = previous
+            self.flush()
 
     def _beat(self, queues: Sequence[str], stop: threading.Event) -> None:
         """Send this worker's heartbeat and requeue dead workers' messages, every

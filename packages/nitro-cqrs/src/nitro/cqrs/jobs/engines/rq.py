@@ -379,7 +379,10 @@ class RQEngine(Engine):
         worker.nitro_beat = self.beat
         worker.nitro_parent = os.getppid()
         worker.nitro_early = early
-        worker.work(with_scheduler=False)
+        try:
+            worker.work(with_scheduler=False)
+        finally:
+            self.flush()
 
     def close(self) -> None:
         self.redis.close()
