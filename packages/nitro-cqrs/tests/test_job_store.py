@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from nitro_test_services import free_port, start_redis, stop_process
 
 from nitro.cqrs.jobs import Envelope, JobStore, MemoryJobStore
 from nitro.persistence import BackendUnavailable
@@ -109,3 +111,79 @@ def test_a_stopped_redis_is_a_clear_error() -> None:
     with pytest.raises(BackendUnavailable, match=r"127\.0\.0\.1:1") as caught:
         unreachable.queued(envelope())
     assert "secret" not in str(caught.value)
+
+
+@pytest.mark.redis
+def test_done_and_fresh_queued_records_are_written_behind_and_read_back(redis_url: str) -> None:
+    from nitro.cqrs.jobs.redis_store import RedisJobStore
+
+    writer, reader = RedisJobStore(redis_url), RedisJobStore(redis_url)
+    try:
+        first, second = envelope(), envelope()
+        writer.note_queued(first)
+        assert writer.start(first, 30) is None  # the waiting "queued" rode along
+        writer.finish(first, "done")
+        writer.note_queued(second)
+        # Another process sees them within the write-behind delay (50 ms) ...
+        deadline = time.monotonic() + 2
+        while reader.counts()["done"] != 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert reader.counts() == {"queued": 1, "running": 0, "done": 1, "failed": 0, "dead": 0}
+        # ... and this process at once: a read sends what waits first.
+        third = envelope()
+        writer.note_queued(third)
+        assert writer.get(third.id) is not None
+        assert writer.start(first, 30) == "done"
+    finally:
+        writer.close()
+        reader.close()
+
+
+@pytest.mark.redis
+def test_forgotten_scripts_are_sent_again(redis_url: str) -> None:
+    from nitro.cqrs.jobs.redis_store import RedisJobStore
+
+    store = RedisJobStore(redis_url)
+    try:
+        job = envelope()
+        store.note_queued(job)
+        store.client.script_flush()  # what a restarted Redis forgets
+        assert store.start(job, 30) is None
+        store.client.script_flush()
+        store.finish(job, "done")
+        store.client.script_flush()
+        assert store.get(job.id).state == "done"  # type: ignore[union-attr]
+    finally:
+        store.close()
+
+
+@pytest.mark.redis
+def test_writes_waiting_for_a_stopped_redis_are_kept_and_sent_after_restart(
+    redis_server: object, tmp_path: Path
+) -> None:
+    from nitro.cqrs.jobs.redis_store import RedisJobStore
+
+    server = start_redis(tmp_path, free_port())
+    store = RedisJobStore(server.url)
+    try:
+        job = envelope()
+        assert store.start(job, 30) is None
+        assert server.process is not None
+        stop_process(server.process)
+        store.finish(job, "done")  # written behind: nothing raises here
+        with pytest.raises(BackendUnavailable, match="cannot be reached"):
+            store.flush()
+        server = start_redis(server.directory or tmp_path, server.port)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                store.flush()
+                break
+            except BackendUnavailable:
+                time.sleep(0.1)
+        # An empty Redis (no persistence here): the record comes back from the waiting write.
+        assert store.get(job.id).state == "done"  # type: ignore[union-attr]
+    finally:
+        store.client.close()
+        if server.process is not None:
+            stop_process(server.process)

@@ -169,7 +169,7 @@ class RedisJobStore(JobStore):
     def queued(self, envelope: Envelope) -> bool:
         keys, args = self._queued_call(envelope)
         with self._reaching():
-            (done,) = self._later.send(lambda pipe: pipe.eval(_QUEUED, 1, *keys, *args))
+            done = self._later.send((_QUEUED, keys, args))
         return bool(done)
 
     def note_queued(self, envelope: Envelope) -> None:
@@ -187,7 +187,7 @@ class RedisJobStore(JobStore):
             "1" if renew else "0",
         ]
         with self._reaching():
-            (why,) = self._later.send(lambda pipe: pipe.eval(_START, 2, *keys, *args))
+            why = self._later.send((_START, keys, args))
         return str(why) or None
 
     def finish(
@@ -219,7 +219,7 @@ class RedisJobStore(JobStore):
             self._later.add(_FINISH, keys, args)
             return
         with self._reaching():
-            self._later.send(lambda pipe: pipe.eval(_FINISH, 2, *keys, *args))
+            self._later.send((_FINISH, keys, args))
 
     def flush(self) -> None:
         with self._reaching():

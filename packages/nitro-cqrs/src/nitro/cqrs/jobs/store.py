@@ -73,7 +73,7 @@ class JobStore(ABC):
         may send it with a later write)."""
         self.queued(envelope)
 
-    def flush(self) -> None:
+    def flush(self) -> None:  # noqa: B027 - most stores keep nothing waiting
         """Send the writes a store keeps waiting (before a worker exits)."""
 
     @abstractmethod

@@ -17,7 +17,6 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -36,6 +35,7 @@ class WriteBehind:
     def __init__(self, client: redis.Redis, *, delay: float = 0.05) -> None:
         self.client = client
         self.delay = delay
+        self._shas: dict[str, str] = {}
         self._reset()
         ref = weakref.ref(self)
         # A forked worker starts with no thread and no lock held by one.
@@ -60,26 +60,46 @@ class WriteBehind:
                 self._thread.start()
         self._wake.set()
 
-    def send(self, then: Callable[[Any], None] | None = None) -> list[Any]:
-        """Send what waits, and then the commands *then* adds to the same pipeline, in
-        one round trip; the answers of *then*'s commands. On a connection error the
-        waiting writes go back to the line and the error is raised."""
+    def send(self, call: Call | None = None) -> Any:
+        """Send what waits, and then *call*, in one round trip; *call*'s answer. On a
+        connection error the waiting writes go back to the line and the error is
+        raised."""
         with self._lock:
             calls, self._calls = self._calls, []
-        if not calls and then is None:
-            return []
-        pipe = self.client.pipeline(transaction=False)
-        for script, keys, args in calls:
-            pipe.eval(script, len(keys), *keys, *args)
-        if then is not None:
-            then(pipe)
+        if call is not None:
+            calls.append(call)
+        if not calls:
+            return None
         try:
-            answers = pipe.execute()
+            answers = self._run(calls)
         except (redis.ConnectionError, redis.TimeoutError):
             with self._lock:
-                self._calls[:0] = calls
+                self._calls[:0] = calls[:-1] if call is not None else calls
             raise
-        return answers[len(calls) :]
+        return answers[-1] if call is not None else None
+
+    def _run(self, calls: list[Call]) -> list[Any]:
+        """The answers of *calls*, by the scripts' digests (each script's text is sent
+        once per Redis: again after a restart or ``SCRIPT FLUSH`` wiped it)."""
+        for _ in range(2):
+            try:
+                if len(calls) == 1:  # a pipeline costs more than one plain command
+                    script, keys, args = calls[0]
+                    return [self.client.evalsha(self._sha(script), len(keys), *keys, *args)]
+                pipe = self.client.pipeline(transaction=False)
+                for script, keys, args in calls:
+                    pipe.evalsha(self._sha(script), len(keys), *keys, *args)
+                return pipe.execute()
+            except redis.exceptions.NoScriptError:
+                # Redis forgot every script at once, so none of *calls* ran.
+                self._shas.clear()
+        raise RuntimeError("Redis keeps forgetting the job store's scripts")
+
+    def _sha(self, script: str) -> str:
+        sha = self._shas.get(script)
+        if sha is None:
+            sha = self._shas[script] = str(self.client.script_load(script))
+        return sha
 
     def flush(self) -> None:
         """Send every waiting write now (raises when Redis cannot be reached)."""
