@@ -30,65 +30,86 @@ from nitro.persistence import BackendUnavailable
 
 __all__ = ["RedisJobStore", "reaching", "safe_url"]
 
-# Every state change: the job leaves the set of the state it was in (``old``) and joins
-# the new one's; ``recent`` orders every job by its last change.
+# The scripts take no KEYS: ARGV[1] is the prefix, then one record per job (the
+# written-behind ones carry many records, one call for a batch). Every state change
+# moves the job from the set of the state it was in to the new one's; ``recent`` orders
+# every job by its last change.
 _MOVE = """
-local function move(old)
-  if old then redis.call('ZREM', ARGV[1] .. 'state:' .. old, ARGV[2]) end
-  redis.call('ZADD', ARGV[1] .. 'state:' .. ARGV[3], ARGV[4], ARGV[2])
-  redis.call('ZADD', ARGV[1] .. 'recent', ARGV[4], ARGV[2])
+local p = ARGV[1]
+local function move(id, old, new, now)
+  if old then redis.call('ZREM', p .. 'state:' .. old, id) end
+  redis.call('ZADD', p .. 'state:' .. new, now, id)
+  redis.call('ZADD', p .. 'recent', now, id)
 end
 """
 
-# KEYS: job hash, lease. ARGV: prefix, id, 'running', now, envelope, lease ms, renew
+# Record: id, now, envelope. The answer is the last record's: 1 if it was recorded, 0
+# when the job was sent already and is not dead.
+_QUEUED = (
+    _MOVE
+    + """
+local answer = 0
+for i = 2, #ARGV, 3 do
+  local id, now = ARGV[i], ARGV[i + 1]
+  local job = p .. 'job:' .. id
+  local state = redis.call('HGET', job, 'state')
+  answer = 0
+  if not state or state == 'dead' then
+    redis.call('DEL', job)
+    redis.call('HSET', job, 'envelope', ARGV[i + 2], 'state', 'queued', 'updated_at', now)
+    move(id, state, 'queued', now)
+    answer = 1
+  end
+end
+return answer
+"""
+)
+
+# Record: id, now, envelope, lease ms, renew ('1': only extend a running job's lease).
 _START = (
     _MOVE
     + """
-local state = redis.call('HGET', KEYS[1], 'state')
-if ARGV[7] == '1' then
-  if state == 'running' then redis.call('PEXPIRE', KEYS[2], ARGV[6]) end
+local id, now = ARGV[2], ARGV[3]
+local job, lease = p .. 'job:' .. id, p .. 'lease:' .. id
+local state = redis.call('HGET', job, 'state')
+if ARGV[6] == '1' then
+  if state == 'running' then redis.call('PEXPIRE', lease, ARGV[5]) end
   return ''
 end
 if state == 'done' then return 'done' end
-if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[6]) then return 'running' end
-redis.call('HSET', KEYS[1], 'envelope', ARGV[5], 'state', 'running', 'started_at', ARGV[4],
-           'updated_at', ARGV[4], 'finished_at', '')
-redis.call('PERSIST', KEYS[1])
-move(state)
+if not redis.call('SET', lease, '1', 'NX', 'PX', ARGV[5]) then return 'running' end
+redis.call('HSET', job, 'envelope', ARGV[4], 'state', 'running', 'started_at', now,
+           'updated_at', now, 'finished_at', '')
+redis.call('PERSIST', job)
+move(id, state, 'running', now)
 return ''
 """
 )
 
-# KEYS: job hash. ARGV: prefix, id, 'queued', now, envelope
-_QUEUED = (
-    _MOVE
-    + """
-local state = redis.call('HGET', KEYS[1], 'state')
-if state and state ~= 'dead' then return 0 end
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'envelope', ARGV[5], 'state', 'queued', 'updated_at', ARGV[4])
-move(state)
-return 1
-"""
-)
-
-# KEYS: job hash, lease. ARGV: prefix, id, state, now, envelope, error, traceback, reason,
-# keep-done seconds, cutoff. Finished jobs older than the cutoff leave the listings at
-# most once a second (a guard key), not on every job.
+# Record: id, state, now, envelope, error, traceback, reason,
+# seconds a done record is kept. Done jobs older than that leave the listings at most
+# once a second (a guard key), not on every job.
 _FINISH = (
     _MOVE
     + """
-local state = redis.call('HGET', KEYS[1], 'state')
-redis.call('HSET', KEYS[1], 'envelope', ARGV[5], 'state', ARGV[3], 'updated_at', ARGV[4],
-           'finished_at', ARGV[4], 'error', ARGV[6], 'traceback', ARGV[7], 'reason', ARGV[8])
-redis.call('DEL', KEYS[2])
-move(state)
-if ARGV[3] == 'done' then
-  redis.call('EXPIRE', KEYS[1], ARGV[9])
-  if redis.call('SET', ARGV[1] .. 'trimmed', '1', 'NX', 'PX', 1000) then
-    redis.call('ZREMRANGEBYSCORE', ARGV[1] .. 'state:done', '-inf', ARGV[10])
-    redis.call('ZREMRANGEBYSCORE', ARGV[1] .. 'recent', '-inf', ARGV[10])
+local trim
+for i = 2, #ARGV, 8 do
+  local id, new, now = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local job = p .. 'job:' .. id
+  local state = redis.call('HGET', job, 'state')
+  redis.call('HSET', job, 'envelope', ARGV[i + 3], 'state', new, 'updated_at', now,
+             'finished_at', now, 'error', ARGV[i + 4], 'traceback', ARGV[i + 5],
+             'reason', ARGV[i + 6])
+  redis.call('DEL', p .. 'lease:' .. id)
+  move(id, state, new, now)
+  if new == 'done' then
+    redis.call('EXPIRE', job, ARGV[i + 7])
+    trim = tonumber(now) - tonumber(ARGV[i + 7])
   end
+end
+if trim and redis.call('SET', p .. 'trimmed', '1', 'NX', 'PX', 1000) then
+  redis.call('ZREMRANGEBYSCORE', p .. 'state:done', '-inf', trim)
+  redis.call('ZREMRANGEBYSCORE', p .. 'recent', '-inf', trim)
 end
 return 1
 """
@@ -130,7 +151,7 @@ class RedisJobStore(JobStore):
         if keep_done is not None:
             self.keep_done = keep_done
         self.client = redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=5)
-        self._later = WriteBehind(self.client)
+        self._later = WriteBehind(self.client, prefix)
         self._release = self.client.register_script(_RELEASE)
 
     def __repr__(self) -> str:
@@ -141,9 +162,6 @@ class RedisJobStore(JobStore):
 
     def _job(self, job_id: str) -> str:
         return f"{self.prefix}job:{job_id}"
-
-    def _lease(self, job_id: str) -> str:
-        return f"{self.prefix}lease:{job_id}"
 
     def reserve_key(self, key: str, job_id: str, ttl: float) -> str | None:
         name = f"{self.prefix}key:{key}"
@@ -157,38 +175,27 @@ class RedisJobStore(JobStore):
         with self._reaching():
             self._release(keys=[f"{self.prefix}key:{key}"], args=[job_id])
 
-    def _queued_call(self, envelope: Envelope) -> tuple[list[str], list[Any]]:
-        return [self._job(envelope.id)], [
-            self.prefix,
-            envelope.id,
-            "queued",
-            time.time(),
-            envelope.to_json(),
-        ]
-
     def queued(self, envelope: Envelope) -> bool:
-        keys, args = self._queued_call(envelope)
         with self._reaching():
-            done = self._later.send((_QUEUED, keys, args))
-        return bool(done)
+            return bool(self._later.send(_QUEUED, self._queued_record(envelope)))
 
     def note_queued(self, envelope: Envelope) -> None:
-        self._later.add(_QUEUED, *self._queued_call(envelope))
+        self._later.add(_QUEUED, self._queued_record(envelope))
+
+    @staticmethod
+    def _queued_record(envelope: Envelope) -> list[Any]:
+        return [envelope.id, time.time(), envelope.to_json()]
 
     def start(self, envelope: Envelope, lease: float, *, renew: bool = False) -> str | None:
-        keys = [self._job(envelope.id), self._lease(envelope.id)]
-        args = [
-            self.prefix,
+        record = [
             envelope.id,
-            "running",
             time.time(),
-            envelope.to_json(),
+            "" if renew else envelope.to_json(),
             max(1, int(lease * 1000)),
             "1" if renew else "0",
         ]
         with self._reaching():
-            why = self._later.send((_START, keys, args))
-        return str(why) or None
+            return str(self._later.send(_START, record)) or None
 
     def finish(
         self,
@@ -201,25 +208,21 @@ class RedisJobStore(JobStore):
     ) -> None:
         """Record the end of a run; a job ``done`` is written behind (see
         :mod:`~nitro.cqrs.jobs.write_behind`), any other outcome at once."""
-        now = time.time()
-        keys = [self._job(envelope.id), self._lease(envelope.id)]
-        args = [
-            self.prefix,
+        record = [
             envelope.id,
             state,
-            now,
+            time.time(),
             envelope.to_json(),
             error or "",
             traceback or "",
             reason or "",
             int(self.keep_done),
-            now - self.keep_done,
         ]
         if state == "done":
-            self._later.add(_FINISH, keys, args)
+            self._later.add(_FINISH, record)
             return
         with self._reaching():
-            self._later.send((_FINISH, keys, args))
+            self._later.send(_FINISH, record)
 
     def flush(self) -> None:
         with self._reaching():
