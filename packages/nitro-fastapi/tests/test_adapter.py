@@ -8,6 +8,7 @@ from fastapi import Depends, FastAPI, Header, HTTPException
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from nitro_adapter_suite import ENTITIES, AdapterSuite, Counter
+from nitro_auth_suite import AuthSuite
 from nitro_servers import serve_asgi
 
 from nitro.actions.asgi import ActionEndpoint
@@ -127,3 +128,9 @@ def test_an_apps_own_route_class_serves_action_routes():
     assert answer.status_code == 200
     assert answer.json()["entity"]["count"] == 3
     assert seen == ["/counter/timed/increment"]
+
+
+class TestFastAPIAuth(AuthSuite):
+    """The shared permission suite (tests/support/nitro_auth_suite.py)."""
+
+    adapter = TestFastAPIAdapter

@@ -6,6 +6,7 @@ from typing import Any
 
 from fasthtml.common import fast_app
 from nitro_adapter_suite import AdapterSuite
+from nitro_auth_suite import AuthSuite
 from nitro_servers import serve_asgi
 
 from nitro.adapters.fasthtml import configure_app, mount
@@ -38,3 +39,9 @@ class TestFastHTMLAdapter(AdapterSuite):
             if (getattr(route, "name", None) or "").startswith("nitro_")
             for method in route.methods - {"HEAD"}
         }
+
+
+class TestFastHTMLAuth(AuthSuite):
+    """The shared permission suite (tests/support/nitro_auth_suite.py)."""
+
+    adapter = TestFastHTMLAdapter

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask
 from nitro_adapter_suite import ENTITIES, AdapterSuite
+from nitro_auth_suite import AuthSuite
 from nitro_servers import serve_wsgi
 
 from nitro.adapters.flask import configure_app, mount
@@ -89,3 +90,9 @@ def test_the_url_prefix_does_not_outlive_the_request():
     assert app.test_client().get("/api/where").status_code == 200
     assert seen == ["/api"]
     assert current_prefix() == ""
+
+
+class TestFlaskAuth(AuthSuite):
+    """The shared permission suite (tests/support/nitro_auth_suite.py)."""
+
+    adapter = TestFlaskAdapter

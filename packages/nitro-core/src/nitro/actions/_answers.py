@@ -91,7 +91,11 @@ def json_result(target: Any, result: Any, alive: bool) -> ActionResponse:
 
 
 def error_response(error: ActionError) -> ActionResponse:
-    return ActionResponse.json(error.to_json(), status=error.status)
+    response = ActionResponse.json(error.to_json(), status=error.status)
+    challenge = getattr(error, "challenge", None)
+    if challenge:  # a 401 names the scheme the client should use
+        response.headers["WWW-Authenticate"] = challenge
+    return response
 
 
 def failure_response(

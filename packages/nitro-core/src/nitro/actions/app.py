@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from nitro.actions.dispatcher import ActionDispatcher
 from nitro.actions.errors import ActionConfigurationError
@@ -24,6 +25,7 @@ from nitro.actions.registry import (
     live_path,
 )
 from nitro.actions.urls import action_path, normalize_prefix
+from nitro.auth.authenticators import Authentication
 from nitro.broadcast import Broadcaster, InProcessBroadcaster
 
 __all__ = ["ActionApp", "RegisterRoutes", "build_action_app", "mount_body_limit"]
@@ -127,19 +129,23 @@ def build_action_app(
     allowed_hosts: Sequence[str] | None = None,
     max_body_bytes: int | None = None,
     registry: ActionRegistry = default_registry,
+    auth: Any = None,
 ) -> ActionApp:
     """Everything ``configure_app`` needs; settings are resolved here, once per app.
 
     :param allowed_hosts: host names for state-changing requests; default
         ``NITRO_ALLOWED_HOSTS``, else loopback names (:mod:`nitro.actions.hosts`).
     :param max_body_bytes: the body limit; default ``NITRO_MAX_BODY_BYTES``, else 1 MiB.
+    :param auth: an authenticator or a list of them (:mod:`nitro.auth`): who is calling.
     """
     prefix = normalize_prefix(prefix)
     limit = resolve_max_body_bytes(max_body_bytes)
     hosts = AllowedHosts.from_settings(allowed_hosts)
     routes = registry.routes(list(entities) if entities is not None else None, prefix)
     broadcaster = broadcaster or InProcessBroadcaster()
-    dispatcher = ActionDispatcher(broadcaster, trusted_origins, hosts)
+    dispatcher = ActionDispatcher(
+        broadcaster, trusted_origins, hosts, Authentication(auth) if auth is not None else None
+    )
     with_instances = list(dict.fromkeys(r.entity for r in routes if r.with_id))
     follows = registry if entities is None else None
     return ActionApp(prefix, routes, dispatcher, broadcaster, with_instances, limit, follows)

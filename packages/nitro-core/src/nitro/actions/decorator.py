@@ -67,6 +67,8 @@ def action(
     path: str | None = None,
     selector: str | None = None,
     mode: PatchMode = "outer",
+    permission: str | None = None,
+    allow: Callable[..., bool] | None = None,
 ) -> Callable[[F], F]: ...
 def action(
     func: Any = None,
@@ -76,6 +78,8 @@ def action(
     path: str | None = None,
     selector: str | None = None,
     mode: PatchMode = "outer",
+    permission: str | None = None,
+    allow: Callable[..., bool] | None = None,
 ) -> Any:
     """Mark an entity method as an action reachable over HTTP.
 
@@ -86,6 +90,10 @@ def action(
         patches (default: the element's own ``id``).
     :param mode: how Datastar patches a returned element (``outer``, ``inner``,
         ``append``, ...).
+    :param permission: a permission the caller must hold (``"order.cancel"``); see
+        :mod:`nitro.auth`. Nobody logged in gets 401, a caller without it 403.
+    :param allow: a rule ``(user, entity) -> bool`` (or ``(user) -> bool``) checked
+        once the entity is loaded, before the method runs: 403 when it says no.
 
     Works on sync and async methods, generators (each yield is streamed as one event)
     and on classmethods (put ``@action`` above ``@classmethod``) for actions without
@@ -101,6 +109,15 @@ def action(
             f"@action(path={path!r}) must be one non-empty path segment such as 'bump'"
         )
 
+    guard = None
+    if permission is not None or allow is not None:
+        from nitro.auth.rules import Guard  # nitro.auth imports the actions' errors
+
+        try:
+            guard = Guard(permission, allow)
+        except (TypeError, ValueError) as exc:
+            raise ActionConfigurationError(f"@action: {exc}") from None
+
     def decorate(target: Any) -> Any:
         is_cm = isinstance(target, classmethod)
         fn = target.__func__ if is_cm else target
@@ -115,6 +132,7 @@ def action(
             selector=selector,
             mode=mode,
             is_classmethod=is_cm,
+            guard=guard,
         )
         return ActionDescriptor(info)
 

@@ -31,6 +31,9 @@ from nitro.actions.errors import CrossOriginRequest, EntityNotFound, InvalidPara
 from nitro.actions.hosts import AllowedHosts
 from nitro.actions.registry import ActionRoute
 from nitro.actions.request import ActionRequest, ActionResponse
+from nitro.auth.authenticators import Authentication
+from nitro.auth.context import _user
+from nitro.auth.identity import ANONYMOUS, AnonymousUser, User
 from nitro.broadcast import Broadcaster, entity_topic
 from nitro.entity import EntityAPI
 from nitro.persistence.registry import repository_for
@@ -53,8 +56,11 @@ class ActionDispatcher:
         broadcaster: Broadcaster | None = None,
         trusted_origins: Sequence[str] = (),
         allowed_hosts: AllowedHosts | None = None,
+        auth: Authentication | None = None,
     ):
         self.broadcaster = broadcaster
+        #: Who is calling (see :mod:`nitro.auth`); ``None``: nobody is ever logged in.
+        self.auth = auth if auth else None
         self.trusted_origins = frozenset(o.rstrip("/") for o in trusted_origins)
         self.allowed_hosts = allowed_hosts
         self._binders: dict[int, ParameterBinder] = {}
@@ -82,6 +88,19 @@ class ActionDispatcher:
             host = request.headers.get("host", "")
             if origin == "null" or urlsplit(origin).netloc != host:
                 raise CrossOriginRequest()
+
+    def identify(self, request: ActionRequest) -> User | AnonymousUser:
+        """The caller of *request*: the app's authenticators' answer, else anonymous.
+        Invalid credentials (an expired token) raise ``NotAuthenticated``."""
+        if self.auth is None:
+            return ANONYMOUS
+        return self.auth.identify(request)
+
+    def check_caller(self, plan: _Plan, user: User | AnonymousUser) -> None:
+        """The action's permission, before any work on the entity."""
+        guard = plan.info.guard
+        if guard is not None:
+            guard.check_caller(user, challenge=self.auth.challenge if self.auth else None)
 
     def binder(self, route: ActionRoute) -> ParameterBinder:
         key = id(route.info.func)
@@ -166,15 +185,21 @@ class ActionDispatcher:
     # -- sync driver ----------------------------------------------------------------
 
     def handle(self, route: ActionRoute, request: ActionRequest) -> ActionResponse:
+        caller = None
         try:
             self.check_request(request)
             plan = self.plan(route)
             info = plan.info
+            user = self.identify(request)
+            caller = _user.set(user)
+            self.check_caller(plan, user)
             target: EntityAPI | None = None
             if not info.is_classmethod:
                 target = route.entity.get(_without_nul(self._entity_id(plan, request)))
                 if target is None:
                     raise self.not_found(route)
+            if info.guard is not None:
+                info.guard.check_entity(user, target)
             if info.is_generator and request.is_datastar:
                 before, result = self._invoke(plan, request, target)
                 wants = target is not None and plan.page_holds_entity(request)
@@ -201,6 +226,9 @@ class ActionDispatcher:
             return self._answer(plan, request, target, result, alive)
         except Exception as error:  # every failure becomes a safe answer
             return self._fail(route, request, error)
+        finally:
+            if caller is not None:
+                _user.reset(caller)
 
     # -- the unit of work around an action ---------------------------------------------
     #
@@ -236,15 +264,21 @@ class ActionDispatcher:
     # -- async driver ---------------------------------------------------------------
 
     async def ahandle(self, route: ActionRoute, request: ActionRequest) -> ActionResponse:
+        caller = None
         try:
             self.check_request(request)
             plan = self.plan(route)
             info = plan.info
+            user = self.identify(request)
+            caller = _user.set(user)
+            self.check_caller(plan, user)
             target: EntityAPI | None = None
             if not info.is_classmethod:
                 target = await route.entity.aget(_without_nul(self._entity_id(plan, request)))
                 if target is None:
                     raise self.not_found(route)
+            if info.guard is not None:
+                info.guard.check_entity(user, target)
             if info.is_generator and request.is_datastar:
                 before, result = self._invoke(plan, request, target)
                 wants = target is not None and plan.page_holds_entity(request)
@@ -277,6 +311,9 @@ class ActionDispatcher:
             return self._answer(plan, request, target, result, alive)
         except Exception as error:  # every failure becomes a safe answer
             return self._fail(route, request, error)
+        finally:
+            if caller is not None:
+                _user.reset(caller)
 
 
 class _Plan:

@@ -20,6 +20,8 @@ __all__ = [
     "DisallowedHost",
     "EntityNotFound",
     "InvalidParameters",
+    "NotAuthenticated",
+    "PermissionDenied",
     "RequestTooLarge",
     "ServiceUnavailable",
 ]
@@ -87,6 +89,27 @@ class InvalidParameters(ActionError):
 class CrossOriginRequest(ActionError):
     status = 403
     detail = "Cross-origin request refused"
+
+
+class NotAuthenticated(ActionError):
+    """The action needs a logged-in caller and there is none (or its credentials are
+    invalid: an expired or forged token): 401. ``challenge`` is the
+    ``WWW-Authenticate`` header value when the app takes bearer tokens."""
+
+    status = 401
+    detail = "Authentication required"
+
+    def __init__(self, detail: str | None = None, *, challenge: str | None = None):
+        super().__init__(detail)
+        self.challenge = challenge
+
+
+class PermissionDenied(ActionError):
+    """The caller is known but may not do this: 403. The detail never says which rule
+    refused (that would tell an attacker what to change)."""
+
+    status = 403
+    detail = "Permission denied"
 
 
 class Conflict(ActionError):

@@ -28,6 +28,8 @@ class ActionInfo:
     selector: str | None = None
     mode: PatchMode = "outer"
     is_classmethod: bool = False
+    #: Who may call it (``@action(permission=..., allow=...)``); ``None``: anyone.
+    guard: Any = None
     name: str = ""
     owner: type | None = field(default=None, compare=False)
 

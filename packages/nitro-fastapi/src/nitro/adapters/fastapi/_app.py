@@ -29,6 +29,7 @@ def configure_app(
     trusted_origins: Sequence[str] = (),
     allowed_hosts: Sequence[str] | None = None,
     max_body_bytes: int | None = None,
+    auth: Any = None,
 ) -> ActionApp:
     """Serve every ``@action`` of ``entities`` (default: all) on ``app``.
 
@@ -46,6 +47,8 @@ def configure_app(
         subdomains, ``"*"``) that state-changing requests may be sent to; default
         ``NITRO_ALLOWED_HOSTS``, else loopback names. Required once the app is served on
         a non-loopback address (see :mod:`nitro.actions.hosts`).
+    :param auth: an authenticator or a list of them (``JWTAuth``, ``SessionAuth``,
+        see :mod:`nitro.auth`): who is calling; ``@action(permission=...)`` needs it.
     :param max_body_bytes: bodies above this are refused with 413 before they are read;
         default ``NITRO_MAX_BODY_BYTES``, else 1 MiB. ``mount`` uses it too.
     :raises ActionConfigurationError: two actions want the same route, or a setting is
@@ -61,6 +64,7 @@ def configure_app(
         trusted_origins=trusted_origins,
         allowed_hosts=allowed_hosts,
         max_body_bytes=max_body_bytes,
+        auth=auth,
     )
     nitro.serve(lambda routes, live: _register(app, nitro, routes, live))
     if nitro.prefix:

@@ -29,6 +29,7 @@ def configure_app(
     trusted_origins: Sequence[str] = (),
     allowed_hosts: Sequence[str] | None = None,
     max_body_bytes: int | None = None,
+    auth: Any = None,
 ) -> ActionApp:
     """Serve every ``@action`` of ``entities`` (default: all) on ``app``.
 
@@ -56,6 +57,7 @@ def configure_app(
         trusted_origins=trusted_origins,
         allowed_hosts=allowed_hosts,
         max_body_bytes=max_body_bytes,
+        auth=auth,
     )
     nitro.serve(lambda routes, live: _register(app, nitro, routes, live))
     if nitro.prefix:
@@ -110,6 +112,8 @@ def mount(
 ) -> None:
     """Serve a framework-neutral extension (such as the Nitro admin) on ``app``.
 
+    :param auth: an authenticator or a list of them (``JWTAuth``, ``SessionAuth``,
+        see :mod:`nitro.auth`): who is calling; ``@action(permission=...)`` needs it.
     :param max_body_bytes: the body limit (413 above it); default: the one given to
         ``configure_app`` for this app, else ``NITRO_MAX_BODY_BYTES``, else 1 MiB.
     """

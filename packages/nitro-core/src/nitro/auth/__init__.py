@@ -1,0 +1,45 @@
+"""Identity and permissions, shared by actions, commands and the admin.
+
+.. code-block:: python
+
+    from nitro.auth import JWTAuth, Role, User, current_user
+
+
+    class Order(Entity):
+        owner_id: str
+
+        @action(permission="order.cancel", allow=lambda user, order: order.owner_id == user.id)
+        def cancel(self) -> None: ...
+
+
+    configure_app(app, auth=JWTAuth(key, algorithms=["HS256"], audience="shop"))
+
+See ``docs/auth.md``.
+"""
+
+from typing import TYPE_CHECKING, Any
+
+from nitro.actions.errors import NotAuthenticated as NotAuthenticated
+from nitro.actions.errors import PermissionDenied as PermissionDenied
+from nitro.auth.authenticators import Authentication as Authentication
+from nitro.auth.authenticators import Authenticator as Authenticator
+from nitro.auth.authenticators import bearer_token as bearer_token
+from nitro.auth.context import acting_as as acting_as
+from nitro.auth.context import current_user as current_user
+from nitro.auth.identity import ANONYMOUS as ANONYMOUS
+from nitro.auth.identity import AnonymousUser as AnonymousUser
+from nitro.auth.identity import Role as Role
+from nitro.auth.identity import User as User
+from nitro.auth.identity import grants as grants
+from nitro.auth.rules import Guard as Guard
+
+if TYPE_CHECKING:  # needs the [jwt] extra: imported on first use
+    from nitro.auth.jwt import JWTAuth as JWTAuth
+
+
+def __getattr__(name: str) -> Any:
+    if name == "JWTAuth":
+        from nitro.auth.jwt import JWTAuth
+
+        return JWTAuth
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
