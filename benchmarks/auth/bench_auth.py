@@ -1,6 +1,6 @@
 """A permission-checked @action with a JWT vs the same action without auth, side by side.
 
-    uv run --no-sync python benchmarks/auth/bench_auth.py [--number 3000] [--rounds 7]
+    uv run --no-sync python benchmarks/auth/bench_auth.py [--number 3000] [--rounds 11]
     uv run --no-sync python benchmarks/auth/bench_auth.py --server   # + uvicorn and wrk
 
 Two FastAPI apps with the same entity action (``Doc.bump``: one counter, MemoryRepo):
@@ -145,7 +145,7 @@ def with_server(rounds: int, duration: int) -> dict[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--number", type=int, default=3000)
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=11)
     parser.add_argument("--server", action="store_true", help="also measure under uvicorn + wrk")
     parser.add_argument("--server-rounds", type=int, default=4)
     parser.add_argument("--duration", type=int, default=5)

@@ -78,12 +78,6 @@ def _reason(exc: Exception) -> str:
     return f": no {claim} claim" if claim else ""
 
 
-def _current(claims: Mapping[str, Any], now: float, leeway: float) -> bool:
-    """Whether remembered *claims* are still within ``exp`` and past ``nbf``."""
-    nbf = claims.get("nbf")
-    return now < float(claims["exp"]) + leeway and (nbf is None or now >= float(nbf) - leeway)
-
-
 def user_from_claims(claims: Mapping[str, Any]) -> User:
     """The default mapping of verified claims to a :class:`User`: ``sub`` is the id;
     ``preferred_username`` (or ``sub``) the name; ``permissions`` (a list) and ``scope``
@@ -161,7 +155,7 @@ class JWTAuth:
         self.algorithms = algorithms
         self.remember = remember
         self._lock = threading.Lock()
-        self._verified: dict[str, tuple[float, dict[str, Any], User | None]] = {}
+        self._verified: dict[str, tuple[float, float, dict[str, Any], User | None]] = {}
         self._keys: dict[str | None, Any] = {}
         if keys is not None:
             self.set_keys(keys)
@@ -237,8 +231,8 @@ class JWTAuth:
         now = time.time()
         seen = self._verified.get(token)  # (a dict read needs no lock)
         if seen is not None:
-            until, claims, user = seen
-            if now < until and _current(claims, now, self.leeway):
+            since, until, claims, user = seen
+            if since <= now < until:  # within nbf .. min(exp, remembered) (with leeway)
                 return user if user is not None else self._user(claims)
         claims = self.verify(token)
         # The default mapping is pure, so its user is remembered too; an app's own
@@ -246,8 +240,9 @@ class JWTAuth:
         user = self._user(claims) if self._user is user_from_claims else None
         if self.remember > 0:
             until = min(now + self.remember, float(claims["exp"]) + self.leeway)
+            since = float(claims.get("nbf", now)) - self.leeway
             with self._lock:
-                self._verified[token] = (until, claims, user)
+                self._verified[token] = (since, until, claims, user)
                 while len(self._verified) > self.remembered_tokens:  # the oldest go first
                     del self._verified[next(iter(self._verified))]
         return user if user is not None else self._user(claims)
