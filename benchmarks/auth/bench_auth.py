@@ -104,6 +104,7 @@ def with_server(rounds: int, duration: int) -> dict[str, float]:
     import socket
 
     found: dict[str, list[float]] = {"open": [], "guarded": []}
+    cpu: dict[str, list[float]] = {"open": [], "guarded": []}
     script = Path(tempfile.mkdtemp()) / "post.lua"
     for i in range(rounds):
         for side in ("open", "guarded") if i % 2 == 0 else ("guarded", "open"):
@@ -126,6 +127,7 @@ def with_server(rounds: int, duration: int) -> dict[str, float]:
                 header = f'wrk.headers["Authorization"] = "Bearer {token()}"\n'
                 script.write_text('wrk.method = "POST"\n' + (header if side == "guarded" else ""))
                 path = "/doc/d1/bump" if side == "open" else "/guardeddoc/d1/bump"
+                cpu_before = _cpu_seconds(server.pid)
                 out = subprocess.run(
                     [wrk, "-t1", "-c16", f"-d{duration}s", "-s", str(script),
                      f"http://127.0.0.1:{port}{path}"],
@@ -134,12 +136,28 @@ def with_server(rounds: int, duration: int) -> dict[str, float]:
                 if "Non-2xx" in out:
                     raise SystemExit(f"{side}: non-2xx answers\n{out}")
                 rps = float(out.split("Requests/sec:")[1].split()[0])
+                total = int(out.split(" requests in ")[0].split()[-1])
+                cpu_us = (_cpu_seconds(server.pid) - cpu_before) / total * 1e6
                 found[side].append(rps)
-                print(f"round {i + 1} {side:8s} {rps:9.1f} req/s", flush=True)
+                cpu[side].append(cpu_us)
+                print(
+                    f"round {i + 1} {side:8s} {rps:9.1f} req/s  server CPU {cpu_us:6.1f} µs/request",
+                    flush=True,
+                )
             finally:
                 server.terminate()
                 server.wait(10)
+    for side, values in cpu.items():
+        print(f"server CPU per request, {side}: median {statistics.median(values):.1f} µs")
+    ratio = statistics.median(cpu["open"]) / statistics.median(cpu["guarded"])
+    print(f"server CPU ratio open/guarded (requests per CPU second, guarded/open): {ratio:.3f}x")
     return {side: statistics.median(values) for side, values in found.items()}
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process *pid* (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> int:
