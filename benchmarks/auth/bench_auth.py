@@ -141,7 +141,8 @@ def with_server(rounds: int, duration: int) -> dict[str, float]:
                 found[side].append(rps)
                 cpu[side].append(cpu_us)
                 print(
-                    f"round {i + 1} {side:8s} {rps:9.1f} req/s  server CPU {cpu_us:6.1f} µs/request",
+                    f"round {i + 1} {side:8s} {rps:9.1f} req/s  "
+                    f"server CPU {cpu_us:6.1f} µs/request",
                     flush=True,
                 )
             finally:
