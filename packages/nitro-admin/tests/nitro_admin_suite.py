@@ -19,7 +19,9 @@ import pytest
 from pydantic import Field
 
 from nitro import Entity
+from nitro.actions import action
 from nitro.admin import Admin, AdminUser, PasswordAuth, hash_password
+from nitro.auth import current_user
 
 SECRET = "test-secret-key-0123456789-abcdefghij"
 PASSWORD = "correct horse battery staple"
@@ -43,6 +45,17 @@ class Product(Entity):
     description: str = ""
 
 
+class Shelf(Entity):
+    """An entity with a guarded action: the admin's grants ("shelf.change") gate it."""
+
+    label: str = ""
+    restocked_by: str = ""
+
+    @action(permission="shelf.change")
+    def restock(self) -> None:
+        self.restocked_by = str(current_user().id)
+
+
 def mark_live(request: Any, entities: list[Product]) -> str:
     for product in entities:
         product.status = "live"
@@ -52,6 +65,7 @@ def mark_live(request: Any, entities: list[Product]) -> str:
 
 USERS = [
     AdminUser("ann", hash_password(PASSWORD), is_superuser=True),
+    AdminUser("sam", hash_password(PASSWORD), permissions={"shelf.*"}),
     AdminUser("viv", hash_password(PASSWORD), permissions={"product.view"}),
     AdminUser("ed", hash_password(PASSWORD), permissions={"product.view", "product.change"}),
 ]
@@ -112,6 +126,11 @@ class AdminSuite:
     def serve(cls, app: Any) -> AbstractContextManager[str]:
         raise NotImplementedError
 
+    @classmethod
+    def build_app_with_actions(cls, admin: Admin, **options: Any) -> Any:
+        """An app with *admin* mounted and ``configure_app(app, **options)``."""
+        raise NotImplementedError
+
     # -- fixtures -------------------------------------------------------------------
 
     @pytest.fixture(scope="class")
@@ -147,6 +166,31 @@ class AdminSuite:
             yield client
 
     # -- authentication ------------------------------------------------------------
+
+    def test_one_login_for_the_admin_and_the_apps_actions(self) -> None:
+        """With the session cookie at "/", actions know the admin's user, and the
+        admin's grants ("shelf.*") are the ones ``@action(permission=...)`` checks."""
+        admin = Admin(auth=PasswordAuth(USERS), secret_key=SECRET, session_cookie_path="/")
+        admin.register(Shelf)
+        app = self.build_app_with_actions(admin, entities=[Shelf], auth=admin.authenticator())
+        Shelf.repository().clear()
+        Shelf(id="s1").save()
+        with self.serve(app) as url:
+            with httpx.Client(base_url=url, timeout=10) as anonymous:
+                assert anonymous.post("/shelf/s1/restock").status_code == 401
+            for username, status in (("viv", 403), ("sam", 200), ("ann", 200)):
+                with self.login(url, username) as client:
+                    answer = client.post("/shelf/s1/restock")
+                    assert answer.status_code == status, (username, answer.text)
+                    if status == 200:
+                        assert Shelf.get("s1").restocked_by == username
+                    # the same grant opens the admin's change form
+                    form = client.get("/admin/shelf/s1/edit")
+                    assert form.status_code == (403 if username == "viv" else 200)
+            with self.login(url, "sam") as client:
+                client.post("/admin/logout", data={"csrf_token": csrf(client.get("/admin/").text)})
+                assert client.post("/shelf/s1/restock").status_code == 401  # logged out
+        Shelf.repository().clear()
 
     @pytest.mark.parametrize(
         ("method", "path"),

@@ -12,6 +12,7 @@ EXPECTED = {
     "AdminConfigurationError",
     "AdminError",
     "AdminRequest",
+    "AdminSessionAuth",
     "AdminUser",
     "AlreadyMounted",
     "AlreadyRegistered",

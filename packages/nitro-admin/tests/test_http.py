@@ -22,6 +22,17 @@ class TestFastAPI(AdminSuite):
         return app
 
     @classmethod
+    def build_app_with_actions(cls, admin: Admin, **options: Any) -> Any:
+        from fastapi import FastAPI
+
+        from nitro.adapters.fastapi import configure_app, mount
+
+        app = FastAPI()
+        configure_app(app, **options)
+        mount(app, admin)
+        return app
+
+    @classmethod
     def serve(cls, app: Any) -> Any:
         return serve_asgi(app)
 
@@ -38,6 +49,17 @@ class TestFlask(AdminSuite):
         return app
 
     @classmethod
+    def build_app_with_actions(cls, admin: Admin, **options: Any) -> Any:
+        from flask import Flask
+
+        from nitro.adapters.flask import configure_app, mount
+
+        app = Flask(__name__)
+        configure_app(app, **options)
+        mount(app, admin)
+        return app
+
+    @classmethod
     def serve(cls, app: Any) -> Any:
         return serve_wsgi(app)
 
@@ -50,6 +72,17 @@ class TestFastHTML(AdminSuite):
         from nitro.adapters.fasthtml import mount
 
         app, _ = fast_app()
+        mount(app, admin)
+        return app
+
+    @classmethod
+    def build_app_with_actions(cls, admin: Admin, **options: Any) -> Any:
+        from fasthtml.common import fast_app
+
+        from nitro.adapters.fasthtml import configure_app, mount
+
+        app, _ = fast_app()
+        configure_app(app, **options)
         mount(app, admin)
         return app
 

@@ -15,6 +15,7 @@ needs ``admin.auth = ...`` (or ``admin.insecure_dev = True`` for local developme
 from importlib.metadata import version as _version
 
 from nitro.admin.auth import PERMISSIONS as PERMISSIONS
+from nitro.admin.auth import AdminSessionAuth as AdminSessionAuth
 from nitro.admin.auth import AdminUser as AdminUser
 from nitro.admin.auth import AuthBackend as AuthBackend
 from nitro.admin.auth import PasswordAuth as PasswordAuth
@@ -48,6 +49,7 @@ __all__ = [
     "AdminConfigurationError",
     "AdminError",
     "AdminRequest",
+    "AdminSessionAuth",
     "AdminUser",
     "AlreadyMounted",
     "AlreadyRegistered",

@@ -11,39 +11,58 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from nitro.admin.passwords import DUMMY_HASH, hash_password, verify_password
+from nitro.auth import Role, User
 
-__all__ = ["PERMISSIONS", "AdminUser", "AuthBackend", "PasswordAuth"]
+__all__ = ["PERMISSIONS", "AdminSessionAuth", "AdminUser", "AuthBackend", "PasswordAuth"]
 
 #: The four per-entity permissions, as in Django.
 PERMISSIONS = ("view", "add", "change", "delete")
 
 
-@dataclass(frozen=True)
-class AdminUser:
-    """An admin user.
+@dataclass(frozen=True, init=False)
+class AdminUser(User):
+    """An admin user: a :class:`nitro.auth.User` whose id is its username, with a
+    password hash.
 
-    :param permissions: ``"product.view"``, ``"product.delete"``... (the entity's admin
-        slug, a dot and one of :data:`PERMISSIONS`); ``"product.*"`` grants all four.
+    :param permissions: grants as everywhere in Nitro (:mod:`nitro.auth`): the admin
+        asks for ``"<slug>.<view|add|change|delete>"`` (``"product.view"``), so
+        ``"product.*"`` grants all four and ``"*"`` everything; the same strings gate
+        actions (``@action(permission="product.change")``).
+    :param roles: :class:`nitro.auth.Role` objects whose grants the user also holds.
     :param is_superuser: every permission on every entity.
     """
 
-    username: str
     password_hash: str = field(default="", repr=False)
-    permissions: frozenset[str] = frozenset()
-    is_superuser: bool = False
 
-    def __post_init__(self) -> None:
-        # Accept any iterable of names (a list reads better in user code).
-        object.__setattr__(self, "permissions", frozenset(self.permissions))
+    def __init__(
+        self,
+        username: str,
+        password_hash: str = "",
+        permissions: Iterable[str] = frozenset(),
+        is_superuser: bool = False,
+        roles: Iterable[Role] = (),
+        *,
+        id: str | None = None,
+        claims: dict[str, Any] | None = None,
+    ) -> None:
+        object.__setattr__(self, "password_hash", password_hash)
+        User.__init__(
+            self,
+            id=id or username,
+            username=username,
+            permissions=frozenset(permissions),
+            roles=tuple(roles),
+            is_superuser=is_superuser,
+            claims=claims or {},
+        )
 
-    def has_perm(self, permission: str, slug: str) -> bool:
-        """Whether this user holds *permission* (``"delete"``) on the entity *slug*."""
-        if self.is_superuser:
-            return True
-        return f"{slug}.{permission}" in self.permissions or f"{slug}.*" in self.permissions
+    def has_perm(self, permission: str, slug: str | None = None) -> bool:
+        """Whether this user holds *permission*: ``has_perm("delete", "product")`` for
+        the admin's per-entity permissions, ``has_perm("order.cancel")`` as in Nitro."""
+        return super().has_perm(f"{slug}.{permission}" if slug is not None else permission)
 
 
 @runtime_checkable
@@ -105,3 +124,28 @@ class PasswordAuth:
 
     def load_user(self, username: str) -> AdminUser | None:
         return self._users.get(username)
+
+
+class AdminSessionAuth:
+    """An authenticator (:mod:`nitro.auth`) for the app's actions: the user logged in
+    to the admin, from the admin's session cookie — one login for the app and its
+    admin. Get it from :meth:`Admin.authenticator() <nitro.admin.Admin.authenticator>`.
+
+    The browser sends the admin's cookie only below its path: mount the admin with
+    ``Admin(session_cookie_path="/")`` for the app's actions to see it. An admin
+    without an auth backend (``insecure_dev``) logs nobody in here.
+    """
+
+    def __init__(self, admin: Any) -> None:
+        self.admin = admin
+
+    def authenticate(self, request: Any) -> User | None:
+        admin = self.admin
+        sessions = getattr(admin, "sessions", None)
+        if admin.auth is None or sessions is None:  # not mounted yet, or no real logins
+            return None
+        session = sessions.load(request)
+        if not session.session_id:
+            return None
+        user: User | None = admin._current_user(session)
+        return user

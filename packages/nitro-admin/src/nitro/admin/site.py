@@ -22,7 +22,7 @@ from urllib.parse import quote, urlencode
 
 from nitro.actions import ActionRequest, ActionResponse
 from nitro.actions.sse import SSE_HEADERS, patch_elements
-from nitro.admin.auth import AdminUser, AuthBackend
+from nitro.admin.auth import AdminSessionAuth, AdminUser, AuthBackend
 from nitro.admin.checks import CheckMessage, run_checks
 from nitro.admin.csrf import CsrfProtection
 from nitro.admin.errors import (
@@ -69,6 +69,9 @@ class Admin:
         plain http on a direct connection from this machine (local development); see
         *trusted_proxies*. ``True``/``False`` forces it.
     :param session_max_age: seconds a login lasts (8 hours by default).
+    :param session_cookie_path: where the browser sends the session cookie; default the
+        admin's prefix. ``"/"`` lets the app's actions know the admin user (see
+        :meth:`authenticator`).
     :param session_store: where the server-side session records live (a
         :class:`nitro.sessions.SessionStore`); default: this process's memory.
     :param session_repository: shortcut for a
@@ -118,6 +121,7 @@ class Admin:
         has_permission: PermissionHook | None = None,
         secure_cookies: bool | None = None,
         session_max_age: int = 8 * 3600,
+        session_cookie_path: str | None = None,
         session_store: SessionStore | None = None,
         session_repository: Repository[SessionRecord] | BackendFactory | None = None,
         login_throttle: LoginThrottle | bool = True,
@@ -138,6 +142,8 @@ class Admin:
         self._has_permission = has_permission
         self.secure_cookies = secure_cookies
         self.session_max_age = session_max_age
+        #: Where the browser sends the session cookie (default: below the admin only).
+        self.session_cookie_path = session_cookie_path
         if session_store is not None and session_repository is not None:
             raise TypeError("Admin() takes session_store= or session_repository=, not both")
         if session_repository is not None:
@@ -294,7 +300,7 @@ class Admin:
         self.sessions = self.session_cookie_class(
             key,
             cookie_name="nitro_admin_session",
-            path=self.prefix or "/",
+            path=self.session_cookie_path or self.prefix or "/",
             max_age=self.session_max_age,
             secure=self.secure_cookies,
             proxies=self.proxies,
@@ -370,6 +376,12 @@ class Admin:
                     )
                 )
         return routes
+
+    def authenticator(self) -> AdminSessionAuth:
+        """An authenticator for ``configure_app(app, auth=...)``: the app's actions see
+        the user logged in to this admin (with ``session_cookie_path="/"``), and
+        ``@action(permission="order.change")`` uses the same grants as the admin."""
+        return AdminSessionAuth(self)
 
     # -- per request ------------------------------------------------------------------
 
