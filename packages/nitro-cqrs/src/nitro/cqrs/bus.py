@@ -35,6 +35,7 @@ from contextvars import ContextVar
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
+from nitro.auth import Guard, current_user
 from nitro.cqrs import delivery
 from nitro.cqrs.handlers import BoundHandler, Handler, Retry
 from nitro.cqrs.messages import Command, Event, Message, Query, message_name
@@ -101,38 +102,64 @@ class Bus:
 
     @overload
     def handles(
-        self, message_type: type[Message], *, retry: Retry | None = None
+        self,
+        message_type: type[Message],
+        *,
+        retry: Retry | None = None,
+        permission: str | None = None,
+        allow: Callable[..., bool] | None = None,
     ) -> Callable[[T], T]: ...
     @overload
     def handles(
-        self, message_type: type[Message], handler: T, *, retry: Retry | None = None
+        self,
+        message_type: type[Message],
+        handler: T,
+        *,
+        retry: Retry | None = None,
+        permission: str | None = None,
+        allow: Callable[..., bool] | None = None,
     ) -> T: ...
 
     def handles(
-        self, message_type: type[Message], handler: Any = None, *, retry: Retry | None = None
+        self,
+        message_type: type[Message],
+        handler: Any = None,
+        *,
+        retry: Retry | None = None,
+        permission: str | None = None,
+        allow: Callable[..., bool] | None = None,
     ) -> Any:
         """Register a handler of *message_type* (a decorator, or called with the handler);
         the handler is returned unchanged, so a test can still call it directly.
 
         *retry* (events only): how often to try the handler before logging its failure.
+        *permission* and *allow* (commands and queries): who may send it, checked
+        against :func:`nitro.auth.current_user` before the handler runs, as for
+        ``@action`` (``allow`` gets the user and the message); refused with
+        ``NotAuthenticated`` (401 as a route) or ``PermissionDenied`` (403).
         """
-        _check_registration(message_type, retry)
+        guard = _guard(message_type, retry, permission, allow)
         if handler is not None:
-            self.register(message_type, handler, retry=retry)
+            self.register(message_type, handler, retry=retry, guard=guard)
             return handler
 
         def decorate(target: T) -> T:
-            self.register(message_type, target, retry=retry)
+            self.register(message_type, target, retry=retry, guard=guard)
             return target
 
         return decorate
 
     def register(
-        self, message_type: type[Message], target: Any, *, retry: Retry | None = None
+        self,
+        message_type: type[Message],
+        target: Any,
+        *,
+        retry: Retry | None = None,
+        guard: Guard | None = None,
     ) -> Handler:
         """Register *target* (function, class with ``handle``, or object with ``handle``)."""
         _check_registration(message_type, retry)
-        handler = Handler.of(message_type, target, retry)
+        handler = Handler.of(message_type, target, retry, guard)
         registry = self._registry
         with registry.lock:
             existing = registry.handlers.get(message_type, [])
@@ -267,6 +294,11 @@ class Bus:
                 f"no handler is registered for {type(message).__name__} "
                 f"({message_name(type(message))}); registered {kind.__name__.lower()}s: {names}"
             )
+        guard = found[0].handler.guard
+        if guard is not None:  # who may send it (see handles())
+            user = current_user()
+            guard.check_caller(user)
+            guard.check_entity(user, message)
         return found[0]
 
     # -- commands ---------------------------------------------------------------------
@@ -428,6 +460,20 @@ async def _astep(mw: Any, call_next: Callable[[Message], Any], message: Message)
     while asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
         result = await result
     return result
+
+
+def _guard(
+    message_type: Any, retry: Retry | None, permission: str | None, allow: Any
+) -> Guard | None:
+    _check_registration(message_type, retry)
+    if permission is None and allow is None:
+        return None
+    if issubclass(message_type, Event):
+        raise TypeError(
+            f"permission=/allow= are for commands and queries; {message_type.__name__} is "
+            "an event (a fact that happened: check who may cause it where it is caused)"
+        )
+    return Guard(permission, allow)
 
 
 def _check_registration(message_type: Any, retry: Retry | None) -> None:

@@ -132,6 +132,8 @@ class Handler:
     message_type: type[Any]
     target: Any
     retry: Retry | None = None
+    #: Who may send it (a :class:`nitro.auth.Guard`), for commands and queries.
+    guard: Any = None
     name: str = ""
     #: The parameters of the call after the message, and of the class's ``__init__``.
     params: tuple[_Param, ...] = field(default=(), repr=False)
@@ -139,7 +141,9 @@ class Handler:
     is_async: bool = False
 
     @classmethod
-    def of(cls, message_type: type[Any], target: Any, retry: Retry | None = None) -> Handler:
+    def of(
+        cls, message_type: type[Any], target: Any, retry: Retry | None = None, guard: Any = None
+    ) -> Handler:
         if inspect.isclass(target):
             if not callable(getattr(target, "handle", None)):
                 raise TypeError(f"{target.__qualname__} needs a handle(self, message) method")
@@ -159,6 +163,7 @@ class Handler:
             message_type=message_type,
             target=target,
             retry=retry,
+            guard=guard,
             name=f"{getattr(target, '__module__', '?')}.{name}",
             params=_params(call, skip=skip),
             init_params=init,
