@@ -29,7 +29,7 @@ class Counter(Entity):
 
 
 app, rt = fast_app()
-configure_app(app)
+configure_app(app, openapi_url="/openapi.json")
 
 
 @rt("/")

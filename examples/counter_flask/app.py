@@ -29,7 +29,7 @@ class Counter(Entity):
 
 
 app = Flask(__name__)
-configure_app(app)
+configure_app(app, openapi_url="/openapi.json")
 
 
 @app.get("/")

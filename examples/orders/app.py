@@ -116,7 +116,7 @@ def create_app(
     jobs engine (*jobs*, else ``NITRO_JOBS_URL``) a worker mails the confirmations."""
     app = Flask(__name__)
     broadcaster = InProcessBroadcaster()
-    configure_app(app, broadcaster=broadcaster)
+    configure_app(app, broadcaster=broadcaster, openapi_url="/openapi.json")
     database = database or os.environ.get("NITRO_DATABASE_URL") or DEFAULT_DATABASE
     bus = bootstrap(mailer=mailer, database=database, broadcaster=broadcaster, jobs=jobs)
     app.extensions["orders"] = bus

@@ -56,6 +56,8 @@ class ActionApp:
     #: ``entities=[...]``): the registry it follows for classes defined later.
     registry: ActionRegistry | None = None
     _register: RegisterRoutes | None = field(default=None, repr=False)
+    #: Schemas the routes' OpenAPI operations refer to (``components/schemas``).
+    openapi_components: dict[str, Any] = field(default_factory=dict)
 
     def live_routes(self) -> list[tuple[type, str]]:
         """``(entity, path)`` of the live stream of each entity with instance actions."""

@@ -11,7 +11,7 @@ from fastapi.routing import APIRoute
 from nitro.actions import ActionApp, ActionRoute, asgi, build_action_app
 from nitro.actions.app import mount_body_limit
 from nitro.actions.asgi import ActionEndpoint, LiveEndpoint, PrefixMiddleware, WebEndpoint
-from nitro.actions.openapi import openapi_operation
+from nitro.actions.openapi import live_operation, openapi_operation, security_schemes
 from nitro.actions.request import ActionResponse
 from nitro.actions.urls import normalize_prefix
 from nitro.broadcast import Broadcaster
@@ -70,7 +70,25 @@ def configure_app(
     if nitro.prefix:
         app.add_middleware(PrefixMiddleware, prefix=nitro.prefix)
     app.state.nitro = nitro
+    _publish_components(app, nitro)
     return nitro
+
+
+def _publish_components(app: FastAPI, nitro: ActionApp) -> None:
+    """Add the schemas the action operations refer to, and the bearer scheme, to
+    FastAPI's OpenAPI document (it knows only its own models)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = build()  # FastAPI's, cached until its routes change: merge in place
+        components = document.setdefault("components", {})
+        schemas = components.setdefault("schemas", {})
+        for name, schema in nitro.openapi_components.items():
+            schemas.setdefault(name, schema)
+        components.setdefault("securitySchemes", {}).update(security_schemes())
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _register(app: FastAPI, nitro: ActionApp, routes: list[ActionRoute], live: list[type]) -> None:
@@ -83,7 +101,7 @@ def _register(app: FastAPI, nitro: ActionApp, routes: list[ActionRoute], live: l
             summary=f"{route.entity.__name__}.{route.info.name}",
             description=(route.info.func.__doc__ or "").strip(),
             tags=[route.entity.__name__],
-            openapi_extra=openapi_operation(route),
+            openapi_extra=openapi_operation(route, nitro.openapi_components),
             response_class=Response,
             route_class_override=_route_class(app),
         )
@@ -95,6 +113,7 @@ def _register(app: FastAPI, nitro: ActionApp, routes: list[ActionRoute], live: l
             name=nitro.live_name(entity),
             summary=f"Live updates of one {entity.__name__} (Server-Sent Events)",
             tags=[entity.__name__],
+            openapi_extra=live_operation(),
             response_class=StreamingResponse,
             route_class_override=_route_class(app),
         )

@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from nitro.actions import ActionApp, ActionRoute, build_action_app
 from nitro.actions.app import mount_body_limit
 from nitro.actions.asgi import ActionEndpoint, LiveEndpoint, PrefixMiddleware, WebEndpoint
+from nitro.actions.openapi import openapi_document
 from nitro.actions.urls import normalize_prefix
 from nitro.broadcast import Broadcaster
 from nitro.web import Mountable
@@ -32,6 +34,7 @@ def configure_app(
     allowed_hosts: Sequence[str] | None = None,
     max_body_bytes: int | None = None,
     auth: Any = None,
+    openapi_url: str | None = None,
 ) -> ActionApp:
     """Serve every ``@action`` of ``entities`` (default: all) on a FastHTML ``app``.
 
@@ -56,7 +59,16 @@ def configure_app(
     if nitro.prefix:
         app.add_middleware(PrefixMiddleware, prefix=nitro.prefix)
     app.state.nitro = nitro
+    if openapi_url:
+        app.router.routes.insert(0, Route(openapi_url, _openapi_endpoint(nitro), methods=["GET"]))
     return nitro
+
+
+def _openapi_endpoint(nitro: ActionApp) -> Any:
+    async def openapi(request: Any) -> JSONResponse:
+        return JSONResponse(openapi_document(nitro))
+
+    return openapi
 
 
 def _register(app: Any, nitro: ActionApp, routes: list[ActionRoute], live: list[type]) -> None:
@@ -85,6 +97,8 @@ def mount(
 ) -> None:
     """Serve a framework-neutral extension (such as the Nitro admin) on ``app``.
 
+    :param openapi_url: where to serve the OpenAPI document of the actions
+        (``"/openapi.json"``); default: not served.
     :param auth: an authenticator or a list of them (``JWTAuth``, ``SessionAuth``,
         see :mod:`nitro.auth`): who is calling; ``@action(permission=...)`` needs it.
     :param max_body_bytes: the body limit (413 above it); default: the one given to

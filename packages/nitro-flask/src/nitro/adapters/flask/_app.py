@@ -6,9 +6,10 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from flask import Flask, Response, g, request, stream_with_context
+from flask import Flask, Response, g, jsonify, request, stream_with_context
 from nitro.actions import ActionApp, ActionConfigurationError, ActionRoute, build_action_app
 from nitro.actions.app import mount_body_limit
+from nitro.actions.openapi import openapi_document
 from nitro.actions.request import ActionResponse
 from nitro.actions.urls import normalize_prefix, reset_prefix, set_prefix
 from nitro.actions.wsgi import WsgiActionEndpoint, WsgiLiveEndpoint, WsgiWebEndpoint
@@ -30,6 +31,7 @@ def configure_app(
     allowed_hosts: Sequence[str] | None = None,
     max_body_bytes: int | None = None,
     auth: Any = None,
+    openapi_url: str | None = None,
 ) -> ActionApp:
     """Serve every ``@action`` of ``entities`` (default: all) on ``app``.
 
@@ -65,6 +67,10 @@ def configure_app(
         app.before_request(lambda: setattr(g, _PREFIX_TOKEN, set_prefix(nitro.prefix)))
         app.teardown_request(_leave_prefix)
     app.extensions[EXTENSION_KEY] = nitro
+    if openapi_url:
+        app.add_url_rule(
+            openapi_url, "nitro_openapi", lambda: jsonify(openapi_document(nitro)), methods=["GET"]
+        )
     return nitro
 
 
@@ -112,6 +118,8 @@ def mount(
 ) -> None:
     """Serve a framework-neutral extension (such as the Nitro admin) on ``app``.
 
+    :param openapi_url: where to serve the OpenAPI document of the actions
+        (``"/openapi.json"``); default: not served.
     :param auth: an authenticator or a list of them (``JWTAuth``, ``SessionAuth``,
         see :mod:`nitro.auth`): who is calling; ``@action(permission=...)`` needs it.
     :param max_body_bytes: the body limit (413 above it); default: the one given to
