@@ -131,3 +131,46 @@ def test_exposed_routes_answer_401_403_and_run_for_the_owner(routes: Any) -> Non
     finance = {"Authorization": f"Bearer {auth.issue('fin', roles=['finance'])}"}
     assert client.get("/money/balance?account=x", headers=finance).status_code == 200
     assert client.get("/money/balance?account=x").status_code == 401
+
+
+def test_commands_and_jobs_are_named_in_the_audit_log() -> None:
+    from nitro import Entity, audit
+    from nitro.audit import AuditEntry
+    from nitro.cqrs.jobs import configure_jobs, job
+
+    class Ledger(Entity):
+        total: int = 0
+
+    class Post(Command):
+        amount: int
+
+    bus = Bus()
+
+    @bus.handles(Post)
+    def post(cmd: Post) -> None:
+        ledger = Ledger.get("l") or Ledger(id="l")
+        ledger.total += cmd.amount
+        ledger.save()
+
+    @job(name="tests.audit.close_books")
+    def close_books() -> None:
+        ledger = Ledger.get_or_raise("l")
+        ledger.total = 0
+        ledger.save()
+
+    AuditEntry.repository().clear()
+    audit.enable(Ledger)
+    try:
+        with acting_as(User(id="ann")):
+            bus.send(Post(amount=5))
+        engine = configure_jobs("inprocess://")
+        close_books.enqueue()
+        engine.drain()
+        entries = audit.history((Ledger, "l"))
+        assert [(e.actor_id, e.via, e.changes["total"]) for e in entries] == [
+            ("ann", "command Post", [None, 5]),
+            (None, "job tests.audit.close_books", [5, 0]),
+        ]
+    finally:
+        audit.disable()
+        AuditEntry.repository().clear()

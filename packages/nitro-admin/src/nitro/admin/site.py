@@ -37,6 +37,8 @@ from nitro.admin.proxies import TrustedProxies
 from nitro.admin.requests import AdminRequest
 from nitro.admin.session import Session, SessionCookie
 from nitro.admin.signing import Signer
+from nitro.audit.context import via
+from nitro.auth import ANONYMOUS, acting_as
 from nitro.persistence import BackendUnavailable, InvalidQuery
 from nitro.persistence.base import BackendFactory, Repository
 from nitro.sessions import MemorySessionStore, RepositorySessionStore, SessionRecord, SessionStore
@@ -518,7 +520,9 @@ class Admin:
                     request, "The form is out of date or was not sent by this site (CSRF check)."
                 )
             else:
-                response = view(request, **raw.path_params, **extra)
+                # The admin user is the actor of what the view changes (audit log).
+                with acting_as(user or ANONYMOUS), via("admin"):
+                    response = view(request, **raw.path_params, **extra)
         except BackendUnavailable:
             logger.exception(
                 "nitro.admin: %s: storage unavailable (a repository, session, throttle or "

@@ -31,6 +31,7 @@ from nitro.actions.errors import CrossOriginRequest, EntityNotFound, InvalidPara
 from nitro.actions.hosts import AllowedHosts
 from nitro.actions.registry import ActionRoute
 from nitro.actions.request import ActionRequest, ActionResponse
+from nitro.audit.context import _via
 from nitro.auth.authenticators import Authentication
 from nitro.auth.context import _user
 from nitro.auth.identity import ANONYMOUS, AnonymousUser, User
@@ -191,7 +192,7 @@ class ActionDispatcher:
             plan = self.plan(route)
             info = plan.info
             user = self.identify(request)
-            caller = _user.set(user)
+            caller = _user.set(user), _via.set(plan.via)
             self.check_caller(plan, user)
             target: EntityAPI | None = None
             if not info.is_classmethod:
@@ -228,7 +229,8 @@ class ActionDispatcher:
             return self._fail(route, request, error)
         finally:
             if caller is not None:
-                _user.reset(caller)
+                _user.reset(caller[0])
+                _via.reset(caller[1])
 
     # -- the unit of work around an action ---------------------------------------------
     #
@@ -270,7 +272,7 @@ class ActionDispatcher:
             plan = self.plan(route)
             info = plan.info
             user = self.identify(request)
-            caller = _user.set(user)
+            caller = _user.set(user), _via.set(plan.via)
             self.check_caller(plan, user)
             target: EntityAPI | None = None
             if not info.is_classmethod:
@@ -313,7 +315,8 @@ class ActionDispatcher:
             return self._fail(route, request, error)
         finally:
             if caller is not None:
-                _user.reset(caller)
+                _user.reset(caller[0])
+                _via.reset(caller[1])
 
 
 class _Plan:
@@ -329,6 +332,7 @@ class _Plan:
         "parameter_names",
         "route",
         "tracker",
+        "via",
     )
 
     def __init__(self, route: ActionRoute, binder: ParameterBinder):
@@ -342,6 +346,8 @@ class _Plan:
         #: ``{parameter: ""}``: the messages a successful Datastar answer clears.
         self.cleared: dict[str, str] = dict.fromkeys(self.parameter_names, "")
         self.tracker = ChangeTracker(route.entity)
+        #: What the audit log says the changes came through.
+        self.via = f"action {route.entity.__name__}.{route.info.name}"
 
     def serves(self, route: ActionRoute) -> bool:
         """Whether this plan is still *route*'s (a class statement run twice replaces

@@ -35,6 +35,7 @@ from contextvars import ContextVar
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
+from nitro.audit.context import via
 from nitro.auth import Guard, current_user
 from nitro.cqrs import delivery
 from nitro.cqrs.handlers import BoundHandler, Handler, Retry
@@ -316,7 +317,7 @@ class Bus:
     def _run_command(self, bound: BoundHandler, command: Command) -> Any:
         token = _handling.set(self)
         try:
-            with self.unit_factory() as unit:
+            with via(f"command {type(command).__name__}"), self.unit_factory() as unit:
                 result = bound(command, unit, self)
                 unit.commit()
             return result
@@ -334,9 +335,10 @@ class Bus:
     async def _arun_command(self, bound: BoundHandler, command: Command) -> Any:
         token = _handling.set(self)
         try:
-            async with self.async_unit_factory() as unit:
-                result = await bound(command, unit, self)
-                await unit.commit()
+            with via(f"command {type(command).__name__}"):
+                async with self.async_unit_factory() as unit:
+                    result = await bound(command, unit, self)
+                    await unit.commit()
             return result
         finally:
             _handling.reset(token)

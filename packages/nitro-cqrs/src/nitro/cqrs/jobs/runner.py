@@ -23,6 +23,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from nitro.audit.context import via
 from nitro.cqrs.jobs import hooks
 from nitro.cqrs.jobs.definition import UnknownJob, job_named
 from nitro.cqrs.jobs.engine import Engine
@@ -82,7 +83,7 @@ def execute(payload: str | bytes, engine: Engine) -> str:
     started = time.perf_counter()
     token = _current.set(envelope)
     try:
-        with _renewing(engine, envelope):
+        with _renewing(engine, envelope), via(f"job {envelope.job}"):
             result: Any = job.func(**kwargs)
             if job.is_async:
                 asyncio.run(result)
