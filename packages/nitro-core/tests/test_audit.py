@@ -71,6 +71,7 @@ def test_secrets_never_reach_the_log() -> None:
 
 def test_a_rolled_back_change_leaves_no_entry() -> None:
     Account(id="a3", balance=1).save()
+
     def change_then_fail() -> None:
         with MemoryUnitOfWork():
             account = Account.get_or_raise("a3")
