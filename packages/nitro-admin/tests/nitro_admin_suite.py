@@ -167,6 +167,46 @@ class AdminSuite:
 
     # -- authentication ------------------------------------------------------------
 
+    def test_history_page_shows_who_changed_what_through_the_admin(
+        self, base_url: str, products: list[Product]
+    ) -> None:
+        from nitro import audit
+        from nitro.audit import AuditEntry
+
+        AuditEntry.repository().clear()
+        audit.enable(Product)
+        try:
+            target = products[0]
+            with self.login(base_url, "ed") as client:
+                form = client.get(f"/admin/product/{target.id}/edit")
+                assert f'href="/admin/product/{target.id}/history"' in form.text
+                data = {
+                    "csrf_token": csrf(form.text),
+                    "name": "Widget <renamed>",
+                    "sku": target.sku,
+                    "price": "3.5",
+                    "stock": str(target.stock),
+                    "category": target.category.value,
+                    "status": target.status,
+                    "released": "",
+                    "description": "",
+                }
+                if target.in_stock:
+                    data["in_stock"] = "on"
+                saved = client.post(f"/admin/product/{target.id}/edit", data=data)
+                assert saved.status_code == 303, saved.text
+                page = client.get(f"/admin/product/{target.id}/history")
+            assert page.status_code == 200
+            (entry,) = audit.history(target)
+            assert (entry.actor_id, entry.via, entry.action) == ("ed", "admin", "update")
+            assert entry.changes["name"] == [target.name, "Widget <renamed>"]
+            assert "Widget &lt;renamed&gt;" in page.text  # escaped
+            assert "<renamed>" not in page.text
+            assert ">ed<" in page.text
+        finally:
+            audit.disable()
+            AuditEntry.repository().clear()
+
     def test_one_login_for_the_admin_and_the_apps_actions(self) -> None:
         """With the session cookie at "/", actions know the admin's user, and the
         admin's grants ("shelf.*") are the ones ``@action(permission=...)`` checks."""

@@ -88,6 +88,7 @@ def test_routes_per_entity_under_the_prefix() -> None:
         (("GET", "POST"), "/back-office/note/new"),
         (("GET", "POST"), "/back-office/note/{id}/edit"),
         (("GET", "POST"), "/back-office/note/{id}/delete"),
+        (("GET",), "/back-office/note/{id}/history"),
     }
     names = [route.name for route in admin.web_routes()]
     assert len(names) == len(set(names))

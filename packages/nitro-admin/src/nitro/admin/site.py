@@ -317,7 +317,17 @@ class Admin:
         return list(self._routes)
 
     def _build_routes(self) -> list[WebRoute]:
-        from nitro.admin.views import auth, bulk, delete, form, index, jobs, listing, lookup
+        from nitro.admin.views import (
+            auth,
+            bulk,
+            delete,
+            form,
+            history,
+            index,
+            jobs,
+            listing,
+            lookup,
+        )
 
         name = "nitro_admin" + re.sub(r"\W", "_", self.prefix)
         p = self.prefix
@@ -349,6 +359,7 @@ class Admin:
                 (("GET", "POST"), "/new", form.create_view, "create"),
                 (("GET", "POST"), "/{id}/edit", form.edit_view, "edit"),
                 (("GET", "POST"), "/{id}/delete", delete.delete_view, "delete"),
+                (("GET",), "/{id}/history", history.history_view, "history"),
             ]
             for methods, path, view, suffix in views:
                 routes.append(

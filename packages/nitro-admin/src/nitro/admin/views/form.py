@@ -274,5 +274,10 @@ def _render(
         novalidate=True,
     )
     crumbs = ((entity_admin.label_plural_value, request.url(slug)),)
-    content = Div(page_head(title, crumbs=crumbs), summary, Div(body, cls="card"))
+    history = None
+    if entity is not None:
+        history = A(
+            "History", href=request.url(slug, entity.id, "history"), cls="btn", id="history-link"
+        )
+    content = Div(page_head(title, history, crumbs=crumbs), summary, Div(body, cls="card"))
     return html(layout(request, title, content, active=slug), status)
