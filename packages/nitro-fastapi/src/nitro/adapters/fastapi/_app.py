@@ -47,7 +47,7 @@ def configure_app(
         subdomains, ``"*"``) that state-changing requests may be sent to; default
         ``NITRO_ALLOWED_HOSTS``, else loopback names. Required once the app is served on
         a non-loopback address (see :mod:`nitro.actions.hosts`).
-    :param auth: an authenticator or a list of them (``JWTAuth``, ``SessionAuth``,
+    :param auth: an authenticator or a list of them (``JWTAuth``, ``admin.authenticator()``,
         see :mod:`nitro.auth`): who is calling; ``@action(permission=...)`` needs it.
     :param max_body_bytes: bodies above this are refused with 413 before they are read;
         default ``NITRO_MAX_BODY_BYTES``, else 1 MiB. ``mount`` uses it too.

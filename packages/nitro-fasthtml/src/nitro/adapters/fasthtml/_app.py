@@ -43,6 +43,10 @@ def configure_app(
     ``NITRO_ALLOWED_HOSTS`` else loopback names, *max_body_bytes* to
     ``NITRO_MAX_BODY_BYTES`` else 1 MiB); the returned :class:`~nitro.actions.ActionApp`
     is kept as ``app.state.nitro``.
+
+    *auth* (an authenticator or a list of them, :mod:`nitro.auth`) says who is calling;
+    ``@action(permission=...)`` needs it. *openapi_url* (``"/openapi.json"``) serves the
+    OpenAPI document of the actions (default: not served).
     """
     if getattr(app.state, "nitro", None) is not None:
         raise RuntimeError("configure_app() was already called for this FastHTML app")
@@ -97,10 +101,6 @@ def mount(
 ) -> None:
     """Serve a framework-neutral extension (such as the Nitro admin) on ``app``.
 
-    :param openapi_url: where to serve the OpenAPI document of the actions
-        (``"/openapi.json"``); default: not served.
-    :param auth: an authenticator or a list of them (``JWTAuth``, ``SessionAuth``,
-        see :mod:`nitro.auth`): who is calling; ``@action(permission=...)`` needs it.
     :param max_body_bytes: the body limit (413 above it); default: the one given to
         ``configure_app`` for this app, else ``NITRO_MAX_BODY_BYTES``, else 1 MiB.
     """

@@ -41,6 +41,10 @@ def configure_app(
     is kept as ``app.extensions["nitro"]``. Like any Flask setup method, it must run
     before the app serves its first request.
 
+    *auth* (an authenticator or a list of them, :mod:`nitro.auth`) says who is calling;
+    ``@action(permission=...)`` needs it. *openapi_url* (``"/openapi.json"``) serves the
+    OpenAPI document of the actions (default: not served).
+
     Async actions run in a fresh event loop per request (Flask views are sync); prefer
     sync actions on Flask. A live stream holds one worker thread while it is open, so
     run a threaded server (the default for ``flask run``) or gunicorn with threads.
@@ -118,10 +122,6 @@ def mount(
 ) -> None:
     """Serve a framework-neutral extension (such as the Nitro admin) on ``app``.
 
-    :param openapi_url: where to serve the OpenAPI document of the actions
-        (``"/openapi.json"``); default: not served.
-    :param auth: an authenticator or a list of them (``JWTAuth``, ``SessionAuth``,
-        see :mod:`nitro.auth`): who is calling; ``@action(permission=...)`` needs it.
     :param max_body_bytes: the body limit (413 above it); default: the one given to
         ``configure_app`` for this app, else ``NITRO_MAX_BODY_BYTES``, else 1 MiB.
     """
