@@ -9,10 +9,12 @@ beforehand.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
 import zipfile
+from collections.abc import Callable
 from email.parser import Parser
 from pathlib import Path
 
@@ -111,10 +113,9 @@ def test_only_nitro_core_ships_the_namespace_init(wheelhouse: Path) -> None:
         assert not ships_adapters_init, wheel.name
 
 
-def test_extras_install_exactly_their_siblings(wheelhouse: Path, tmp_path: Path) -> None:
-    venv = tmp_path / "venv"
-    run("uv", "venv", "--python", sys.executable, venv)
-    python = venv / "bin" / "python"
+def installer(wheelhouse: Path, python: Path) -> Callable[[str], None]:
+    """Install a spec such as ``nitro-core[flask]`` into *python*'s environment: its
+    third-party requirements from the index, Nitro's own wheels only from *wheelhouse*."""
     wheels = wheel_requirements(wheelhouse)
 
     def install(spec: str) -> None:
@@ -132,6 +133,15 @@ def test_extras_install_exactly_their_siblings(wheelhouse: Path, tmp_path: Path)
             spec,
         )
 
+    return install
+
+
+def test_extras_install_exactly_their_siblings(wheelhouse: Path, tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    run("uv", "venv", "--python", sys.executable, venv)
+    python = venv / "bin" / "python"
+    install = installer(wheelhouse, python)
+
     install("nitro-core[fastapi]")
     assert can_import(python, "nitro.adapters.fastapi")
     assert can_import(python, "rusty_tags")
@@ -147,3 +157,63 @@ def test_extras_install_exactly_their_siblings(wheelhouse: Path, tmp_path: Path)
     assert {"nitro-core", "nitro-fastapi", "nitro-sql", "rusty-tags"} <= installed
     assert not installed & {"nitro-redis", "nitro-flask", "nitro-admin", "nitro-cqrs"}
     run("uv", "pip", "check", "--python", python)
+
+
+PLUGIN_APP = """
+import sys
+from flask import Flask
+from nitro import Entity
+from nitro.actions import action
+from nitro.adapters.flask import configure_app
+
+
+class Note(Entity):
+    text: str = ""
+
+    @action
+    def touch(self) -> None:
+        self.text += "!"
+
+
+app = Flask(__name__)
+configure_app(app)
+
+if __name__ == "__main__":
+    print("GET /hello", app.test_client().get("/hello").status_code)
+    Note(id="n1").save()
+"""
+
+
+def test_an_installed_plugin_extends_an_unchanged_app(wheelhouse: Path, tmp_path: Path) -> None:
+    """tests/plugins/nitro-hello-plugin, a distribution of its own, adds a page, a
+    command and an entity hook once installed; the app's code does not change."""
+    venv = tmp_path / "venv"
+    run("uv", "venv", "--python", sys.executable, venv)
+    python, nitro = venv / "bin" / "python", venv / "bin" / "nitro"
+    installer(wheelhouse, python)("nitro-core[flask]")
+    app = tmp_path / "app.py"
+    app.write_text(PLUGIN_APP)
+    log = tmp_path / "hooks.log"
+    env = {**os.environ, "NITRO_HELLO_LOG": str(log)}
+    env.pop("NITRO_PLUGINS", None)
+
+    def start() -> str:
+        done = subprocess.run(
+            [python, app], cwd=tmp_path, env=env, capture_output=True, text=True, check=True
+        )
+        return done.stdout
+
+    assert "GET /hello 404" in start()
+    assert not log.exists()
+    missing = subprocess.run([nitro, "hello"], env=env, capture_output=True, text=True)
+    assert missing.returncode == 2  # argparse: invalid choice
+
+    run("uv", "pip", "install", "--python", python, REPO_ROOT / "tests/plugins/nitro-hello-plugin")
+    assert "GET /hello 200" in start()
+    assert log.read_text() == "saved Note n1\n"
+    hello = subprocess.run(
+        [nitro, "hello", "--name", "ann"], env=env, capture_output=True, text=True, check=True
+    )
+    assert hello.stdout.strip() == "hello, ann, from a Nitro plugin"
+    env["NITRO_PLUGINS"] = "off"  # the switch to leave installed plugins out
+    assert "GET /hello 404" in start()

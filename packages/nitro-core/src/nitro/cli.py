@@ -32,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         registrar: CommandRegistrar = ep.load()
         registrar(subparsers)
+    from nitro import plugins
+
+    plugins.call("cli", subparsers)  # installed plugins' commands (nitro.plugins)
     return parser
 
 

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from nitro import plugins
 from nitro.actions import ActionRequest, ActionResponse
 from nitro.actions.sse import SSE_HEADERS, patch_elements
 from nitro.admin.auth import AdminSessionAuth, AdminUser, AuthBackend
@@ -289,6 +290,7 @@ class Admin:
         """
         if self._routes is not None:
             return list(self._routes)
+        plugins.call("admin_mounted", self)  # installed plugins may register entities
         messages = self.check()
         if messages:
             raise AdminConfigurationError(messages)

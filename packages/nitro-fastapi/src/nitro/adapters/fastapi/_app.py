@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import Response, StreamingResponse
 from fastapi.routing import APIRoute
+from nitro import plugins
 from nitro.actions import ActionApp, ActionRoute, asgi, build_action_app
 from nitro.actions.app import mount_body_limit
 from nitro.actions.asgi import ActionEndpoint, LiveEndpoint, PrefixMiddleware, WebEndpoint
@@ -71,6 +72,9 @@ def configure_app(
         app.add_middleware(PrefixMiddleware, prefix=nitro.prefix)
     app.state.nitro = nitro
     _publish_components(app, nitro)
+    for plugin in plugins.with_routes():  # installed plugins' pages (nitro.plugins)
+        mount(app, plugin)
+    plugins.call("app_configured", nitro, app)
     return nitro
 
 

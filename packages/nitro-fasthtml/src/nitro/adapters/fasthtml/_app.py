@@ -13,6 +13,7 @@ from typing import Any
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from nitro import plugins
 from nitro.actions import ActionApp, ActionRoute, build_action_app
 from nitro.actions.app import mount_body_limit
 from nitro.actions.asgi import ActionEndpoint, LiveEndpoint, PrefixMiddleware, WebEndpoint
@@ -65,6 +66,9 @@ def configure_app(
     app.state.nitro = nitro
     if openapi_url:
         app.router.routes.insert(0, Route(openapi_url, _openapi_endpoint(nitro), methods=["GET"]))
+    for plugin in plugins.with_routes():  # installed plugins' pages (nitro.plugins)
+        mount(app, plugin)
+    plugins.call("app_configured", nitro, app)
     return nitro
 
 

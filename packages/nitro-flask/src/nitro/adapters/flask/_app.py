@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, request, stream_with_context
+from nitro import plugins
 from nitro.actions import ActionApp, ActionConfigurationError, ActionRoute, build_action_app
 from nitro.actions.app import mount_body_limit
 from nitro.actions.openapi import openapi_document
@@ -75,6 +76,9 @@ def configure_app(
         app.add_url_rule(
             openapi_url, "nitro_openapi", lambda: jsonify(openapi_document(nitro)), methods=["GET"]
         )
+    for plugin in plugins.with_routes():  # installed plugins' pages (nitro.plugins)
+        mount(app, plugin)
+    plugins.call("app_configured", nitro, app)
     return nitro
 
 
