@@ -84,10 +84,16 @@ def test_sibling_ranges_include_the_sibling_version():
 def test_core_extras_pull_each_sibling():
     extras = project(REPO_ROOT / "packages" / "nitro-core")["optional-dependencies"]
     expected = {"sql", "redis", "fastapi", "flask", "fasthtml", "admin", "cqrs"}
-    assert set(extras) == expected | {"all"}
+    #: extras of core's own optional features (third-party libraries, no sibling)
+    features = {"jwt": {"pyjwt"}}
+    assert set(extras) == expected | set(features) | {"all"}
     for extra in expected:
         assert [Requirement(r).name for r in extras[extra]] == [f"nitro-{extra}"]
-    assert {Requirement(r).name for r in extras["all"]} == {f"nitro-{e}" for e in expected}
+    for extra, names in features.items():
+        assert {Requirement(r).name for r in extras[extra]} == names
+    assert {Requirement(r).name for r in extras["all"]} == {
+        f"nitro-{e}" for e in expected
+    } | set().union(*features.values())
 
 
 def test_rusty_tags_cargo_and_pyproject_versions_are_equal():

@@ -16,12 +16,15 @@ from nitro.actions.errors import ActionConfigurationError as ActionConfiguration
 from nitro.actions.errors import ActionError as ActionError
 from nitro.actions.errors import ActionFailed as ActionFailed
 from nitro.actions.errors import AllowedHostsRequired as AllowedHostsRequired
+from nitro.actions.errors import AuthError as AuthError
 from nitro.actions.errors import BadRequest as BadRequest
 from nitro.actions.errors import Conflict as Conflict
 from nitro.actions.errors import CrossOriginRequest as CrossOriginRequest
 from nitro.actions.errors import DisallowedHost as DisallowedHost
 from nitro.actions.errors import EntityNotFound as EntityNotFound
 from nitro.actions.errors import InvalidParameters as InvalidParameters
+from nitro.actions.errors import NotAuthenticated as NotAuthenticated
+from nitro.actions.errors import PermissionDenied as PermissionDenied
 from nitro.actions.errors import RequestTooLarge as RequestTooLarge
 from nitro.actions.errors import ServiceUnavailable as ServiceUnavailable
 from nitro.actions.expressions import ActionRef as ActionRef

@@ -13,6 +13,7 @@ from nitro.actions import sse
 from nitro.actions.errors import (
     ActionError,
     ActionFailed,
+    AuthError,
     Conflict,
     InvalidParameters,
     ServiceUnavailable,
@@ -90,7 +91,7 @@ def json_result(target: Any, result: Any, alive: bool) -> ActionResponse:
     return ActionResponse(200, {"Content-Type": "application/json"}, body)
 
 
-def error_response(error: ActionError) -> ActionResponse:
+def error_response(error: ActionError | AuthError) -> ActionResponse:
     response = ActionResponse.json(error.to_json(), status=error.status)
     challenge = getattr(error, "challenge", None)
     if challenge:  # a 401 names the scheme the client should use
@@ -108,7 +109,7 @@ def failure_response(
     """
     if isinstance(error, InvalidParameters):
         return invalid_response(request, error, parameters)
-    if isinstance(error, ActionError):
+    if isinstance(error, ActionError | AuthError):
         return error_response(error)
     if isinstance(error, ConcurrencyError):
         return conflict_response(request)

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from nitro.auth.errors import AuthError, NotAuthenticated, PermissionDenied
+
 __all__ = [
     "ActionConfigurationError",
     "ActionError",
     "ActionFailed",
     "AllowedHostsRequired",
+    "AuthError",
     "BadRequest",
     "Conflict",
     "CrossOriginRequest",
@@ -89,27 +92,6 @@ class InvalidParameters(ActionError):
 class CrossOriginRequest(ActionError):
     status = 403
     detail = "Cross-origin request refused"
-
-
-class NotAuthenticated(ActionError):
-    """The action needs a logged-in caller and there is none (or its credentials are
-    invalid: an expired or forged token): 401. ``challenge`` is the
-    ``WWW-Authenticate`` header value when the app takes bearer tokens."""
-
-    status = 401
-    detail = "Authentication required"
-
-    def __init__(self, detail: str | None = None, *, challenge: str | None = None):
-        super().__init__(detail)
-        self.challenge = challenge
-
-
-class PermissionDenied(ActionError):
-    """The caller is known but may not do this: 403. The detail never says which rule
-    refused (that would tell an attacker what to change)."""
-
-    status = 403
-    detail = "Permission denied"
 
 
 class Conflict(ActionError):

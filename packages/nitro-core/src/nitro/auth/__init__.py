@@ -19,13 +19,14 @@ See ``docs/auth.md``.
 
 from typing import TYPE_CHECKING, Any
 
-from nitro.actions.errors import NotAuthenticated as NotAuthenticated
-from nitro.actions.errors import PermissionDenied as PermissionDenied
 from nitro.auth.authenticators import Authentication as Authentication
 from nitro.auth.authenticators import Authenticator as Authenticator
 from nitro.auth.authenticators import bearer_token as bearer_token
 from nitro.auth.context import acting_as as acting_as
 from nitro.auth.context import current_user as current_user
+from nitro.auth.errors import AuthError as AuthError
+from nitro.auth.errors import NotAuthenticated as NotAuthenticated
+from nitro.auth.errors import PermissionDenied as PermissionDenied
 from nitro.auth.identity import ANONYMOUS as ANONYMOUS
 from nitro.auth.identity import AnonymousUser as AnonymousUser
 from nitro.auth.identity import Role as Role

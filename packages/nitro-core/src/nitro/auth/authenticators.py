@@ -15,19 +15,16 @@ nitro-admin, ``Admin.authenticator()`` (the admin's login cookie). Anything with
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from nitro.auth.identity import ANONYMOUS, AnonymousUser, User
-
-if TYPE_CHECKING:
-    from nitro.actions.request import ActionRequest
 
 __all__ = ["Authentication", "Authenticator", "bearer_token"]
 
 
 @runtime_checkable
 class Authenticator(Protocol):
-    def authenticate(self, request: ActionRequest) -> User | None:
+    def authenticate(self, request: Any) -> User | None:
         """The caller, ``None`` without credentials of this kind; raises
         ``NotAuthenticated`` for invalid ones."""
         ...
@@ -53,7 +50,7 @@ class Authentication:
     def __bool__(self) -> bool:
         return bool(self.authenticators)
 
-    def identify(self, request: ActionRequest) -> User | AnonymousUser:
+    def identify(self, request: Any) -> User | AnonymousUser:
         for authenticator in self.authenticators:
             user = authenticator.authenticate(request)
             if user is not None:
@@ -61,7 +58,7 @@ class Authentication:
         return ANONYMOUS
 
 
-def bearer_token(request: ActionRequest) -> str | None:
+def bearer_token(request: Any) -> str | None:
     """The token of an ``Authorization: Bearer <token>`` header, else ``None``."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")

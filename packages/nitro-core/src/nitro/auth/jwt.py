@@ -35,14 +35,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from nitro.actions.errors import NotAuthenticated
 from nitro.auth.authenticators import bearer_token
+from nitro.auth.errors import NotAuthenticated
 from nitro.auth.identity import Role, User
-
-if TYPE_CHECKING:
-    from nitro.actions.request import ActionRequest
 
 __all__ = ["JWTAuth", "user_from_claims"]
 
@@ -179,7 +176,9 @@ class JWTAuth:
     def set_keys(self, keys: Any | Mapping[str, Any]) -> None:
         """Replace the verification keys (rotation): tokens of a key no longer given
         are refused from now on, including remembered ones."""
-        found = {str(k): v for k, v in keys.items()} if isinstance(keys, Mapping) else {None: keys}
+        found: dict[str | None, Any] = (
+            {str(k): v for k, v in keys.items()} if isinstance(keys, Mapping) else {None: keys}
+        )
         if set(self.algorithms) <= _HMAC:
             for key in found.values():
                 raw = key.encode() if isinstance(key, str) else key
@@ -224,7 +223,7 @@ class JWTAuth:
             ) from None
         return claims
 
-    def authenticate(self, request: ActionRequest) -> User | None:
+    def authenticate(self, request: Any) -> User | None:
         token = bearer_token(request)
         if token is None:
             return None

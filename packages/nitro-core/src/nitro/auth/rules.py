@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from nitro.actions.errors import NotAuthenticated, PermissionDenied
+from nitro.auth.errors import NotAuthenticated, PermissionDenied
 from nitro.auth.identity import AnonymousUser, User
 
 __all__ = ["Guard", "Rule"]

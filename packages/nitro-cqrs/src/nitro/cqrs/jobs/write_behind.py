@@ -43,8 +43,13 @@ class WriteBehind:
         self._shas: dict[str, str] = {}
         self._reset()
         ref = weakref.ref(self)
-        # A forked worker starts with no thread and no lock held by one.
-        os.register_at_fork(after_in_child=lambda: (me := ref()) is not None and me._reset())
+
+        def after_fork() -> None:  # a forked worker starts with no thread, no lock held
+            me = ref()
+            if me is not None:
+                me._reset()
+
+        os.register_at_fork(after_in_child=after_fork)
 
     def _reset(self) -> None:
         self._lock = threading.Lock()
