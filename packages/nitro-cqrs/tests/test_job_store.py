@@ -164,7 +164,8 @@ def test_writes_waiting_for_a_stopped_redis_are_kept_and_sent_after_restart(
     from nitro.cqrs.jobs.redis_store import RedisJobStore
 
     server = start_redis(tmp_path, free_port())
-    store = RedisJobStore(server.url)
+    # The writer thread waits a minute: the test's own flushes do the sending.
+    store = RedisJobStore(server.url, write_delay=60)
     try:
         job = envelope()
         assert store.start(job, 30) is None
@@ -187,3 +188,25 @@ def test_writes_waiting_for_a_stopped_redis_are_kept_and_sent_after_restart(
         store.client.close()
         if server.process is not None:
             stop_process(server.process)
+
+
+def test_a_socket_failing_under_the_client_keeps_the_writes() -> None:
+    """redis-py may report a connection closed under it as a ValueError (CI saw "I/O
+    operation on closed file"): the waiting writes stay, and the caller gets a
+    ConnectionError (BackendUnavailable through the store)."""
+    import redis
+
+    from nitro.cqrs.jobs.write_behind import WriteBehind
+
+    class ClosedSocket:
+        def script_load(self, script: str) -> str:
+            return "digest"
+
+        def evalsha(self, *args: object) -> object:
+            raise ValueError("I/O operation on closed file.")
+
+    writes = WriteBehind(ClosedSocket(), "p:", delay=60)  # type: ignore[arg-type]
+    writes.add("script", ["job-1", 1.0])
+    with pytest.raises(redis.ConnectionError, match="closed file"):
+        writes.flush()
+    assert writes  # still waiting, sent on the next try

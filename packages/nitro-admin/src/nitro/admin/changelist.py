@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from nitro.admin.filters import apply_filters
 from nitro.admin.params import NUL_MESSAGE, has_nul, page_number, query_value, shown
-from nitro.admin.specs import FieldAfter, FieldContains
+from nitro.admin.specs import FieldAfter, FieldBefore, FieldContains
 from nitro.persistence import Query
 from nitro.specification import AndSpecification, OrSpecification, Specification
 
@@ -47,6 +47,8 @@ class ListState:
     ordering: tuple[str, ...] = ()
     #: Keyset cursor from a "Next" link: the rows after the previous page's last row.
     after: FieldAfter | None = None
+    #: Keyset cursor from a "Previous" link: the rows before the next page's first row.
+    before: FieldBefore | None = None
 
     def refuse(self, message: str | None, status: int = 400) -> None:
         """Report a refused parameter; the page answers *status* (400 wins over 422)."""
@@ -110,7 +112,9 @@ def list_state(
     state.ordering = _ordering(entity_admin, request, state.order)
     if state.ordering and state.order and state.ordering[0] != state.order:
         state.order = ""  # an unknown sort key was dropped
-    state.after = _cursor(entity_admin, state, query)
+    state.after = _cursor(entity_admin, state, query, "after")
+    if state.after is None:
+        state.before = _cursor(entity_admin, state, query, "before")  # type: ignore[assignment]
     return state
 
 
@@ -128,35 +132,44 @@ def _keyset_field(entity_admin: EntityAdmin, state: ListState) -> str | None:
 
 
 def _cursor(
-    entity_admin: EntityAdmin, state: ListState, query: Mapping[str, str]
+    entity_admin: EntityAdmin, state: ListState, query: Mapping[str, str], side: str
 ) -> FieldAfter | None:
-    last_id = query.get("after_id", "")
+    """The keyset cursor of a "Next" (*side* ``after``) or "Previous" (``before``) link;
+    ``None`` when there is none or it does not fit the ordering (then OFFSET serves)."""
+    row_id = query.get(f"{side}_id", "")
     name = _keyset_field(entity_admin, state)
-    if not last_id or has_nul(last_id) or name is None or state.page < 2:
+    if not row_id or has_nul(row_id) or name is None:
         return None
+    if side == "after" and state.page < 2:
+        return None
+    make = FieldAfter if side == "after" else FieldBefore
     descending = state.ordering[0].startswith("-")
     if name == "id":
-        return FieldAfter("id", last_id, last_id, descending=descending)
+        return make("id", row_id, row_id, descending=descending)
     try:
-        value = query_value(entity_admin.field_specs[name], query.get("after", ""))
+        value = query_value(entity_admin.field_specs[name], query.get(side, ""))
     except ValueError:
         return None  # a bad cursor: fall back to OFFSET
     if value is None:
         return None
-    return FieldAfter(name, value, last_id, descending=descending)
+    return make(name, value, row_id, descending=descending)
 
 
-def cursor_params(entity_admin: EntityAdmin, state: ListState, last_row: Any) -> dict[str, str]:
-    """``after``/``after_id`` for the "Next" link, when the ordering allows seeking."""
+def cursor_params(
+    entity_admin: EntityAdmin, state: ListState, row: Any, side: str = "after"
+) -> dict[str, str]:
+    """``after``/``after_id`` for the "Next" link (*row*: the page's last), or
+    ``before``/``before_id`` for "Previous" (*row*: its first), when the ordering allows
+    seeking."""
     name = _keyset_field(entity_admin, state)
     if name is None:
         return {}
     if name == "id":
-        return {"after_id": last_row.id}
-    value = getattr(last_row, name)
+        return {f"{side}_id": row.id}
+    value = getattr(row, name)
     if value is None:
         return {}
-    return {"after": entity_admin.field_specs[name].to_text(value), "after_id": last_row.id}
+    return {side: entity_admin.field_specs[name].to_text(value), f"{side}_id": row.id}
 
 
 def sortable_columns(entity_admin: EntityAdmin, request: AdminRequest) -> set[str]:
@@ -194,6 +207,12 @@ def fetch_page(entity_admin: EntityAdmin, request: AdminRequest, state: ListStat
     if state.after is not None:  # seek past the previous page instead of OFFSET
         where = state.after if state.where is None else state.where & state.after
         query = Query(where=where, order_by=state.ordering, limit=per_page + 1)
+    elif state.before is not None:  # seek back from the next page's first row
+        where = state.before if state.where is None else state.where & state.before
+        backwards = Query(where=where, order_by=_reversed(state.ordering), limit=per_page)
+        rows = list(reversed(repository.find(backwards)))
+        total = repository.count(state.where) if entity_admin.show_full_count else None
+        return ListPage(rows, True, total)  # the page it came from follows
     else:
         query = Query(
             where=state.where,
@@ -204,6 +223,15 @@ def fetch_page(entity_admin: EntityAdmin, request: AdminRequest, state: ListStat
     rows = repository.find(query)
     total = repository.count(state.where) if entity_admin.show_full_count else None
     return ListPage(rows[:per_page], len(rows) > per_page, total)
+
+
+def _reversed(ordering: tuple[str, ...]) -> tuple[str, ...]:
+    """The list's order backwards, tie-breaker included: ``("name",)`` ->
+    ``("-name", "-id")``."""
+    flipped = tuple(key[1:] if key.startswith("-") else f"-{key}" for key in ordering)
+    if all(key.lstrip("-") != "id" for key in ordering):
+        flipped += ("-id",)
+    return flipped
 
 
 def iter_matching(entity_admin: EntityAdmin, state: ListState, batch: int = 500) -> list[Any]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from nitro.specification import Specification
 
-__all__ = ["FieldAfter", "FieldContains", "FieldRange"]
+__all__ = ["FieldAfter", "FieldBefore", "FieldContains", "FieldRange"]
 
 
 class FieldContains(Specification[Any]):
@@ -147,12 +147,17 @@ class FieldAfter(Specification[Any]):
         return (column >= self.value) & ((column > self.value) | (id_column > self.last_id))
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, FieldAfter) and (
-            other.field,
-            other.value,
-            other.last_id,
-            other.descending,
-        ) == (self.field, self.value, self.last_id, self.descending)
+        return (
+            type(other) is type(self)
+            and isinstance(other, FieldAfter)
+            and (
+                other.field,
+                other.value,
+                other.last_id,
+                other.descending,
+            )
+            == (self.field, self.value, self.last_id, self.descending)
+        )
 
     def __hash__(self) -> int:
         return hash((FieldAfter, self.field, self.last_id, self.descending))
@@ -160,3 +165,47 @@ class FieldAfter(Specification[Any]):
     def __repr__(self) -> str:
         order = "desc" if self.descending else "asc"
         return f"FieldAfter({self.field!r}, {self.value!r}, {self.last_id!r}, {order})"
+
+
+class FieldBefore(FieldAfter):
+    """The rows *before* a row of a sorted list: keyset pagination backwards, for the
+    "Previous" link. Read with the ordering reversed (``-field``, ``-id``), then
+    reversed again, it gives the previous page without ``OFFSET`` (see
+    :class:`FieldAfter`)."""
+
+    __slots__ = ()
+
+    def is_satisfied_by(self, candidate: Any) -> bool:
+        value = getattr(candidate, self.field)
+        if self.field == "id":
+            return bool(value > self.last_id if self.descending else value < self.last_id)
+        if value is None:
+            return False
+        if value == self.value:
+            return bool(candidate.id < self.last_id)
+        return bool(value > self.value if self.descending else value < self.value)
+
+    def to_sql(self, entity_cls: type[Any]) -> Any:
+        column = getattr(entity_cls, self.field, None)
+        id_column = getattr(entity_cls, "id", None)
+        if column is None or id_column is None or not hasattr(column, "between"):
+            return None
+        if self.field == "id":
+            return column > self.last_id if self.descending else column < self.last_id
+        earlier = id_column < self.last_id
+        if isinstance(self.value, bool):  # see FieldAfter.to_sql
+            if self.value is (not self.descending):  # True ascending, False descending
+                return (column == (not self.value)) | ((column == self.value) & earlier)
+            return (column == self.value) & earlier
+        if self.descending:
+            return (column >= self.value) & ((column > self.value) | earlier)
+        return (column <= self.value) & ((column < self.value) | earlier)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is FieldBefore and super().__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash((FieldBefore, self.field, self.last_id, self.descending))
+
+    def __repr__(self) -> str:
+        return "FieldBefore" + super().__repr__().removeprefix("FieldAfter")

@@ -305,10 +305,11 @@ def _pager(request: AdminRequest, entity_admin: EntityAdmin, state: ListState, p
     summary = f"Rows {first} to {last}"
     if page.total is not None:
         summary += f" of {page.total}"
+    back = cursor_params(entity_admin, state, page.rows[0], "before")
     previous = (
         A(
             "← Previous",
-            href=request.url(slug, **state.params(p=state.page - 1)),
+            href=request.url(slug, **state.params(p=state.page - 1, **back)),
             cls="btn",
             id="prev-page",
         )

@@ -143,15 +143,23 @@ def reaching(what: str, url: str) -> Iterator[None]:
 
 
 class RedisJobStore(JobStore):
-    """Job state in the Redis at *url* (see the module docs)."""
+    """Job state in the Redis at *url* (see the module docs); *write_delay*: seconds a
+    written-behind record may wait before a thread sends it."""
 
-    def __init__(self, url: str, *, prefix: str = "nitro:jobs:", keep_done: float | None = None):
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "nitro:jobs:",
+        keep_done: float | None = None,
+        write_delay: float = 0.05,
+    ):
         self.url = url
         self.prefix = prefix
         if keep_done is not None:
             self.keep_done = keep_done
         self.client = redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=5)
-        self._later = WriteBehind(self.client, prefix)
+        self._later = WriteBehind(self.client, prefix, delay=write_delay)
         self._release = self.client.register_script(_RELEASE)
 
     def __repr__(self) -> str:

@@ -87,12 +87,18 @@ class WriteBehind:
             return None
         try:
             answers = self._run(calls)
-        except (redis.ConnectionError, redis.TimeoutError):
+        except redis.ResponseError:
+            raise  # Redis ran the calls and refused one: sending again would not help
+        except Exception as exc:
+            # The connection failed; redis-py may say so with a ConnectionError, or with
+            # an OSError/ValueError from a socket closed under it. Keep the writes.
             with self._lock:
                 for name, records in self._waiting.items():
                     waiting.setdefault(name, []).extend(records)
                 self._waiting = waiting
-            raise
+            if isinstance(exc, redis.ConnectionError | redis.TimeoutError):
+                raise
+            raise redis.ConnectionError(f"{type(exc).__name__}: {exc}") from exc
         return answers[-1] if script is not None else None
 
     def flush(self) -> None:
@@ -129,7 +135,8 @@ class WriteBehind:
             time.sleep(self.delay)  # let a few writes gather
             try:
                 self.send()
-            except redis.RedisError as exc:
+            except Exception as exc:  # this thread must outlive any failure
                 logger.warning("job store writes wait for Redis: %s", exc)
                 time.sleep(1.0)
-                self._wake.set()
+                if self:
+                    self._wake.set()
