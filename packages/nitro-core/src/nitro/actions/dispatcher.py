@@ -31,6 +31,7 @@ from nitro.actions.errors import CrossOriginRequest, EntityNotFound, InvalidPara
 from nitro.actions.hosts import AllowedHosts
 from nitro.actions.registry import ActionRoute
 from nitro.actions.request import ActionRequest, ActionResponse
+from nitro.audit import context as audit_context
 from nitro.audit.context import _via
 from nitro.auth.authenticators import Authentication
 from nitro.auth.context import _user
@@ -96,6 +97,14 @@ class ActionDispatcher:
         if self.auth is None:
             return ANONYMOUS
         return self.auth.identify(request)
+
+    def _enter(self, plan: _Plan, user: User | AnonymousUser) -> tuple[Any, Any] | None:
+        """Make *user* the current user and label the audit log's entries, for this
+        request; neither when the app has no authenticators and nothing is audited
+        (the request then costs nothing for them)."""
+        if self.auth is None and not audit_context.recording:
+            return None
+        return _user.set(user), _via.set(plan.via)
 
     def check_caller(self, plan: _Plan, user: User | AnonymousUser) -> None:
         """The action's permission, before any work on the entity."""
@@ -192,7 +201,7 @@ class ActionDispatcher:
             plan = self.plan(route)
             info = plan.info
             user = self.identify(request)
-            caller = _user.set(user), _via.set(plan.via)
+            caller = self._enter(plan, user)
             self.check_caller(plan, user)
             target: EntityAPI | None = None
             if not info.is_classmethod:
@@ -272,7 +281,7 @@ class ActionDispatcher:
             plan = self.plan(route)
             info = plan.info
             user = self.identify(request)
-            caller = _user.set(user), _via.set(plan.via)
+            caller = self._enter(plan, user)
             self.check_caller(plan, user)
             target: EntityAPI | None = None
             if not info.is_classmethod:

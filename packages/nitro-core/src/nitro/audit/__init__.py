@@ -34,6 +34,7 @@ import time
 from contextvars import ContextVar
 from typing import Any, Literal
 
+from nitro.audit import context as _context
 from nitro.audit._diff import changes, secret_fields
 from nitro.audit.context import current_via, via
 from nitro.auth.context import current_user
@@ -90,6 +91,7 @@ def enable(*entity_classes: type) -> None:
             _log.classes.update(entity_classes)
     else:
         _log.classes = None
+    _context.recording = True
     if not _log.connected:
         pre_save.connect(_before_save, weak=False)
         pre_delete.connect(_before_delete, weak=False)
@@ -101,6 +103,7 @@ def enable(*entity_classes: type) -> None:
 def disable() -> None:
     """Stop auditing (tests)."""
     _log.classes = set()
+    _context.recording = False
     if _log.connected:
         pre_save.disconnect(_before_save)
         pre_delete.disconnect(_before_delete)

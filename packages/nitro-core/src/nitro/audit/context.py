@@ -14,6 +14,10 @@ __all__ = ["current_via", "via"]
 
 _via: ContextVar[str] = ContextVar("nitro_audit_via", default="code")
 
+#: Whether any class is audited (``nitro.audit.enable``): until then the dispatcher
+#: skips labelling requests.
+recording = False
+
 
 def current_via() -> str:
     return _via.get()
