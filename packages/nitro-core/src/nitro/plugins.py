@@ -37,7 +37,7 @@ from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import Any
 
-__all__ = ["ENTRY_POINT_GROUP", "PluginError", "call", "loaded", "reset"]
+__all__ = ["ENTRY_POINT_GROUP", "PluginError", "call", "loaded", "reset", "with_routes"]
 
 ENTRY_POINT_GROUP = "nitro.plugins"
 logger = logging.getLogger("nitro.plugins")

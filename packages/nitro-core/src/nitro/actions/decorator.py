@@ -18,6 +18,7 @@ from nitro.actions.errors import ActionConfigurationError
 from nitro.actions.expressions import ActionRef
 from nitro.actions.metadata import HTTP_METHODS, ActionInfo, PatchMode
 from nitro.actions.registry import default_registry
+from nitro.auth.rules import Guard
 from nitro.entity import EntityDescriptor
 
 __all__ = ["HTTP_METHODS", "ActionDescriptor", "ActionInfo", "PatchMode", "action"]
@@ -111,8 +112,6 @@ def action(
 
     guard = None
     if permission is not None or allow is not None:
-        from nitro.auth.rules import Guard  # nitro.auth imports the actions' errors
-
         try:
             guard = Guard(permission, allow)
         except (TypeError, ValueError) as exc:

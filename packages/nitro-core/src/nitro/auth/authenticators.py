@@ -2,7 +2,7 @@
 
 An authenticator looks at one kind of credential: it returns a :class:`User` when the
 request carries a valid one, ``None`` when it carries none of its kind (the next one
-is asked), and raises :class:`~nitro.actions.errors.NotAuthenticated` when it carries
+is asked), and raises :class:`~nitro.auth.errors.NotAuthenticated` when it carries
 one that is invalid (an expired or forged token is an error, not an anonymous visit).
 :class:`Authentication` runs them and answers :data:`ANONYMOUS` when none knows the
 caller. ``configure_app(app, auth=...)`` takes either one authenticator or a list.

@@ -5,8 +5,8 @@
 ``lambda user, order: order.owner_id == user.id``); both may be given, and both must
 pass. A rule with one parameter gets only the user (for classmethod actions and
 commands). Either one means the caller must be logged in: nobody logged in is
-:class:`~nitro.actions.errors.NotAuthenticated` (401), a refusal is
-:class:`~nitro.actions.errors.PermissionDenied` (403). A superuser passes both.
+:class:`~nitro.auth.errors.NotAuthenticated` (401), a refusal is
+:class:`~nitro.auth.errors.PermissionDenied` (403). A superuser passes both.
 """
 
 from __future__ import annotations
