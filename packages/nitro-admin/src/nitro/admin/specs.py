@@ -106,9 +106,13 @@ class FieldAfter(Specification[Any]):
     rows after the row ``(value, last_id)`` are those with a *field* beyond *value*, or
     equal to it with a greater id. Unlike ``OFFSET``, an index on *field* finds them
     without walking the skipped rows. *field* must not hold ``None``.
+    :class:`FieldBefore` is the same seek the other way.
     """
 
     __slots__ = ("descending", "field", "last_id", "value")
+
+    #: Seek towards the start of the list (:class:`FieldBefore`) instead of its end.
+    backwards = False
 
     def __init__(self, field: str, value: Any, last_id: str, *, descending: bool = False) -> None:
         self.field = field
@@ -116,35 +120,45 @@ class FieldAfter(Specification[Any]):
         self.last_id = last_id
         self.descending = descending
 
+    @property
+    def _falling(self) -> bool:
+        """Whether *field* decreases in the direction of the seek."""
+        return self.descending != self.backwards
+
     def is_satisfied_by(self, candidate: Any) -> bool:
         value = getattr(candidate, self.field)
+        falling = self._falling
         if self.field == "id":
-            return bool(value < self.last_id if self.descending else value > self.last_id)
+            return bool(value < self.last_id if falling else value > self.last_id)
         if value is None:
             return False
         if value == self.value:
-            return bool(candidate.id > self.last_id)
-        return bool(value < self.value if self.descending else value > self.value)
+            return bool(
+                candidate.id < self.last_id if self.backwards else candidate.id > self.last_id
+            )
+        return bool(value < self.value if falling else value > self.value)
 
     def to_sql(self, entity_cls: type[Any]) -> Any:
         column = getattr(entity_cls, self.field, None)
         id_column = getattr(entity_cls, "id", None)
         if column is None or id_column is None or not hasattr(column, "between"):
             return None
+        falling = self._falling
         if self.field == "id":
-            return column < self.last_id if self.descending else column > self.last_id
+            return column < self.last_id if falling else column > self.last_id
+        # the ids that come next among rows with an equal *field*
+        further = id_column < self.last_id if self.backwards else id_column > self.last_id
         if isinstance(self.value, bool):
             # SQLAlchemy allows only = and != with True/False (``column >= True`` raises),
             # and there are two values: "beyond" is the other one, or none at all.
-            later = id_column > self.last_id
-            if self.value is self.descending:  # False ascending, True descending
-                return (column == (not self.value)) | ((column == self.value) & later)
-            return (column == self.value) & later
-        # "at or beyond, and (beyond or a later id)": the same rows as "beyond, or equal
-        # with a later id", written so that the first term is a range an index can seek.
-        if self.descending:
-            return (column <= self.value) & ((column < self.value) | (id_column > self.last_id))
-        return (column >= self.value) & ((column > self.value) | (id_column > self.last_id))
+            if self.value is falling:  # e.g. False seeking up, True seeking down
+                return (column == (not self.value)) | ((column == self.value) & further)
+            return (column == self.value) & further
+        # "at or beyond, and (beyond or a further id)": the same rows as "beyond, or equal
+        # with a further id", written so that the first term is a range an index can seek.
+        if falling:
+            return (column <= self.value) & ((column < self.value) | further)
+        return (column >= self.value) & ((column > self.value) | further)
 
     def __eq__(self, other: object) -> bool:
         return (
@@ -160,52 +174,18 @@ class FieldAfter(Specification[Any]):
         )
 
     def __hash__(self) -> int:
-        return hash((FieldAfter, self.field, self.last_id, self.descending))
+        return hash((type(self), self.field, self.last_id, self.descending))
 
     def __repr__(self) -> str:
         order = "desc" if self.descending else "asc"
-        return f"FieldAfter({self.field!r}, {self.value!r}, {self.last_id!r}, {order})"
+        name = type(self).__name__
+        return f"{name}({self.field!r}, {self.value!r}, {self.last_id!r}, {order})"
 
 
 class FieldBefore(FieldAfter):
-    """The rows *before* a row of a sorted list: keyset pagination backwards, for the
-    "Previous" link. Read with the ordering reversed (``-field``, ``-id``), then
-    reversed again, it gives the previous page without ``OFFSET`` (see
-    :class:`FieldAfter`)."""
+    """The rows *before* a row of a sorted list, for the "Previous" link: read with the
+    list's order reversed (``-field``, ``-id``), then turned around, they are the
+    previous page, found without ``OFFSET`` (see :class:`FieldAfter`)."""
 
     __slots__ = ()
-
-    def is_satisfied_by(self, candidate: Any) -> bool:
-        value = getattr(candidate, self.field)
-        if self.field == "id":
-            return bool(value > self.last_id if self.descending else value < self.last_id)
-        if value is None:
-            return False
-        if value == self.value:
-            return bool(candidate.id < self.last_id)
-        return bool(value > self.value if self.descending else value < self.value)
-
-    def to_sql(self, entity_cls: type[Any]) -> Any:
-        column = getattr(entity_cls, self.field, None)
-        id_column = getattr(entity_cls, "id", None)
-        if column is None or id_column is None or not hasattr(column, "between"):
-            return None
-        if self.field == "id":
-            return column > self.last_id if self.descending else column < self.last_id
-        earlier = id_column < self.last_id
-        if isinstance(self.value, bool):  # see FieldAfter.to_sql
-            if self.value is (not self.descending):  # True ascending, False descending
-                return (column == (not self.value)) | ((column == self.value) & earlier)
-            return (column == self.value) & earlier
-        if self.descending:
-            return (column >= self.value) & ((column > self.value) | earlier)
-        return (column <= self.value) & ((column < self.value) | earlier)
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is FieldBefore and super().__eq__(other)
-
-    def __hash__(self) -> int:
-        return hash((FieldBefore, self.field, self.last_id, self.descending))
-
-    def __repr__(self) -> str:
-        return "FieldBefore" + super().__repr__().removeprefix("FieldAfter")
+    backwards = True
