@@ -20,7 +20,6 @@ of each and the ratio guarded/open (issue 15 asks >= 0.90).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import platform
@@ -36,6 +35,9 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "actions"))  # inprocess.asgi_timer
+
+import inprocess  # noqa: E402
 
 KEY = "bench-secret-" + "k" * 32
 AUDIENCE, ISSUER = "bench-api", "https://id.bench/"
@@ -57,32 +59,11 @@ def app_for(side: str) -> Any:
 
 
 def asgi_timer(side: str) -> Any:
-    app = app_for(side)
     path = "/doc/d1/bump" if side == "open" else "/guardeddoc/d1/bump"
     headers = [(b"host", b"127.0.0.1:8000"), (b"content-type", b"application/json")]
     if side == "guarded":
         headers.append((b"authorization", f"Bearer {token()}".encode()))
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-        "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
-        "query_string": b"", "headers": headers, "client": ("127.0.0.1", 9),
-        "server": ("127.0.0.1", 8000), "state": {},
-    }  # fmt: skip
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            assert message["status"] == 200, message
-
-    async def many(number: int) -> float:
-        started = time.perf_counter()
-        for _ in range(number):
-            await app(dict(scope), receive, send)
-        return time.perf_counter() - started
-
-    return lambda number: asyncio.run(many(number))
+    return inprocess.asgi_timer(path, b"", app=app_for(side), headers=headers)
 
 
 def in_process(number: int, rounds: int) -> dict[str, float]:
