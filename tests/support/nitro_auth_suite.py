@@ -59,6 +59,12 @@ def auth() -> JWTAuth:
     )
 
 
+class FromNow(int):
+    """A time claim given as seconds from when the token is made, not from when the
+    test module was collected (a parametrised ``time.time() + 300`` goes stale in a
+    suite that runs longer than five minutes)."""
+
+
 def token(sub: str, *, roles: tuple[str, ...] = (), **claims: Any) -> str:
     """A valid token for *sub*; *claims* override (``exp=``, ``aud=``, ...)."""
     permissions = sorted(
@@ -73,7 +79,9 @@ def token(sub: str, *, roles: tuple[str, ...] = (), **claims: Any) -> str:
         "roles": list(roles),
         "permissions": permissions,
     }
-    body.update(claims)
+    body.update(
+        {k: int(time.time()) + v if isinstance(v, FromNow) else v for k, v in claims.items()}
+    )
     kid = body.pop("kid", "2026-12")
     key = body.pop("key", KEY)
     return pyjwt.encode(
@@ -182,8 +190,8 @@ class AuthSuite:
     @pytest.mark.parametrize(
         ("claims", "reason"),
         [
-            ({"exp": int(time.time()) - 5}, "expired"),
-            ({"nbf": int(time.time()) + 300}, "not valid yet"),
+            ({"exp": FromNow(-5)}, "expired"),
+            ({"nbf": FromNow(300)}, "not valid yet"),
             ({"aud": "another-api"}, "wrong audience"),
             ({"iss": "https://evil.test/"}, "wrong issuer"),
             ({"exp": None}, "no exp claim"),
