@@ -18,7 +18,8 @@ import pytest
 
 from nitro import Entity
 from nitro.actions import action
-from nitro.auth import JWTAuth, Role, current_user
+from nitro.auth import JWTAuth, Role, RowRule, current_user
+from nitro.specification import FieldEquals
 
 KEY = "k" * 40
 ROTATED_OUT = "r" * 40
@@ -26,6 +27,9 @@ AUDIENCE, ISSUER = "orders-api", "https://id.test/"
 
 SUPPORT = Role("support", {"order.view", "order.cancel"})
 VIEWER = Role("viewer", {"order.view"})
+
+#: One rule for the action on one order and for the list of orders (in the database).
+OWN_ORDERS = RowRule(lambda user: FieldEquals("owner_id", user.id), name="own orders")
 
 
 class AuthOrder(Entity):
@@ -51,6 +55,15 @@ class AuthOrder(Entity):
     @classmethod
     def open_count(cls) -> int:
         return sum(1 for o in cls.all() if o.status == "open")
+
+    @action(allow=OWN_ORDERS)
+    def reopen(self) -> None:
+        self.status = "open"
+
+    @action(method="GET")
+    @classmethod
+    def mine(cls) -> list[str]:
+        return [o.id for o in cls.filter(OWN_ORDERS.spec(current_user()))]
 
 
 def auth() -> JWTAuth:
@@ -208,6 +221,18 @@ class AuthSuite:
         assert answer.status_code == 401
         assert answer.json() == {"error": f"Invalid token: {reason}"}
         assert AuthOrder.get("o1").status == "open"
+
+    def test_a_row_rule_guards_the_action_and_filters_the_list(self, client: httpx.Client) -> None:
+        AuthOrder(id="o3", owner_id="ann", status="cancelled").save()
+        ann = bearer(token("ann"))
+        assert client.post("/authorder/o2/reopen", headers=ann).status_code == 403
+        assert client.post("/authorder/o3/reopen", headers=ann).status_code == 200
+        assert AuthOrder.get("o3").status == "open"
+        assert client.get("/authorder/mine", headers=ann).json()["result"] == ["o1", "o3"]
+        bob = client.get("/authorder/mine", headers=bearer(token("bob")))
+        assert bob.json()["result"] == ["o2"]
+        nobody = client.get("/authorder/mine")
+        assert nobody.status_code == 401
 
     def test_tampered_and_unsigned_tokens_are_refused(self, client: httpx.Client) -> None:
         good = token("bob", roles=("support",))

@@ -21,7 +21,8 @@ from pydantic import Field
 from nitro import Entity
 from nitro.actions import action
 from nitro.admin import Admin, AdminUser, PasswordAuth, hash_password
-from nitro.auth import current_user
+from nitro.auth import RowRule, current_user
+from nitro.specification import FieldEquals
 
 SECRET = "test-secret-key-0123456789-abcdefghij"
 PASSWORD = "correct horse battery staple"
@@ -56,6 +57,20 @@ class Shelf(Entity):
         self.restocked_by = str(current_user().id)
 
 
+#: Who may see and close a ticket: its owner (and superusers), in the admin and actions.
+OWN_TICKETS = RowRule(lambda user: FieldEquals("owner", user.id), name="own tickets")
+
+
+class Ticket(Entity):
+    owner: str
+    title: str = ""
+    closed: bool = False
+
+    @action(allow=OWN_TICKETS)
+    def close(self) -> None:
+        self.closed = True
+
+
 def mark_live(request: Any, entities: list[Product]) -> str:
     for product in entities:
         product.status = "live"
@@ -68,6 +83,8 @@ USERS = [
     AdminUser("sam", hash_password(PASSWORD), permissions={"shelf.*"}),
     AdminUser("viv", hash_password(PASSWORD), permissions={"product.view"}),
     AdminUser("ed", hash_password(PASSWORD), permissions={"product.view", "product.change"}),
+    AdminUser("tia", hash_password(PASSWORD), permissions={"ticket.*"}),
+    AdminUser("tom", hash_password(PASSWORD), permissions={"ticket.*"}),
 ]
 
 
@@ -206,6 +223,30 @@ class AdminSuite:
         finally:
             audit.disable()
             AuditEntry.repository().clear()
+
+    def test_one_row_rule_gates_the_admins_lists_and_the_apps_actions(self) -> None:
+        admin = Admin(auth=PasswordAuth(USERS), secret_key=SECRET, session_cookie_path="/")
+        admin.register(Ticket, list_display=["title", "owner"], row_rule=OWN_TICKETS)
+        app = self.build_app_with_actions(admin, entities=[Ticket], auth=admin.authenticator())
+        Ticket.repository().clear()
+        for number, owner in enumerate(("tia", "tom", "tia")):
+            Ticket(id=f"t{number}", owner=owner, title=f"ticket {number} of {owner}").save()
+        with self.serve(app) as url:
+            with self.login(url, "tia") as client:
+                page = client.get("/admin/ticket").text
+                assert "ticket 0 of tia" in page
+                assert "ticket 2 of tia" in page
+                assert "of tom" not in page
+                assert client.get("/admin/ticket/t1/edit").status_code == 404
+                assert client.get("/admin/ticket/t0/edit").status_code == 200
+                assert client.post("/ticket/t1/close").status_code == 403
+                assert client.post("/ticket/t0/close").status_code == 200
+            with self.login(url, "ann") as client:  # a superuser sees every row
+                page = client.get("/admin/ticket").text
+                assert "of tom" in page
+                assert "of tia" in page
+        assert [t.closed for t in Ticket.all()] == [True, False, False]
+        Ticket.repository().clear()
 
     def test_one_login_for_the_admin_and_the_apps_actions(self) -> None:
         """With the session cookie at "/", actions know the admin's user, and the

@@ -91,6 +91,7 @@ def test_the_issue_example_wording() -> None:
         ({"fields": ["name"]}, ["admin.E029"]),
         ({"readonly_fields": ["email"]}, ["admin.E029"]),
         ({"can_delete": "no"}, ["admin.E030"]),
+        ({"row_rule": lambda user: None}, ["admin.E043"]),
     ],
 )
 def test_each_problem_has_its_id(options: dict[str, object], expected: list[str]) -> None:

@@ -154,3 +154,36 @@ def test_an_app_user_loader_runs_on_every_request() -> None:
     auth.authenticate(request(token))
     auth.authenticate(request(token))
     assert calls == ["ann", "ann"]  # a revoked account is refused at once
+
+
+def test_a_row_rule_is_a_specification_of_the_user() -> None:
+    from nitro import Entity, FieldEquals
+    from nitro.auth import RowRule
+
+    class Note(Entity):
+        owner: str
+
+    own = RowRule(lambda user: FieldEquals("owner", user.id), name="own notes")
+    ann, bob = User(id="ann"), User(id="bob")
+    mine, theirs = Note(owner="ann"), Note(owner="bob")
+    assert own(ann, mine)
+    assert not own(ann, theirs)
+    assert own(User(id="root", is_superuser=True), theirs)
+    assert own.spec(User(id="root", is_superuser=True)) is None
+    with pytest.raises(NotAuthenticated):
+        own.spec(ANONYMOUS)
+    guard = Guard(allow=own)
+    guard.check_entity(ann, mine)
+    with pytest.raises(PermissionDenied):
+        guard.check_entity(bob, mine)
+    # a plain rule may return a specification too; it is checked against the entity
+    inline = Guard(allow=lambda user: FieldEquals("owner", user.id))
+    inline.check_entity(ann, mine)
+    with pytest.raises(PermissionDenied):
+        inline.check_entity(ann, theirs)
+    broken = RowRule(lambda user: True)
+    with pytest.raises(TypeError, match="returned bool, not a Specification"):
+        broken.spec(ann)
+    with pytest.raises(TypeError, match="needs a callable"):
+        RowRule("owner")  # type: ignore[arg-type]
+    assert repr(own) == "RowRule(own notes)"

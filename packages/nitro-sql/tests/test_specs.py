@@ -179,3 +179,17 @@ def test_specs_on_document_entities(
     assert len(caplog.records) == 2  # ...columns-only specs and lists in memory
     assert [g.name for g in Gadget.query().order_by("-price").all()] == ["g2", "g3", "g1", "g0"]
     assert Gadget.query().where(stock=0).count() == 1
+
+
+def test_a_row_rule_filters_in_sql(items: dict[str, Item], sql: list[str]) -> None:
+    """A RowRule is a specification of the user, so a list filtered by it is one
+    WHERE clause, not every row loaded and checked."""
+    from nitro.auth import RowRule, User
+
+    named = RowRule(lambda user: FieldEquals("name", user.id) | InStock())
+    found = Item.filter(named.spec(User(id="dear_out")))
+    assert names(found) == ["cheap_in", "dear_in", "dear_out", "mid_in"]
+    (select,) = [s for s in sql if "spec_item" in s and s.lstrip().startswith("SELECT")]
+    assert "spec_item.name =" in select
+    assert "spec_item.stock >" in select
+    assert named.spec(User(id="root", is_superuser=True)) is None

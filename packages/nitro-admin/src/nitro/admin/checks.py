@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from nitro.admin.fields import CHOICE_KINDS, RANGE_KINDS, RELATION, TEXT_KINDS
+from nitro.auth.rules import RowRule
 
 if TYPE_CHECKING:
     from nitro.admin.options import EntityAdmin
@@ -339,6 +340,19 @@ def _check_required_on_form(admin: EntityAdmin) -> list[CheckMessage]:
     ]
 
 
+def _check_row_rule(admin: EntityAdmin) -> list[CheckMessage]:
+    if admin.row_rule is None or isinstance(admin.row_rule, RowRule):
+        return []
+    return [
+        CheckMessage(
+            "admin.E043",
+            f"The value of 'row_rule' of '{admin.entity_cls.__name__}' must be a "
+            f"nitro.auth.RowRule, not {type(admin.row_rule).__name__}.",
+            "wrap the rule: RowRule(lambda user: FieldEquals('owner_id', user.id)).",
+        )
+    ]
+
+
 ENTITY_CHECKS: tuple[Callable[[EntityAdmin], list[CheckMessage]], ...] = (
     _check_list_display,
     _check_search_fields,
@@ -353,6 +367,7 @@ ENTITY_CHECKS: tuple[Callable[[EntityAdmin], list[CheckMessage]], ...] = (
     _check_widgets,
     _check_relations,
     _check_inlines,
+    _check_row_rule,
     _check_slug,
     _check_flags,
     _check_required_on_form,

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from nitro.admin.fields import RELATION, FieldSpec, describe_fields
 from nitro.admin.inlines import Inline
+from nitro.auth.rules import RowRule
 from nitro.specification import Specification
 
 if TYPE_CHECKING:
@@ -67,6 +68,9 @@ class EntityAdmin:
     relations: ClassVar[Mapping[str, type[Any]]] = {}
     #: Related rows edited on this entity's form: ``[Inline(Book, fk="shelf_id")]``.
     inlines: ClassVar[Sequence[Inline]] = ()
+    #: A :class:`nitro.auth.RowRule`: the rows a (non-super) user sees, edits and
+    #: deletes here; the same object can guard the entity's actions (``allow=``).
+    row_rule: ClassVar[RowRule | None] = None
     #: Names in the UI and the URL (default: from the class name).
     label: ClassVar[str | None] = None
     label_plural: ClassVar[str | None] = None
@@ -173,8 +177,13 @@ class EntityAdmin:
         return found
 
     def get_base_spec(self, request: AdminRequest) -> Specification[Any] | None:
-        """Restrict what this user sees (row-level permissions); ``None``: everything."""
-        return None
+        """Restrict what this user sees (row-level permissions); ``None``: everything.
+
+        The default applies :attr:`row_rule`, so the rule that guards the entity's
+        actions filters its admin lists (in the database) and hides its other rows."""
+        if self.row_rule is None or request.user is None:
+            return None
+        return self.row_rule.spec(request.user)
 
     # -- permissions: the site's hook, narrowed by can_create/can_edit/can_delete ---
 
@@ -265,6 +274,7 @@ OPTION_NAMES = frozenset(
         "widgets",
         "relations",
         "inlines",
+        "row_rule",
         "label",
         "label_plural",
         "slug",

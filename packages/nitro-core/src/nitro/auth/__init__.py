@@ -33,6 +33,7 @@ from nitro.auth.identity import Role as Role
 from nitro.auth.identity import User as User
 from nitro.auth.identity import grants as grants
 from nitro.auth.rules import Guard as Guard
+from nitro.auth.rules import RowRule as RowRule
 
 if TYPE_CHECKING:  # needs the [jwt] extra: imported on first use
     from nitro.auth.jwt import JWTAuth as JWTAuth
