@@ -181,6 +181,7 @@ configure_app(app)
 if __name__ == "__main__":
     print("GET /hello", app.test_client().get("/hello").status_code)
     Note(id="n1").save()
+    print("X-Hello", app.test_client().post("/note/n1/touch").headers.get("X-Hello"))
 """
 
 
@@ -203,14 +204,16 @@ def test_an_installed_plugin_extends_an_unchanged_app(wheelhouse: Path, tmp_path
         )
         return done.stdout
 
-    assert "GET /hello 404" in start()
+    assert "GET /hello 404" in (out := start())
+    assert "X-Hello None" in out
     assert not log.exists()
     missing = subprocess.run([nitro, "hello"], env=env, capture_output=True, text=True)
     assert missing.returncode == 2  # argparse: invalid choice
 
     run("uv", "pip", "install", "--python", python, REPO_ROOT / "tests/plugins/nitro-hello-plugin")
-    assert "GET /hello 200" in start()
-    assert log.read_text() == "saved Note n1\n"
+    assert "GET /hello 200" in (out := start())
+    assert "X-Hello Note.touch" in out  # its middleware wraps the app's actions
+    assert log.read_text() == "saved Note n1\n" * 2  # the save, then the action's
     hello = subprocess.run(
         [nitro, "hello", "--name", "ann"], env=env, capture_output=True, text=True, check=True
     )

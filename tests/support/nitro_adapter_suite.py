@@ -564,6 +564,52 @@ class AdapterSuite:
         assert "hunter2" not in response.text
         assert any("hunter2" in (r.exc_text or str(r.exc_info)) for r in caplog.records)
 
+    def test_middleware_wraps_every_action_request(self, counter, caplog) -> None:
+        """before_action may answer in place of the action, after_action may replace
+        the answer; a hook that raises gives the generic 500, never its traceback."""
+        from nitro.actions import ActionResponse, PermissionDenied
+
+        seen: list[str] = []
+
+        class Timing:
+            def before_action(self, route, request):
+                seen.append(f"before {route.info.name}")
+                if route.info.name == "reset":
+                    return ActionResponse.json({"error": "closed for maintenance"}, 503)
+                if route.info.name == "set_to":
+                    raise PermissionDenied()
+                return None
+
+            def after_action(self, route, request, response):
+                seen.append(f"after {response.status}")
+                response.headers["X-Seen-By"] = "timing"
+
+        class Broken:
+            def after_action(self, route, request, response):
+                if route.info.name == "peek":
+                    raise RuntimeError("hook secret hunter3")
+
+        app = self.build_app(entities=[Counter], middleware=[Timing(), Broken()])
+        with self.serve(app) as url, httpx.Client(base_url=url, timeout=10) as client:
+            ok = client.post("/counter/c1/increment", json={"amount": 2})
+            assert ok.status_code == 200
+            assert ok.headers["x-seen-by"] == "timing"
+            refused = client.post("/counter/c1/reset")
+            assert refused.status_code == 503
+            assert refused.json() == {"error": "closed for maintenance"}
+            assert refused.headers["x-seen-by"] == "timing"  # after hooks see refusals too
+            assert client.put("/counter/c1/set_to", json={"value": 5}).status_code == 403
+            with caplog.at_level(logging.ERROR, logger="nitro.actions"):
+                broken = client.get("/counter/c1/peek")
+            assert broken.status_code == 500
+            assert "hunter3" not in broken.text
+        assert Counter.get("c1").count == 12  # neither refused action ran
+        assert seen[:2] == ["before increment", "after 200"]
+        assert "after 503" in seen
+        assert "after 403" in seen
+        with pytest.raises(TypeError, match="not action middleware"):
+            self.build_app(entities=[Counter], middleware=[object()])
+
     @pytest.mark.parametrize(
         "headers",
         [

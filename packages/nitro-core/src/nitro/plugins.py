@@ -20,6 +20,10 @@ app)``                     framework's app object (add middleware there)
 ``cli(subparsers)``        add ``nitro <command>`` subcommands (argparse)
 ``admin_mounted(admin)``   when a nitro-admin site is mounted: register entities,
                            add views
+``before_action(route,     around every action request, on every framework
+request)``, ``after_action (:mod:`nitro.actions.middleware`): observe, refuse,
+(route, request,           add headers
+response)``
 ========================== =====================================================
 
 ``NITRO_PLUGINS`` chooses: unset loads every installed plugin; ``""`` or ``off``
@@ -37,7 +41,15 @@ from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import Any
 
-__all__ = ["ENTRY_POINT_GROUP", "PluginError", "call", "loaded", "reset", "with_routes"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "PluginError",
+    "call",
+    "loaded",
+    "reset",
+    "with_hooks",
+    "with_routes",
+]
 
 ENTRY_POINT_GROUP = "nitro.plugins"
 logger = logging.getLogger("nitro.plugins")
@@ -96,9 +108,14 @@ def call(hook: str, *args: Any) -> None:
             method(*args)
 
 
+def with_hooks(*hooks: str) -> list[Any]:
+    """The loaded plugins that have any of *hooks*, in name order."""
+    return [p for p in loaded().values() if any(callable(getattr(p, h, None)) for h in hooks)]
+
+
 def with_routes() -> list[Any]:
     """The loaded plugins that serve web routes (each is a ``Mountable``)."""
-    return [p for p in loaded().values() if callable(getattr(p, "web_routes", None))]
+    return with_hooks("web_routes")
 
 
 def reset() -> None:

@@ -12,11 +12,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from nitro import plugins
 from nitro.actions.dispatcher import ActionDispatcher
 from nitro.actions.errors import ActionConfigurationError
 from nitro.actions.hosts import AllowedHosts
 from nitro.actions.limits import DEFAULT_MAX_BODY_BYTES, resolve_max_body_bytes
 from nitro.actions.metadata import ActionInfo
+from nitro.actions.middleware import MiddlewareChain
 from nitro.actions.registry import (
     ActionRegistry,
     ActionRoute,
@@ -132,6 +134,7 @@ def build_action_app(
     max_body_bytes: int | None = None,
     registry: ActionRegistry = default_registry,
     auth: Any = None,
+    middleware: Sequence[Any] = (),
 ) -> ActionApp:
     """Everything ``configure_app`` needs; settings are resolved here, once per app.
 
@@ -139,14 +142,21 @@ def build_action_app(
         ``NITRO_ALLOWED_HOSTS``, else loopback names (:mod:`nitro.actions.hosts`).
     :param max_body_bytes: the body limit; default ``NITRO_MAX_BODY_BYTES``, else 1 MiB.
     :param auth: an authenticator or a list of them (:mod:`nitro.auth`): who is calling.
+    :param middleware: hooks around every action request
+        (:mod:`nitro.actions.middleware`); installed plugins' hooks follow them.
     """
     prefix = normalize_prefix(prefix)
     limit = resolve_max_body_bytes(max_body_bytes)
     hosts = AllowedHosts.from_settings(allowed_hosts)
     routes = registry.routes(list(entities) if entities is not None else None, prefix)
     broadcaster = broadcaster or InProcessBroadcaster()
+    hooks = [*middleware, *plugins.with_hooks("before_action", "after_action")]
     dispatcher = ActionDispatcher(
-        broadcaster, trusted_origins, hosts, Authentication(auth) if auth is not None else None
+        broadcaster,
+        trusted_origins,
+        hosts,
+        Authentication(auth) if auth is not None else None,
+        MiddlewareChain(hooks),
     )
     with_instances = list(dict.fromkeys(r.entity for r in routes if r.with_id))
     follows = registry if entities is None else None

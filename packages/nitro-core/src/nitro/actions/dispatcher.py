@@ -29,6 +29,7 @@ from nitro.actions._streams import collect, stream_async, stream_sync
 from nitro.actions.binding import NUL_MESSAGE, ParameterBinder
 from nitro.actions.errors import CrossOriginRequest, EntityNotFound, InvalidParameters
 from nitro.actions.hosts import AllowedHosts
+from nitro.actions.middleware import MiddlewareChain
 from nitro.actions.registry import ActionRoute
 from nitro.actions.request import ActionRequest, ActionResponse
 from nitro.audit import context as audit_context
@@ -59,8 +60,11 @@ class ActionDispatcher:
         trusted_origins: Sequence[str] = (),
         allowed_hosts: AllowedHosts | None = None,
         auth: Authentication | None = None,
+        middleware: MiddlewareChain | None = None,
     ):
         self.broadcaster = broadcaster
+        #: Hooks around every request (:mod:`nitro.actions.middleware`); ``None``: none.
+        self.middleware = middleware if middleware else None
         #: Who is calling (see :mod:`nitro.auth`); ``None``: nobody is ever logged in.
         self.auth = auth if auth else None
         self.trusted_origins = frozenset(o.rstrip("/") for o in trusted_origins)
@@ -195,6 +199,11 @@ class ActionDispatcher:
     # -- sync driver ----------------------------------------------------------------
 
     def handle(self, route: ActionRoute, request: ActionRequest) -> ActionResponse:
+        if self.middleware is not None:
+            return self.middleware.run(route, request, self._handle, self._fail)
+        return self._handle(route, request)
+
+    def _handle(self, route: ActionRoute, request: ActionRequest) -> ActionResponse:
         caller = None
         try:
             self.check_request(request)
@@ -275,6 +284,11 @@ class ActionDispatcher:
     # -- async driver ---------------------------------------------------------------
 
     async def ahandle(self, route: ActionRoute, request: ActionRequest) -> ActionResponse:
+        if self.middleware is not None:
+            return await self.middleware.arun(route, request, self._ahandle, self._fail)
+        return await self._ahandle(route, request)
+
+    async def _ahandle(self, route: ActionRoute, request: ActionRequest) -> ActionResponse:
         caller = None
         try:
             self.check_request(request)

@@ -1,5 +1,6 @@
 """A sample Nitro plugin: ``GET /hello`` on every app, ``nitro hello`` on the command
-line, and a line in ``$NITRO_HELLO_LOG`` for every entity saved."""
+line, a line in ``$NITRO_HELLO_LOG`` for every entity saved, and an ``X-Hello`` header
+on every action's answer."""
 
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ class HelloPlugin:
 
     def hello(self, request: Any) -> Any:
         return html("<p>Hello from a plugin</p>")
+
+    def after_action(self, route: Any, request: Any, response: Any) -> None:
+        response.headers["X-Hello"] = f"{route.entity.__name__}.{route.info.name}"
 
     def cli(self, subparsers: Any) -> None:
         parser = subparsers.add_parser("hello", help="say hello (the sample plugin)")

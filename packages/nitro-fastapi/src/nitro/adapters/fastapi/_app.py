@@ -31,6 +31,7 @@ def configure_app(
     allowed_hosts: Sequence[str] | None = None,
     max_body_bytes: int | None = None,
     auth: Any = None,
+    middleware: Sequence[Any] = (),
 ) -> ActionApp:
     """Serve every ``@action`` of ``entities`` (default: all) on ``app``.
 
@@ -50,6 +51,8 @@ def configure_app(
         a non-loopback address (see :mod:`nitro.actions.hosts`).
     :param auth: an authenticator or a list of them (``JWTAuth``, ``admin.authenticator()``,
         see :mod:`nitro.auth`): who is calling; ``@action(permission=...)`` needs it.
+    :param middleware: hooks around every action request (``before_action``,
+        ``after_action``; see :mod:`nitro.actions.middleware`).
     :param max_body_bytes: bodies above this are refused with 413 before they are read;
         default ``NITRO_MAX_BODY_BYTES``, else 1 MiB. ``mount`` uses it too.
     :raises ActionConfigurationError: two actions want the same route, or a setting is
@@ -66,6 +69,7 @@ def configure_app(
         allowed_hosts=allowed_hosts,
         max_body_bytes=max_body_bytes,
         auth=auth,
+        middleware=middleware,
     )
     nitro.serve(lambda routes, live: _register(app, nitro, routes, live))
     if nitro.prefix:

@@ -32,6 +32,7 @@ def configure_app(
     allowed_hosts: Sequence[str] | None = None,
     max_body_bytes: int | None = None,
     auth: Any = None,
+    middleware: Sequence[Any] = (),
     openapi_url: str | None = None,
 ) -> ActionApp:
     """Serve every ``@action`` of ``entities`` (default: all) on ``app``.
@@ -43,7 +44,8 @@ def configure_app(
     before the app serves its first request.
 
     *auth* (an authenticator or a list of them, :mod:`nitro.auth`) says who is calling;
-    ``@action(permission=...)`` needs it. *openapi_url* (``"/openapi.json"``) serves the
+    ``@action(permission=...)`` needs it. *middleware* hooks run around every action
+    request (:mod:`nitro.actions.middleware`). *openapi_url* (``"/openapi.json"``) serves the
     OpenAPI document of the actions (default: not served).
 
     Async actions run in a fresh event loop per request (Flask views are sync); prefer
@@ -65,6 +67,7 @@ def configure_app(
         allowed_hosts=allowed_hosts,
         max_body_bytes=max_body_bytes,
         auth=auth,
+        middleware=middleware,
     )
     nitro.serve(lambda routes, live: _register(app, nitro, routes, live))
     if nitro.prefix:
