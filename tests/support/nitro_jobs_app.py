@@ -51,3 +51,12 @@ def slow(name: str, seconds: float) -> None:
 @job
 def effect(name: str) -> None:
     append(f"{name}.done", "done")
+
+
+@job
+def whoami(name: str) -> None:
+    """Writes who the job runs as (the user who enqueued it) and one of their grants."""
+    from nitro.auth import current_user
+
+    user = current_user()
+    append(f"{name}.done", f"{user.id} {user.has_perm('report.send')}")

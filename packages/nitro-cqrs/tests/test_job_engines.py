@@ -182,6 +182,21 @@ def test_the_same_key_enqueued_five_times_and_delivered_twice_runs_once(engine, 
     assert lines(jobs_dir / "k.done") == ["done"]
 
 
+def test_a_job_runs_as_the_user_who_enqueued_it(engine, workers, jobs_dir):
+    import nitro_jobs_app
+
+    from nitro.auth import Role, User, acting_as
+
+    workers.start()
+    with acting_as(User(id="ann", roles=[Role("clerk", {"report.*"})])):
+        nitro_jobs_app.whoami.enqueue(name="as-ann")
+    nitro_jobs_app.whoami.enqueue(name="as-nobody")
+    wait_for(lambda: lines(jobs_dir / "as-ann.done"), what="the job enqueued by ann")
+    wait_for(lambda: lines(jobs_dir / "as-nobody.done"), what="the anonymous job")
+    assert lines(jobs_dir / "as-ann.done") == ["ann True"]
+    assert lines(jobs_dir / "as-nobody.done") == ["None False"]
+
+
 def test_an_unknown_job_reaching_a_worker_is_dead_with_the_reason(engine, workers):
     workers.start()
     stray = Envelope(job="elsewhere.report", args={"n": 1})

@@ -9,7 +9,15 @@ from typing import Any
 import pytest
 
 from nitro.actions import default_registry
-from nitro.auth import JWTAuth, NotAuthenticated, PermissionDenied, User, acting_as
+from nitro.auth import (
+    JWTAuth,
+    NotAuthenticated,
+    PermissionDenied,
+    Role,
+    User,
+    acting_as,
+    current_user,
+)
 from nitro.cqrs import Bus, Command, Event, Query
 from nitro.cqrs.routes import expose
 
@@ -152,10 +160,14 @@ def test_commands_and_jobs_are_named_in_the_audit_log() -> None:
         ledger.total += cmd.amount
         ledger.save()
 
+    runners: list[tuple[str | None, bool]] = []
+
     @job(name="tests.audit.close_books")
-    def close_books() -> None:
+    def close_books(total: int = 0) -> None:
+        user = current_user()
+        runners.append((user.id, user.has_perm("books.close")))
         ledger = Ledger.get_or_raise("l")
-        ledger.total = 0
+        ledger.total = total
         ledger.save()
 
     AuditEntry.repository().clear()
@@ -166,11 +178,18 @@ def test_commands_and_jobs_are_named_in_the_audit_log() -> None:
         engine = configure_jobs("inprocess://")
         close_books.enqueue()
         engine.drain()
+        clerk = User(id="cleo", roles=[Role("clerk", {"books.*"})])
+        with acting_as(clerk):  # the job runs as whoever enqueued it
+            close_books.enqueue(total=7)
+        engine.drain()
         entries = audit.history((Ledger, "l"))
         assert [(e.actor_id, e.via, e.changes["total"]) for e in entries] == [
             ("ann", "command Post", [None, 5]),
             (None, "job tests.audit.close_books", [5, 0]),
+            ("cleo", "job tests.audit.close_books", [0, 7]),
         ]
+        assert runners == [(None, False), ("cleo", True)]
+        assert current_user().id is None  # nothing leaks out of the run
     finally:
         audit.disable()
         AuditEntry.repository().clear()

@@ -15,7 +15,7 @@ from nitro.cqrs.jobs import hooks
 from nitro.cqrs.jobs.config import current_engine
 from nitro.cqrs.jobs.definition import Job, JobOptions
 from nitro.cqrs.jobs.engine import Engine
-from nitro.cqrs.jobs.envelope import Envelope, JobRef
+from nitro.cqrs.jobs.envelope import Actor, Envelope, JobRef
 from nitro.cqrs.messages import Event
 from nitro.persistence.units import current_unit
 
@@ -65,6 +65,7 @@ def enqueue(job: Job[Any, Any], args: dict[str, Any], options: JobOptions) -> Jo
         queue=options.queue or job.queue,
         key=options.key,
         key_ttl=options.key_ttl,
+        actor=Actor.of_current_user(),
     )
     unit = current_unit()
     if unit is None:

@@ -7,9 +7,48 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from nitro.auth import Role, User, current_user
 from nitro.ids import new_id
 
-__all__ = ["Envelope", "JobRef"]
+__all__ = ["Actor", "Envelope", "JobRef"]
+
+
+class Actor(BaseModel):
+    """Who enqueued a job, carried with it so the job runs as them: the audit log
+    names them, and ``@bus.handles(..., permission=)`` checks their grants. It is what
+    the enqueuing request knew (the user's grants at that time), not a fresh lookup;
+    anyone who can write to the broker can write an actor, as they can write a job."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    username: str = ""
+    permissions: list[str] = []
+    roles: dict[str, list[str]] = {}
+    is_superuser: bool = False
+
+    @classmethod
+    def of_current_user(cls) -> Actor | None:
+        user = current_user()
+        if not isinstance(user, User):
+            return None
+        return cls(
+            id=user.id,
+            username=user.username,
+            permissions=sorted(user.permissions),
+            roles={role.name: sorted(role.permissions) for role in user.roles},
+            is_superuser=user.is_superuser,
+        )
+
+    def user(self) -> User:
+        roles = tuple(Role(name, frozenset(grants)) for name, grants in self.roles.items())
+        return User(
+            id=self.id,
+            username=self.username,
+            permissions=frozenset(self.permissions),
+            roles=roles,
+            is_superuser=self.is_superuser,
+        )
 
 
 class Envelope(BaseModel):
@@ -29,6 +68,8 @@ class Envelope(BaseModel):
     key_ttl: float = 24 * 3600.0
     attempt: int = 1
     enqueued_at: float = Field(default_factory=time.time)
+    #: Who enqueued it (``None``: nobody logged in); the job runs as them.
+    actor: Actor | None = None
 
     def next_attempt(self) -> Envelope:
         return self.model_copy(update={"attempt": self.attempt + 1})

@@ -24,6 +24,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from nitro.audit.context import via
+from nitro.auth import ANONYMOUS, acting_as
 from nitro.cqrs.jobs import hooks
 from nitro.cqrs.jobs.definition import UnknownJob, job_named
 from nitro.cqrs.jobs.engine import Engine
@@ -83,7 +84,8 @@ def execute(payload: str | bytes, engine: Engine) -> str:
     started = time.perf_counter()
     token = _current.set(envelope)
     try:
-        with _renewing(engine, envelope), via(f"job {envelope.job}"):
+        caller = envelope.actor.user() if envelope.actor is not None else ANONYMOUS
+        with _renewing(engine, envelope), via(f"job {envelope.job}"), acting_as(caller):
             result: Any = job.func(**kwargs)
             if job.is_async:
                 asyncio.run(result)
