@@ -7,9 +7,11 @@ Each record also keeps an *auth hash* (a keyed hash of the user's password hash)
 app compares it with the user's current one on every request, so changing a password
 ends the sessions opened with the old one.
 
-Two stores ship here, both implementing :class:`SessionStore`:
+:class:`nitro.auth.SessionAuth` keeps an app's (and its admin's) logins in one of
+these. Two stores ship here, both implementing :class:`SessionStore` (defined in
+:mod:`nitro.auth.types`, re-exported here):
 
-* :class:`MemorySessionStore`: one process (the default of the admin);
+* :class:`MemorySessionStore`: one process (the admin's default);
 * :class:`RepositorySessionStore`: records as entities in any nitro repository with
   TTL, e.g. ``RepositorySessionStore(functools.partial(RedisRepo, url=...))`` or
   ``RepositorySessionStore(SQLModelBackend)`` when several processes serve the app.
@@ -19,8 +21,8 @@ from __future__ import annotations
 
 import secrets
 import time
-from typing import Protocol, runtime_checkable
 
+from nitro.auth.types import SessionStore as SessionStore
 from nitro.entity import Entity
 from nitro.persistence.base import BackendFactory, Repository
 from nitro.persistence.memory import MemoryRepo, MemoryStore
@@ -44,34 +46,6 @@ class SessionRecord(Entity):
     last_seen: float = 0.0
     #: Unix time after which the record is gone (it is saved with a matching TTL).
     expires: float = 0.0
-
-
-@runtime_checkable
-class SessionStore(Protocol):
-    """Where session records live; every method may raise
-    :class:`~nitro.persistence.BackendUnavailable`."""
-
-    def create(
-        self, username: str, *, auth_hash: str, max_age: float, scope: str = ""
-    ) -> SessionRecord:
-        """Store a new record (under a fresh random id) that expires after *max_age*."""
-        ...
-
-    def get(self, session_id: str) -> SessionRecord | None:
-        """The unexpired record, or ``None``; refreshes ``last_seen`` now and then."""
-        ...
-
-    def update(self, record: SessionRecord) -> None:
-        """Save a changed record, keeping its expiry."""
-        ...
-
-    def delete(self, session_id: str) -> bool:
-        """End one session; ``True`` if it existed."""
-        ...
-
-    def delete_user(self, username: str, *, scope: str = "", keep: str | None = None) -> int:
-        """End every session of *username* in *scope* except the one with id *keep*."""
-        ...
 
 
 class RepositorySessionStore:

@@ -135,9 +135,9 @@ class JobsAdmin:
     def has_view_permission(self, request: AdminRequest) -> bool:
         """See the dashboard: ``"<slug>.view"`` (``jobs.view``) or a superuser."""
         user = request.user
-        return user is not None and user.has_perm("view", self.slug)
+        return user is not None and user.has_perm(f"{self.slug}.view")
 
     def has_change_permission(self, request: AdminRequest) -> bool:
         """Retry and discard dead jobs: ``"<slug>.change"`` (``jobs.change``)."""
         user = request.user
-        return user is not None and user.has_perm("change", self.slug)
+        return user is not None and user.has_perm(f"{self.slug}.change")

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, urlencode
 
 from nitro.actions import ActionRequest
-from nitro.admin.auth import AdminUser
-from nitro.admin.session import Session
+from nitro.auth import User
+from nitro.auth.cookies import Session
 
 if TYPE_CHECKING:
     from nitro.admin.options import EntityAdmin
@@ -25,7 +25,7 @@ __all__ = ["AdminRequest"]
 
 class AdminRequest:
     def __init__(
-        self, site: Admin, raw: ActionRequest, session: Session, user: AdminUser | None
+        self, site: Admin, raw: ActionRequest, session: Session, user: User | None
     ) -> None:
         self.site = site
         self.raw = raw

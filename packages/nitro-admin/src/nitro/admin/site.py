@@ -10,8 +10,6 @@ share nothing.
 from __future__ import annotations
 
 import difflib
-import hashlib
-import hmac
 import logging
 import os
 import re
@@ -23,7 +21,7 @@ from urllib.parse import quote, urlencode
 from nitro import plugins
 from nitro.actions import ActionRequest, ActionResponse
 from nitro.actions.sse import SSE_HEADERS, patch_elements
-from nitro.admin.auth import AdminSessionAuth, AdminUser, AuthBackend
+from nitro.admin.auth import AdminSessionAuth, AdminUser, AuthBackend, PasswordAuth
 from nitro.admin.checks import CheckMessage, run_checks
 from nitro.admin.csrf import CsrfProtection
 from nitro.admin.errors import (
@@ -34,12 +32,13 @@ from nitro.admin.errors import (
 )
 from nitro.admin.jobs import JobsAdmin, JobsEngine
 from nitro.admin.options import OPTION_NAMES, EntityAdmin
-from nitro.admin.proxies import TrustedProxies
 from nitro.admin.requests import AdminRequest
-from nitro.admin.session import Session, SessionCookie
-from nitro.admin.signing import Signer
 from nitro.audit.context import via
-from nitro.auth import ANONYMOUS, acting_as
+from nitro.auth import ANONYMOUS, Authenticator, User, acting_as
+from nitro.auth.cookies import Session, SessionCookie
+from nitro.auth.login import SessionAuth
+from nitro.auth.proxies import TrustedProxies
+from nitro.auth.signing import Signer
 from nitro.persistence import BackendUnavailable, InvalidQuery
 from nitro.persistence.base import BackendFactory, Repository
 from nitro.sessions import MemorySessionStore, RepositorySessionStore, SessionRecord, SessionStore
@@ -52,7 +51,7 @@ __all__ = ["SECRET_KEY_ENV", "Admin"]
 logger = logging.getLogger("nitro.admin")
 
 SECRET_KEY_ENV = "NITRO_ADMIN_SECRET_KEY"
-PermissionHook = Callable[[AdminUser, str, EntityAdmin], bool]
+PermissionHook = Callable[[User, str, EntityAdmin], bool]
 View = Callable[..., ActionResponse]
 
 
@@ -60,7 +59,12 @@ class Admin:
     """An admin site, served under *prefix* once mounted with ``mount(app, admin)``.
 
     :param auth: who may log in (:class:`~nitro.admin.PasswordAuth` or any
-        :class:`~nitro.admin.AuthBackend`). Required unless *insecure_dev*.
+        :class:`~nitro.admin.AuthBackend`), or the app's :class:`nitro.auth.SessionAuth`
+        for one login shared with the app's actions: its users, session store, secret
+        key and cookie then serve the admin too (so *secret_key*, *session_store*,
+        *session_repository*, *session_cookie_path*, *session_max_age*,
+        *secure_cookies* and *trusted_proxies* are not given here). Required unless
+        *insecure_dev*.
     :param secret_key: signs the session cookies; default: the ``NITRO_ADMIN_SECRET_KEY``
         environment variable, read when the admin is mounted. At least 32 characters.
     :param insecure_dev: serve without login, everyone a superuser. For a local
@@ -117,15 +121,15 @@ class Admin:
         self,
         prefix: str = "/admin",
         *,
-        auth: AuthBackend | None = None,
+        auth: AuthBackend | SessionAuth | None = None,
         secret_key: str | None = None,
         insecure_dev: bool = False,
         title: str = "Nitro admin",
         has_permission: PermissionHook | None = None,
         secure_cookies: bool | None = None,
-        session_max_age: int = 8 * 3600,
+        session_max_age: int | None = None,
         session_cookie_path: str | None = None,
-        session_store: SessionStore | None = None,
+        session_store: SessionStore[SessionRecord] | None = None,
         session_repository: Repository[SessionRecord] | BackendFactory | None = None,
         login_throttle: LoginThrottle | bool = True,
         throttle_store: CounterStore | None = None,
@@ -138,20 +142,42 @@ class Admin:
     ) -> None:
         prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
         self.prefix = prefix
-        self.auth = auth
+        #: The app's login, when ``auth=`` was a :class:`~nitro.auth.SessionAuth`.
+        self.shared_login: SessionAuth | None = None
+        if isinstance(auth, SessionAuth):
+            given = {
+                "secret_key": secret_key,
+                "session_store": session_store,
+                "session_repository": session_repository,
+                "session_cookie_path": session_cookie_path,
+                "session_max_age": session_max_age,
+                "secure_cookies": secure_cookies,
+                "trusted_proxies": trusted_proxies,
+            }
+            clashes = [name for name, value in given.items() if value is not None]
+            if clashes:
+                raise TypeError(
+                    f"Admin(auth=SessionAuth(...)) takes its login settings from the "
+                    f"SessionAuth; drop {', '.join(f'{n}=' for n in clashes)} (or set them "
+                    f"on the SessionAuth)"
+                )
+            shared = self.shared_login = auth
+            auth, secret_key, session_store = shared.users, shared.secret_key, shared.store
+            session_max_age = shared.max_age
+        self.auth: AuthBackend | None = auth
         self.secret_key = secret_key
         self.insecure_dev = insecure_dev
         self.title = title
         self._has_permission = has_permission
         self.secure_cookies = secure_cookies
-        self.session_max_age = session_max_age
+        self.session_max_age = 8 * 3600 if session_max_age is None else session_max_age
         #: Where the browser sends the session cookie (default: below the admin only).
         self.session_cookie_path = session_cookie_path
         if session_store is not None and session_repository is not None:
             raise TypeError("Admin() takes session_store= or session_repository=, not both")
         if session_repository is not None:
             session_store = RepositorySessionStore(session_repository)
-        self.session_store: SessionStore = session_store or MemorySessionStore()
+        self.session_store: SessionStore[Any] = session_store or MemorySessionStore()
         if isinstance(login_throttle, LoginThrottle):
             if throttle_store is not None:
                 raise TypeError(
@@ -296,19 +322,11 @@ class Admin:
             raise AdminConfigurationError(messages)
         key = self.resolve_secret_key()
         assert key is not None  # the checks made sure
-        self.proxies = (
-            TrustedProxies.from_env()
-            if self.trusted_proxies is None
-            else TrustedProxies(self.trusted_proxies)
-        )
-        self.sessions = self.session_cookie_class(
-            key,
-            cookie_name="nitro_admin_session",
-            path=self.session_cookie_path or self.prefix or "/",
-            max_age=self.session_max_age,
-            secure=self.secure_cookies,
-            proxies=self.proxies,
-        )
+        self.__dict__.pop("_session_auth", None)  # built again from the settings as they are
+        login = self.session_auth
+        self.proxies: TrustedProxies = login.proxies
+        #: The session cookie (the login's).
+        self.sessions: SessionCookie = login.cookie
         self.csrf = self.csrf_class(key, self.trusted_origins, allowed_hosts=self.allowed_hosts)
         self.flash_signer = Signer(key, "flash")
         if self.insecure_dev and self.auth is None:
@@ -392,18 +410,29 @@ class Admin:
                 )
         return routes
 
-    def authenticator(self) -> AdminSessionAuth:
+    def authenticator(self) -> Authenticator:
         """An authenticator for ``configure_app(app, auth=...)``: the app's actions see
         the user logged in to this admin (with ``session_cookie_path="/"``), and
-        ``@action(permission="order.change")`` uses the same grants as the admin."""
+        ``@action(permission="order.change")`` uses the same grants as the admin.
+
+        With ``Admin(auth=session_auth)`` it is that :class:`~nitro.auth.SessionAuth`."""
+        if self.shared_login is not None:
+            return self.shared_login
         return AdminSessionAuth(self)
+
+    @property
+    def mounted(self) -> bool:
+        return self._routes is not None
 
     # -- per request ------------------------------------------------------------------
 
-    def has_permission(self, user: AdminUser, permission: str, entity_admin: EntityAdmin) -> bool:
+    def has_permission(self, user: User, permission: str, entity_admin: EntityAdmin) -> bool:
         if self._has_permission is not None:
             return bool(self._has_permission(user, permission, entity_admin))
-        return user.has_perm(permission, entity_admin.slug_value)
+        slug = entity_admin.slug_value
+        if isinstance(user, AdminUser):  # its has_perm may be overridden for the admin
+            return user.has_perm(permission, slug)
+        return user.has_perm(f"{slug}.{permission}")
 
     def visible_admins(self, request: AdminRequest) -> Iterable[EntityAdmin]:
         return [a for a in self.registry.values() if a.has_view_permission(request)]
@@ -431,37 +460,52 @@ class Admin:
 
     # -- sessions -----------------------------------------------------------------------
 
-    def auth_hash(self, user: AdminUser) -> str:
+    @property
+    def session_auth(self) -> SessionAuth:
+        """The login the admin uses (:class:`nitro.auth.SessionAuth`): the one given as
+        ``auth=``, else one built from the admin's settings (cookie
+        ``nitro_admin_session`` below the prefix, records scoped to the prefix).
+
+        :raises AdminConfigurationError: the admin has no secret key.
+        """
+        if self.shared_login is not None:
+            return self.shared_login
+        login: SessionAuth | None = self.__dict__.get("_session_auth")
+        if login is None:
+            key = self.resolve_secret_key()
+            if key is None:
+                raise AdminConfigurationError(self.check())  # admin.E102 among them
+            login = self.__dict__["_session_auth"] = SessionAuth(
+                secret_key=key,
+                store=self.session_store,
+                users=self.auth if self.auth is not None else PasswordAuth(),
+                cookie_name="nitro_admin_session",
+                cookie_path=self.session_cookie_path or self.prefix or "/",
+                max_age=self.session_max_age,
+                secure=self.secure_cookies,
+                trusted_proxies=(
+                    TrustedProxies.from_env()
+                    if self.trusted_proxies is None
+                    else TrustedProxies(self.trusted_proxies)
+                ),
+                scope=self.prefix,
+                cookie_class=self.session_cookie_class,
+            )
+        return login
+
+    def auth_hash(self, user: User) -> str:
         """A keyed hash of *user*'s password hash: it changes with the password, so a
         session opened before a password change no longer matches."""
-        key = self.__dict__.get("_auth_key")
-        if key is None:
-            secret = self.resolve_secret_key()
-            if secret is None:
-                raise AdminConfigurationError(self.check())  # admin.E102 among them
-            key = self.__dict__["_auth_key"] = hmac.new(
-                secret.encode(), b"nitro.admin:auth-hash", hashlib.sha256
-            ).digest()
-        return hmac.new(key, user.password_hash.encode(), hashlib.sha256).hexdigest()
+        return self.session_auth.auth_hash(user)
 
-    def start_session(self, request: AdminRequest, user: AdminUser) -> None:
+    def start_session(self, request: AdminRequest, user: User) -> None:
         """Log *user* in on *request*: a new session record and a fresh nonce."""
-        if request.session.session_id:
-            self.session_store.delete(request.session.session_id)
-        record = self.session_store.create(
-            user.username,
-            auth_hash=self.auth_hash(user),
-            max_age=self.session_max_age,
-            scope=self.prefix,
-        )
-        request.session.login(record.id)
+        self.session_auth.start_session(request.session, user)
         request.user = user
 
     def end_session(self, request: AdminRequest) -> None:
         """Log out: the session record is deleted, so every copy of the cookie is dead."""
-        if request.session.session_id:
-            self.session_store.delete(request.session.session_id)
-        request.session.logout()
+        self.session_auth.end_session(request.session)
         request.user = None
 
     def end_sessions(self, username: str, *, keep: AdminRequest | None = None) -> int:
@@ -471,8 +515,9 @@ class Admin:
         :meth:`change_password` (sessions also end by themselves at their next request
         once the user is gone or the password differs; this frees them at once).
         """
-        keep_id = keep.session.session_id if keep is not None else None
-        return self.session_store.delete_user(username, scope=self.prefix, keep=keep_id)
+        return self.session_auth.end_sessions(
+            username, keep=keep.session if keep is not None else None
+        )
 
     def change_password(
         self, username: str, password: str, *, request: AdminRequest | None = None
@@ -480,37 +525,17 @@ class Admin:
         """Set a new password through the auth backend (it needs ``set_password``) and
         end *username*'s other sessions; the session of *request* (the user changing
         their own password) stays open."""
-        set_password = getattr(self.auth, "set_password", None)
-        if set_password is None:
+        if not callable(getattr(self.auth, "set_password", None)):
             raise TypeError(f"the auth backend {self.auth!r} has no set_password()")
-        set_password(username, password)
-        keep = request if request is not None and request.user is not None else None
-        if keep is not None and keep.user is not None and keep.user.username != username:
-            keep = None
-        self.end_sessions(username, keep=keep)
-        if keep is not None and keep.session.session_id:
-            user = self.auth.load_user(username) if self.auth is not None else None
-            record = self.session_store.get(keep.session.session_id)
-            if user is not None and record is not None:
-                record.auth_hash = self.auth_hash(user)
-                self.session_store.update(record)
+        keep = None
+        if request is not None and request.user is not None:
+            keep = request.session if request.user.username == username else None
+        self.session_auth.change_password(username, password, keep=keep)
 
-    def _current_user(self, session: Session) -> AdminUser | None:
+    def _current_user(self, session: Session) -> User | None:
         if self.auth is None:
             return AdminUser("developer", is_superuser=True) if self.insecure_dev else None
-        if not session.session_id:
-            return None
-        record = self.session_store.get(session.session_id)
-        user = None
-        if record is not None and record.scope == self.prefix:
-            user = self.auth.load_user(record.username)
-            if user is not None and not hmac.compare_digest(record.auth_hash, self.auth_hash(user)):
-                user = None  # the password changed since this login
-        if user is None:
-            if record is not None:
-                self.session_store.delete(record.id)
-            session.logout()
-        return user
+        return self.session_auth.user(session)
 
     def _handle(
         self,

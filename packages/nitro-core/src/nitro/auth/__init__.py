@@ -37,6 +37,23 @@ from nitro.auth.rules import RowRule as RowRule
 
 if TYPE_CHECKING:  # needs the [jwt] extra: imported on first use
     from nitro.auth.jwt import JWTAuth as JWTAuth
+if TYPE_CHECKING:  # password logins: loaded on first use, `import nitro` stays light
+    from nitro.auth.login import SessionAuth as SessionAuth
+    from nitro.auth.passwords import hash_password as hash_password
+    from nitro.auth.passwords import verify_password as verify_password
+    from nitro.auth.users import PasswordAuth as PasswordAuth
+    from nitro.auth.users import PasswordUser as PasswordUser
+    from nitro.auth.users import UserStore as UserStore
+
+#: Names loaded on first use, and their modules.
+_LAZY = {
+    "SessionAuth": "nitro.auth.login",
+    "hash_password": "nitro.auth.passwords",
+    "verify_password": "nitro.auth.passwords",
+    "PasswordAuth": "nitro.auth.users",
+    "PasswordUser": "nitro.auth.users",
+    "UserStore": "nitro.auth.users",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -44,4 +61,8 @@ def __getattr__(name: str) -> Any:
         from nitro.auth.jwt import JWTAuth
 
         return JWTAuth
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
