@@ -1,0 +1,176 @@
+"""A real OpenID provider for the tests of OpenID Connect login, and apps that use it
+(see tests/oidc/conftest.py for the fixtures).
+
+``start_provider`` runs node's ``oidc-provider`` (``tests/oidc/provider/server.mjs``:
+two clients that must use PKCE, the account ann / ann-password) on a free port. Its
+npm packages are installed with ``npm ci`` into ``provider/node_modules`` (ignored by
+git; ``.ci/run`` installs them too) when missing or older than the lock file. Without
+node and npm the tests fail under CI and skip elsewhere, saying how to install them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
+
+from nitro_servers import serve_asgi, serve_wsgi
+from nitro_test_services import free_port, missing_service, stop_process, wait_for_port
+
+from nitro.actions.request import ActionRequest, ActionResponse
+from nitro.auth import User
+from nitro.login_routes import OIDCLogin
+from nitro.web import WebRoute, html
+
+PROVIDER_DIR = Path(__file__).resolve().parents[1] / "oidc" / "provider"
+USERNAME, PASSWORD = "ann", "ann-password"
+
+
+@dataclass(frozen=True)
+class Provider:
+    issuer: str
+    process: subprocess.Popen[bytes]
+
+    def client(self, client_id: str = "nitro-app") -> tuple[str, str]:
+        """The id and secret of a registered client (``nitro-app`` or ``other-app``)."""
+        return client_id, f"{client_id}-secret-0123456789abcdef0123456789"
+
+
+def install_provider() -> None:
+    """``npm ci`` when ``node_modules`` is missing or older than the lock file."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        missing_service("node and npm (for the OpenID provider)", "apt-get install nodejs npm")
+    installed = PROVIDER_DIR / "node_modules" / ".package-lock.json"
+    lock = PROVIDER_DIR / "package-lock.json"
+    if installed.exists() and installed.stat().st_mtime >= lock.stat().st_mtime:
+        return
+    subprocess.run(
+        ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=PROVIDER_DIR,
+        check=True,
+        timeout=300,
+    )
+
+
+@contextlib.contextmanager
+def start_provider() -> Iterator[Provider]:
+    install_provider()
+    port = free_port()
+    process = subprocess.Popen(
+        ["node", "server.mjs"],
+        cwd=PROVIDER_DIR,
+        env={"PORT": str(port), "PATH": os.environ.get("PATH", ""), "NODE_ENV": "test"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port, process, 30)
+        yield Provider(f"http://127.0.0.1:{port}", process)
+    finally:
+        stop_process(process)
+
+
+class MemorySessions:
+    """The app's session for these tests: a random cookie naming the user in a dict
+    (a ``LoginSession``: ``login(request, user)`` returns the ``Set-Cookie`` value)."""
+
+    def __init__(self) -> None:
+        self.users: dict[str, User] = {}
+
+    def login(self, request: Any, user: User) -> str:
+        token = secrets.token_urlsafe(16)
+        self.users[token] = user
+        return f"app_session={token}; Path=/; HttpOnly; SameSite=Lax"
+
+    def user(self, request: ActionRequest) -> User | None:
+        return self.users.get(request.cookies.get("app_session", ""))
+
+
+class Home:
+    """``GET /``: who is logged in."""
+
+    def __init__(self, sessions: MemorySessions) -> None:
+        self.sessions = sessions
+
+    def page(self, request: ActionRequest) -> ActionResponse:
+        user = self.sessions.user(request)
+        if user is None:
+            return html("<p id='who'>Nobody is logged in</p>")
+        roles = ",".join(sorted(user.role_names))
+        return html(f"<p id='who'>Logged in as {user.username} ({user.id}); roles: {roles}</p>")
+
+    def web_routes(self) -> list[WebRoute]:
+        return [WebRoute(("GET",), "/", self.page, "home")]
+
+
+@dataclass
+class App:
+    url: str
+    login: OIDCLogin
+    sessions: MemorySessions
+
+    def at(self, path: str) -> str:
+        return urljoin(self.url, path)
+
+
+def make_login(provider: Provider, cls: type[OIDCLogin] = OIDCLogin, **options: Any) -> OIDCLogin:
+    client_id, secret = provider.client(options.pop("client_id", "nitro-app"))
+    options.setdefault("session", MemorySessions())
+    return cls(
+        provider.issuer,
+        client_id,
+        secret,
+        redirect_uri="http://127.0.0.1/auth/callback",  # the port is set once served
+        scopes=["openid", "profile", "email", "roles"],
+        secret_key="test-secret-key-0123456789abcdef0123456789",
+        **options,
+    )
+
+
+def fastapi_app(login: OIDCLogin, home: Home) -> Any:
+    from fastapi import FastAPI
+
+    from nitro.adapters.fastapi import mount
+
+    app = FastAPI()
+    mount(app, home)
+    mount(app, login, prefix="/auth")
+    return app
+
+
+def flask_app(login: OIDCLogin, home: Home) -> Any:
+    from flask import Flask
+
+    from nitro.adapters.flask import mount
+
+    app = Flask("oidc_test_app")
+    mount(app, home)
+    mount(app, login, prefix="/auth")
+    return app
+
+
+ADAPTERS = {"fastapi": (fastapi_app, serve_asgi), "flask": (flask_app, serve_wsgi)}
+
+
+def serve_app(
+    stack: contextlib.ExitStack,
+    provider: Provider,
+    adapter: str = "fastapi",
+    cls: type[OIDCLogin] = OIDCLogin,
+    **options: Any,
+) -> App:
+    """Serve an app with ``cls(...)`` at ``/auth`` on *adapter* until *stack* closes."""
+    login = make_login(provider, cls, **options)
+    sessions = login.login_session
+    assert isinstance(sessions, MemorySessions)
+    build, serve = ADAPTERS[adapter]
+    url = stack.enter_context(serve(build(login, Home(sessions))))
+    login.redirect_uri = f"{url}/auth/callback"
+    return App(url, login, sessions)
