@@ -81,7 +81,8 @@ def test_set_password_and_remove_user() -> None:
     before = users.load_user("ann")
     users.set_password("ann", "new")
     after = users.load_user("ann")
-    assert after is not None and before is not None
+    assert after is not None
+    assert before is not None
     assert after.password_hash != before.password_hash
     assert after.is_superuser  # everything else kept
     assert users.authenticate("ann", "new") == after
