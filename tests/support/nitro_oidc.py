@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
+import requests
 from nitro_servers import serve_asgi, serve_wsgi
 from nitro_test_services import free_port, missing_service, stop_process, wait_for_port
 
@@ -174,3 +176,34 @@ def serve_app(
     url = stack.enter_context(serve(build(login, Home(sessions))))
     login.redirect_uri = f"{url}/auth/callback"
     return App(url, login, sessions)
+
+
+def follow_to_callback(http: requests.Session, app: App, response: requests.Response) -> str:
+    """Follow redirects at the provider, signing in as ann on its login page, until it
+    sends the browser back to the app's callback; that URL (not followed)."""
+    for _ in range(10):
+        if response.status_code in (301, 302, 303):
+            location = requests.compat.urljoin(response.url, response.headers["Location"])
+            if location.startswith(app.at("/auth/callback")):
+                return location
+            response = http.get(location, allow_redirects=False)
+        elif response.status_code == 200 and 'name="password"' in response.text:
+            action = re.search(r'action="([^"]+)"', response.text)
+            assert action is not None
+            response = http.post(
+                requests.compat.urljoin(response.url, action.group(1)),
+                data={"login": USERNAME, "password": PASSWORD},
+                allow_redirects=False,
+            )
+        else:
+            raise AssertionError(f"unexpected {response.status_code} at {response.url}")
+    raise AssertionError("the provider never sent the browser back")
+
+
+def start_login(app: App, http: requests.Session | None = None, next_: str = "/") -> Any:
+    """(session, callback URL) of a login started on *app* and signed in at the provider."""
+    http = http or requests.Session()
+    response = http.get(app.at(f"/auth/login?next={next_}"), allow_redirects=False)
+    assert response.status_code == 302
+    assert "nitro_oidc=" in response.headers["Set-Cookie"]
+    return http, follow_to_callback(http, app, response)
