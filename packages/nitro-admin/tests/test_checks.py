@@ -92,6 +92,8 @@ def test_the_issue_example_wording() -> None:
         ({"readonly_fields": ["email"]}, ["admin.E029"]),
         ({"can_delete": "no"}, ["admin.E030"]),
         ({"row_rule": lambda user: None}, ["admin.E043"]),
+        ({"count_cap": 0}, ["admin.E044"]),
+        ({"count_cap": "10000"}, ["admin.E044"]),
     ],
 )
 def test_each_problem_has_its_id(options: dict[str, object], expected: list[str]) -> None:

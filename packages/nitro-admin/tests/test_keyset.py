@@ -26,11 +26,8 @@ ROWS = [
 
 
 def ordered(field: str, descending: bool) -> list[Row]:
-    """The admin's list order: *field* (descending or not), then id ascending."""
-    by_id = sorted(ROWS, key=lambda r: r.id)
-    if field == "id":
-        return list(reversed(by_id)) if descending else by_id
-    return sorted(by_id, key=lambda r: getattr(r, field), reverse=descending)
+    """The admin's list order: *field*, then id, both descending or both not."""
+    return sorted(ROWS, key=lambda r: (getattr(r, field), r.id), reverse=descending)
 
 
 @pytest.fixture(scope="module")

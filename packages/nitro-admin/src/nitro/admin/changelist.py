@@ -2,8 +2,15 @@
 
 Pagination never counts the whole table: it asks the repository for ``per_page + 1``
 rows and knows from the extra row whether there is a next page. Counting the matching
-rows is opt-in (``show_full_count``), because an unbounded ``COUNT(*)`` on a large
-table is what makes list pages slow in other admins.
+rows is opt-in (``show_full_count``, or ``count_cap`` for a count that stops at a
+bound and shows "10,000+"), because an unbounded ``COUNT(*)`` on a large table is what
+makes list pages slow in other admins.
+
+The list is sorted by its ordering and then by ``id`` *in the direction of the last
+key* (``price, id`` or ``price DESC, id DESC``), so one index on ``(price, id)`` walks
+the whole order both ways. "Next" and "Previous" seek from a row (keyset cursors); a
+page number typed into the URL is an ``OFFSET``, which nitro-sql runs as a deferred
+join (the ids of the page through the index, then those rows only).
 
 What the URL asks for is checked before any query runs (:mod:`nitro.admin.params`):
 a bad page number or filter value is reported, naming the parameter, and the page
@@ -26,7 +33,7 @@ if TYPE_CHECKING:
     from nitro.admin.options import EntityAdmin
     from nitro.admin.requests import AdminRequest
 
-__all__ = ["ListState", "fetch_page", "iter_matching", "list_state"]
+__all__ = ["ListPage", "ListState", "fetch_page", "iter_matching", "list_state", "sort_keys"]
 
 MAX_SEARCH_LENGTH = 200
 MAX_SEARCH_TERMS = 8
@@ -70,6 +77,15 @@ class ListPage:
     rows: list[Any]
     has_next: bool
     total: int | None
+    #: Whether :attr:`total` is the count cap and more rows match ("10,000+").
+    more: bool = False
+
+    @property
+    def total_text(self) -> str | None:
+        """``"1,234"``, ``"10,000+"``, or ``None`` when not counted."""
+        if self.total is None:
+            return None
+        return f"{self.total:,}+" if self.more else f"{self.total:,}"
 
 
 def list_state(
@@ -204,34 +220,56 @@ def fetch_page(entity_admin: EntityAdmin, request: AdminRequest, state: ListStat
     """One page through the repository protocol (``find``/``count``), on any backend."""
     per_page = entity_admin.get_list_per_page(request)
     repository = entity_admin.entity_cls.repository()
+    order = sort_keys(state.ordering)
     if state.after is not None:  # seek past the previous page instead of OFFSET
         where = state.after if state.where is None else state.where & state.after
-        query = Query(where=where, order_by=state.ordering, limit=per_page + 1)
+        query = Query(where=where, order_by=order, limit=per_page + 1)
     elif state.before is not None:  # seek back from the next page's first row
         where = state.before if state.where is None else state.where & state.before
-        backwards = Query(where=where, order_by=_reversed(state.ordering), limit=per_page)
+        backwards = Query(where=where, order_by=_reversed(order), limit=per_page)
         rows = list(reversed(repository.find(backwards)))
-        total = repository.count(state.where) if entity_admin.show_full_count else None
-        return ListPage(rows, True, total)  # the page it came from follows
-    else:
+        return _counted(entity_admin, repository, state, ListPage(rows, True, None))
+    else:  # a page number: OFFSET (a deferred join on SQL, see nitro.sql)
         query = Query(
             where=state.where,
-            order_by=state.ordering,
+            order_by=order,
             offset=(state.page - 1) * per_page,
             limit=per_page + 1,
         )
     rows = repository.find(query)
-    total = repository.count(state.where) if entity_admin.show_full_count else None
-    return ListPage(rows[:per_page], len(rows) > per_page, total)
+    page = ListPage(rows[:per_page], len(rows) > per_page, None)
+    return _counted(entity_admin, repository, state, page)
 
 
-def _reversed(ordering: tuple[str, ...]) -> tuple[str, ...]:
-    """The list's order backwards, tie-breaker included: ``("name",)`` ->
+def _counted(
+    entity_admin: EntityAdmin, repository: Any, state: ListState, page: ListPage
+) -> ListPage:
+    """*page* with the count of the matching rows, when the admin asks for one:
+    exact (``show_full_count``) or stopping at ``count_cap`` (then "10,000+")."""
+    cap = entity_admin.count_cap
+    if cap is not None:
+        found = repository.count_at_most(state.where, cap + 1)
+        page.total, page.more = min(found, cap), found > cap
+    elif entity_admin.show_full_count:
+        page.total = repository.count(state.where)
+    return page
+
+
+def sort_keys(ordering: tuple[str, ...]) -> tuple[str, ...]:
+    """The list's whole order: *ordering*, then ``id`` in the direction of its last key
+    (``("-price",)`` -> ``("-price", "-id")``), so that one index on ``(price, id)``
+    serves the order both ways without a sort step."""
+    if not ordering:
+        return ("-id",)
+    if any(key.lstrip("-") == "id" for key in ordering):
+        return ordering
+    return (*ordering, "-id" if ordering[-1].startswith("-") else "id")
+
+
+def _reversed(order: tuple[str, ...]) -> tuple[str, ...]:
+    """A whole order (from :func:`sort_keys`) backwards: ``("name", "id")`` ->
     ``("-name", "-id")``."""
-    flipped = tuple(key[1:] if key.startswith("-") else f"-{key}" for key in ordering)
-    if all(key.lstrip("-") != "id" for key in ordering):
-        flipped += ("-id",)
-    return flipped
+    return tuple(key[1:] if key.startswith("-") else f"-{key}" for key in order)
 
 
 def iter_matching(entity_admin: EntityAdmin, state: ListState, batch: int = 500) -> list[Any]:

@@ -309,6 +309,14 @@ def _check_slug(admin: EntityAdmin) -> list[CheckMessage]:
     return []
 
 
+def _check_count_cap(admin: EntityAdmin) -> list[CheckMessage]:
+    value = admin.count_cap
+    if value is not None and (type(value) is not int or value < 1):
+        name = admin.entity_cls.__name__
+        return [must_be("None or an int of at least 1", "count_cap", name, "admin.E044")]
+    return []
+
+
 def _check_flags(admin: EntityAdmin) -> list[CheckMessage]:
     name = admin.entity_cls.__name__
     return [
@@ -359,6 +367,7 @@ ENTITY_CHECKS: tuple[Callable[[EntityAdmin], list[CheckMessage]], ...] = (
     _check_list_filter,
     _check_ordering,
     _check_list_per_page,
+    _check_count_cap,
     _check_readonly_fields,
     _check_fields,
     _check_exclude,

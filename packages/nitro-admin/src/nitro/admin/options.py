@@ -47,6 +47,9 @@ class EntityAdmin:
     #: Count the matching rows to show "of N" and the last page. Off by default:
     #: an unbounded ``COUNT(*)`` is what makes other admins slow on big tables.
     show_full_count: ClassVar[bool] = False
+    #: Count the matching rows up to this many and show "of 10,000+" beyond
+    #: (``None``: no capped count). The count stops reading at the cap.
+    count_cap: ClassVar[int | None] = None
     #: Shown on the form but never taken from it.
     readonly_fields: ClassVar[Sequence[str]] = ()
     #: The form's fields, in order (``None``: every field except ``id``).
@@ -263,6 +266,7 @@ OPTION_NAMES = frozenset(
         "ordering",
         "list_per_page",
         "show_full_count",
+        "count_cap",
         "readonly_fields",
         "fields",
         "exclude",

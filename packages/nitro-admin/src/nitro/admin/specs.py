@@ -102,11 +102,12 @@ class FieldRange(Specification[Any]):
 class FieldAfter(Specification[Any]):
     """The rows after a row of a sorted list: keyset ("seek") pagination.
 
-    Lists are sorted by *field* (descending or not) and then by ``id`` ascending, so the
-    rows after the row ``(value, last_id)`` are those with a *field* beyond *value*, or
-    equal to it with a greater id. Unlike ``OFFSET``, an index on *field* finds them
-    without walking the skipped rows. *field* must not hold ``None``.
-    :class:`FieldBefore` is the same seek the other way.
+    Lists are sorted by *field* and then by ``id`` in the same direction (``price, id``
+    or ``price DESC, id DESC``, so that one index on ``(price, id)`` serves both), and
+    the rows after the row ``(value, last_id)`` are those with a *field* beyond
+    *value*, or equal to it with an id beyond *last_id*. Unlike ``OFFSET``, an index on
+    *field* finds them without walking the skipped rows. *field* must not hold
+    ``None``. :class:`FieldBefore` is the same seek the other way.
     """
 
     __slots__ = ("descending", "field", "last_id", "value")
@@ -132,10 +133,8 @@ class FieldAfter(Specification[Any]):
             return bool(value < self.last_id if falling else value > self.last_id)
         if value is None:
             return False
-        if value == self.value:
-            return bool(
-                candidate.id < self.last_id if self.backwards else candidate.id > self.last_id
-            )
+        if value == self.value:  # ties: the id moves the way the field does
+            return bool(candidate.id < self.last_id if falling else candidate.id > self.last_id)
         return bool(value < self.value if falling else value > self.value)
 
     def to_sql(self, entity_cls: type[Any]) -> Any:
@@ -146,8 +145,8 @@ class FieldAfter(Specification[Any]):
         falling = self._falling
         if self.field == "id":
             return column < self.last_id if falling else column > self.last_id
-        # the ids that come next among rows with an equal *field*
-        further = id_column < self.last_id if self.backwards else id_column > self.last_id
+        # the ids that come next among rows with an equal *field* (same direction)
+        further = id_column < self.last_id if falling else id_column > self.last_id
         if isinstance(self.value, bool):
             # SQLAlchemy allows only = and != with True/False (``column >= True`` raises),
             # and there are two values: "beyond" is the other one, or none at all.
@@ -184,7 +183,7 @@ class FieldAfter(Specification[Any]):
 
 class FieldBefore(FieldAfter):
     """The rows *before* a row of a sorted list, for the "Previous" link: read with the
-    list's order reversed (``-field``, ``-id``), then turned around, they are the
+    list's order reversed (``-field, -id`` for ``field, id``), then turned around, they are the
     previous page, found without ``OFFSET`` (see :class:`FieldAfter`)."""
 
     __slots__ = ()

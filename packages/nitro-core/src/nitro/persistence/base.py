@@ -22,6 +22,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeAlias, TypeVar
 
 from pydantic.fields import FieldInfo
 
+from nitro.persistence.errors import InvalidQuery
 from nitro.persistence.query import Query
 from nitro.specification import Specification, where
 
@@ -101,6 +102,17 @@ class Repository(ABC, Generic[E]):
         """How many stored entities satisfy *where* (all when ``None``)."""
         return len(self.find(Query(where=where)))
 
+    def count_at_most(self, where: Specification[Any] | None, limit: int) -> int:
+        """How many stored entities satisfy *where*, counting no further than *limit*:
+        ``min(count(where), limit)``.
+
+        For a list that shows "10,000+" rather than an exact total: a SQL backend stops
+        reading after *limit* matches (``SELECT count(*) FROM (SELECT 1 ... LIMIT
+        :limit)``). The default counts them all and caps the result.
+        """
+        self.check_limit(limit)
+        return min(self.count(where), limit)
+
     def all(self) -> list[E]:
         """Every stored entity, ordered by id."""
         return self.find(Query())
@@ -131,6 +143,9 @@ class Repository(ABC, Generic[E]):
 
     async def acount(self, where: Specification[Any] | None = None) -> int:
         return await asyncio.to_thread(self.count, where)
+
+    async def acount_at_most(self, where: Specification[Any] | None, limit: int) -> int:
+        return await asyncio.to_thread(self.count_at_most, where, limit)
 
     async def aall(self) -> list[E]:
         return await self.afind(Query())
@@ -166,6 +181,12 @@ class Repository(ABC, Generic[E]):
             raise TypeError(
                 f"{self!r} stores {self.entity_cls.__name__} entities, got {type(entity).__name__}"
             )
+
+    @staticmethod
+    def check_limit(limit: object) -> None:
+        """Raise :class:`InvalidQuery` unless *limit* is an int >= 0."""
+        if type(limit) is not int or limit < 0:
+            raise InvalidQuery(f"limit must be an int >= 0, got {limit!r}")
 
     def check_id(self, entity_id: object) -> None:
         """Raise :class:`TypeError` unless *entity_id* is a str."""

@@ -360,25 +360,64 @@ class SQLModelBackend(Repository[E], SQLRepository):
         conditions, rest = self.conditions(query.where)
         order = [self.mapping.order(name, desc) for name, desc in query.sort_keys()]
         clauses = [clause for clause in order if clause is not None]
-        statement = self.live_select().where(*conditions)
         if rest is None and len(clauses) == len(order):
-            statement = statement.order_by(*clauses).offset(query.offset or None)
+            if query.offset and query.limit is not None:
+                return self.fetch(self._deferred_join(conditions, clauses, query))
+            statement = self.live_select().where(*conditions).order_by(*clauses)
             if query.limit is not None:
                 statement = statement.limit(query.limit)
-            return self.fetch(statement)
+            return self.fetch(statement.offset(query.offset or None))
         # Part of it has no SQL form: filter, sort and window in memory.
+        statement = self.live_select().where(*conditions)
         return Query(rest, query.order_by, query.limit, query.offset).apply(self.fetch(statement))
 
+    def _deferred_join(
+        self, conditions: list[Any], clauses: list[Any], query: Query
+    ) -> sa.Select[Any]:
+        """A window far into the list as a *deferred join*: the ids of the window
+        first (``SELECT id ... ORDER BY ... LIMIT ... OFFSET ...``), then the rows
+        of those ids, in one statement.
+
+        ``OFFSET`` still walks the skipped rows, but only their ids: with an index
+        holding the ``WHERE`` columns, the sort columns and ``id`` (``(price, id)``;
+        ``(in_stock, price, id)`` for ``in_stock = 1 ORDER BY price, id``) the walk
+        stays inside the index, and only the rows shown are read from the table.
+        Without such an index it costs what the plain ``OFFSET`` costs.
+        """
+        ids = sa.select(self.mapping.id_column).where(*conditions)
+        live = self.mapping.live(time.time())
+        if live is not None:
+            ids = ids.where(live)
+        window = ids.order_by(*clauses).limit(query.limit).offset(query.offset).subquery("window")
+        statement = self.mapping.select().join_from(
+            self.mapping.table, window, self.mapping.id_column == window.c.id
+        )
+        return statement.order_by(*clauses)
+
     def count(self, where: Specification[Any] | None = None) -> int:
+        return self._count(where, None)
+
+    def count_at_most(self, where: Specification[Any] | None, limit: int) -> int:
+        """``SELECT count(*) FROM (SELECT 1 ... LIMIT :limit)``: the count stops at
+        *limit* rows instead of reading every match."""
+        self.check_limit(limit)
+        return self._count(where, limit)
+
+    def _count(self, where: Specification[Any] | None, limit: int | None) -> int:
         Query(where=where).check_fields(self.entity_cls)
         conditions, rest = self.conditions(where)
         if rest is not None:
-            return len(Query(rest).apply(self.fetch(self.live_select().where(*conditions))))
-        statement = sa.select(sa.func.count()).select_from(self.mapping.table).where(*conditions)
+            found = Query(rest).apply(self.fetch(self.live_select().where(*conditions)))
+            return len(found) if limit is None else min(len(found), limit)
         live = self.mapping.live(time.time())
         if live is not None:
-            statement = statement.where(live)
-        return int(self.scalar(statement))
+            conditions = [*conditions, live]
+        if limit is None:
+            statement = sa.select(sa.func.count()).select_from(self.mapping.table)
+            return int(self.scalar(statement.where(*conditions)))
+        matches = sa.select(sa.literal(1)).select_from(self.mapping.table).where(*conditions)
+        capped = matches.limit(limit).subquery("matches")
+        return int(self.scalar(sa.select(sa.func.count()).select_from(capped)))
 
 
 @contextmanager

@@ -302,9 +302,9 @@ def _pager(request: AdminRequest, entity_admin: EntityAdmin, state: ListState, p
     last = first + len(page.rows) - 1
     if not page.rows:
         return None
-    summary = f"Rows {first} to {last}"
-    if page.total is not None:
-        summary += f" of {page.total}"
+    summary = f"Rows {first:,} to {last:,}"
+    if page.total_text is not None:
+        summary += f" of {page.total_text}"
     back = cursor_params(entity_admin, state, page.rows[0], "before")
     previous = (
         A(
