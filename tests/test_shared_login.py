@@ -14,26 +14,23 @@ with the session records in memory, in a SQLite file (``RepositorySessionStore``
 ``SQLModelBackend``) and in a real redis-server (``RedisRepo``). With the shared stores,
 a second app instance over the same store sees the same logins and logouts.
 
-The docs example (docs/auth.md, "Password login and sessions") is run as written too.
+The docs example (docs/auth.md, "Password login and sessions": examples/shared_login)
+is run as written too.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import re
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
 import pytest
+from nitro_examples import EXAMPLES, serve_example
 from nitro_servers import serve_asgi
-from nitro_test_services import free_port, stop_process, wait_for_port
 
 from nitro import Entity
 from nitro.actions import action
@@ -289,47 +286,21 @@ def test_a_second_instance_shares_the_logins(
 
 # -- the docs example, as written -----------------------------------------------------
 
+EXAMPLE = EXAMPLES / "shared_login" / "app.py"
 
-def docs_example() -> str:
+
+def test_the_docs_show_the_example_as_it_is() -> None:
     text = (REPO_ROOT / "docs" / "auth.md").read_text()
     section = text.split("## Password login and sessions", 1)[1]
     match = re.search(r"```python\n(.*?)```", section, flags=re.S)
     assert match, "no python example under 'Password login and sessions'"
-    return match.group(1)
+    assert match.group(1) == EXAMPLE.read_text()
 
 
-@contextmanager
-def serve_docs_example(tmp_path: Path) -> Iterator[str]:
-    (tmp_path / "shared_login_app.py").write_text(docs_example())
-    port = free_port()
-    env = {
-        "NITRO_SECRET_KEY": SECRET,
-        "ANN_PASSWORD": PASSWORD,
-        "ED_PASSWORD": PASSWORD,
-        "PATH": "/usr/bin:/bin",
-    }
-    log = tmp_path / "server.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "shared_login_app:app", "--port", str(port)],
-            cwd=tmp_path,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            try:
-                wait_for_port(port, process, timeout=30)
-            except (RuntimeError, TimeoutError) as exc:
-                raise AssertionError(f"the docs example did not start:\n{log.read_text()}") from exc
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            stop_process(process)
-
-
-def test_the_docs_example_shares_one_login(tmp_path: Path) -> None:
+def test_the_example_shares_one_login(tmp_path: Path) -> None:
+    env = {"NITRO_SECRET_KEY": SECRET, "ANN_PASSWORD": PASSWORD, "ED_PASSWORD": PASSWORD}
     with (
-        serve_docs_example(tmp_path) as url,
+        serve_example("shared_login", tmp_path, env) as url,
         httpx.Client(base_url=url, timeout=10) as client,
     ):
         assert client.get("/note/whoami").json()["result"] == "nobody"
@@ -338,8 +309,8 @@ def test_the_docs_example_shares_one_login(tmp_path: Path) -> None:
         assert client.get("/note/whoami").json()["result"] == "ed"
         written = client.post("/note/write", json={"text": "hi"})
         assert written.status_code == 200, written.text
+        assert written.json()["result"]
         assert client.get("/admin/note").status_code == 200
-        assert json.loads(written.text)["result"]
         with copy_of(client, url) as copy:
             assert client.post("/logout").status_code == 303
             assert copy.get("/note/whoami").json()["result"] == "nobody"

@@ -237,3 +237,17 @@ class ReadOnlyUsers:
 
     def load_user(self, username: str) -> User | None:
         return User(id=username)
+
+
+def test_the_login_names_of_nitro_auth_are_the_modules_objects() -> None:
+    import nitro.auth
+    from nitro.auth import login, passwords, users
+
+    assert nitro.auth.SessionAuth is login.SessionAuth
+    assert nitro.auth.PasswordAuth is users.PasswordAuth
+    assert nitro.auth.PasswordUser is users.PasswordUser
+    assert nitro.auth.UserStore is users.UserStore
+    assert nitro.auth.hash_password is passwords.hash_password
+    assert nitro.auth.verify_password is passwords.verify_password
+    with pytest.raises(AttributeError, match="no_such_name"):
+        nitro.auth.no_such_name  # noqa: B018
