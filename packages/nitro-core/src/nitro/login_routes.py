@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from nitro.actions.request import ActionRequest, ActionResponse
+from nitro.auth.errors import AuthError
 from nitro.auth.identity import User
 from nitro.auth.oidc import LoginResult, OIDCClient, OIDCError
 from nitro.web import WebRoute, html, redirect
@@ -104,7 +105,7 @@ class OIDCLogin(OIDCClient):
         try:
             result = self.complete(request.query, request.cookies)
             response = self.logged_in(result, request)
-        except OIDCError as error:
+        except AuthError as error:  # OIDCError, or the claim mapping's refusal
             response = self.refusal(error)
         except Exception:
             logger.exception("OpenID Connect login failed")
@@ -128,7 +129,7 @@ class OIDCLogin(OIDCClient):
             response.set_cookies.append(answer)
         return response
 
-    def refusal(self, error: OIDCError) -> ActionResponse:
+    def refusal(self, error: AuthError) -> ActionResponse:
         """A small page saying why the login was refused (the detail is safe to show)."""
         status = error.status
         body = (

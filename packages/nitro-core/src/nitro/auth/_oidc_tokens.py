@@ -5,16 +5,22 @@ Authlib's OpenID Connect claim rules)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from nitro.auth.errors import NotAuthenticated
 
 try:
     import requests
-    from authlib.common.security import generate_token
-    from authlib.integrations.base_client.errors import OAuthError
-    from authlib.integrations.requests_client import OAuth2Session
-    from authlib.oidc.core import CodeIDToken
+
+    # Authlib ships no type information (no py.typed, no stubs).
+    from authlib.common.security import generate_token  # type: ignore[import-untyped]
+    from authlib.integrations.base_client.errors import (  # type: ignore[import-untyped]
+        OAuthError,
+    )
+    from authlib.integrations.requests_client import (  # type: ignore[import-untyped]
+        OAuth2Session,
+    )
+    from authlib.oidc.core import CodeIDToken  # type: ignore[import-untyped]
     from joserfc import jwt
     from joserfc.errors import (
         BadSignatureError,
@@ -33,14 +39,30 @@ except ImportError as exc:  # pragma: no cover - depends on the install
     ) from exc
 
 if TYPE_CHECKING:
-    from nitro.auth.oidc import OIDCClient
+    from joserfc.jwk import KeySetSerialization
+
+
+class Client(Protocol):
+    """What these functions need of :class:`nitro.auth.oidc.OIDCClient` (not imported:
+    that module imports this one)."""
+
+    issuer: str
+    client_id: str
+    leeway: int
+    timeout: float
+
+    def session(self) -> Any: ...
+    def metadata(self) -> dict[str, Any]: ...
+    def jwks(self, refresh: bool = False) -> dict[str, Any]: ...
+
 
 __all__ = ["OAuth2Session", "OIDCError", "exchange_code", "generate_token", "verify_id_token"]
 
 #: Signature algorithms an ID token may use: public-key ones only (an HMAC "signature"
 #: keyed with the client secret, or ``none``, is refused).
-ASYMMETRIC = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
-ASYMMETRIC += ("EdDSA", "Ed25519")
+ASYMMETRIC = frozenset(
+    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+)
 
 
 class OIDCError(NotAuthenticated):
@@ -65,7 +87,7 @@ def get_json(url: str, timeout: float, token: str | None = None) -> dict[str, An
     return document
 
 
-def exchange_code(client: OIDCClient, code: str, code_verifier: str) -> dict[str, Any]:
+def exchange_code(client: Client, code: str, code_verifier: str) -> dict[str, Any]:
     try:
         with client.session() as session:
             token = session.fetch_token(
@@ -102,7 +124,7 @@ def _reason(error: Exception) -> str:
     return "malformed"
 
 
-def verify_id_token(client: OIDCClient, tokens: Mapping[str, Any], nonce: str) -> dict[str, Any]:
+def verify_id_token(client: Client, tokens: Mapping[str, Any], nonce: str) -> dict[str, Any]:
     metadata = client.metadata()
     announced = metadata.get("id_token_signing_alg_values_supported") or ["RS256"]
     algorithms = [a for a in announced if a in ASYMMETRIC]
@@ -110,9 +132,10 @@ def verify_id_token(client: OIDCClient, tokens: Mapping[str, Any], nonce: str) -
     id_token = tokens["id_token"]
     try:
         try:
-            token = jwt.decode(id_token, KeySet.import_key_set(client.jwks()), registry=registry)
+            keys = KeySet.import_key_set(cast("KeySetSerialization", client.jwks()))
+            token = jwt.decode(id_token, keys, registry=registry)
         except (InvalidKeyIdError, MissingKeyError):  # the provider rotated its keys
-            keys = KeySet.import_key_set(client.jwks(refresh=True))
+            keys = KeySet.import_key_set(cast("KeySetSerialization", client.jwks(refresh=True)))
             token = jwt.decode(id_token, keys, registry=registry)
         claims = CodeIDToken(
             token.claims,
@@ -134,7 +157,7 @@ def verify_id_token(client: OIDCClient, tokens: Mapping[str, Any], nonce: str) -
     return dict(claims)
 
 
-def userinfo(client: OIDCClient, tokens: Mapping[str, Any], subject: str) -> dict[str, Any]:
+def userinfo(client: Client, tokens: Mapping[str, Any], subject: str) -> dict[str, Any]:
     endpoint = client.metadata().get("userinfo_endpoint")
     if not endpoint or not tokens.get("access_token"):
         return {}

@@ -80,7 +80,7 @@ class TransactionCookie:
         if not value or value.count(".") != 1:
             return None
         payload, mac = value.split(".")
-        if not hmac.compare_digest(mac, self._mac(payload)):
+        if not hmac.compare_digest(mac.encode(), self._mac(payload).encode()):
             return None
         try:
             state, nonce, verifier, return_to, expires = json.loads(_unb64(payload))
