@@ -7,9 +7,10 @@ one that is invalid (an expired or forged token is an error, not an anonymous vi
 :class:`Authentication` runs them and answers :data:`ANONYMOUS` when none knows the
 caller. ``configure_app(app, auth=...)`` takes either one authenticator or a list.
 
-Two kinds ship: :class:`~nitro.auth.jwt.JWTAuth` (``Authorization: Bearer``) and, in
-nitro-admin, ``Admin.authenticator()`` (the admin's login cookie). Anything with an
-``authenticate(request)`` method works.
+Two kinds ship: :class:`~nitro.auth.jwt.JWTAuth` (``Authorization: Bearer``) and
+:class:`~nitro.auth.login.SessionAuth` (a password login's cookie, shared with the
+admin: ``Admin(auth=session_auth)``; ``Admin.authenticator()`` for an admin configured
+on its own). Anything with an ``authenticate(request)`` method works.
 """
 
 from __future__ import annotations
