@@ -28,7 +28,7 @@ def assert_refused(response: requests.Response, status: int, text: str) -> None:
     assert response.status_code == status, response.text
     assert text in response.text
     assert "Traceback" not in response.text
-    assert "app_session" not in response.headers.get("Set-Cookie", "")
+    assert "nitro_session" not in response.headers.get("Set-Cookie", "")
     # the login in progress is spent either way
     assert "nitro_oidc=;" in response.headers.get("Set-Cookie", "")
 
@@ -40,7 +40,7 @@ def test_login_round_trip(oidc_app, adapter):
     response = http.get(callback, allow_redirects=False)
     assert response.status_code == 303, response.text
     assert response.headers["Location"] == "/"
-    assert "app_session=" in response.headers["Set-Cookie"]
+    assert "nitro_session=" in response.headers["Set-Cookie"]
     home = http.get(app.at("/"))
     assert "Logged in as ann (ann); roles: editor,reader" in home.text
     (user,) = app.sessions.users.values()
@@ -235,7 +235,7 @@ def test_an_unreachable_provider_is_a_502_without_details(oidc_provider):
         "nitro-app",
         "secret",
         redirect_uri="http://127.0.0.1:8000/auth/callback",
-        session=MemorySessions(),
+        session=MemorySessions().auth,
         secret_key="k" * 32,
     )
     response = login.start(ActionRequest("GET"))

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import secrets
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -27,8 +26,9 @@ from nitro_servers import serve_asgi, serve_wsgi
 from nitro_test_services import free_port, missing_service, stop_process, wait_for_port
 
 from nitro.actions.request import ActionRequest, ActionResponse
-from nitro.auth import User
+from nitro.auth import SessionAuth, User
 from nitro.login_routes import OIDCLogin
+from nitro.sessions import MemorySessionStore
 from nitro.web import WebRoute, html
 
 PROVIDER_DIR = Path(__file__).resolve().parents[1] / "oidc" / "provider"
@@ -79,20 +79,39 @@ def start_provider() -> Iterator[Provider]:
         stop_process(process)
 
 
-class MemorySessions:
-    """The app's session for these tests: a random cookie naming the user in a dict
-    (a ``LoginSession``: ``login(request, user)`` returns the ``Set-Cookie`` value)."""
+class Accounts:
+    """A ``UserStore`` of the people who logged in through the provider (no passwords):
+    the real ``SessionAuth`` reloads them from here on every request."""
 
     def __init__(self) -> None:
         self.users: dict[str, User] = {}
 
-    def login(self, request: Any, user: User) -> str:
-        token = secrets.token_urlsafe(16)
-        self.users[token] = user
-        return f"app_session={token}; Path=/; HttpOnly; SameSite=Lax"
+    def authenticate(self, username: str, password: str) -> None:
+        return None
+
+    def load_user(self, username: str) -> User | None:
+        return self.users.get(username)
+
+
+class MemorySessions:
+    """The app's login: nitro.auth's ``SessionAuth`` over a memory store, opened by
+    ``on_login`` (the pattern of docs/auth.md)."""
+
+    def __init__(self) -> None:
+        self.accounts = Accounts()
+        self.users = self.accounts.users
+        self.auth = SessionAuth(
+            secret_key="session-secret-0123456789abcdef0123456789",
+            store=MemorySessionStore(),
+            users=self.accounts,
+        )
+
+    def on_login(self, user: User, request: Any) -> str:
+        self.accounts.users[user.username] = user
+        return self.auth.login(request, user)
 
     def user(self, request: ActionRequest) -> User | None:
-        return self.users.get(request.cookies.get("app_session", ""))
+        return self.auth.authenticate(request)
 
 
 class Home:
@@ -124,7 +143,8 @@ class App:
 
 def make_login(provider: Provider, cls: type[OIDCLogin] = OIDCLogin, **options: Any) -> OIDCLogin:
     client_id, secret = provider.client(options.pop("client_id", "nitro-app"))
-    options.setdefault("session", MemorySessions())
+    sessions = MemorySessions()
+    options.setdefault("on_login", sessions.on_login)
     return cls(
         provider.issuer,
         client_id,
@@ -170,7 +190,7 @@ def serve_app(
 ) -> App:
     """Serve an app with ``cls(...)`` at ``/auth`` on *adapter* until *stack* closes."""
     login = make_login(provider, cls, **options)
-    sessions = login.login_session
+    sessions = login.on_login.__self__  # type: ignore[union-attr]
     assert isinstance(sessions, MemorySessions)
     build, serve = ADAPTERS[adapter]
     url = stack.enter_context(serve(build(login, Home(sessions))))

@@ -9,10 +9,10 @@ import time
 
 import pytest
 
-from nitro.actions.request import ActionRequest
-from nitro.auth import NotAuthenticated
+from nitro.actions.request import ActionRequest, ActionResponse
+from nitro.auth import NotAuthenticated, User
 from nitro.auth._oidc_transaction import Transaction
-from nitro.auth.oidc import ClaimMap, OIDCClient, OIDCError, safe_return_to
+from nitro.auth.oidc import ClaimMap, LoginResult, OIDCClient, OIDCError, safe_return_to
 from nitro.auth.oidc_claims import claim
 from nitro.login_routes import OIDCLogin
 
@@ -176,3 +176,30 @@ def test_a_callback_without_a_login_in_progress_is_a_400():
     assert answer.status == 400
     assert b"not started here" in answer.body
     assert any(c.startswith("nitro_oidc=;") for c in answer.set_cookies)
+
+
+class CookieSession:
+    """A LoginSession: ``login(request, user)`` gives the session's Set-Cookie value."""
+
+    def login(self, request, user):
+        return f"s={user.id}; Path=/; HttpOnly"
+
+
+def test_session_opens_the_apps_login_and_goes_on_to_next():
+    login = OIDCLogin(
+        "https://id.example.com", "app", "s", redirect_uri=REDIRECT, session=CookieSession()
+    )
+    result = LoginResult(User(id="ann"), "/orders", {"sub": "ann"}, {})
+    answer = login.logged_in(result, ActionRequest("GET"))
+    assert answer.status == 303
+    assert answer.headers["Location"] == "/orders"
+    assert answer.set_cookies == ["s=ann; Path=/; HttpOnly"]
+
+
+def test_on_login_may_answer_itself():
+    own = ActionResponse(200, {}, b"welcome")
+    login = OIDCLogin(
+        "https://id.example.com", "app", "s", redirect_uri=REDIRECT, on_login=lambda u, r: own
+    )
+    result = LoginResult(User(id="ann"), "/", {"sub": "ann"}, {})
+    assert login.logged_in(result, ActionRequest("GET")) is own
