@@ -66,7 +66,7 @@ class MiddlewareChain:
     ) -> ActionResponse | None:
         try:
             for before in self.before:
-                answer = before(route, request)
+                answer: ActionResponse | None = before(route, request)
                 if answer is not None:
                     return answer
         except Exception as error:

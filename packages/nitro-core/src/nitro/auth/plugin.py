@@ -38,14 +38,12 @@ def jwt_from_settings(environ: Any = None) -> Any:
 
     default = "HS256" if secret else "RS256"
     algorithms = [a.strip() for a in env.get("NITRO_JWT_ALGORITHMS", default).split(",")]
-    options = {
-        "algorithms": [a for a in algorithms if a],
-        "audience": env.get("NITRO_JWT_AUDIENCE") or None,
-        "issuer": env.get("NITRO_JWT_ISSUER") or None,
-    }
+    chosen = [a for a in algorithms if a]
+    audience = env.get("NITRO_JWT_AUDIENCE") or None
+    issuer = env.get("NITRO_JWT_ISSUER") or None
     if jwks:
-        return JWTAuth.from_jwks(jwks, **options)
-    return JWTAuth(secret, **options)
+        return JWTAuth.from_jwks(jwks, algorithms=chosen, audience=audience, issuer=issuer)
+    return JWTAuth(secret, algorithms=chosen, audience=audience, issuer=issuer)
 
 
 class AuthPlugin:
