@@ -51,7 +51,10 @@ __all__ = ["SECRET_KEY_ENV", "Admin"]
 logger = logging.getLogger("nitro.admin")
 
 SECRET_KEY_ENV = "NITRO_ADMIN_SECRET_KEY"
-PermissionHook = Callable[[User, str, EntityAdmin], bool]
+#: ``(user, permission, entity_admin) -> bool``; the user is the one the auth backend
+#: loaded: an ``AdminUser`` from ``PasswordAuth([AdminUser(...)])``, any
+#: ``nitro.auth.User`` from another backend (so hooks typed either way are accepted).
+PermissionHook = Callable[[Any, str, EntityAdmin], bool]
 View = Callable[..., ActionResponse]
 
 
