@@ -15,6 +15,9 @@ with ``_`` stay unchecked.) Without the plugin such attributes type as ``str``.
 It works for every entity base built on :class:`~nitro.entity.EntityClass`
 (:class:`nitro.Entity`, ``nitro.sql.SQLEntity``). mypy imports this module; Nitro
 never does, so mypy is not a dependency.
+
+``class Order(Entity, versioned=True)`` also gets its ``version: int`` attribute,
+which the metaclass adds at run time and mypy cannot see otherwise.
 """
 
 from __future__ import annotations
@@ -23,14 +26,17 @@ from collections.abc import Callable
 
 from mypy.checker import TypeChecker
 from mypy.errorcodes import ATTR_DEFINED
-from mypy.nodes import TypeInfo, Var
-from mypy.plugin import AttributeContext, Plugin
+from mypy.nodes import NameExpr, TypeInfo, Var
+from mypy.plugin import AttributeContext, ClassDefContext, Plugin
+from mypy.plugins.common import add_attribute_to_class
 from mypy.types import CallableType, Instance, ProperType, Type, TypeType, get_proper_type
 
 __all__ = ["NitroPlugin", "plugin"]
 
 #: Where entity metaclasses declare ``__getattr__`` (what mypy names the hook after).
 _ENTITY_CLASS = "nitro.entity._meta.EntityClass"
+#: The base every entity class has (both Entity and SQLEntity).
+_ENTITY_API = "nitro.entity._api.EntityAPI"
 #: Kept in step with nitro.signals (not imported: mypy loads this module on its own).
 _SIGNAL_SUFFIX = "_signal"
 _SIGNALS_MODULE = "nitro.signals"
@@ -54,6 +60,23 @@ class NitroPlugin(Plugin):
         if fullname.startswith(_ENTITY_CLASS + "."):
             return _entity_class_attribute
         return None
+
+    def get_base_class_hook(self, fullname: str) -> Callable[[ClassDefContext], None] | None:
+        # Called for each direct base of a class being defined; only entity bases with
+        # ``versioned=True`` in the class statement matter.
+        node = self.lookup_fully_qualified(fullname)
+        info = node.node if node is not None else None
+        if isinstance(info, TypeInfo) and any(b.fullname == _ENTITY_API for b in info.mro):
+            return _versioned_attribute
+        return None
+
+
+def _versioned_attribute(ctx: ClassDefContext) -> None:
+    flag = ctx.cls.keywords.get("versioned")
+    if not (isinstance(flag, NameExpr) and flag.fullname == "builtins.True"):
+        return
+    if "version" not in ctx.cls.info.names:
+        add_attribute_to_class(ctx.api, ctx.cls, "version", ctx.api.named_type("builtins.int"))
 
 
 def _entity_class_attribute(ctx: AttributeContext) -> Type:

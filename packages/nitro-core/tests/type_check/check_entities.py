@@ -92,3 +92,15 @@ with use_backend(MemoryRepo, Todo, Pinned):
 def decorated_functions_keep_their_type() -> None:
     result = handler(todo)
     assert_type(result, None)
+
+
+class Account(Entity, versioned=True):
+    balance: int = 0
+
+
+class Plain(Entity):
+    balance: int = 0
+
+
+assert_type(Account(balance=1).version, int)  # added by versioned=True (nitro.mypy)
+unversioned = Plain().version  # type: ignore[attr-defined]  # not versioned: no such attribute

@@ -74,3 +74,10 @@ async def ause() -> None:
 assert_type(Todo.title_signal, SignalRef)
 assert_type(Note.text_signal, SignalRef)
 misspelt = Todo.titel_signal  # type: ignore[attr-defined]  # no field "titel"
+
+
+class Stock(SQLEntity, table=True, versioned=True):
+    units: int = 0
+
+
+assert_type(Stock(units=1).version, int)  # versioned=True, seen through nitro.mypy
