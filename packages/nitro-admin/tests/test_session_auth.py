@@ -53,6 +53,7 @@ def test_the_admin_takes_the_login_of_a_session_auth() -> None:
         {"session_max_age": 60},
         {"secure_cookies": True},
         {"trusted_proxies": ["10.0.0.1"]},
+        {"login_throttle": False},
     ],
 )
 def test_login_settings_given_twice_are_refused(option: dict[str, object]) -> None:
@@ -100,3 +101,10 @@ def test_an_admin_on_its_own_builds_its_login_from_its_settings() -> None:
     assert (login.cookie.cookie_name, login.cookie.path) == ("nitro_admin_session", "/staff")
     assert (login.max_age, login.cookie.secure) == (90, True)
     assert admin.authenticator() is not login  # reads the admin's login once mounted
+
+
+def test_the_admin_throttles_with_the_shared_logins_throttle() -> None:
+    auth = session_auth()
+    admin = Admin(auth=auth)
+    assert admin.login_throttle is auth.throttle
+    assert auth.throttle is not None

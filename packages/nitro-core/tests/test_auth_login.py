@@ -251,3 +251,57 @@ def test_the_login_names_of_nitro_auth_are_the_modules_objects() -> None:
     assert nitro.auth.verify_password is passwords.verify_password
     with pytest.raises(AttributeError, match="no_such_name"):
         nitro.auth.no_such_name  # noqa: B018
+
+
+class CountingUsers(PasswordAuth):
+    """PasswordAuth counting password checks (to show a throttled guess costs none)."""
+
+    checks = 0
+
+    def authenticate(self, username: str, password: str) -> User | None:
+        type(self).checks += 1
+        return super().authenticate(username, password)
+
+
+def test_check_password_throttles_guessing_per_username_and_address() -> None:
+    from nitro.auth import TooManyAttempts
+    from nitro.throttle import LoginThrottle, MemoryCounterStore
+
+    now = [1000.0]
+    throttle = LoginThrottle(
+        store=MemoryCounterStore(clock=lambda: now[0]), free_attempts=2, base_delay=4
+    )
+    people = CountingUsers([PasswordUser("ann", ANN_HASH)])
+    auth = SessionAuth(secret_key=KEY, store=MemorySessionStore(), users=people, throttle=throttle)
+    attacker = Browser().request()
+    assert auth.check_password("ann", "guess-1", attacker) is None
+    assert auth.check_password("ann", "guess-2", attacker) is None
+    before = CountingUsers.checks
+    with pytest.raises(TooManyAttempts):
+        auth.check_password("ann", "guess-3", attacker)
+    with pytest.raises(TooManyAttempts) as refused:
+        auth.check_password("ann", "ann-pw", attacker)  # even the right one waits
+    assert CountingUsers.checks == before  # refused before hashing
+    assert refused.value.status == 429
+    assert refused.value.retry_after >= 1
+    assert "Try again in" in refused.value.detail
+    now[0] += 60
+    assert auth.check_password("ann", "ann-pw", attacker) is not None  # then it works
+
+
+def test_throttle_can_be_turned_off_and_is_checked() -> None:
+    auth = SessionAuth(secret_key=KEY, store=MemorySessionStore(), users=users(), throttle=False)
+    assert auth.throttle is None
+    for _ in range(20):
+        assert auth.check_password("ann", "wrong") is None
+    with pytest.raises(TypeError, match="LoginThrottle or a bool"):
+        SessionAuth(secret_key=KEY, store=MemorySessionStore(), users=users(), throttle="yes")  # type: ignore[arg-type]
+
+
+def test_too_many_attempts_from_an_action_is_429_with_retry_after() -> None:
+    from nitro.actions._answers import error_response
+    from nitro.auth import TooManyAttempts
+
+    response = error_response(TooManyAttempts(7))
+    assert response.status == 429
+    assert response.headers["Retry-After"] == "7"

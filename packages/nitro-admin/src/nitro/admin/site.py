@@ -158,6 +158,8 @@ class Admin:
                 "trusted_proxies": trusted_proxies,
             }
             clashes = [name for name, value in given.items() if value is not None]
+            if login_throttle is not True or throttle_store is not None:
+                clashes.append("login_throttle")  # SessionAuth(throttle=...) decides
             if clashes:
                 raise TypeError(
                     f"Admin(auth=SessionAuth(...)) takes its login settings from the "
@@ -181,13 +183,15 @@ class Admin:
         if session_repository is not None:
             session_store = RepositorySessionStore(session_repository)
         self.session_store: SessionStore[Any] = session_store or MemorySessionStore()
-        if isinstance(login_throttle, LoginThrottle):
+        if self.shared_login is not None:
+            self.login_throttle: LoginThrottle | None = self.shared_login.throttle
+        elif isinstance(login_throttle, LoginThrottle):
             if throttle_store is not None:
                 raise TypeError(
                     "Admin() got a LoginThrottle and throttle_store=; pass the store to "
                     "LoginThrottle(store=...) instead"
                 )
-            self.login_throttle: LoginThrottle | None = login_throttle
+            self.login_throttle = login_throttle
         elif login_throttle is True:
             self.login_throttle = (
                 LoginThrottle(store=throttle_store) if throttle_store else LoginThrottle()
@@ -493,6 +497,7 @@ class Admin:
                 ),
                 scope=self.prefix,
                 cookie_class=self.session_cookie_class,
+                throttle=self.login_throttle or False,
             )
         return login
 

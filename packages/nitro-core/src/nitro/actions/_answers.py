@@ -96,6 +96,9 @@ def error_response(error: ActionError | AuthError) -> ActionResponse:
     challenge = getattr(error, "challenge", None)
     if challenge:  # a 401 names the scheme the client should use
         response.headers["WWW-Authenticate"] = challenge
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:  # a 429 says when to come back
+        response.headers["Retry-After"] = str(retry_after)
     return response
 
 

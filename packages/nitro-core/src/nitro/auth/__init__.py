@@ -27,6 +27,7 @@ from nitro.auth.context import current_user as current_user
 from nitro.auth.errors import AuthError as AuthError
 from nitro.auth.errors import NotAuthenticated as NotAuthenticated
 from nitro.auth.errors import PermissionDenied as PermissionDenied
+from nitro.auth.errors import TooManyAttempts as TooManyAttempts
 from nitro.auth.identity import ANONYMOUS as ANONYMOUS
 from nitro.auth.identity import AnonymousUser as AnonymousUser
 from nitro.auth.identity import Role as Role

@@ -1,4 +1,4 @@
-"""The two refusals of :mod:`nitro.auth`, with the HTTP status each answers.
+"""The refusals of :mod:`nitro.auth`, with the HTTP status each answers.
 
 They live here, below the actions layer, so that identity and rules need nothing from
 HTTP. The dispatcher answers them like any action error (``status``, ``detail``,
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["AuthError", "NotAuthenticated", "PermissionDenied"]
+__all__ = ["AuthError", "NotAuthenticated", "PermissionDenied", "TooManyAttempts"]
 
 
 class AuthError(Exception):
@@ -43,3 +43,18 @@ class PermissionDenied(AuthError):
 
     status = 403
     detail = "Permission denied"
+
+
+class TooManyAttempts(AuthError):
+    """Too many failed log-ins for this username or client address: 429, with the
+    seconds to wait (``Retry-After``). Raised before the password is checked, so a
+    flood of guesses costs no hashing."""
+
+    status = 429
+    detail = "Too many failed log-in attempts"
+
+    def __init__(self, retry_after: int) -> None:
+        unit = "second" if retry_after == 1 else "seconds"
+        super().__init__(f"{type(self).detail}. Try again in {retry_after} {unit}.")
+        #: Whole seconds before the next attempt is considered.
+        self.retry_after = retry_after

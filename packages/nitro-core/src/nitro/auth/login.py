@@ -37,10 +37,12 @@ from typing import Any
 
 from nitro.auth.cookies import Session, SessionCookie
 from nitro.auth.csrf import CsrfProtection
+from nitro.auth.errors import TooManyAttempts
 from nitro.auth.identity import User
 from nitro.auth.proxies import TrustedProxies
 from nitro.auth.types import HttpRequest, SessionStore
 from nitro.auth.users import UserStore
+from nitro.throttle import LoginThrottle
 
 __all__ = ["MIN_SECRET_LENGTH", "SessionAuth"]
 
@@ -71,6 +73,10 @@ class SessionAuth:
     :param trusted_origins: other origins allowed to post forms (CSRF check).
     :param scope: a name for this login; records of another scope in the same store
         are not accepted (two apps sharing one Redis keep separate logins).
+    :param throttle: slows down password guessing in :meth:`check_password`, per
+        username and per client address (:class:`nitro.throttle.LoginThrottle`; pass
+        one with ``store=RedisCounterStore(...)`` when several processes serve the
+        app). ``True`` (default): one with its defaults in this process; ``False``: none.
     """
 
     #: Swap the cookie or the CSRF tokens without subclassing.
@@ -93,6 +99,7 @@ class SessionAuth:
         trusted_origins: Iterable[str] = (),
         scope: str = "",
         cookie_class: type[SessionCookie] | None = None,
+        throttle: LoginThrottle | bool = True,
     ) -> None:
         if not isinstance(secret_key, str) or len(secret_key) < MIN_SECRET_LENGTH:
             raise ValueError(
@@ -126,6 +133,12 @@ class SessionAuth:
             proxies=trusted_proxies,
         )
         self.csrf = self.csrf_class(secret_key, trusted_origins)
+        if not isinstance(throttle, LoginThrottle | bool):
+            raise TypeError(f"throttle must be a LoginThrottle or a bool, got {throttle!r}")
+        #: The login throttle (``None``: guesses are not slowed down).
+        if throttle is True:
+            throttle = LoginThrottle()
+        self.throttle: LoginThrottle | None = throttle or None
         self._auth_key = hmac.new(
             secret_key.encode(), b"nitro.auth:auth-hash", hashlib.sha256
         ).digest()
@@ -142,9 +155,28 @@ class SessionAuth:
 
     # -- one call each, for an app's own login and logout handlers ---------------------
 
-    def check_password(self, username: str, password: str) -> User | None:
-        """The user when the password is right (as slow for an unknown user)."""
-        return self.users.authenticate(username, password)
+    def check_password(
+        self, username: str, password: str, request: HttpRequest | None = None
+    ) -> User | None:
+        """The user when the password is right (as slow for an unknown user), else
+        ``None``. Give the *request* so failures count per client address too.
+
+        :raises TooManyAttempts: (429) this username or address failed too often
+            lately; the password is not checked, so guessing costs no hashing.
+        """
+        throttle = self.throttle
+        address = self.proxies.client_address(request) if request is not None else None
+        if throttle is not None:
+            wait = throttle.retry_after(username, address)
+            if wait > 0:
+                raise TooManyAttempts(throttle.seconds(wait))
+        user = self.users.authenticate(username, password)
+        if throttle is not None:
+            if user is None:
+                throttle.failed(username, address)
+            else:
+                throttle.succeeded(username, address)
+        return user
 
     def login(self, request: HttpRequest, user: User) -> str:
         """Log *user* in (checked already: :meth:`check_password`, or another way);

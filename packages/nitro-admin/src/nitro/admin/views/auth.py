@@ -7,6 +7,7 @@ from urllib.parse import quote, unquote, urlsplit
 from nitro.actions import ActionResponse
 from nitro.admin.requests import AdminRequest
 from nitro.admin.templates.layout import csrf_input, layout
+from nitro.auth.errors import TooManyAttempts
 from nitro.web import html, redirect
 from rusty_tags import H1, Button, Div, Form, Input, Label, P
 
@@ -115,25 +116,14 @@ def login_view(request: AdminRequest) -> ActionResponse:
         return _login_page(request, target, "", None, 200)
     username = request.form_value("username")[:150]
     password = request.form_value("password")[:1024]
-    throttle = site.login_throttle
-    address = site.proxies.client_address(request.raw)
-    if throttle is not None:
-        wait = throttle.retry_after(username, address)
-        if wait > 0:
-            # Refused before the password is checked: a flood costs no scrypt work.
-            seconds = throttle.seconds(wait)
-            unit = "second" if seconds == 1 else "seconds"
-            message = f"Too many failed log-in attempts. Try again in {seconds} {unit}."
-            response = _login_page(request, target, username, message, 429)
-            response.headers["Retry-After"] = str(seconds)
-            return response
-    user = site.auth.authenticate(username, password) if site.auth and username else None
+    try:
+        user = site.session_auth.check_password(username, password, request.raw)
+    except TooManyAttempts as refused:  # before the password is checked: no scrypt work
+        response = _login_page(request, target, username, refused.detail, 429)
+        response.headers["Retry-After"] = str(refused.retry_after)
+        return response
     if user is None:
-        if throttle is not None:
-            throttle.failed(username, address)
         return _login_page(request, target, username, "Wrong username or password.", 401)
-    if throttle is not None:
-        throttle.succeeded(username, address)
     site.start_session(request, user)
     return redirect(target)
 
