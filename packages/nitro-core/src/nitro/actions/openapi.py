@@ -179,6 +179,17 @@ def openapi_document(
     return document
 
 
+def merge_components(document: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
+    """Add the action operations' schemas (*components*) and the bearer scheme to a
+    framework's own OpenAPI *document* (FastAPI knows only its models); in place."""
+    merged = document.setdefault("components", {})
+    schemas = merged.setdefault("schemas", {})
+    for name, schema in components.items():
+        schemas.setdefault(name, schema)
+    merged.setdefault("securitySchemes", {}).update(security_schemes())
+    return document
+
+
 def security_schemes() -> dict[str, Any]:
     """The ``securitySchemes`` guarded operations refer to."""
     return {BEARER: {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}

@@ -5,16 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.responses import Response, StreamingResponse
-from fastapi.routing import APIRoute
+from fastapi import FastAPI
+from fastapi.responses import Response
 from nitro import plugins
-from nitro.actions import ActionApp, ActionRoute, asgi, build_action_app
+from nitro.actions import ActionApp, build_action_app
 from nitro.actions.app import mount_body_limit
-from nitro.actions.asgi import ActionEndpoint, LiveEndpoint, PrefixMiddleware, WebEndpoint
-from nitro.actions.openapi import live_operation, openapi_operation, security_schemes
-from nitro.actions.request import ActionResponse
+from nitro.actions.asgi import PrefixMiddleware, WebEndpoint
+from nitro.actions.openapi import merge_components
 from nitro.actions.urls import normalize_prefix
+from nitro.adapters.fastapi._routes import endpoint_for, register, route_class
 from nitro.broadcast import Broadcaster
 from nitro.web import Mountable
 
@@ -71,7 +70,7 @@ def configure_app(
         auth=auth,
         middleware=middleware,
     )
-    nitro.serve(lambda routes, live: _register(app, nitro, routes, live))
+    nitro.serve(lambda routes, live: register(app, nitro, routes, live))
     if nitro.prefix:
         app.add_middleware(PrefixMiddleware, prefix=nitro.prefix)
     app.state.nitro = nitro
@@ -88,99 +87,10 @@ def _publish_components(app: FastAPI, nitro: ActionApp) -> None:
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
-        document = build()  # FastAPI's, cached until its routes change: merge in place
-        components = document.setdefault("components", {})
-        schemas = components.setdefault("schemas", {})
-        for name, schema in nitro.openapi_components.items():
-            schemas.setdefault(name, schema)
-        components.setdefault("securitySchemes", {}).update(security_schemes())
-        return document
+        # FastAPI's document is cached until its routes change: merge into it in place.
+        return merge_components(build(), nitro.openapi_components)
 
     app.openapi = openapi  # type: ignore[method-assign]
-
-
-def _register(app: FastAPI, nitro: ActionApp, routes: list[ActionRoute], live: list[type]) -> None:
-    for route in routes:
-        app.router.add_api_route(
-            route.path,
-            _endpoint(ActionEndpoint(nitro.dispatcher, route, nitro.max_body_bytes)),
-            methods=[route.method],
-            name=route.endpoint,
-            summary=f"{route.entity.__name__}.{route.info.name}",
-            description=(route.info.func.__doc__ or "").strip(),
-            tags=[route.entity.__name__],
-            openapi_extra=openapi_operation(route, nitro.openapi_components),
-            response_class=Response,
-            route_class_override=_route_class(app),
-        )
-    for entity in live:
-        app.router.add_api_route(
-            nitro.live_route_path(entity),
-            _endpoint(LiveEndpoint(nitro.broadcaster, entity, nitro.max_body_bytes)),
-            methods=["GET"],
-            name=nitro.live_name(entity),
-            summary=f"Live updates of one {entity.__name__} (Server-Sent Events)",
-            tags=[entity.__name__],
-            openapi_extra=live_operation(),
-            response_class=StreamingResponse,
-            route_class_override=_route_class(app),
-        )
-    app.openapi_schema = None  # routes added after the schema was built show up in it
-
-
-_Core = ActionEndpoint | LiveEndpoint | WebEndpoint
-
-
-class _CoreRoute(APIRoute):
-    """An API route (in OpenAPI, named for ``url_path_for``) served by a core ASGI
-    endpoint.
-
-    FastAPI builds a ``Request``, two exit stacks and solves the endpoint's
-    dependencies on every call; a Nitro endpoint needs none of it (it reads the ASGI
-    scope itself). So when FastAPI has nothing to run first -- no dependencies (the
-    app's and router's ``dependencies=[...]`` included) and no FastAPI body limit
-    (``max_body_size``) -- the route's ASGI app is the core endpoint itself. Otherwise
-    the request takes FastAPI's whole path, and the dependencies run as on any route.
-    """
-
-    def __init__(self, path: str, endpoint: Any, **kwargs: Any) -> None:
-        super().__init__(path, endpoint, **kwargs)
-        core: _Core | None = getattr(endpoint, "nitro_core", None)
-        if core is not None and not self.dependant.dependencies and not _body_limit(self):
-            self.app = core
-
-
-def _route_class(app: FastAPI) -> type[APIRoute] | None:
-    """:class:`_CoreRoute`, unless the app has its own route class (a timing or
-    logging ``APIRoute`` subclass set as ``app.router.route_class``): that one serves
-    Nitro's routes too."""
-    return _CoreRoute if app.router.route_class is APIRoute else None
-
-
-def _body_limit(route: APIRoute) -> bool:
-    return getattr(route, "max_body_size", None) is not None
-
-
-class _CoreResponse(Response):
-    """Core's answer, sent by core's ASGI driver (bodies, SSE streams, disconnects)."""
-
-    def __init__(self, result: ActionResponse):  # no Starlette body or headers to build
-        self.result = result
-        self.background = None
-
-    async def __call__(self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
-        await asgi.send_response(self.result, receive, send)
-
-
-def _endpoint(core: _Core) -> Any:
-    """A FastAPI endpoint function that hands the request to a core ASGI endpoint
-    (kept as its ``nitro_core``, which :class:`_CoreRoute` serves directly)."""
-
-    async def endpoint(request: Request) -> Response:
-        return _CoreResponse(await core.respond(request.scope, request.receive))
-
-    endpoint.nitro_core = core  # type: ignore[attr-defined]
-    return endpoint
 
 
 def mount(
@@ -198,10 +108,10 @@ def mount(
     for web_route in mountable.web_routes():
         app.router.add_api_route(
             base + web_route.path,
-            _endpoint(WebEndpoint(web_route.handler, limit)),
+            endpoint_for(WebEndpoint(web_route.handler, limit)),
             methods=list(web_route.methods),
             name=web_route.name,
             include_in_schema=False,
             response_class=Response,
-            route_class_override=_route_class(app),
+            route_class_override=route_class(app),
         )

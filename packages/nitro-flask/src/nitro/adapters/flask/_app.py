@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, request, stream_with_context
+from flask import Flask, g, jsonify
 from nitro import plugins
-from nitro.actions import ActionApp, ActionConfigurationError, ActionRoute, build_action_app
+from nitro.actions import ActionApp, build_action_app
 from nitro.actions.app import mount_body_limit
 from nitro.actions.openapi import openapi_document
-from nitro.actions.request import ActionResponse
 from nitro.actions.urls import normalize_prefix, reset_prefix, set_prefix
-from nitro.actions.wsgi import WsgiActionEndpoint, WsgiLiveEndpoint, WsgiWebEndpoint
+from nitro.actions.wsgi import WsgiWebEndpoint
+from nitro.adapters.flask._routes import flask_path, register, view_for
 from nitro.broadcast import Broadcaster
 from nitro.web import Mountable
 
@@ -69,7 +68,7 @@ def configure_app(
         auth=auth,
         middleware=middleware,
     )
-    nitro.serve(lambda routes, live: _register(app, nitro, routes, live))
+    nitro.serve(lambda routes, live: register(app, nitro, routes, live))
     if nitro.prefix:
         # A WSGI thread keeps its context between requests: undo the prefix after each.
         app.before_request(lambda: setattr(g, _PREFIX_TOKEN, set_prefix(nitro.prefix)))
@@ -94,36 +93,6 @@ def _leave_prefix(_error: BaseException | None) -> None:
         reset_prefix(token)
 
 
-def _register(app: Flask, nitro: ActionApp, routes: list[ActionRoute], live: list[type]) -> None:
-    if app._got_first_request:  # Flask refuses new rules once it serves
-        raise ActionConfigurationError(
-            f"Flask app {app.name!r} is already serving requests; define the entity "
-            "before the app's first request (import its module before serving)"
-        )
-    for route in routes:
-        core = WsgiActionEndpoint(nitro, route)
-        rule, name = _flask_path(route.path), route.endpoint
-        app.add_url_rule(rule, name, _view(core, name), methods=[route.method])
-    for entity in live:
-        core_live, name = WsgiLiveEndpoint(nitro, entity), nitro.live_name(entity)
-        rule = _flask_path(nitro.live_route_path(entity))
-        app.add_url_rule(rule, name, _view(core_live, name), methods=["GET"])
-
-
-def _flask_path(path: str) -> str:
-    return re.sub(r"\{(\w+)\}", r"<\1>", path)
-
-
-def _to_response(result: ActionResponse) -> Response:
-    if result.stream is not None:
-        response = Response(stream_with_context(result.stream), result.status, result.headers)
-    else:
-        response = Response(result.body, result.status, result.headers)
-    for cookie in result.set_cookies:
-        response.headers.add("Set-Cookie", cookie)
-    return response
-
-
 def mount(
     app: Flask, mountable: Mountable, prefix: str = "", *, max_body_bytes: int | None = None
 ) -> None:
@@ -136,18 +105,8 @@ def mount(
     limit = mount_body_limit(app.extensions.get(EXTENSION_KEY), max_body_bytes)
     for web_route in mountable.web_routes():
         app.add_url_rule(
-            _flask_path(base + web_route.path),
+            flask_path(base + web_route.path),
             endpoint=web_route.name,
-            view_func=_view(WsgiWebEndpoint(web_route.handler, limit), web_route.name),
+            view_func=view_for(WsgiWebEndpoint(web_route.handler, limit), web_route.name),
             methods=list(web_route.methods),
         )
-
-
-def _view(core: WsgiActionEndpoint | WsgiLiveEndpoint | WsgiWebEndpoint, name: str) -> Any:
-    """A Flask view that hands the matched request to a core WSGI endpoint."""
-
-    def view(**path_params: str) -> Response:
-        return _to_response(core.respond(request.environ, path_params))
-
-    view.__name__ = name
-    return view

@@ -1,0 +1,54 @@
+"""How Nitro's routes run on Flask: URL rules whose views hand the WSGI environ to a
+core endpoint and turn its answer into a Flask ``Response``."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Flask, Response, request, stream_with_context
+from nitro.actions import ActionApp, ActionConfigurationError, ActionRoute
+from nitro.actions.request import ActionResponse
+from nitro.actions.wsgi import WsgiActionEndpoint, WsgiLiveEndpoint, WsgiWebEndpoint
+
+__all__ = ["flask_path", "register", "view_for"]
+
+
+def register(app: Flask, nitro: ActionApp, routes: list[ActionRoute], live: list[type]) -> None:
+    if app._got_first_request:  # Flask refuses new rules once it serves
+        raise ActionConfigurationError(
+            f"Flask app {app.name!r} is already serving requests; define the entity "
+            "before the app's first request (import its module before serving)"
+        )
+    for route in routes:
+        core = WsgiActionEndpoint(nitro, route)
+        rule, name = flask_path(route.path), route.endpoint
+        app.add_url_rule(rule, name, view_for(core, name), methods=[route.method])
+    for entity in live:
+        core_live, name = WsgiLiveEndpoint(nitro, entity), nitro.live_name(entity)
+        rule = flask_path(nitro.live_route_path(entity))
+        app.add_url_rule(rule, name, view_for(core_live, name), methods=["GET"])
+
+
+def flask_path(path: str) -> str:
+    return re.sub(r"\{(\w+)\}", r"<\1>", path)
+
+
+def _to_response(result: ActionResponse) -> Response:
+    if result.stream is not None:
+        response = Response(stream_with_context(result.stream), result.status, result.headers)
+    else:
+        response = Response(result.body, result.status, result.headers)
+    for cookie in result.set_cookies:
+        response.headers.add("Set-Cookie", cookie)
+    return response
+
+
+def view_for(core: WsgiActionEndpoint | WsgiLiveEndpoint | WsgiWebEndpoint, name: str) -> Any:
+    """A Flask view that hands the matched request to a core WSGI endpoint."""
+
+    def view(**path_params: str) -> Response:
+        return _to_response(core.respond(request.environ, path_params))
+
+    view.__name__ = name
+    return view
