@@ -55,7 +55,14 @@ class Product(SQLEntity, table=True):
     category: Category = Category.TOOLS
 
 
-def build_database(path: Path, rows: int) -> None:
+#: The indexes a team would add for this page; both admins use them.
+INDEXES = (
+    "CREATE INDEX IF NOT EXISTS ix_product_price ON product (price)",
+    "CREATE INDEX IF NOT EXISTS ix_product_stock_price ON product (in_stock, price)",
+)
+
+
+def build_database(path: Path, rows: int, indexes: tuple[str, ...] = INDEXES) -> None:
     """Create the table through nitro-sql, then bulk-insert with sqlite3 (fast)."""
     if path.exists():
         with sqlite3.connect(path) as db:
@@ -83,9 +90,8 @@ def build_database(path: Path, rows: int) -> None:
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             data,
         )
-        # The indexes a team would add for this page; both admins use them.
-        db.execute("CREATE INDEX IF NOT EXISTS ix_product_price ON product (price)")
-        db.execute("CREATE INDEX IF NOT EXISTS ix_product_stock_price ON product (in_stock, price)")
+        for statement in indexes:
+            db.execute(statement)
         db.execute("ANALYZE")
 
 
@@ -127,9 +133,12 @@ def nitro_app() -> Any:
     return app
 
 
-def sqladmin_app(url: str) -> Any:
+def sqladmin_app(url: str, *, login: bool = False) -> Any:
+    """SQLAdmin on the same table; with *login*, behind its documented
+    ``AuthenticationBackend`` (a token in Starlette's signed session cookie)."""
     from sqladmin import Admin as SQLAdmin
     from sqladmin import ModelView
+    from sqladmin.authentication import AuthenticationBackend
     from sqladmin.filters import BooleanFilter
     from sqlalchemy import create_engine
 
@@ -147,10 +156,25 @@ def sqladmin_app(url: str) -> Any:
         column_filters = [BooleanFilter(Product.in_stock)]
         page_size = 50
 
+    class Auth(AuthenticationBackend):
+        async def login(self, request: Any) -> bool:
+            form = await request.form()
+            if form.get("username") != "bench" or form.get("password") != PASSWORD:
+                return False
+            request.session.update({"token": "bench"})
+            return True
+
+        async def logout(self, request: Any) -> bool:
+            request.session.clear()
+            return True
+
+        async def authenticate(self, request: Any) -> bool:
+            return request.session.get("token") == "bench"
+
     app = FastAPI()
-    SQLAdmin(app, create_engine(url, connect_args={"check_same_thread": False})).add_view(
-        ProductView
-    )
+    engine = create_engine(url, connect_args={"check_same_thread": False})
+    backend = Auth(secret_key="s" * 40) if login else None
+    SQLAdmin(app, engine, authentication_backend=backend).add_view(ProductView)
     return app
 
 

@@ -22,12 +22,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import enum
 import html
 import importlib.metadata as md
 import os
 import platform
-import random
 import re
 import sqlite3
 import statistics
@@ -36,33 +34,21 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
-from fastapi import FastAPI
+from bench_admin import (
+    PASSWORD,
+    ROW_PATTERN,
+    Timing,
+    build_database,
+    nitro_app,
+    percentile,
+    sqladmin_app,
+)
 
-from nitro.adapters.fastapi import mount
-from nitro.admin import Admin, AdminUser, PasswordAuth, hash_password
-from nitro.sql import SQLEntity, configure
+from nitro.sql import configure
 
-PASSWORD = "bench-password"
 ROWS_PER_PAGE = 50
-
-
-class Category(enum.Enum):
-    TOOLS = "tools"
-    TOYS = "toys"
-    FOOD = "food"
-    BOOKS = "books"
-
-
-class Product(SQLEntity, table=True):
-    name: str
-    sku: str
-    price: float
-    stock: int = 0
-    in_stock: bool = True
-    category: Category = Category.TOOLS
 
 
 #: The indexes docs/admin.md recommends: filter column(s), sort column, id, and the
@@ -73,126 +59,6 @@ INDEXES = (
     "ON product (in_stock, price, id, nitro_expires_at)",
 )
 
-
-def build_database(path: Path, rows: int) -> None:
-    """Create the table through nitro-sql, then bulk-insert with sqlite3 (fast)."""
-    if path.exists():
-        with sqlite3.connect(path) as db:
-            if db.execute("SELECT count(*) FROM product").fetchone()[0] == rows:
-                return
-        path.unlink()
-    Product.repository().clear()  # creates the table on first use
-    rng = random.Random(42)
-    colours = ["red", "blue", "green", "steel", "oak"]
-    categories = [c.name for c in Category]  # SQLAlchemy stores enum names
-    data = [
-        (
-            f"{i:032x}",
-            f"Product {i} {rng.choice(colours)}",
-            f"SKU-{i:06}",
-            round(rng.uniform(1, 1000), 2),
-            rng.randrange(0, 500),
-            rng.random() < 0.5,
-            rng.choice(categories),
-        )
-        for i in range(rows)
-    ]
-    with sqlite3.connect(path) as db:
-        db.executemany(
-            "INSERT INTO product (id, name, sku, price, stock, in_stock, category) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            data,
-        )
-        for statement in INDEXES:
-            db.execute(statement)
-        db.execute("ANALYZE")
-
-
-class Timing:
-    """ASGI middleware: server time per request, in seconds."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.samples: list[float] = []
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        start = time.perf_counter()
-
-        async def timed_send(message: Any) -> None:
-            await send(message)
-            if message["type"] == "http.response.body" and not message.get("more_body"):
-                self.samples.append(time.perf_counter() - start)
-
-        await self.app(scope, receive, timed_send)
-
-
-def nitro_app() -> Any:
-    admin = Admin(
-        auth=PasswordAuth([AdminUser("bench", hash_password(PASSWORD), is_superuser=True)]),
-        secret_key="b" * 40,
-    )
-    admin.register(
-        Product,
-        list_display=["name", "sku", "price", "stock", "in_stock", "category"],
-        list_filter=["in_stock", "category", "price"],
-        search_fields=["name"],
-        list_per_page=ROWS_PER_PAGE,
-    )
-    app = FastAPI()
-    mount(app, admin)
-    return app
-
-
-def sqladmin_app(url: str) -> Any:
-    from sqladmin import Admin as SQLAdmin
-    from sqladmin import ModelView
-    from sqladmin.authentication import AuthenticationBackend
-    from sqladmin.filters import BooleanFilter
-    from sqlalchemy import create_engine
-
-    class Auth(AuthenticationBackend):
-        """SQLAdmin's documented pattern: a token in the signed session cookie."""
-
-        async def login(self, request: Any) -> bool:
-            form = await request.form()
-            if form.get("username") != "bench" or form.get("password") != PASSWORD:
-                return False
-            request.session.update({"token": "bench"})
-            return True
-
-        async def logout(self, request: Any) -> bool:
-            request.session.clear()
-            return True
-
-        async def authenticate(self, request: Any) -> bool:
-            return request.session.get("token") == "bench"
-
-    class ProductView(ModelView, model=Product):  # type: ignore[call-arg]
-        column_list = [
-            Product.name,
-            Product.sku,
-            Product.price,
-            Product.stock,
-            Product.in_stock,
-            Product.category,
-        ]
-        column_sortable_list = [Product.name, Product.price, Product.stock]
-        column_searchable_list = [Product.name]
-        column_filters = [BooleanFilter(Product.in_stock)]
-        page_size = ROWS_PER_PAGE
-
-    app = FastAPI()
-    engine = create_engine(url, connect_args={"check_same_thread": False})
-    admin = SQLAdmin(app, engine, authentication_backend=Auth(secret_key="s" * 40))
-    admin.add_view(ProductView)
-    return app
-
-
-#: One SKU cell per product row, on both pages.
-ROW_PATTERN = re.compile(r">SKU-\d{6}\s*<")
 
 LIST = "/admin/product/list?pageSize=50&"
 SCENARIOS: dict[str, tuple[str, str]] = {
@@ -243,7 +109,7 @@ async def check(client: httpx.AsyncClient, path: str, label: str) -> str:
 async def run(
     requests: int, warmup: int, url: str
 ) -> tuple[dict[str, dict[str, list[float]]], dict[str, str]]:
-    nitro, peer = Timing(nitro_app()), Timing(sqladmin_app(url))
+    nitro, peer = Timing(nitro_app()), Timing(sqladmin_app(url, login=True))
     results: dict[str, dict[str, list[float]]] = {
         name: {"nitro": [], "sqladmin": []} for name in SCENARIOS
     }
@@ -275,11 +141,6 @@ async def run(
     return results, {name: paths[0] for name, paths in SCENARIOS.items()}
 
 
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def git_commit() -> str:
     try:
         found = subprocess.run(
@@ -308,7 +169,7 @@ def main() -> None:
     url = f"sqlite:///{args.db}"
     configure(url)
     started = time.perf_counter()
-    build_database(args.db, args.rows)
+    build_database(args.db, args.rows, INDEXES)
     print(
         f"database: {args.db} ({args.rows:,} rows, ready in {time.perf_counter() - started:.1f} s)"
     )
