@@ -112,7 +112,7 @@ def build_app(store: SessionStore[Any], user_store: PasswordAuth | None = None) 
     admin = Admin(auth=auth)
     admin.register(Ledger)
     app = FastAPI()
-    configure_app(app, auth=auth)
+    configure_app(app, entities=[Ledger], auth=auth)
     mount(app, admin)
     mount(app, AppLogin(auth))
     app.state.session_auth = auth

@@ -280,3 +280,26 @@ def test_enqueue_waits_for_the_commit_and_survives_a_crash(
     time.sleep(1)
     assert lines(jobs_dir / "after-crash.done") == ["done"]
     assert lines(jobs_dir / "rolled-back.done") == []
+
+
+def test_celery_checks_a_redelivered_first_message_like_any_other(redis_url: str) -> None:
+    """Only a first message kombu has not put back skips the start check: a redelivery
+    (a dead worker's message, one restored at shutdown) is checked."""
+    from nitro.cqrs.jobs.engines.celery import CeleryEngine
+
+    engine = CeleryEngine(redis_url)
+    seen: list[bool] = []
+    engine._run = lambda payload, due, first=False: seen.append(first) or "done"  # type: ignore[method-assign]
+    for delivery_info, first, expected in [
+        ({}, True, True),
+        ({"redelivered": False}, True, True),
+        ({"redelivered": True}, True, False),
+        ({}, False, False),
+    ]:
+        engine.task.push_request(delivery_info=delivery_info)
+        try:
+            engine.task.run("{}", first=first)
+        finally:
+            engine.task.pop_request()
+        assert seen.pop() is expected, (delivery_info, first)
+    engine.close()

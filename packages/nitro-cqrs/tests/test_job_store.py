@@ -210,3 +210,26 @@ def test_a_socket_failing_under_the_client_keeps_the_writes() -> None:
     with pytest.raises(redis.ConnectionError, match="closed file"):
         writes.flush()
     assert writes  # still waiting, sent on the next try
+
+
+def test_a_first_start_written_behind_holds_the_lease_and_never_undoes_a_finish(
+    store: JobStore,
+) -> None:
+    """note_started (a new job's first delivery) is written behind: once it lands, a
+    second delivery finds the job running; when the job's "done" is sent before it (in
+    one batch, scripts go in their own order), the job stays done."""
+    job = envelope()
+    store.note_started(job, lease=30)
+    store.flush()
+    assert store.get(job.id).state == "running"  # type: ignore[union-attr]
+    assert store.start(job, lease=30) == "running"  # a copy delivered meanwhile waits
+    store.finish(job, "done")
+    store.flush()
+    assert store.start(job, lease=30) == "done"
+
+    quick = envelope()
+    store.finish(quick, "done")  # overtakes its own start in the batch
+    store.note_started(quick, lease=30)
+    store.flush()
+    assert store.get(quick.id).state == "done"  # type: ignore[union-attr]
+    assert store.start(quick, lease=30) == "done"

@@ -43,6 +43,13 @@ class Engine(ABC):
     def submit(self, envelope: Envelope, delay: float = 0.0) -> None:
         """Put *envelope* on its queue, to run after *delay* seconds."""
 
+    def submit_new(self, envelope: Envelope, delay: float = 0.0) -> None:
+        """:meth:`submit` a job with a new id, sent for the first time (``enqueue``
+        outside a unit of work). An engine whose broker marks redeliveries may let the
+        worker skip the start check for this message: nothing can have run the job
+        yet (see ``CeleryEngine``). By default, the same as :meth:`submit`."""
+        self.submit(envelope, delay)
+
     @abstractmethod
     def run_worker(
         self,

@@ -94,7 +94,7 @@ def send_now(
     elif not store.queued(envelope):  # sent already (a relay sending it again)
         return JobRef(id=envelope.id, job=envelope.job, sent=False)
     try:
-        engine.submit(envelope, delay)
+        (engine.submit_new if fresh else engine.submit)(envelope, delay)
     except Exception as exc:
         # Visible in the dead-letter queue, and retried from there.
         store.finish(

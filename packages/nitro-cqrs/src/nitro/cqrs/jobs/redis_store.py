@@ -86,6 +86,27 @@ return ''
 """
 )
 
+# Record: id, now, envelope, lease ms. A first delivery's start, written behind: it only
+# moves a job that is new or queued, so a "done" that overtakes it in a batch stands.
+_STARTED = (
+    _MOVE
+    + """
+for i = 2, #ARGV, 4 do
+  local id, now = ARGV[i], ARGV[i + 1]
+  local job = p .. 'job:' .. id
+  local state = redis.call('HGET', job, 'state')
+  if not state or state == 'queued' then
+    redis.call('SET', p .. 'lease:' .. id, '1', 'PX', ARGV[i + 3])
+    redis.call('HSET', job, 'envelope', ARGV[i + 2], 'state', 'running', 'started_at', now,
+               'updated_at', now, 'finished_at', '')
+    redis.call('PERSIST', job)
+    move(id, state, 'running', now)
+  end
+end
+return 1
+"""
+)
+
 # Record: id, state, now, envelope, error, traceback, reason,
 # seconds a done record is kept. Done jobs older than that leave the listings at most
 # once a second (a guard key), not on every job.
@@ -204,6 +225,10 @@ class RedisJobStore(JobStore):
         ]
         with self._reaching():
             return str(self._later.send(_START, record)) or None
+
+    def note_started(self, envelope: Envelope, lease: float) -> None:
+        record = [envelope.id, time.time(), envelope.to_json(), max(1, int(lease * 1000))]
+        self._later.add(_STARTED, record)
 
     def finish(
         self,

@@ -45,9 +45,11 @@ def current_job() -> Envelope | None:
 logger = logging.getLogger("nitro.jobs")
 
 
-def execute(payload: str | bytes, engine: Engine) -> str:
+def execute(payload: str | bytes, engine: Engine, *, first: bool = False) -> str:
     """Run one delivered message; return the outcome (``done``, ``failed``, ``dead``,
-    ``skipped``, ``postponed``)."""
+    ``skipped``, ``postponed``). *first*: the engine knows this is the only delivery
+    so far of a job with a new id (see :meth:`Engine.submit_new`), so the start is
+    recorded without waiting for the dedupe and lease check."""
     store = engine.store
     try:
         envelope = Envelope.from_json(payload)
@@ -63,7 +65,11 @@ def execute(payload: str | bytes, engine: Engine) -> str:
         store.finish(envelope, "dead", reason=str(exc))
         logger.error("job %s (%s): %s", envelope.job, envelope.id, exc)
         return "dead"
-    busy = store.start(envelope, engine.lease)
+    busy = None
+    if first:
+        store.note_started(envelope, engine.lease)
+    else:
+        busy = store.start(envelope, engine.lease)
     if busy == "done":
         logger.info("job %s (%s) was done already; delivery dropped", envelope.job, envelope.id)
         return "skipped"

@@ -76,6 +76,13 @@ class JobStore(ABC):
     def flush(self) -> None:  # noqa: B027 - most stores keep nothing waiting
         """Send the writes a store keeps waiting (before a worker exits)."""
 
+    def note_started(self, envelope: Envelope, lease: float) -> None:
+        """Mark the first delivery of a job with a new id as started, without waiting
+        for the answer (a store may send it with a later write). Nothing can have run
+        the job before, and another delivery of it can only come after *lease*
+        seconds (the broker's visibility timeout), long after the write landed."""
+        self.start(envelope, lease)
+
     @abstractmethod
     def start(self, envelope: Envelope, lease: float, *, renew: bool = False) -> str | None:
         """Mark a run as started; ``None`` if it may run, else why not (``"done"``:

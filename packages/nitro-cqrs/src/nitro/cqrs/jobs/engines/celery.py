@@ -104,6 +104,14 @@ class CeleryEngine(Engine):
     job's lease still renewed and postpones that copy until the job is done, when it is
     dropped.
 
+    **First deliveries.** The message ``enqueue`` sends for a new job is marked
+    ``first``; kombu marks any message it puts back on a queue as redelivered. A first
+    message that is not a redelivery cannot be a duplicate, so its worker records the
+    start (state and lease) with the store's next batched write instead of waiting for
+    the dedupe and lease check: one round trip less per job. The write lands within
+    ``write_delay`` (50 ms); a copy of the message can only come back after *lease*.
+    Retries, postponed runs, relayed and revived jobs are checked as before.
+
     **Delays and the visibility timeout.** Celery's Redis transport hands a countdown
     (ETA) message to a worker at once, and the worker holds it unacknowledged until it
     is due — so a delay longer than the visibility timeout would be put back on the
@@ -154,11 +162,15 @@ class CeleryEngine(Engine):
         self.app.conf.update(self._settings(dict(celery_options)))
         engine = self
 
-        def run(payload: str, due: float | None = None) -> str:
-            return engine._run(payload, due)
+        def run(task: Any, payload: str, due: float | None = None, first: bool = False) -> str:
+            # kombu marks a message it puts back on its queue (a dead worker's, one
+            # rejected or not started at shutdown) as redelivered: never a first one.
+            if first and (task.request.delivery_info or {}).get("redelivered"):
+                first = False
+            return engine._run(payload, due, first)
 
         run.__doc__ = "Run one Nitro job (the envelope's JSON text)."
-        self.task: Any = self.app.task(name=TASK, shared=False)(run)
+        self.task: Any = self.app.task(name=TASK, shared=False, bind=True)(run)
 
     def __repr__(self) -> str:
         return f"<CeleryEngine {safe_url(self.redis_url)!r} lease={self.lease:g}>"
@@ -207,12 +219,20 @@ class CeleryEngine(Engine):
     def submit(self, envelope: Envelope, delay: float = 0.0) -> None:
         self._send(envelope.to_json(), envelope.queue, time.time() + max(0.0, delay))
 
-    def _send(self, payload: str, queue: str, due: float) -> None:
+    def submit_new(self, envelope: Envelope, delay: float = 0.0) -> None:
+        """A new job's first message says so (``first``): unless kombu redelivers it,
+        the worker records the start without waiting for the store's answer (see the
+        class docs)."""
+        self._send(envelope.to_json(), envelope.queue, time.time() + max(0.0, delay), first=True)
+
+    def _send(self, payload: str, queue: str, due: float, *, first: bool = False) -> None:
         wait = due - time.time()
-        kwargs: dict[str, float] = {}
+        kwargs: dict[str, Any] = {}
         if wait > self.hop:  # see the class docs: delays and the visibility timeout
             kwargs["due"] = due
             wait = self.hop
+        elif first:  # (a message that hops is never a first one: it is sent again)
+            kwargs["first"] = True
         with self._reaching():
             self.task.apply_async(
                 (payload,),
@@ -223,7 +243,7 @@ class CeleryEngine(Engine):
                 retry_policy=_SEND_RETRIES,
             )
 
-    def _run(self, payload: str, due: float | None) -> str:
+    def _run(self, payload: str, due: float | None, first: bool = False) -> str:
         try:
             if due is not None and due > time.time():
                 try:
@@ -232,7 +252,7 @@ class CeleryEngine(Engine):
                     return execute(payload, self)  # the runner dead-letters it
                 self._send(payload, queue, due)
                 return "waiting"
-            return execute(payload, self)
+            return execute(payload, self, first=first)
         except BackendUnavailable as exc:
             # The outcome could not be recorded (or the next hop sent): rather than
             # acknowledge the message and lose the job, put it back on its queue after
