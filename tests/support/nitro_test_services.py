@@ -210,41 +210,66 @@ def postgres_server() -> Iterator[PostgresServer]:
             parsed.path.strip("/"),
         )
         return
-    pg_bin = find_pg_bin()
-    if pg_bin is None:
-        missing_service("PostgreSQL server binaries (initdb)", "apt-get install postgresql")
+    cluster = PostgresCluster.create()
+    if cluster is None:
         return
-    tmp = Path(tempfile.mkdtemp(prefix="nitro-pg-"))
-    data, sockets = tmp / "data", tmp / "sock"
-    sockets.mkdir()
-    if os.geteuid() == 0:
-        shutil.chown(tmp, "postgres")
-        shutil.chown(sockets, "postgres")
-    port, user = free_port(), "nitro"
-    run = {"check": True, "capture_output": True, "cwd": tmp}
-    subprocess.run(
-        as_postgres_user([str(pg_bin / "initdb"), "-D", str(data), "-A", "trust", "-U", user]),
-        **run,
-    )
-    options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off"
-    pg_ctl = str(pg_bin / "pg_ctl")
-    log = str(tmp / "log")
-    subprocess.run(
-        as_postgres_user([pg_ctl, "-D", str(data), "-o", options, "-l", log, "-w", "start"]), **run
-    )
     try:
-        wait_for_port(port, None, START_TIMEOUT)
-        createdb = [str(pg_bin / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", user]
-        subprocess.run(as_postgres_user([*createdb, "nitro_test"]), **run)
-        yield PostgresServer("127.0.0.1", port, user, "nitro_test")
+        yield cluster.server
     finally:
+        cluster.remove()
+
+
+class PostgresCluster:
+    """A PostgreSQL cluster of its own (initdb in a temp dir, a free port), which a
+    test may stop and start again (``tests/test_health.py``)."""
+
+    def __init__(self, pg_bin: Path, tmp: Path, port: int, user: str) -> None:
+        self.pg_bin, self.tmp, self.port, self.user = pg_bin, tmp, port, user
+        self.data = tmp / "data"
+        self.server = PostgresServer("127.0.0.1", port, user, "nitro_test")
+
+    @classmethod
+    def create(cls) -> PostgresCluster | None:
+        """A started cluster with a ``nitro_test`` database; ``None`` (after the
+        missing-service report) without PostgreSQL's binaries."""
+        pg_bin = find_pg_bin()
+        if pg_bin is None:
+            missing_service("PostgreSQL server binaries (initdb)", "apt-get install postgresql")
+            return None
+        tmp = Path(tempfile.mkdtemp(prefix="nitro-pg-"))
+        (tmp / "sock").mkdir()
+        if os.geteuid() == 0:
+            shutil.chown(tmp, "postgres")
+            shutil.chown(tmp / "sock", "postgres")
+        cluster = cls(pg_bin, tmp, free_port(), "nitro")
+        cluster._run(str(pg_bin / "initdb"), "-D", str(cluster.data), "-A", "trust", "-U", "nitro")
+        cluster.start()
+        createdb = [str(pg_bin / "createdb"), "-h", "127.0.0.1", "-p", str(cluster.port)]
+        cluster._run(*createdb, "-U", cluster.user, "nitro_test")
+        return cluster
+
+    def _run(self, *command: str, check: bool = True) -> None:
         subprocess.run(
-            as_postgres_user([pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"]),
-            check=False,
-            capture_output=True,
-            cwd=tmp,
+            as_postgres_user(list(command)), check=check, capture_output=True, cwd=self.tmp
         )
-        shutil.rmtree(tmp, ignore_errors=True)
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -k {self.tmp / 'sock'} -c listen_addresses=127.0.0.1 -c fsync=off"
+        )
+        pg_ctl = str(self.pg_bin / "pg_ctl")
+        self._run(
+            pg_ctl, "-D", str(self.data), "-o", options, "-l", str(self.tmp / "log"), "-w", "start"
+        )
+        wait_for_port(self.port, None, START_TIMEOUT)
+
+    def stop(self) -> None:
+        pg_ctl = str(self.pg_bin / "pg_ctl")
+        self._run(pg_ctl, "-D", str(self.data), "-m", "fast", "-w", "stop", check=False)
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 #: Flags that keep Chromium quiet on a machine with no network but loopback.

@@ -157,6 +157,10 @@ class Repository(ABC, Generic[E]):
 
     # -- transactions -------------------------------------------------------------------
 
+    def ping(self) -> None:
+        """Raise when the store does not answer (``nitro.health``'s readiness check).
+        The default has nothing to ask: a store in this process is always there."""
+
     def transaction(self) -> AbstractContextManager[object]:
         """A block whose writes to this repository (and to others of the same store)
         are one transaction: kept when the block ends normally, undone when it raises.

@@ -129,6 +129,10 @@ class RedisRepo(Repository[E]):
 
     # -- keys and payloads -------------------------------------------------------------
 
+    def ping(self) -> None:
+        """Redis ``PING`` on this repository's connection pool."""
+        self.client.ping()
+
     def key(self, entity_id: str) -> str:
         """The Redis key holding the entity with *entity_id*."""
         return self._key_prefix + entity_id

@@ -90,6 +90,11 @@ class SQLModelBackend(Repository[E], SQLRepository):
 
     # -- connections --------------------------------------------------------------------
 
+    def ping(self) -> None:
+        """One ``SELECT 1`` on a connection of the pool (a stale one is replaced)."""
+        with self.database.engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+
     @contextmanager
     def transaction(self) -> Iterator[UnitOfWork]:
         """A :class:`~nitro.sql.UnitOfWork` on this repository's database, committed
