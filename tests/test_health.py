@@ -188,3 +188,17 @@ def test_bad_settings_are_refused() -> None:
         Health(timeout=0)
     with pytest.raises(TypeError, match="not callable"):
         Health(checks={"x": "redis://"})  # type: ignore[dict-item]
+
+
+def test_a_cached_repository_is_ready_when_its_primary_store_is(redis_url: str) -> None:
+    from nitro.persistence.memory import MemoryRepo
+    from nitro.redis import CachedRepo, RedisRepo
+
+    class Down(MemoryRepo[Any]):
+        def ping(self) -> None:
+            raise ConnectionError("primary down")
+
+    cache = RedisRepo(Basket, url=redis_url, prefix="health-test")
+    CachedRepo(MemoryRepo(Basket), cache=cache).ping()  # both up
+    with pytest.raises(ConnectionError):
+        CachedRepo(Down(Basket), cache=cache).ping()

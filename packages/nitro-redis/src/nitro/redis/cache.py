@@ -99,6 +99,10 @@ class CachedRepo(Repository[E]):
         self._fill = client.register_script(_scripts.CACHE_FILL)
         self._invalidate_script = client.register_script(_scripts.CACHE_INVALIDATE)
 
+    def ping(self) -> None:
+        """The primary store's answer: with the cache down, reads fall back to it."""
+        self.primary.ping()
+
     @classmethod
     def factory(
         cls,
