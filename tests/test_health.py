@@ -202,3 +202,29 @@ def test_a_cached_repository_is_ready_when_its_primary_store_is(redis_url: str) 
     CachedRepo(MemoryRepo(Basket), cache=cache).ping()  # both up
     with pytest.raises(ConnectionError):
         CachedRepo(Down(Basket), cache=cache).ping()
+
+
+@pytest.mark.parametrize("engine_name", ["celery", "dramatiq", "rq", "inprocess"])
+def test_a_jobs_engine_is_a_readiness_check(
+    engine_name: str, redis_of_its_own: list[RedisServer]
+) -> None:
+    from nitro.cqrs.jobs import configure_jobs
+    from nitro.persistence import BackendUnavailable
+
+    url = (
+        "inprocess://" if engine_name == "inprocess" else f"{engine_name}+{redis_of_its_own[0].url}"
+    )
+    engine = configure_jobs(url)
+    try:
+        health = Health(checks={"jobs": engine.ping}, timeout=TIMEOUT)
+        assert health.report()["jobs"]["ok"] is True
+        if engine_name == "inprocess":
+            return
+        stop_process(redis_of_its_own[0].process)  # type: ignore[arg-type]
+        with pytest.raises(BackendUnavailable):
+            engine.ping()
+        report = health.report()["jobs"]
+        assert report["ok"] is False
+        assert report["error"] in ("BackendUnavailable", f"timed out after {TIMEOUT:g} s")
+    finally:
+        engine.close()

@@ -4,7 +4,7 @@
 
     from nitro.health import Health
 
-    mount(app, Health(Order, Customer, checks={"jobs": engine.store.client.ping}))
+    mount(app, Health(Order, Customer, checks={"jobs": engine.ping}))
 
 ``GET /healthz`` answers 200 while the process serves requests; it checks nothing
 else, so a database outage never gets the process restarted for nothing. ``GET

@@ -86,6 +86,11 @@ class Engine(ABC):
         except Exception as exc:
             logger.error("job records not written before the worker stopped: %s", exc)
 
+    def ping(self) -> None:
+        """Raise when the broker or the job store does not answer (a readiness check:
+        ``Health(checks={"jobs": engine.ping})``). By default, the store's answer."""
+        self.store.ping()
+
     @abstractmethod
     def close(self) -> None:
         """Release connections and threads."""

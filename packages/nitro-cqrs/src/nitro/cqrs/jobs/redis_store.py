@@ -226,6 +226,10 @@ class RedisJobStore(JobStore):
         with self._reaching():
             return str(self._later.send(_START, record)) or None
 
+    def ping(self) -> None:
+        with self._reaching():
+            self.client.ping()
+
     def note_started(self, envelope: Envelope, lease: float) -> None:
         record = [envelope.id, time.time(), envelope.to_json(), max(1, int(lease * 1000))]
         self._later.add(_STARTED, record)

@@ -76,6 +76,9 @@ class JobStore(ABC):
     def flush(self) -> None:  # noqa: B027 - most stores keep nothing waiting
         """Send the writes a store keeps waiting (before a worker exits)."""
 
+    def ping(self) -> None:  # noqa: B027 - a store in this process is always there
+        """Raise when the store does not answer."""
+
     def note_started(self, envelope: Envelope, lease: float) -> None:
         """Mark the first delivery of a job with a new id as started, without waiting
         for the answer (a store may send it with a later write). Nothing can have run

@@ -310,6 +310,12 @@ class CeleryEngine(Engine):
         if worker.exitcode:  # Celery logged why ("Unrecoverable error: ...")
             raise RuntimeError(f"the Celery worker stopped with exit code {worker.exitcode}")
 
+    def ping(self) -> None:
+        """The broker's Redis and the job store answer."""
+        with self._reaching(), self.app.connection_for_write() as connection:
+            connection.default_channel.client.ping()
+        self.store.ping()
+
     def close(self) -> None:
         self.app.close()
         if self._own_store is not None:

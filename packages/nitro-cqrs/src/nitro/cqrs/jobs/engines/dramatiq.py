@@ -132,7 +132,9 @@ class DramatiqEngine(Engine):
         self.redis_url = redis_url
         self.shutdown_timeout = shutdown_timeout
         self.poll = poll
-        client = redis.Redis.from_url(redis_url, socket_connect_timeout=CONNECT_TIMEOUT)
+        client = self._client = redis.Redis.from_url(
+            redis_url, socket_connect_timeout=CONNECT_TIMEOUT
+        )
         # RedisBroker.__init__ has no annotations.
         self.broker = _Broker(  # type: ignore[no-untyped-call]
             client=client,
@@ -254,6 +256,12 @@ class DramatiqEngine(Engine):
                     break
             if stop.wait(self.lease / 3):
                 return
+
+    def ping(self) -> None:
+        """The broker's Redis and the job store answer."""
+        with reaching("the Dramatiq broker", self.redis_url):
+            self._client.ping()
+        self.store.ping()
 
     def close(self) -> None:
         self.broker.close()

@@ -384,6 +384,12 @@ class RQEngine(Engine):
         finally:
             self.flush()
 
+    def ping(self) -> None:
+        """The queues' Redis and the job store answer."""
+        with self._reaching():
+            self.redis.ping()
+        self.store.ping()
+
     def close(self) -> None:
         self.redis.close()
         if self._own_store and isinstance(self.store, RedisJobStore):
