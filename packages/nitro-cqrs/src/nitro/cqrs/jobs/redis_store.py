@@ -66,8 +66,19 @@ return answer
 )
 
 # Record: id, now, envelope, lease ms, renew ('1': only extend a running job's lease).
+# A run begins: the job's hash records it (and the envelope), kept until it finishes.
+_RUNNING = """
+local function running(job, id, state, envelope, now)
+  redis.call('HSET', job, 'envelope', envelope, 'state', 'running', 'started_at', now,
+             'updated_at', now, 'finished_at', '')
+  redis.call('PERSIST', job)
+  move(id, state, 'running', now)
+end
+"""
+
 _START = (
     _MOVE
+    + _RUNNING
     + """
 local id, now = ARGV[2], ARGV[3]
 local job, lease = p .. 'job:' .. id, p .. 'lease:' .. id
@@ -78,10 +89,7 @@ if ARGV[6] == '1' then
 end
 if state == 'done' then return 'done' end
 if not redis.call('SET', lease, '1', 'NX', 'PX', ARGV[5]) then return 'running' end
-redis.call('HSET', job, 'envelope', ARGV[4], 'state', 'running', 'started_at', now,
-           'updated_at', now, 'finished_at', '')
-redis.call('PERSIST', job)
-move(id, state, 'running', now)
+running(job, id, state, ARGV[4], now)
 return ''
 """
 )
@@ -90,6 +98,7 @@ return ''
 # moves a job that is new or queued, so a "done" that overtakes it in a batch stands.
 _STARTED = (
     _MOVE
+    + _RUNNING
     + """
 for i = 2, #ARGV, 4 do
   local id, now = ARGV[i], ARGV[i + 1]
@@ -97,10 +106,7 @@ for i = 2, #ARGV, 4 do
   local state = redis.call('HGET', job, 'state')
   if not state or state == 'queued' then
     redis.call('SET', p .. 'lease:' .. id, '1', 'PX', ARGV[i + 3])
-    redis.call('HSET', job, 'envelope', ARGV[i + 2], 'state', 'running', 'started_at', now,
-               'updated_at', now, 'finished_at', '')
-    redis.call('PERSIST', job)
-    move(id, state, 'running', now)
+    running(job, id, state, ARGV[i + 2], now)
   end
 end
 return 1
@@ -141,6 +147,11 @@ _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
+
+
+def _milliseconds(seconds: float) -> int:
+    """A lease for Redis's ``PX`` (at least 1 ms)."""
+    return max(1, int(seconds * 1000))
 
 
 def safe_url(url: str) -> str:
@@ -220,7 +231,7 @@ class RedisJobStore(JobStore):
             envelope.id,
             time.time(),
             "" if renew else envelope.to_json(),
-            max(1, int(lease * 1000)),
+            _milliseconds(lease),
             "1" if renew else "0",
         ]
         with self._reaching():
@@ -231,7 +242,7 @@ class RedisJobStore(JobStore):
             self.client.ping()
 
     def note_started(self, envelope: Envelope, lease: float) -> None:
-        record = [envelope.id, time.time(), envelope.to_json(), max(1, int(lease * 1000))]
+        record = [envelope.id, time.time(), envelope.to_json(), _milliseconds(lease)]
         self._later.add(_STARTED, record)
 
     def finish(
