@@ -28,7 +28,6 @@ import os
 import platform
 import re
 import sqlite3
-import statistics
 import subprocess
 import tempfile
 import time
@@ -42,7 +41,7 @@ from bench_admin import (
     Timing,
     build_database,
     nitro_app,
-    percentile,
+    print_table,
     sqladmin_app,
 )
 
@@ -188,15 +187,7 @@ def main() -> None:
         f"rounds), interleaved; {elapsed:.0f} s; load average {load_before[0]:.2f} before, "
         f"{load_after[0]:.2f} after (1 min)\n"
     )
-    print("| scenario | nitro-admin p50 | p90 | SQLAdmin p50 | p90 | p50 ratio |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for name, samples in results.items():
-        n, p = samples["nitro"], samples["sqladmin"]
-        print(
-            f"| {name} | {percentile(n, 0.5) * 1e3:.2f} ms | {percentile(n, 0.9) * 1e3:.2f} ms "
-            f"| {percentile(p, 0.5) * 1e3:.2f} ms | {percentile(p, 0.9) * 1e3:.2f} ms "
-            f"| {statistics.median(n) / statistics.median(p):.2f}x |"
-        )
+    print_table(results, high=0.9)
     print("\nnitro-admin URLs:")
     for name, path in nitro_paths.items():
         print(f"  {name}: {path}")
