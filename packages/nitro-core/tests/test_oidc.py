@@ -33,6 +33,12 @@ def client(**options):
     return OIDCClient("https://id.example.com", "app", "secret", redirect_uri=REDIRECT, **options)
 
 
+def login_routes(**options):
+    """An OIDCLogin for the provider of these tests (by default, ``on_login`` does nothing)."""
+    options.setdefault("on_login", None if "session" in options else lambda user, request: None)
+    return OIDCLogin("https://id.example.com", "app", "s", redirect_uri=REDIRECT, **options)
+
+
 def test_presets_name_the_issuer_and_where_roles_are():
     azure = OIDCClient.azure_ad("tenant-1", "app", "s", redirect_uri=REDIRECT, secret_key=KEY)
     assert azure.issuer == "https://login.microsoftonline.com/tenant-1/v2.0"
@@ -146,14 +152,7 @@ def test_configuration_is_checked():
 
 
 def test_routes_and_a_refusal_page_that_escapes():
-    login = OIDCLogin(
-        "https://id.example.com",
-        "app",
-        "s",
-        redirect_uri=REDIRECT,
-        on_login=lambda user, request: None,
-        name="google",
-    )
+    login = login_routes(name="google")
     assert [(r.path, r.name) for r in login.web_routes()] == [
         ("/login", "google_login"),
         ("/callback", "google_callback"),
@@ -165,13 +164,7 @@ def test_routes_and_a_refusal_page_that_escapes():
 
 
 def test_a_callback_without_a_login_in_progress_is_a_400():
-    login = OIDCLogin(
-        "https://id.example.com",
-        "app",
-        "s",
-        redirect_uri=REDIRECT,
-        on_login=lambda user, request: None,
-    )
+    login = login_routes()
     answer = login.callback(ActionRequest("GET", query={"code": "c", "state": "s"}))
     assert answer.status == 400
     assert b"not started here" in answer.body
@@ -186,9 +179,7 @@ class CookieSession:
 
 
 def test_session_opens_the_apps_login_and_goes_on_to_next():
-    login = OIDCLogin(
-        "https://id.example.com", "app", "s", redirect_uri=REDIRECT, session=CookieSession()
-    )
+    login = login_routes(session=CookieSession())
     result = LoginResult(User(id="ann"), "/orders", {"sub": "ann"}, {})
     answer = login.logged_in(result, ActionRequest("GET"))
     assert answer.status == 303
@@ -198,8 +189,6 @@ def test_session_opens_the_apps_login_and_goes_on_to_next():
 
 def test_on_login_may_answer_itself():
     own = ActionResponse(200, {}, b"welcome")
-    login = OIDCLogin(
-        "https://id.example.com", "app", "s", redirect_uri=REDIRECT, on_login=lambda u, r: own
-    )
+    login = login_routes(on_login=lambda u, r: own)
     result = LoginResult(User(id="ann"), "/", {"sub": "ann"}, {})
     assert login.logged_in(result, ActionRequest("GET")) is own
