@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from nitro import probe
 from nitro.actions._answers import (
     CONFLICT_SIGNAL,
     ERRORS_SIGNAL,
@@ -173,6 +174,14 @@ class ActionDispatcher:
             self.broadcaster.publish(topic, target.signals)
 
     def _answer(
+        self, plan: _Plan, request: ActionRequest, target: Any, result: Any, alive: bool
+    ) -> ActionResponse:
+        if probe.observers:
+            with probe.span("render", plan.route.info.name):
+                return self._render(plan, request, target, result, alive)
+        return self._render(plan, request, target, result, alive)
+
+    def _render(
         self, plan: _Plan, request: ActionRequest, target: Any, result: Any, alive: bool
     ) -> ActionResponse:
         if not request.is_datastar:

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import quote
 
+from nitro import probe
 from nitro.actions import sse
 from nitro.actions.errors import ActionError, EntityNotFound, ServiceUnavailable
 from nitro.actions.registry import LIVE_SEGMENT
@@ -53,7 +54,8 @@ def live_events(
     broadcaster: Broadcaster, entity: Any, keepalive: float = KEEPALIVE_SECONDS
 ) -> Iterator[str]:
     """Events for a sync server (one thread per open stream)."""
-    with broadcaster.subscribe(entity_topic(type(entity), entity.id)) as subscription:
+    topic = entity_topic(type(entity), entity.id)
+    with broadcaster.subscribe(topic) as subscription, _open(entity):
         yield sse.patch_signals(entity.signals)
         while True:
             message = subscription.get(timeout=keepalive)
@@ -66,13 +68,32 @@ async def alive_events(
     broadcaster: Broadcaster, entity: Any, keepalive: float = KEEPALIVE_SECONDS
 ) -> AsyncIterator[str]:
     """Events for an async server; ends when the client disconnects (cancellation)."""
-    async with broadcaster.asubscribe(entity_topic(type(entity), entity.id)) as subscription:
-        yield sse.patch_signals(entity.signals)
-        while True:
-            message = await subscription.aget(timeout=keepalive)
-            if message is RESYNC:
-                message = await _areread(entity)
-            yield sse.keepalive() if message is None else sse.patch_signals(message)
+    topic = entity_topic(type(entity), entity.id)
+    async with broadcaster.asubscribe(topic) as subscription:
+        with _open(entity):
+            yield sse.patch_signals(entity.signals)
+            while True:
+                message = await subscription.aget(timeout=keepalive)
+                if message is RESYNC:
+                    message = await _areread(entity)
+                yield sse.keepalive() if message is None else sse.patch_signals(message)
+
+
+class _open:
+    """Reports a stream open until it ends (the ``nitro_live_streams`` gauge)."""
+
+    __slots__ = ("entity",)
+
+    def __init__(self, entity: Any) -> None:
+        self.entity = type(entity).__name__
+
+    def __enter__(self) -> None:
+        if probe.observers:
+            probe.event("stream", "open", transport="sse", entity=self.entity)
+
+    def __exit__(self, *exc_info: object) -> None:
+        if probe.observers:
+            probe.event("stream", "close", transport="sse", entity=self.entity)
 
 
 def _reread(entity: Any) -> dict[str, Any] | None:

@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+from nitro import probe
+from nitro.persistence._instrument import instrument
 from nitro.persistence.base import BackendFactory, EntityLike, Repository
 from nitro.persistence.memory import MemoryRepo
 
@@ -153,4 +155,6 @@ def _create(factory: BackendFactory, entity_cls: type[Any]) -> Repository[Any]:
             f"{entity_cls.__name__} returned {type(repo).__name__}, not a "
             "nitro.persistence.Repository"
         )
+    if probe.observers:
+        instrument(repo)
     return repo

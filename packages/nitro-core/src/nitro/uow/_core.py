@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from contextvars import Token
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from nitro import probe
 from nitro.persistence.registry import repository_for
 from nitro.persistence.units import active
 
@@ -136,12 +137,16 @@ class UnitCore:
         self.enclosing = outer
         self.parent = outer if outer is not None and self._joins(outer) else None
         self._events = []
+        self._committed = False
 
     def _activate(self) -> None:
         self.active = True
         self._token = active.set(self)
 
     def _leave(self) -> None:
+        if probe.observers and self.parent is None:
+            outcome = "commit" if self._committed else "rollback"
+            probe.event("uow", outcome, unit=type(self).__name__)
         self.active = False
         self._events.clear()
         if self._token is not None:

@@ -48,6 +48,7 @@ class UnitOfWork(UnitCore):
         """Keep the work done so far; then send the queued events (outermost unit)."""
         self._check_active("commit")
         self._commit()
+        self._committed = True
         for evt, sender, kwargs in self._take_events():
             evt.send(sender, **kwargs)
 
@@ -110,6 +111,7 @@ class AsyncUnitOfWork(UnitCore):
         awaiting async receivers."""
         self._check_active("commit")
         await self._acommit()
+        self._committed = True
         for evt, sender, kwargs in self._take_events():
             await evt.asend(sender, **kwargs)
 

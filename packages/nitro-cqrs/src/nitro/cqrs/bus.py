@@ -35,6 +35,7 @@ from contextvars import ContextVar
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
+from nitro import probe
 from nitro.audit.context import via
 from nitro.auth import Guard, current_user
 from nitro.cqrs import delivery
@@ -317,7 +318,9 @@ class Bus:
     def _run_command(self, bound: BoundHandler, command: Command) -> Any:
         token = _handling.set(self)
         try:
-            with via(f"command {type(command).__name__}"), self.unit_factory() as unit:
+            name = type(command).__name__
+            span = probe.span("command", name, handler=bound.name)
+            with span, via(f"command {name}"), self.unit_factory() as unit:
                 result = bound(command, unit, self)
                 unit.commit()
             return result
@@ -335,7 +338,8 @@ class Bus:
     async def _arun_command(self, bound: BoundHandler, command: Command) -> Any:
         token = _handling.set(self)
         try:
-            with via(f"command {type(command).__name__}"):
+            name = type(command).__name__
+            with probe.span("command", name, handler=bound.name), via(f"command {name}"):
                 async with self.async_unit_factory() as unit:
                     result = await bound(command, unit, self)
                     await unit.commit()
@@ -358,7 +362,8 @@ class Bus:
     def _run_query(self, bound: BoundHandler, query: Query[Any]) -> Any:
         token = _handling.set(self)
         try:
-            with ReadOnlyUnit(type(query).__name__) as unit:
+            name = type(query).__name__
+            with probe.span("query", name, handler=bound.name), ReadOnlyUnit(name) as unit:
                 return bound(query, unit, self)
         finally:
             _handling.reset(token)
@@ -374,8 +379,10 @@ class Bus:
     async def _arun_query(self, bound: BoundHandler, query: Query[Any]) -> Any:
         token = _handling.set(self)
         try:
-            async with AsyncReadOnlyUnit(type(query).__name__) as unit:
-                return await bound(query, unit, self)
+            name = type(query).__name__
+            with probe.span("query", name, handler=bound.name):
+                async with AsyncReadOnlyUnit(name) as unit:
+                    return await bound(query, unit, self)
         finally:
             _handling.reset(token)
 

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from nitro import probe
 from nitro.cqrs.handlers import BoundHandler
 from nitro.persistence.units import active
 
@@ -136,6 +137,11 @@ def _log(bound: BoundHandler, event: Event, attempts: int) -> None:
 
 
 def _run_once(bus: Bus, bound: BoundHandler, event: Event, on_done: OnDone | None) -> None:
+    with probe.span("event", type(event).__name__, handler=bound.name):
+        _run_handler(bus, bound, event, on_done)
+
+
+def _run_handler(bus: Bus, bound: BoundHandler, event: Event, on_done: OnDone | None) -> None:
     if not bound.handler.wants_unit:
         bound(event, None, bus)
         if on_done is not None:
@@ -149,6 +155,13 @@ def _run_once(bus: Bus, bound: BoundHandler, event: Event, on_done: OnDone | Non
 
 
 async def _arun_once(bus: Bus, bound: BoundHandler, event: Event, on_done: OnDone | None) -> None:
+    with probe.span("event", type(event).__name__, handler=bound.name):
+        await _arun_handler(bus, bound, event, on_done)
+
+
+async def _arun_handler(
+    bus: Bus, bound: BoundHandler, event: Event, on_done: OnDone | None
+) -> None:
     if not bound.handler.wants_unit:
         await bound(event, None, bus)
         if on_done is not None:

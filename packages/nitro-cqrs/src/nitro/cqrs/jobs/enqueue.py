@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from nitro import probe
 from nitro.cqrs.bus import Bus
 from nitro.cqrs.jobs import hooks
 from nitro.cqrs.jobs.config import current_engine
@@ -66,6 +67,7 @@ def enqueue(job: Job[Any, Any], args: dict[str, Any], options: JobOptions) -> Jo
         key=options.key,
         key_ttl=options.key_ttl,
         actor=Actor.of_current_user(),
+        context=probe.carrier() if probe.observers else {},
     )
     unit = current_unit()
     if unit is None:

@@ -70,6 +70,9 @@ class Envelope(BaseModel):
     enqueued_at: float = Field(default_factory=time.time)
     #: Who enqueued it (``None``: nobody logged in); the job runs as them.
     actor: Actor | None = None
+    #: What observability carries from the enqueuing request into the worker (its
+    #: request id, a W3C ``traceparent``): see :mod:`nitro.probe`.
+    context: dict[str, str] = {}
 
     def next_attempt(self) -> Envelope:
         return self.model_copy(update={"attempt": self.attempt + 1})

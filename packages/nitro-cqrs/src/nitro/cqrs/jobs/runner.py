@@ -23,6 +23,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from nitro import probe
 from nitro.audit.context import via
 from nitro.auth import ANONYMOUS, acting_as
 from nitro.cqrs.jobs import hooks
@@ -59,6 +60,19 @@ def execute(payload: str | bytes, engine: Engine, *, first: bool = False) -> str
         store.finish(broken, "dead", error=str(exc), reason="the message cannot be decoded")
         logger.error("job message cannot be decoded; sent to the dead-letter queue: %s", exc)
         return "dead"
+    if probe.observers:
+        with (
+            probe.resumed(envelope.context),
+            probe.span(
+                "job", envelope.job, id=envelope.id, attempt=envelope.attempt, queue=envelope.queue
+            ),
+        ):
+            return _execute(envelope, engine, first)
+    return _execute(envelope, engine, first)
+
+
+def _execute(envelope: Envelope, engine: Engine, first: bool) -> str:
+    store = engine.store
     try:
         job = job_named(envelope.job)
     except UnknownJob as exc:

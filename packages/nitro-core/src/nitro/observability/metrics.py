@@ -1,0 +1,235 @@
+"""Prometheus metrics with the official ``prometheus-client`` (``nitro-core[metrics]``).
+
+=================================== ==================================================
+``nitro_requests_total``            action requests by ``action``, ``method``, ``status``
+``nitro_request_duration_seconds``  their latency (histogram) by ``action``, ``method``
+``nitro_live_streams``              live streams open now, by ``transport``
+``nitro_repository_duration_seconds`` repository calls by ``backend``, ``operation``
+``nitro_unit_of_work_total``        units of work by ``outcome`` (commit, rollback)
+``nitro_handler_duration_seconds``  command, query and event handlers by ``kind``,
+                                    ``name``; failures in ``nitro_handler_errors_total``
+``nitro_jobs_total``                jobs by ``job`` and ``event`` (enqueued, started,
+                                    succeeded, retrying, failed)
+``nitro_job_duration_seconds``      runs that succeeded, by ``job``
+``nitro_job_wait_seconds``          time from enqueue to start, by ``job``
+=================================== ==================================================
+
+The metrics live in ``prometheus_client``'s default registry, beside the app's own. With
+several worker processes (gunicorn, uvicorn ``--workers``) set
+``PROMETHEUS_MULTIPROC_DIR`` to an empty directory before the server starts: every
+process then writes its values there and ``/metrics`` adds them up, whichever process
+answers the scrape.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from nitro.actions.request import ActionRequest, ActionResponse
+from nitro.events import event as named_event
+from nitro.probe import Observer
+from nitro.web import WebRoute
+
+__all__ = ["MetricsObserver", "metrics_route"]
+
+#: Finer than prometheus-client's default at the low end: actions take milliseconds.
+LATENCY_BUCKETS = (
+    0.0005,
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+)
+
+_JOB_EVENTS = ("enqueued", "started", "succeeded", "retrying", "failed")
+
+
+class _Metrics:
+    """The metric objects: one set per process (a registry refuses a name twice)."""
+
+    def __init__(self) -> None:
+        from prometheus_client import Counter, Gauge, Histogram
+
+        self.requests = Counter(
+            "nitro_requests", "Action requests answered", ["action", "method", "status"]
+        )
+        self.request_seconds = Histogram(
+            "nitro_request_duration_seconds",
+            "Action request latency",
+            ["action", "method"],
+            buckets=LATENCY_BUCKETS,
+        )
+        self.streams = Gauge(
+            "nitro_live_streams", "Live streams open", ["transport"], multiprocess_mode="livesum"
+        )
+        self.repository_seconds = Histogram(
+            "nitro_repository_duration_seconds",
+            "Repository call latency",
+            ["backend", "operation"],
+            buckets=LATENCY_BUCKETS,
+        )
+        self.units = Counter("nitro_unit_of_work", "Units of work finished", ["outcome"])
+        self.handler_seconds = Histogram(
+            "nitro_handler_duration_seconds",
+            "Command, query and event handler latency",
+            ["kind", "name"],
+            buckets=LATENCY_BUCKETS,
+        )
+        self.handler_errors = Counter(
+            "nitro_handler_errors", "Handlers that raised", ["kind", "name"]
+        )
+        self.jobs = Counter("nitro_jobs", "Job lifecycle events", ["job", "event"])
+        self.job_seconds = Histogram(
+            "nitro_job_duration_seconds", "Job run time (succeeded runs)", ["job"]
+        )
+        self.job_wait_seconds = Histogram(
+            "nitro_job_wait_seconds", "Time from enqueue to a worker starting the job", ["job"]
+        )
+
+
+_lock = threading.Lock()
+_metrics: _Metrics | None = None
+
+
+def _the_metrics() -> _Metrics:
+    global _metrics
+    with _lock:
+        if _metrics is None:
+            _metrics = _Metrics()
+        return _metrics
+
+
+class _Timed:
+    __slots__ = ("errors", "histogram", "started")
+
+    def __init__(self, histogram: Any, errors: Any = None) -> None:
+        self.histogram = histogram
+        self.errors = errors
+        self.started = 0.0
+
+    def __enter__(self) -> None:
+        self.started = time.perf_counter()
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        self.histogram.observe(time.perf_counter() - self.started)
+        if exc_type is not None and self.errors is not None:
+            self.errors.inc()
+
+
+class MetricsObserver(Observer):
+    """Feeds the metrics from :mod:`nitro.probe` reports, job signals and requests."""
+
+    def __init__(self) -> None:
+        self.metrics = _the_metrics()
+        # labelled children, cached: .labels() costs more than an observation
+        self._children: dict[tuple[Any, ...], Any] = {}
+        self._job_receivers: list[Any] = []
+
+    def _child(self, metric: Any, *labels: str) -> Any:
+        key = (id(metric), *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
+
+    # -- requests (called by the middleware) ---------------------------------------------
+
+    def request(self, action: str, method: str, status: int, seconds: float) -> None:
+        m = self.metrics
+        self._child(m.requests, action, method, str(status)).inc()
+        self._child(m.request_seconds, action, method).observe(seconds)
+
+    # -- probe reports ------------------------------------------------------------------
+
+    def span(self, kind: str, name: str, attributes: Mapping[str, Any]) -> _Timed | None:
+        m = self.metrics
+        if kind == "repository":
+            backend = str(attributes.get("backend", ""))
+            return _Timed(self._child(m.repository_seconds, backend, name))
+        if kind in ("command", "query", "event"):
+            return _Timed(
+                self._child(m.handler_seconds, kind, name),
+                self._child(m.handler_errors, kind, name),
+            )
+        return None
+
+    def event(self, kind: str, name: str, attributes: Mapping[str, Any]) -> None:
+        m = self.metrics
+        if kind == "uow":
+            self._child(m.units, name).inc()
+        elif kind == "stream":
+            gauge = self._child(m.streams, str(attributes.get("transport", "sse")))
+            if name == "open":
+                gauge.inc()
+            elif name == "close":
+                gauge.dec()
+
+    # -- jobs (nitro-cqrs's signals, found by name) --------------------------------------
+
+    def connect_jobs(self) -> None:
+        m = self.metrics
+        for event_name in _JOB_EVENTS:
+
+            def count(sender: Any, _event: str = event_name, **kwargs: Any) -> None:
+                job = str(sender)
+                self._child(m.jobs, job, _event).inc()
+                if _event == "succeeded" and "duration" in kwargs:
+                    self._child(m.job_seconds, job).observe(kwargs["duration"])
+                elif _event == "started" and "waited" in kwargs:
+                    self._child(m.job_wait_seconds, job).observe(max(0.0, kwargs["waited"]))
+
+            named_event(f"nitro.jobs.{event_name}").connect(count, weak=False)
+            self._job_receivers.append((event_name, count))
+
+    def disconnect_jobs(self) -> None:
+        for event_name, receiver in self._job_receivers:
+            named_event(f"nitro.jobs.{event_name}").disconnect(receiver)
+        self._job_receivers.clear()
+
+
+def exposition() -> tuple[bytes, str]:
+    """The text a scrape gets: this process's registry, or every process's values when
+    ``PROMETHEUS_MULTIPROC_DIR`` is set."""
+    from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import CollectorRegistry, multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+def metrics_route(path: str = "/metrics", token: str | None = None) -> WebRoute:
+    """``GET path``: the metrics for a Prometheus scrape. With *token*, a scrape must
+    send ``Authorization: Bearer <token>`` (Prometheus's ``authorization`` setting);
+    others get 401 and no metrics."""
+
+    def serve(request: ActionRequest) -> ActionResponse:
+        if token is not None:
+            given = request.headers.get("authorization", "")
+            if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+                return ActionResponse(
+                    401,
+                    {"Content-Type": "text/plain", "WWW-Authenticate": "Bearer"},
+                    b"metrics need a bearer token\n",
+                )
+        body, content_type = exposition()
+        return ActionResponse(200, {"Content-Type": content_type}, body)
+
+    return WebRoute(("GET",), path, serve, "nitro_metrics")

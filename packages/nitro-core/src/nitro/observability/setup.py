@@ -1,0 +1,268 @@
+"""Observability for an app: what :func:`enable` turns on, and the action middleware."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from nitro import probe
+from nitro.actions.request import ActionRequest, ActionResponse
+from nitro.observability.context import incoming_request_id, reset_request_id, set_request_id
+from nitro.observability.logs import LogFormat, configure_logging
+from nitro.persistence.registry import reset_repositories
+from nitro.web import WebRoute
+
+if TYPE_CHECKING:
+    from nitro.actions.registry import ActionRoute
+
+__all__ = ["Observability", "active", "disable", "enable"]
+
+access_logger = logging.getLogger("nitro.access")
+_STATE = "_nitro_observed"
+
+
+class _Request:
+    __slots__ = ("request_id", "request_token", "span", "started", "timing_token", "trace_token")
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.request_id = ""
+        self.request_token: Any = None
+        self.span: Any = None
+        self.trace_token: Any = None
+        self.timing_token: Any = None
+
+
+class Observability:
+    """What :func:`enable` turned on; also the ``before_action``/``after_action``
+    middleware and the ``/metrics`` route (``web_routes``) it serves."""
+
+    def __init__(
+        self,
+        *,
+        logs: LogFormat | None = None,
+        log_level: int | str = "INFO",
+        access_log: bool = True,
+        metrics: bool = False,
+        metrics_path: str = "/metrics",
+        metrics_token: str | None = None,
+        traces: float | None = None,
+        tracer_provider: Any = None,
+        server_timing: bool = False,
+    ) -> None:
+        self.logs = logs
+        self.log_level = log_level
+        self.access_log = access_log and logs is not None
+        self.metrics_path = metrics_path
+        self.metrics_token = metrics_token
+        self.server_timing = server_timing
+        self.observers: list[probe.Observer] = []
+        self.metrics: Any = None
+        self.tracing: Any = None
+        if metrics:
+            from nitro.observability.metrics import MetricsObserver
+
+            self.metrics = MetricsObserver()
+        if traces is not None or tracer_provider is not None:
+            from nitro.observability.tracing import TracingObserver
+            from nitro.observability.tracing import tracer_provider as make_provider
+
+            provider = tracer_provider or make_provider(1.0 if traces is None else traces)
+            self.tracing = TracingObserver(provider)
+        if logs is not None:
+            from nitro.observability._logged import LogObserver
+
+            self.observers.append(LogObserver())
+        self.observers += [o for o in (self.metrics, self.tracing) if o is not None]
+        if server_timing:
+            from nitro.observability.timing import TimingObserver
+
+            self.observers.append(TimingObserver())
+
+    def __repr__(self) -> str:
+        on = [
+            name
+            for name, value in (
+                ("logs", self.logs),
+                ("metrics", self.metrics),
+                ("traces", self.tracing),
+                ("server_timing", self.server_timing),
+            )
+            if value
+        ]
+        return f"<Observability {', '.join(on) or 'off'}>"
+
+    # -- the middleware ------------------------------------------------------------------
+
+    def before_action(self, route: ActionRoute, request: ActionRequest) -> None:
+        state = _Request()
+        request.__dict__[_STATE] = state
+        state.request_id = incoming_request_id(request.headers)
+        state.request_token = set_request_id(state.request_id)
+        if self.tracing is not None:
+            attributes = {
+                "http.request.method": request.method,
+                "http.route": route.path,
+                "url.path": request.path,
+                "nitro.action": _action_name(route),
+            }
+            state.span, state.trace_token = self.tracing.start_request(
+                f"action {attributes['nitro.action']}", request.headers, attributes
+            )
+        if self.server_timing:
+            from nitro.observability.timing import totals
+
+            state.timing_token = totals.set({})
+
+    def after_action(
+        self, route: ActionRoute, request: ActionRequest, response: ActionResponse
+    ) -> None:
+        state = request.__dict__.pop(_STATE, None)
+        if state is None:  # an earlier hook answered before ours ran
+            return
+        seconds = time.perf_counter() - state.started
+        response.headers["X-Request-ID"] = state.request_id
+        if self.metrics is not None:
+            self.metrics.request(_action_name(route), request.method, response.status, seconds)
+        if self.access_log:
+            access_logger.info(
+                "%s %s %d %.1f ms",
+                request.method,
+                request.path or route.path,
+                response.status,
+                seconds * 1000,
+                extra={"status": response.status, "duration_ms": round(seconds * 1000, 3)},
+            )
+        if state.timing_token is not None:
+            from nitro.observability.timing import server_timing, totals
+
+            sums = totals.get() or {}
+            response.headers["Server-Timing"] = server_timing(seconds, sums)
+            _reset(totals, state.timing_token)
+        if state.span is not None:
+            self.tracing.end_request(state.span, state.trace_token, response.status)
+        try:
+            reset_request_id(state.request_token)
+        except ValueError:  # left in another context than it was entered in
+            set_request_id(None)
+
+    def web_routes(self) -> Sequence[WebRoute]:
+        if self.metrics is None:
+            return []
+        from nitro.observability.metrics import metrics_route
+
+        return [metrics_route(self.metrics_path, self.metrics_token)]
+
+
+def _action_name(route: ActionRoute) -> str:
+    return f"{route.entity.__name__}.{route.info.name}"
+
+
+def _reset(var: Any, token: Any) -> None:
+    try:
+        var.reset(token)
+    except ValueError:
+        var.set(None)
+
+
+_lock = threading.Lock()
+_active: Observability | None = None
+
+
+def active() -> Observability | None:
+    """What :func:`enable` turned on in this process, ``None`` when it is off."""
+    return _active
+
+
+def enable(
+    *,
+    logs: LogFormat | None = None,
+    log_level: int | str = "INFO",
+    access_log: bool = True,
+    metrics: bool = False,
+    metrics_path: str = "/metrics",
+    metrics_token: str | None = None,
+    traces: float | None = None,
+    tracer_provider: Any = None,
+    server_timing: bool = False,
+) -> Observability:
+    """Turn observability on for this process, before ``configure_app``.
+
+    :param logs: ``"json"``, ``"logfmt"`` or ``"console"``: structured lines with the
+        request id on the root logger (``None``: leave logging alone), at *log_level*,
+        with one ``nitro.access`` line per action request unless *access_log* is false.
+    :param metrics: Prometheus metrics, served at *metrics_path* (with *metrics_token*,
+        only to scrapes that send it as a bearer token).
+    :param traces: OpenTelemetry traces, sampling this ratio of the traces (``0.1``);
+        exported over OTLP/HTTP to ``OTEL_EXPORTER_OTLP_ENDPOINT``. Or pass your own
+        SDK *tracer_provider*.
+    :param server_timing: a ``Server-Timing`` header on every action answer (for
+        development: it tells anyone where the time goes).
+
+    Calling it again replaces what was on. The ``observability`` plugin serves the
+    middleware and the ``/metrics`` route on every ``configure_app``; with plugins off
+    (``NITRO_PLUGINS``), pass the returned object yourself:
+    ``configure_app(app, middleware=[obs])`` and ``mount(app, obs)``.
+    """
+    global _active
+    observability = Observability(
+        logs=logs,
+        log_level=log_level,
+        access_log=access_log,
+        metrics=metrics,
+        metrics_path=metrics_path,
+        metrics_token=metrics_token,
+        traces=traces,
+        tracer_provider=tracer_provider,
+        server_timing=server_timing,
+    )
+    with _lock:
+        _stop(_active)
+        if logs is not None:
+            configure_logging(logs, log_level)
+        if observability.metrics is not None:
+            observability.metrics.connect_jobs()
+        if observability.tracing is not None:
+            _adopt_tracer_provider(observability.tracing.provider)
+        for observer in observability.observers:
+            probe.install(observer)
+        _active = observability
+    reset_repositories()  # recreated on next use, now reporting their calls
+    return observability
+
+
+def disable() -> None:
+    """Turn observability off (the log handler stays; tests and reconfiguration)."""
+    global _active
+    with _lock:
+        _stop(_active)
+        _active = None
+    reset_repositories()
+
+
+def _stop(observability: Observability | None) -> None:
+    if observability is None:
+        return
+    for observer in observability.observers:
+        probe.uninstall(observer)
+    if observability.metrics is not None:
+        observability.metrics.disconnect_jobs()
+    if observability.tracing is not None:
+        from nitro.observability.tracing import uninstrument_libraries
+
+        uninstrument_libraries()
+
+
+def _adopt_tracer_provider(provider: Any) -> None:
+    """Make *provider* the global one if nobody set one (libraries' instrumentation and
+    the app's own tracers use the global), and instrument SQLAlchemy and redis-py."""
+    from opentelemetry import trace
+
+    from nitro.observability.tracing import instrument_libraries
+
+    if isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
+        trace.set_tracer_provider(provider)
+    instrument_libraries(provider)

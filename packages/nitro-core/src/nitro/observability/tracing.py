@@ -1,0 +1,180 @@
+"""OpenTelemetry traces with the official SDK (``nitro-core[otel]``).
+
+A span per action request (continuing the caller's W3C ``traceparent``), per action's
+rendering, per repository call, per command, query and event handler, and per job run;
+a job's span continues the trace of the request that enqueued it, in whatever worker
+process runs it, because the ``traceparent`` travels in the job's envelope. SQLAlchemy's
+and redis-py's own instrumentation add their spans (the SQL, the Redis commands) below
+Nitro's when those packages are installed.
+
+Sampling is decided once per trace, at its root (``ParentBased(TraceIdRatioBased)``):
+in a request that is not sampled, Nitro creates no child span at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from nitro.probe import Observer
+
+__all__ = ["TracingObserver", "tracer_provider"]
+
+logger = logging.getLogger("nitro.observability")
+
+
+def tracer_provider(sample: float = 1.0, exporter: Any = None) -> Any:
+    """An SDK tracer provider sampling *sample* of the traces (0 to 1), exporting with
+    *exporter*, else over OTLP/HTTP when ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or
+    ``..._TRACES_ENDPOINT``) is set, else nowhere (spans still propagate)."""
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+
+    if not 0.0 <= sample <= 1.0:
+        raise ValueError(f"the trace sample ratio must be between 0 and 1, not {sample!r}")
+    service = os.environ.get("OTEL_SERVICE_NAME", "nitro")
+    provider = TracerProvider(
+        sampler=ParentBased(TraceIdRatioBased(sample)),
+        resource=Resource.create({"service.name": service}),
+    )
+    if exporter is None and (
+        os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+        or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    ):
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        exporter = OTLPSpanExporter()
+    if exporter is not None:
+        provider.add_span_processor(BatchSpanProcessor(exporter))
+    return provider
+
+
+def instrument_libraries(provider: Any) -> list[str]:
+    """Turn on SQLAlchemy's and redis-py's OpenTelemetry instrumentation where installed;
+    return the names of those turned on."""
+    done = []
+    for name, module, cls in (
+        ("sqlalchemy", "opentelemetry.instrumentation.sqlalchemy", "SQLAlchemyInstrumentor"),
+        ("redis", "opentelemetry.instrumentation.redis", "RedisInstrumentor"),
+    ):
+        try:
+            imported = __import__(module, fromlist=[cls])
+            __import__(name)
+        except ImportError:
+            continue
+        instrumentor = getattr(imported, cls)()
+        if not instrumentor.is_instrumented_by_opentelemetry:
+            # The SQLAlchemy instrumentation declares "< 2.1" but works on 2.1 (its
+            # spans are tested in tests/test_observability_traces.py).
+            instrumentor.instrument(tracer_provider=provider, skip_dep_check=True)
+        done.append(name)
+    return done
+
+
+def uninstrument_libraries() -> None:
+    for module, cls in (
+        ("opentelemetry.instrumentation.sqlalchemy", "SQLAlchemyInstrumentor"),
+        ("opentelemetry.instrumentation.redis", "RedisInstrumentor"),
+    ):
+        try:
+            instrumentor = getattr(__import__(module, fromlist=[cls]), cls)()
+        except ImportError:
+            continue
+        if instrumentor.is_instrumented_by_opentelemetry:
+            instrumentor.uninstrument()
+
+
+class _Span:
+    """A child span made current for the ``with`` block; an exception marks it."""
+
+    __slots__ = ("attributes", "name", "span", "token", "tracer")
+
+    def __init__(self, tracer: Any, name: str, attributes: dict[str, Any]) -> None:
+        self.tracer = tracer
+        self.name = name
+        self.attributes = attributes
+        self.span: Any = None
+        self.token: Any = None
+
+    def __enter__(self) -> None:
+        self.span = self.tracer.start_span(self.name, attributes=self.attributes)
+        self.token = otel_context.attach(trace.set_span_in_context(self.span))
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc is not None:
+            self.span.record_exception(exc)
+            self.span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+        self.span.end()
+        otel_context.detach(self.token)
+
+
+def _attributes(attributes: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        f"nitro.{key}": value if isinstance(value, str | bool | int | float) else str(value)
+        for key, value in attributes.items()
+    }
+
+
+class TracingObserver(Observer):
+    def __init__(self, provider: Any) -> None:
+        self.provider = provider
+        self.tracer = provider.get_tracer("nitro")
+
+    # -- requests (called by the middleware) --------------------------------------------
+
+    def start_request(
+        self, name: str, headers: Mapping[str, str], attributes: dict[str, Any]
+    ) -> tuple[Any, Any]:
+        # Under the framework's own server span when it makes one (FastAPI does);
+        # otherwise the root of this process's part of the trace, continuing the
+        # caller's traceparent.
+        nested = trace.get_current_span().get_span_context().is_valid
+        parent = None if nested else propagate.extract(headers)
+        kind = SpanKind.INTERNAL if nested else SpanKind.SERVER
+        span = self.tracer.start_span(name, context=parent, kind=kind, attributes=attributes)
+        token = otel_context.attach(trace.set_span_in_context(span, parent))
+        return span, token
+
+    @staticmethod
+    def end_request(span: Any, token: Any, status: int) -> None:
+        if span.is_recording():
+            span.set_attribute("http.response.status_code", status)
+            if status >= 500:
+                span.set_status(Status(StatusCode.ERROR))
+        span.end()
+        otel_context.detach(token)
+
+    # -- probe reports ------------------------------------------------------------------
+
+    def span(self, kind: str, name: str, attributes: Mapping[str, Any]) -> _Span | None:
+        current = trace.get_current_span()
+        if current.get_span_context().is_valid and not current.is_recording():
+            return None  # a trace that is not sampled: no child spans
+        span_kind = kind if kind != "repository" else f"{attributes.get('backend')}"
+        return _Span(self.tracer, f"{span_kind} {name}", _attributes(attributes))
+
+    def inject(self, carrier: dict[str, str]) -> None:
+        propagate.inject(carrier)
+
+    def resume(self, carrier: Mapping[str, str]) -> Any:
+        if "traceparent" not in carrier:
+            return None
+        return _resumed(carrier)
+
+
+@contextmanager
+def _resumed(carrier: Mapping[str, str]) -> Iterator[None]:
+    token = otel_context.attach(propagate.extract(carrier))
+    try:
+        yield
+    finally:
+        otel_context.detach(token)

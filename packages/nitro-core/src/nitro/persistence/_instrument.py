@@ -1,0 +1,76 @@
+"""Repository calls reported to :mod:`nitro.probe` (latency by backend and operation).
+
+A repository created while observers listen gets its public operations shadowed by
+timed wrappers on the instance, so ``isinstance`` checks and the class stay as they
+are, and a repository created while nothing listens is not touched at all (no cost).
+A call made by another operation of the same repository (``all()`` through
+``find()``) is not reported twice.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any
+
+from nitro import probe
+from nitro.persistence.base import Repository
+
+__all__ = ["instrument"]
+
+_OPERATIONS = (
+    "save",
+    "get",
+    "delete",
+    "find",
+    "exists",
+    "count",
+    "count_at_most",
+    "all",
+    "filter",
+    "clear",
+)
+
+_inside: ContextVar[bool] = ContextVar("nitro_repository_call", default=False)
+
+
+def instrument(repo: Repository[Any]) -> Repository[Any]:
+    backend = type(repo).__name__
+    entity = repo.entity_cls.__name__
+    for operation in _OPERATIONS:
+        method = getattr(repo, operation)
+        setattr(repo, operation, _timed(method, backend, operation, entity))
+        async_method = getattr(repo, "a" + operation)
+        setattr(repo, "a" + operation, _atimed(async_method, backend, operation, entity))
+    return repo
+
+
+def _timed(method: Callable[..., Any], backend: str, operation: str, entity: str) -> Any:
+    @functools.wraps(method)
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        if _inside.get() or not probe.observers:
+            return method(*args, **kwargs)
+        token = _inside.set(True)
+        try:
+            with probe.span("repository", operation, backend=backend, entity=entity):
+                return method(*args, **kwargs)
+        finally:
+            _inside.reset(token)
+
+    return timed
+
+
+def _atimed(method: Callable[..., Any], backend: str, operation: str, entity: str) -> Any:
+    @functools.wraps(method)
+    async def timed(*args: Any, **kwargs: Any) -> Any:
+        if _inside.get() or not probe.observers:
+            return await method(*args, **kwargs)
+        token = _inside.set(True)
+        try:
+            with probe.span("repository", operation, backend=backend, entity=entity):
+                return await method(*args, **kwargs)
+        finally:
+            _inside.reset(token)
+
+    return timed

@@ -1,0 +1,142 @@
+"""Instrumentation points: where Nitro's own code reports what it does.
+
+Repositories, units of work, rendering, live streams, command and event handlers and
+jobs call this module; observers (logs, Prometheus metrics, OpenTelemetry traces,
+``Server-Timing``: :mod:`nitro.observability`) listen. The module sits below every
+other part of core so each of them can report without knowing who listens.
+
+Nothing listens by default, and then reporting costs one truth test of
+:data:`observers` at each call site::
+
+    if probe.observers:
+        with probe.span("repository", "save", backend="SQLModelBackend"):
+            ...
+
+An :class:`Observer` subclass overrides what it needs:
+
+``span(kind, name, attributes)``
+    a context manager around one timed operation (``None``: not interested);
+``event(kind, name, attributes)``
+    something that happened (a commit, a stream opened);
+``inject(carrier)``
+    write what must travel with work handed to another process (a request id, a W3C
+    ``traceparent``) into *carrier*, a ``dict[str, str]``;
+``resume(carrier)``
+    a context manager that restores what :meth:`inject` wrote, around the work
+    where it arrives (a job in a worker).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
+from types import TracebackType
+from typing import Any
+
+__all__ = [
+    "Observer",
+    "carrier",
+    "event",
+    "install",
+    "observers",
+    "resumed",
+    "span",
+    "uninstall",
+]
+
+Attributes = Mapping[str, Any]
+
+
+class Observer:
+    """Base class of a listener; every hook does nothing until overridden."""
+
+    def span(
+        self, kind: str, name: str, attributes: Attributes
+    ) -> AbstractContextManager[Any] | None:
+        return None
+
+    def event(self, kind: str, name: str, attributes: Attributes) -> None:
+        return None
+
+    def inject(self, carrier: dict[str, str]) -> None:
+        return None
+
+    def resume(self, carrier: Mapping[str, str]) -> AbstractContextManager[Any] | None:
+        return None
+
+
+#: The installed observers, in installation order; empty unless something listens.
+observers: tuple[Observer, ...] = ()
+
+
+def install(observer: Observer) -> None:
+    """Start reporting to *observer* (installing it twice is harmless)."""
+    global observers
+    if observer not in observers:
+        observers = (*observers, observer)
+
+
+def uninstall(observer: Observer) -> None:
+    global observers
+    observers = tuple(o for o in observers if o is not observer)
+
+
+class _Stack:
+    """The context managers the observers returned, entered in order and left in
+    reverse: an observer's failure is its own (the operation goes on)."""
+
+    __slots__ = ("managers",)
+
+    def __init__(self, managers: list[AbstractContextManager[Any]]) -> None:
+        self.managers = managers
+
+    def __enter__(self) -> None:
+        for manager in self.managers:
+            manager.__enter__()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        for manager in reversed(self.managers):
+            manager.__exit__(exc_type, exc, tb)
+
+
+_NOTHING = _Stack([])
+
+
+def span(kind: str, name: str, /, **attributes: Any) -> _Stack:
+    """A context manager that reports the operation ``kind``/``name`` around it
+    (``with probe.span("command", "PlaceOrder"): ...``); exceptions pass through."""
+    managers = []
+    for observer in observers:
+        manager = observer.span(kind, name, attributes)
+        if manager is not None:
+            managers.append(manager)
+    return _Stack(managers) if managers else _NOTHING
+
+
+def event(kind: str, name: str, /, **attributes: Any) -> None:
+    """Report that ``kind``/``name`` happened (``probe.event("uow", "commit")``)."""
+    for observer in observers:
+        observer.event(kind, name, attributes)
+
+
+def carrier() -> dict[str, str]:
+    """What must travel with work sent elsewhere (a job): ``{}`` when nothing listens."""
+    found: dict[str, str] = {}
+    for observer in observers:
+        observer.inject(found)
+    return found
+
+
+def resumed(carrier: Mapping[str, str]) -> _Stack:
+    """Restore, around the work it arrived with, what :func:`carrier` collected."""
+    managers = []
+    for observer in observers:
+        manager = observer.resume(carrier)
+        if manager is not None:
+            managers.append(manager)
+    return _Stack(managers) if managers else _NOTHING
