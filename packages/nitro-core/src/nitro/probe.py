@@ -23,7 +23,9 @@ An :class:`Observer` subclass overrides what it needs:
     ``traceparent``) into *carrier*, a ``dict[str, str]``;
 ``resume(carrier)``
     a context manager that restores what :meth:`inject` wrote, around the work
-    where it arrives (a job in a worker).
+    where it arrives (a job in a worker);
+``flush()``
+    send what waits in buffers now (a worker process about to exit).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ __all__ = [
     "Observer",
     "carrier",
     "event",
+    "flush",
     "install",
     "observers",
     "resumed",
@@ -62,6 +65,9 @@ class Observer:
         return None
 
     def resume(self, carrier: Mapping[str, str]) -> AbstractContextManager[Any] | None:
+        return None
+
+    def flush(self) -> None:
         return None
 
 
@@ -140,3 +146,9 @@ def resumed(carrier: Mapping[str, str]) -> _Stack:
         if manager is not None:
             managers.append(manager)
     return _Stack(managers) if managers else _NOTHING
+
+
+def flush() -> None:
+    """Ask every observer to send what it buffers (before a worker process exits)."""
+    for observer in observers:
+        observer.flush()

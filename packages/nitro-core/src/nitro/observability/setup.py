@@ -70,7 +70,11 @@ class Observability:
             from nitro.observability.tracing import TracingObserver
             from nitro.observability.tracing import tracer_provider as make_provider
 
-            provider = tracer_provider or make_provider(1.0 if traces is None else traces)
+            provider = (
+                tracer_provider
+                or _configured_provider()
+                or make_provider(1.0 if traces is None else traces)
+            )
             self.tracing = TracingObserver(provider)
         if logs is not None:
             from nitro.observability._logged import LogObserver
@@ -155,6 +159,17 @@ class Observability:
         from nitro.observability.metrics import metrics_route
 
         return [metrics_route(self.metrics_path, self.metrics_token)]
+
+
+def _configured_provider() -> Any:
+    """The SDK tracer provider the process already set up (``opentelemetry-instrument``,
+    the app's own code), whose sampling and exporters then apply; ``None`` if none."""
+    from opentelemetry import trace
+
+    provider = trace.get_tracer_provider()
+    if isinstance(provider, trace.ProxyTracerProvider | trace.NoOpTracerProvider):
+        return None
+    return provider
 
 
 def _action_name(route: ActionRoute) -> str:

@@ -43,7 +43,7 @@ def tracer_provider(sample: float = 1.0, exporter: Any = None) -> Any:
         raise ValueError(f"the trace sample ratio must be between 0 and 1, not {sample!r}")
     service = os.environ.get("OTEL_SERVICE_NAME", "nitro")
     provider = TracerProvider(
-        sampler=ParentBased(TraceIdRatioBased(sample)),
+        sampler=_within_traces(ParentBased(TraceIdRatioBased(sample))),
         resource=Resource.create({"service.name": service}),
     )
     if exporter is None and (
@@ -56,6 +56,36 @@ def tracer_provider(sample: float = 1.0, exporter: Any = None) -> Any:
     if exporter is not None:
         provider.add_span_processor(BatchSpanProcessor(exporter))
     return provider
+
+
+def _within_traces(sampler: Any) -> Any:
+    """*sampler*, except that a client call that starts a trace of its own is dropped:
+    a worker polling Redis or a pool opening connections outside any request or job
+    would otherwise fill the traces with one-span roots."""
+    from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
+
+    class WithinTraces(Sampler):
+        def should_sample(
+            self,
+            parent_context: Any,
+            trace_id: int,
+            name: str,
+            kind: Any = None,
+            attributes: Any = None,
+            links: Any = None,
+            trace_state: Any = None,
+        ) -> Any:
+            parent = trace.get_current_span(parent_context).get_span_context()
+            if kind is SpanKind.CLIENT and not parent.is_valid:
+                return SamplingResult(Decision.DROP)
+            return sampler.should_sample(
+                parent_context, trace_id, name, kind, attributes, links, trace_state
+            )
+
+        def get_description(self) -> str:
+            return f"WithinTraces{{{sampler.get_description()}}}"
+
+    return WithinTraces()
 
 
 def instrument_libraries(provider: Any) -> list[str]:
@@ -156,11 +186,16 @@ class TracingObserver(Observer):
     # -- probe reports ------------------------------------------------------------------
 
     def span(self, kind: str, name: str, attributes: Mapping[str, Any]) -> _Span | None:
-        current = trace.get_current_span()
-        if current.get_span_context().is_valid and not current.is_recording():
+        parent = trace.get_current_span().get_span_context()
+        if parent.is_valid and not parent.trace_flags.sampled:
             return None  # a trace that is not sampled: no child spans
         span_kind = kind if kind != "repository" else f"{attributes.get('backend')}"
         return _Span(self.tracer, f"{span_kind} {name}", _attributes(attributes))
+
+    def flush(self) -> None:
+        force_flush = getattr(self.provider, "force_flush", None)
+        if force_flush is not None:
+            force_flush(5000)
 
     def inject(self, carrier: dict[str, str]) -> None:
         propagate.inject(carrier)

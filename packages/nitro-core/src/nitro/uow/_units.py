@@ -7,6 +7,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, ClassVar, Self, TypeVar
 
+from nitro import probe
 from nitro.persistence.base import EntityLike
 from nitro.uow._core import UnitCore
 from nitro.uow._repository import AsyncUnitRepository, UnitRepository
@@ -47,7 +48,11 @@ class UnitOfWork(UnitCore):
     def commit(self) -> None:
         """Keep the work done so far; then send the queued events (outermost unit)."""
         self._check_active("commit")
-        self._commit()
+        if probe.observers and self.enclosing is None:
+            with probe.span("uow", "commit", unit=type(self).__name__):
+                self._commit()
+        else:
+            self._commit()
         self._committed = True
         for evt, sender, kwargs in self._take_events():
             evt.send(sender, **kwargs)
@@ -110,7 +115,11 @@ class AsyncUnitOfWork(UnitCore):
         """Keep the work done so far; then send the queued events (outermost unit),
         awaiting async receivers."""
         self._check_active("commit")
-        await self._acommit()
+        if probe.observers and self.enclosing is None:
+            with probe.span("uow", "commit", unit=type(self).__name__):
+                await self._acommit()
+        else:
+            await self._acommit()
         self._committed = True
         for evt, sender, kwargs in self._take_events():
             await evt.asend(sender, **kwargs)

@@ -15,6 +15,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from nitro import probe
 from nitro.cqrs.jobs.envelope import Envelope
 from nitro.cqrs.jobs.store import JobStore
 
@@ -85,6 +86,8 @@ class Engine(ABC):
             self.store.flush()
         except Exception as exc:
             logger.error("job records not written before the worker stopped: %s", exc)
+        if probe.observers:
+            probe.flush()  # spans still waiting for their exporter
 
     def ping(self) -> None:
         """Raise when the broker or the job store does not answer (a readiness check:
