@@ -8,6 +8,7 @@ Cross-package: an action saving through SQL (nitro-sql) and enqueuing a job
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -314,6 +315,29 @@ def test_a_metrics_token_keeps_scrapes_without_it_out(engine: Any, log_lines: An
         assert "nitro_requests" in right.text
     finally:
         observability.disable()
+
+
+def test_open_live_streams_are_a_gauge(on: Any) -> None:
+    from nitro.actions.live import alive_events, live_events
+    from nitro.broadcast import InProcessBroadcaster
+
+    order = ObsOrder(total=1)
+    streams = sample("nitro_live_streams", transport="sse")
+    sync_stream = live_events(InProcessBroadcaster(), order, keepalive=0.01)
+    assert next(sync_stream).startswith("event: datastar-patch-signals")
+    assert sample("nitro_live_streams", transport="sse") - streams == 1
+    sync_stream.close()  # the client went away
+    assert sample("nitro_live_streams", transport="sse") == streams
+
+    async def open_and_close() -> float:
+        async_stream = alive_events(InProcessBroadcaster(), order, keepalive=0.01)
+        await anext(async_stream)
+        opened = sample("nitro_live_streams", transport="sse")
+        await async_stream.aclose()
+        return opened
+
+    assert asyncio.run(open_and_close()) - streams == 1
+    assert sample("nitro_live_streams", transport="sse") == streams
 
 
 # -- traces ---------------------------------------------------------------------------------

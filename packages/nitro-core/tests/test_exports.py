@@ -31,6 +31,15 @@ PUBLIC_MODULES = [
     "nitro.signals",
     "nitro.specification",
     "nitro.throttle",
+    "nitro.probe",
+    "nitro.observability",
+    "nitro.observability.context",
+    "nitro.observability.logs",
+    "nitro.observability.metrics",
+    "nitro.observability.plugin",
+    "nitro.observability.setup",
+    "nitro.observability.timing",
+    "nitro.observability.tracing",
 ]
 
 ENTITY_API = {
