@@ -241,7 +241,7 @@ def enable(
         if observability.metrics is not None:
             observability.metrics.connect_jobs()
         if observability.tracing is not None:
-            _adopt_tracer_provider(observability.tracing.provider)
+            _adopt_tracer_provider(observability.tracing.provider, tracer_provider is None)
         for observer in observability.observers:
             probe.install(observer)
         _active = observability
@@ -271,13 +271,14 @@ def _stop(observability: Observability | None) -> None:
         uninstrument_libraries()
 
 
-def _adopt_tracer_provider(provider: Any) -> None:
-    """Make *provider* the global one if nobody set one (libraries' instrumentation and
-    the app's own tracers use the global), and instrument SQLAlchemy and redis-py."""
+def _adopt_tracer_provider(provider: Any, made_here: bool) -> None:
+    """Make a provider Nitro made the global one if nobody set one (the app's own
+    tracers and the framework's use the global; a provider passed in is the caller's to
+    publish), and instrument SQLAlchemy and redis-py."""
     from opentelemetry import trace
 
     from nitro.observability.tracing import instrument_libraries
 
-    if isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
+    if made_here and isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
         trace.set_tracer_provider(provider)
     instrument_libraries(provider)
