@@ -30,8 +30,8 @@ from nitro_orders import (
     orders_app,
     outbox,
     place,
-    wait_for,
 )
+from nitro_test_services import wait_for
 
 
 @pytest.fixture

@@ -19,7 +19,8 @@ from typing import Any
 
 import httpx
 import pytest
-from nitro_orders import JOB, Worker, mails, orders_app, wait_for
+from nitro_orders import JOB, Worker, mails, orders_app
+from nitro_test_services import wait_for
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,

@@ -9,8 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,16 +23,6 @@ JOB = "shop.jobs.send_confirmation"
 JOB_REQUESTED = "nitro.cqrs.jobs.enqueue.JobRequested"
 #: Settings of the developer's shell that would send the processes elsewhere.
 CLEARED = (*CLEARED_ENV, "NITRO_JOBS_URL", "NITRO_JOBS_IMPORT", "ORDERS_MAIL_LOG")
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 30.0, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what or check}")
 
 
 def mails(workdir: Path) -> list[dict[str, Any]]:

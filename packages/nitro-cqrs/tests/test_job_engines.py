@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from nitro_test_services import wait_for as poll
 
 from nitro.cqrs.jobs import Engine, Envelope, configure_jobs
 
@@ -26,13 +27,7 @@ pytestmark = pytest.mark.redis
 
 
 def wait_for(check: Callable[[], Any], timeout: float = 45.0, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what or check}")
+    return poll(check, timeout, what)  # (job engines get longer by default)
 
 
 def lines(path: Path) -> list[str]:
