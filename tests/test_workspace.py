@@ -85,7 +85,19 @@ def test_core_extras_pull_each_sibling():
     extras = project(REPO_ROOT / "packages" / "nitro-core")["optional-dependencies"]
     expected = {"sql", "redis", "fastapi", "flask", "fasthtml", "admin", "cqrs"}
     #: extras of core's own optional features (third-party libraries, no sibling)
-    features = {"jwt": {"pyjwt"}, "oidc": {"authlib", "requests"}}
+    features = {
+        "jwt": {"pyjwt"},
+        "oidc": {"authlib", "requests"},
+        "metrics": {"prometheus-client"},
+        "otel": {
+            "opentelemetry-api",
+            "opentelemetry-sdk",
+            "opentelemetry-exporter-otlp-proto-http",
+            "opentelemetry-instrumentation-sqlalchemy",
+            "opentelemetry-instrumentation-redis",
+            "greenlet",
+        },
+    }
     assert set(extras) == expected | set(features) | {"all"}
     for extra in expected:
         assert [Requirement(r).name for r in extras[extra]] == [f"nitro-{extra}"]
