@@ -364,19 +364,18 @@ def test_one_request_makes_one_trace_down_to_sql_and_into_the_job(engine: Any, o
     in_trace = [s for s in spans if format(s.context.trace_id, "032x") == TRACE_ID]
     below_request = [s for s in in_trace if s.parent and s.parent == request.context]
     children = {s.name for s in below_request}
-    assert {"SQLModelBackend get", "SQLModelBackend save", "render pay"} <= children
+    assert {"SQLModelBackend get", "SQLModelBackend save"} <= children
+    assert not {"render pay", "uow commit"} & children  # timed, but no spans of their own
     [get] = _by_name(in_trace, "SQLModelBackend get")
-    [commit] = _by_name(in_trace, "uow commit")
-    assert {get.parent.span_id, commit.parent.span_id} == {request.context.span_id}
-    # SQLAlchemy's own spans: the SELECT under the get, the write under the commit
+    # SQLAlchemy's own spans: the SELECT under the get, the write under the request
     # (the save joined the action's SQL transaction, written when it commits)
     below = {
-        span.parent.span_id: span.name.split()[0]
+        span.name.split()[0]: span.parent.span_id
         for span in in_trace
         if span.instrumentation_scope.name == "opentelemetry.instrumentation.sqlalchemy"
         and span.name.split()[0] in ("SELECT", "INSERT")
     }
-    assert below == {get.context.span_id: "SELECT", commit.context.span_id: "INSERT"}
+    assert below == {"SELECT": get.context.span_id, "INSERT": request.context.span_id}
     [job_span] = _by_name(spans, f"job {obs_send_receipt.name}")
     assert format(job_span.context.trace_id, "032x") == TRACE_ID
     assert job_span.parent.span_id == request.context.span_id
@@ -494,3 +493,51 @@ def test_the_plugin_has_hooks_only_while_observability_is_on() -> None:
     finally:
         observability.disable()
     assert not hasattr(plugin, "after_action")
+
+
+# -- head sampling -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("ratio", "traceparent", "traced"),
+    [
+        (0.0, None, False),
+        (1.0, None, True),
+        (0.0, TRACEPARENT, True),  # the caller sampled it: the trace goes on
+        (1.0, TRACEPARENT[:-2] + "00", False),  # the caller did not: nothing here
+    ],
+    ids=["never", "always", "sampled-parent", "unsampled-parent"],
+)
+def test_nitro_decides_at_the_root_and_follows_the_caller(
+    ratio: float, traceparent: str | None, traced: bool, engine: Any, log_lines: Any
+) -> None:
+    from nitro.observability.tracing import tracer_provider
+
+    exporter = InMemorySpanExporter()
+    provider = tracer_provider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    observability.enable(traces=ratio, tracer_provider=provider)
+    try:
+        order = ObsOrder(total=1)
+        order.save()  # (a trace of its own, sampled or not)
+        exporter.clear()
+        headers = {"traceparent": traceparent} if traceparent else {}
+        answer = flask_client().post(
+            f"/obsorder/{order.id}/pay", json={"amount": 1}, headers=headers
+        )
+        assert answer.status_code == 200
+        assert engine.drain()
+        names = {span.name for span in exporter.get_finished_spans()}
+        if traced:
+            assert {"action ObsOrder.pay", "SQLModelBackend save"} <= names
+            assert f"job {obs_send_receipt.name}" in names
+        else:
+            assert names == set()  # not even the job's or the SQL's
+    finally:
+        observability.disable()
+
+
+def test_a_sample_ratio_outside_zero_to_one_is_refused() -> None:
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        observability.enable(traces=1.5)
+    assert observability.active() is None

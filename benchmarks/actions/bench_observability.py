@@ -134,7 +134,17 @@ def environment(config: str, sink: str) -> dict[str, str]:
 
 def create_app() -> Any:
     """The served app (``uvicorn --factory``): ``fastapi_app.py``'s, with FastAPI's native
-    telemetry off when ``BENCH_FASTAPI_TELEMETRY=off``."""
+    telemetry off when ``BENCH_FASTAPI_TELEMETRY=off``; with ``BENCH_APP=sqlite``, the
+    same counter stored in SQLite (``sql_counter.py``)."""
+    if os.environ.get("BENCH_APP") == "sqlite":
+        import sql_counter  # noqa: F401  (the entity, and its row "main")
+        from fastapi import FastAPI
+
+        from nitro.adapters.fastapi import configure_app
+
+        app = FastAPI()
+        configure_app(app)
+        return app
     if os.environ.get("BENCH_FASTAPI_TELEMETRY") != "off":
         from fastapi_app import app
 
@@ -238,10 +248,13 @@ def bench(args: argparse.Namespace, script: Path, tmp: Path) -> dict[str, Any]:
             bases[config] = f"http://127.0.0.1:{port}"
             logs[config] = tmp / f"{config}.log"
             with logs[config].open("wb") as log:  # stderr to a file: the JSON log lines
+                env = environment(config, sink)
+                env["BENCH_APP"] = args.app
+                env["NITRO_DATABASE_URL"] = f"sqlite:///{tmp / config}.db"
                 servers[config] = subprocess.Popen(
                     server_command(port),
                     cwd=HERE,
-                    env=environment(config, sink),
+                    env=env,
                     stdout=subprocess.DEVNULL,
                     stderr=log,
                 )
@@ -520,6 +533,10 @@ def main() -> None:
     parser.add_argument(
         "--profile-out", help="keep py-spy's raw (collapsed) stacks in PROFILE_OUT.<config>"
     )
+    parser.add_argument(
+        "--app", choices=("memory", "sqlite"), default="memory",
+        help="the counter on MemoryRepo (default) or stored in SQLite (sql_counter.py)",
+    )  # fmt: skip
     parser.add_argument("--sink", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.sink:
@@ -535,7 +552,7 @@ def main() -> None:
         f"{version('nitro-core')}, fastapi {version('fastapi')}, uvicorn "
         f"{version('uvicorn')}, opentelemetry-sdk {version('opentelemetry-sdk')}, "
         f"prometheus-client {version('prometheus-client')}; wrk -t1 -c{args.connections} "
-        f"-d{args.seconds}s, {args.rounds} rounds, order rotated",
+        f"-d{args.seconds}s, {args.rounds} rounds, order rotated, app: {args.app}",
         flush=True,
     )
     for config in args.configs:

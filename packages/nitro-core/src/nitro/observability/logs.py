@@ -63,28 +63,42 @@ def _fields(record: logging.LogRecord) -> dict[str, Any]:
     return fields
 
 
+_second: tuple[int, str] = (-1, "")
+
+
 def _timestamp(created: float) -> str:
-    seconds = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created))
-    return f"{seconds}.{int(created % 1 * 1000):03d}Z"
+    global _second
+    whole = int(created)
+    if _second[0] != whole:  # strftime once a second, not once a line
+        _second = (whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)))
+    return f"{_second[1]}.{int(created % 1 * 1000):03d}Z"
 
 
-class JSONFormatter(logging.Formatter):
-    """One JSON object per line; the traceback, if any, in ``exception``."""
+class _FieldsFormatter(logging.Formatter):
+    """A formatter of the fields :func:`_fields` collects (also used without a record,
+    by :func:`access_line`)."""
 
     def format(self, record: logging.LogRecord) -> str:
         fields = _fields(record)
         if record.exc_info:
             fields["exception"] = self.formatException(record.exc_info)
+        return self.format_fields(fields)
+
+    def format_fields(self, fields: dict[str, Any]) -> str:
+        raise NotImplementedError
+
+
+class JSONFormatter(_FieldsFormatter):
+    """One JSON object per line; the traceback, if any, in ``exception``."""
+
+    def format_fields(self, fields: dict[str, Any]) -> str:
         return json.dumps(fields, default=str, ensure_ascii=False)
 
 
-class LogfmtFormatter(logging.Formatter):
+class LogfmtFormatter(_FieldsFormatter):
     """``time=... level=info logger=... message="..." request_id=...``"""
 
-    def format(self, record: logging.LogRecord) -> str:
-        fields = _fields(record)
-        if record.exc_info:
-            fields["exception"] = self.formatException(record.exc_info)
+    def format_fields(self, fields: dict[str, Any]) -> str:
         return " ".join(f"{key}={_logfmt(value)}" for key, value in fields.items())
 
 
@@ -95,17 +109,29 @@ def _logfmt(value: Any) -> str:
     return json.dumps(text, ensure_ascii=False)  # quoted, newlines escaped
 
 
-class ConsoleFormatter(logging.Formatter):
+class ConsoleFormatter(_FieldsFormatter):
     """``12:00:01 INFO  nitro.access  [3f2a…]  POST /Counter/1/increment 200 1.2 ms``"""
 
     def format(self, record: logging.LogRecord) -> str:
-        clock = time.strftime("%H:%M:%S", time.localtime(record.created))
-        request_id = getattr(record, "request_id", None)
-        tag = f"  [{request_id[:8]}]" if request_id else ""
-        line = f"{clock} {record.levelname:<5} {record.name}{tag}  {record.getMessage()}"
+        line = self._line(
+            record.created, record.levelname, record.name, record.getMessage(),
+            getattr(record, "request_id", None),
+        )  # fmt: skip
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
         return line
+
+    def format_fields(self, fields: dict[str, Any]) -> str:
+        return self._line(
+            fields["created"], fields["level"].upper(), fields["logger"], fields["message"],
+            fields.get("request_id"),
+        )  # fmt: skip
+
+    @staticmethod
+    def _line(created: float, level: str, name: str, message: str, request_id: Any) -> str:
+        clock = time.strftime("%H:%M:%S", time.localtime(created))
+        tag = f"  [{request_id[:8]}]" if request_id else ""
+        return f"{clock} {level:<5} {name}{tag}  {message}"
 
 
 _FORMATTERS: dict[str, type[logging.Formatter]] = {
@@ -138,3 +164,51 @@ def configure_logging(
     root.addHandler(handler)
     root.setLevel(level if isinstance(level, int) else level.upper())
     return handler
+
+
+access_logger = logging.getLogger("nitro.access")
+
+
+def access_line(message: str, request_id: str | None, **extra: Any) -> None:
+    """Log *message* on ``nitro.access`` at INFO with *extra* fields.
+
+    One line per request is the hot path of logging: when the line would only reach the
+    handler :func:`configure_logging` installed (no handler, filter or level of the
+    app's own on the way), it is formatted and written directly, without building a
+    ``LogRecord`` and looking up its caller; the line is the same.
+    """
+    logger = access_logger
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    root = logging.root
+    handlers = root.handlers
+    if (
+        len(handlers) == 1
+        and type(handlers[0]) is _NitroHandler
+        and not logger.handlers
+        and not logger.filters
+        and logger.propagate
+        and not root.filters
+        and handlers[0].level <= logging.INFO
+    ):
+        handler = handlers[0]
+        formatter = handler.formatter
+        if isinstance(formatter, _FieldsFormatter):
+            now = time.time()
+            fields: dict[str, Any] = {
+                "time": _timestamp(now),
+                "level": "info",
+                "logger": "nitro.access",
+                "message": message,
+            }
+            if request_id is not None:
+                fields["request_id"] = request_id
+            fields.update(extra)
+            if type(formatter) is ConsoleFormatter:
+                fields["created"] = now
+            line = formatter.format_fields(fields)
+            with handler.lock:  # type: ignore[union-attr]
+                handler.stream.write(line + handler.terminator)
+                handler.stream.flush()
+            return
+    logger.info(message, extra=extra)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Sequence
@@ -11,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from nitro import probe
 from nitro.actions.request import ActionRequest, ActionResponse
 from nitro.observability.context import incoming_request_id, reset_request_id, set_request_id
-from nitro.observability.logs import LogFormat, configure_logging
+from nitro.observability.logs import LogFormat, access_line, configure_logging
 from nitro.persistence.registry import reset_repositories
 from nitro.web import WebRoute
 
@@ -20,7 +19,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Observability", "active", "disable", "enable"]
 
-access_logger = logging.getLogger("nitro.access")
 _STATE = "_nitro_observed"
 
 
@@ -70,12 +68,12 @@ class Observability:
             from nitro.observability.tracing import TracingObserver
             from nitro.observability.tracing import tracer_provider as make_provider
 
-            provider = (
-                tracer_provider
-                or _configured_provider()
-                or make_provider(1.0 if traces is None else traces)
-            )
-            self.tracing = TracingObserver(provider)
+            if traces is not None and not 0.0 <= traces <= 1.0:
+                raise ValueError(f"traces must be a ratio between 0 and 1, not {traces!r}")
+            provider = tracer_provider or _configured_provider() or make_provider()
+            # Nitro samples the roots at *traces*; then the provider's sampler applies
+            # (Nitro's own keeps what its parent keeps).
+            self.tracing = TracingObserver(provider, traces)
         if logs is not None:
             from nitro.observability._logged import LogObserver
 
@@ -107,14 +105,8 @@ class Observability:
         state.request_id = incoming_request_id(request.headers)
         state.request_token = set_request_id(state.request_id)
         if self.tracing is not None:
-            attributes = {
-                "http.request.method": request.method,
-                "http.route": route.path,
-                "url.path": request.path,
-                "nitro.action": _action_name(route),
-            }
             state.span, state.trace_token = self.tracing.start_request(
-                f"action {attributes['nitro.action']}", request.headers, attributes
+                route, request, _action_name(route)
             )
         if self.server_timing:
             from nitro.observability.timing import totals
@@ -132,13 +124,12 @@ class Observability:
         if self.metrics is not None:
             self.metrics.request(_action_name(route), request.method, response.status, seconds)
         if self.access_log:
-            access_logger.info(
-                "%s %s %d %.1f ms",
-                request.method,
-                request.path or route.path,
-                response.status,
-                seconds * 1000,
-                extra={"status": response.status, "duration_ms": round(seconds * 1000, 3)},
+            status = response.status
+            access_line(
+                f"{request.method} {request.path or route.path} {status} {seconds * 1000:.1f} ms",
+                state.request_id,
+                status=status,
+                duration_ms=round(seconds * 1000, 3),
             )
         if state.timing_token is not None:
             from nitro.observability.timing import server_timing, totals
@@ -146,7 +137,7 @@ class Observability:
             sums = totals.get() or {}
             response.headers["Server-Timing"] = server_timing(seconds, sums)
             _reset(totals, state.timing_token)
-        if state.span is not None:
+        if state.trace_token is not None:
             self.tracing.end_request(state.span, state.trace_token, response.status)
         try:
             reset_request_id(state.request_token)
@@ -211,9 +202,11 @@ def enable(
         with one ``nitro.access`` line per action request unless *access_log* is false.
     :param metrics: Prometheus metrics, served at *metrics_path* (with *metrics_token*,
         only to scrapes that send it as a bearer token).
-    :param traces: OpenTelemetry traces, sampling this ratio of the traces (``0.1``);
-        exported over OTLP/HTTP to ``OTEL_EXPORTER_OTLP_ENDPOINT``. Or pass your own
-        SDK *tracer_provider*.
+    :param traces: OpenTelemetry traces, sampling this ratio of the traces (``0.1``),
+        decided at each trace's root before anything is built; exported over OTLP/HTTP
+        to ``OTEL_EXPORTER_OTLP_ENDPOINT``. Or pass your own SDK *tracer_provider* (its
+        sampler applies too; leave *traces* ``None`` to let it alone decide). A
+        provider the process already set as the global one is used the same way.
     :param server_timing: a ``Server-Timing`` header on every action answer (for
         development: it tells anyone where the time goes).
 
@@ -241,7 +234,9 @@ def enable(
         if observability.metrics is not None:
             observability.metrics.connect_jobs()
         if observability.tracing is not None:
-            _adopt_tracer_provider(observability.tracing.provider, tracer_provider is None)
+            from nitro.observability.tracing import instrument_libraries
+
+            instrument_libraries(observability.tracing.provider)
         for observer in observability.observers:
             probe.install(observer)
         _active = observability
@@ -269,16 +264,3 @@ def _stop(observability: Observability | None) -> None:
         from nitro.observability.tracing import uninstrument_libraries
 
         uninstrument_libraries()
-
-
-def _adopt_tracer_provider(provider: Any, made_here: bool) -> None:
-    """Make a provider Nitro made the global one if nobody set one (the app's own
-    tracers and the framework's use the global; a provider passed in is the caller's to
-    publish), and instrument SQLAlchemy and redis-py."""
-    from opentelemetry import trace
-
-    from nitro.observability.tracing import instrument_libraries
-
-    if made_here and isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
-        trace.set_tracer_provider(provider)
-    instrument_libraries(provider)

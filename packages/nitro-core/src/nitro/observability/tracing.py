@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
+from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from nitro.probe import Observer
@@ -30,20 +33,20 @@ __all__ = ["TracingObserver", "tracer_provider"]
 logger = logging.getLogger("nitro.observability")
 
 
-def tracer_provider(sample: float = 1.0, exporter: Any = None) -> Any:
-    """An SDK tracer provider sampling *sample* of the traces (0 to 1), exporting with
-    *exporter*, else over OTLP/HTTP when ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or
-    ``..._TRACES_ENDPOINT``) is set, else nowhere (spans still propagate)."""
+def tracer_provider(exporter: Any = None) -> Any:
+    """An SDK tracer provider for Nitro's spans, exporting with *exporter*, else over
+    OTLP/HTTP when ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or ``..._TRACES_ENDPOINT``) is set,
+    else nowhere (spans still propagate). Its sampler keeps children of sampled parents
+    and drops client calls outside a trace; :class:`TracingObserver` samples the roots
+    itself."""
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
-    from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+    from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased
 
-    if not 0.0 <= sample <= 1.0:
-        raise ValueError(f"the trace sample ratio must be between 0 and 1, not {sample!r}")
     service = os.environ.get("OTEL_SERVICE_NAME", "nitro")
     provider = TracerProvider(
-        sampler=_within_traces(ParentBased(TraceIdRatioBased(sample))),
+        sampler=_within_traces(ParentBased(ALWAYS_ON)),
         resource=Resource.create({"service.name": service}),
     )
     if exporter is None and (
@@ -54,7 +57,10 @@ def tracer_provider(sample: float = 1.0, exporter: Any = None) -> Any:
 
         exporter = OTLPSpanExporter()
     if exporter is not None:
-        provider.add_span_processor(BatchSpanProcessor(exporter))
+        # Every second rather than the SDK's 5 s: a server stopped by a signal (uvicorn
+        # re-raises SIGTERM) runs no exit handler, and loses what has not been sent.
+        delay = int(os.environ.get("OTEL_BSP_SCHEDULE_DELAY", "1000"))
+        provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=delay))
     return provider
 
 
@@ -158,28 +164,92 @@ def _attributes(attributes: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+#: Set while a request or job runs in a trace that is not sampled: Nitro makes no span
+#: there, and spends no time deciding.
+_unsampled: ContextVar[bool] = ContextVar("nitro_trace_unsampled", default=False)
+
+#: The carrier key that says "this work's trace is not sampled" (a job enqueued in an
+#: unsampled request is not traced either: traces are kept or dropped whole).
+UNSAMPLED = "nitro-unsampled"
+
+#: Kinds of probe reports that get no span: rendering and a unit's commit are timed by
+#: Server-Timing and the metrics; as spans they would multiply the export cost.
+_NO_SPAN = frozenset({"render", "uow"})
+
+
+class _Unsampled:
+    """Marks the ``with`` block as part of a trace that is not sampled: Nitro makes no
+    span in it, and OpenTelemetry's library instrumentations (SQLAlchemy's, redis-py's)
+    are suppressed, so their per-statement work is not done for nothing."""
+
+    __slots__ = ("otel_token", "token")
+
+    def __enter__(self) -> _Unsampled:
+        self.token = _unsampled.set(True)
+        self.otel_token = otel_context.attach(
+            otel_context.set_value(_SUPPRESS_INSTRUMENTATION_KEY, True)
+        )
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        otel_context.detach(self.otel_token)
+        _unsampled.reset(self.token)
+
+
 class TracingObserver(Observer):
-    def __init__(self, provider: Any) -> None:
+    """Spans through *provider*. With *sample* (a ratio), Nitro decides at the root of
+    each trace whether to sample it, before building anything, and the provider's own
+    sampler only follows parents; without, the provider's sampler decides."""
+
+    def __init__(self, provider: Any, sample: float | None = None) -> None:
         self.provider = provider
         self.tracer = provider.get_tracer("nitro")
+        self.sample = sample
+
+    def _chosen(self) -> bool:
+        return self.sample is None or random.random() < self.sample
 
     # -- requests (called by the middleware) --------------------------------------------
 
-    def start_request(
-        self, name: str, headers: Mapping[str, str], attributes: dict[str, Any]
-    ) -> tuple[Any, Any]:
-        # Under the framework's own server span when it makes one (FastAPI does);
-        # otherwise the root of this process's part of the trace, continuing the
-        # caller's traceparent.
-        nested = trace.get_current_span().get_span_context().is_valid
-        parent = None if nested else propagate.extract(headers)
-        kind = SpanKind.INTERNAL if nested else SpanKind.SERVER
-        span = self.tracer.start_span(name, context=parent, kind=kind, attributes=attributes)
+    def start_request(self, route: Any, request: Any, action: str) -> tuple[Any, Any]:
+        """``(span, token)`` of the request's span, or ``(None, token)`` when its
+        trace is not sampled (the token ends the unsampled mark)."""
+        headers = request.headers
+        nested = trace.get_current_span().get_span_context()
+        if nested.is_valid:  # under the framework's own server span
+            if not nested.trace_flags.sampled:
+                return None, _Unsampled().__enter__()
+            parent = None
+            kind = SpanKind.INTERNAL
+        else:
+            traceparent = headers.get("traceparent")
+            if traceparent is None:
+                if not self._chosen():
+                    return None, _Unsampled().__enter__()
+                parent = None
+            else:
+                parent = propagate.extract(headers)
+                remote = trace.get_current_span(parent).get_span_context()
+                if remote.is_valid and not remote.trace_flags.sampled:
+                    return None, _Unsampled().__enter__()
+            kind = SpanKind.SERVER
+        attributes = {
+            "http.request.method": request.method,
+            "http.route": route.path,
+            "url.path": request.path,
+            "nitro.action": action,
+        }
+        span = self.tracer.start_span(
+            f"action {action}", context=parent, kind=kind, attributes=attributes
+        )
         token = otel_context.attach(trace.set_span_in_context(span, parent))
         return span, token
 
     @staticmethod
     def end_request(span: Any, token: Any, status: int) -> None:
+        if span is None:
+            token.__exit__(None, None, None)
+            return
         if span.is_recording():
             span.set_attribute("http.response.status_code", status)
             if status >= 500:
@@ -189,10 +259,15 @@ class TracingObserver(Observer):
 
     # -- probe reports ------------------------------------------------------------------
 
-    def span(self, kind: str, name: str, attributes: Mapping[str, Any]) -> _Span | None:
+    def span(self, kind: str, name: str, attributes: Mapping[str, Any]) -> Any:
+        if kind in _NO_SPAN or _unsampled.get():
+            return None
         parent = trace.get_current_span().get_span_context()
-        if parent.is_valid and not parent.trace_flags.sampled:
-            return None  # a trace that is not sampled: no child spans
+        if parent.is_valid:
+            if not parent.trace_flags.sampled:
+                return None  # a trace that is not sampled: no child spans
+        elif not self._chosen():  # the root of a trace (a job, a command in a script)
+            return _Unsampled()
         span_kind = kind if kind != "repository" else f"{attributes.get('backend')}"
         return _Span(self.tracer, f"{span_kind} {name}", _attributes(attributes))
 
@@ -202,9 +277,14 @@ class TracingObserver(Observer):
             force_flush(5000)
 
     def inject(self, carrier: dict[str, str]) -> None:
-        propagate.inject(carrier)
+        if _unsampled.get():  # the work sent on belongs to a trace nobody keeps
+            carrier[UNSAMPLED] = "1"
+        else:
+            propagate.inject(carrier)
 
     def resume(self, carrier: Mapping[str, str]) -> Any:
+        if UNSAMPLED in carrier:
+            return _Unsampled()
         if "traceparent" not in carrier:
             return None
         return _resumed(carrier)

@@ -59,6 +59,9 @@ class Repository(ABC, Generic[E]):
     #: Whether ``save(ttl=...)`` is honoured. Backends without expiry set it to
     #: ``False`` and raise :class:`~nitro.persistence.UnsupportedOperation` for a TTL.
     supports_ttl: ClassVar[bool] = True
+    #: Whether observability times this backend's calls (:mod:`nitro.probe`): a store
+    #: in the process answers faster than a timer measures, so MemoryRepo says no.
+    observed: ClassVar[bool] = True
 
     def __init__(self, entity_cls: type[E]) -> None:
         self.entity_cls = entity_cls

@@ -162,6 +162,7 @@ class MemoryRepo(Repository[E]):
     """
 
     default_store: ClassVar[MemoryStore] = _default_store
+    observed = False  # a dict lookup: no latency worth a metric or a span
 
     def __init__(self, entity_cls: type[E], store: MemoryStore | None = None) -> None:
         super().__init__(entity_cls)

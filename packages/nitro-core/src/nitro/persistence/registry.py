@@ -155,6 +155,6 @@ def _create(factory: BackendFactory, entity_cls: type[Any]) -> Repository[Any]:
             f"{entity_cls.__name__} returned {type(repo).__name__}, not a "
             "nitro.persistence.Repository"
         )
-    if probe.observers:
+    if probe.observers and repo.observed:
         instrument(repo)
     return repo
