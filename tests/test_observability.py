@@ -97,7 +97,7 @@ def log_lines() -> Iterator[io.StringIO]:
 @pytest.fixture
 def on(log_lines: io.StringIO) -> Iterator[observability.Observability]:
     obs = observability.enable(
-        logs="json", metrics=True, tracer_provider=_provider, server_timing=True
+        logs="json", access_log=True, metrics=True, tracer_provider=_provider, server_timing=True
     )
     observability.configure_logging("json", stream=log_lines)
     _exporter.clear()
@@ -478,6 +478,10 @@ def test_settings_from_the_environment() -> None:
     assert everything["traces"] == 0.1
     assert everything["logs"] == "logfmt"
     assert everything["server_timing"] is True
+    assert everything["access_log"] is False  # a line per request only when asked
+    access = settings_from_environment({"NITRO_OBSERVABILITY": "logs", "NITRO_ACCESS_LOG": "on"})
+    assert access is not None
+    assert access["access_log"] is True
     with pytest.raises(ValueError, match="unknown \\['metric'\\]"):
         settings_from_environment({"NITRO_OBSERVABILITY": "metric"})
 

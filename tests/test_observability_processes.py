@@ -1,6 +1,7 @@
 """Observability across processes: examples/orders served by a real server process, its
 confirmation job run by a real ``nitro worker`` (RQ engine, real redis-server), both
-with ``NITRO_OBSERVABILITY=logs,traces`` and nothing else changed.
+with ``NITRO_OBSERVABILITY=logs,traces`` (and ``NITRO_ACCESS_LOG=on``) and nothing else
+changed.
 
 Traces go over OTLP/HTTP (the OpenTelemetry SDK's own exporter) to a receiver this test
 runs, which decodes the protobuf with ``opentelemetry-proto``: the worker's job span
@@ -106,6 +107,7 @@ def observed(receiver: OTLPReceiver, service: str) -> dict[str, str]:
     return {
         "NITRO_OBSERVABILITY": "logs,traces",
         "NITRO_LOG_FORMAT": "json",
+        "NITRO_ACCESS_LOG": "on",
         "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url,
         "OTEL_SERVICE_NAME": service,
         "OTEL_BSP_SCHEDULE_DELAY": "100",  # export within 0.1 s, not 5 s

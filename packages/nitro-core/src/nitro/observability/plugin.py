@@ -9,7 +9,7 @@
                                      ``all``
 ``NITRO_LOG_FORMAT``                 ``json`` (default), ``logfmt`` or ``console``
 ``NITRO_LOG_LEVEL``                  ``INFO`` (default)
-``NITRO_ACCESS_LOG``                 ``off``: no ``nitro.access`` line per request
+``NITRO_ACCESS_LOG``                 ``on``: a ``nitro.access`` line per request
 ``NITRO_METRICS_PATH``               where the metrics are served (``/metrics``)
 ``NITRO_METRICS_TOKEN``              the bearer token a scrape must send
 ``NITRO_TRACES_SAMPLE``              the ratio of traces sampled (``1.0``)
@@ -53,7 +53,7 @@ def settings_from_environment(environ: Mapping[str, str] | None = None) -> dict[
     if "logs" in wanted:
         settings["logs"] = env.get("NITRO_LOG_FORMAT", "json")
         settings["log_level"] = env.get("NITRO_LOG_LEVEL", "INFO")
-        settings["access_log"] = env.get("NITRO_ACCESS_LOG", "on").lower() not in ("off", "0")
+        settings["access_log"] = env.get("NITRO_ACCESS_LOG", "off").lower() in ("on", "1")
     if "metrics" in wanted:
         settings["metrics"] = True
         settings["metrics_path"] = env.get("NITRO_METRICS_PATH", "/metrics")

@@ -43,7 +43,7 @@ class Observability:
         *,
         logs: LogFormat | None = None,
         log_level: int | str = "INFO",
-        access_log: bool = True,
+        access_log: bool = False,
         metrics: bool = False,
         metrics_path: str = "/metrics",
         metrics_token: str | None = None,
@@ -187,7 +187,7 @@ def enable(
     *,
     logs: LogFormat | None = None,
     log_level: int | str = "INFO",
-    access_log: bool = True,
+    access_log: bool = False,
     metrics: bool = False,
     metrics_path: str = "/metrics",
     metrics_token: str | None = None,
@@ -199,7 +199,9 @@ def enable(
 
     :param logs: ``"json"``, ``"logfmt"`` or ``"console"``: structured lines with the
         request id on the root logger (``None``: leave logging alone), at *log_level*,
-        with one ``nitro.access`` line per action request unless *access_log* is false.
+        and with *access_log*, one ``nitro.access`` line per action request (off by
+        default: servers log each request already, and the line costs about as much as
+        a small action's own work; see ``docs/observability.md``).
     :param metrics: Prometheus metrics, served at *metrics_path* (with *metrics_token*,
         only to scrapes that send it as a bearer token).
     :param traces: OpenTelemetry traces, sampling this ratio of the traces (``0.1``),
