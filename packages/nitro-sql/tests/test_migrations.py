@@ -106,3 +106,110 @@ def test_db_is_a_nitro_command(capsys: pytest.CaptureFixture[str]) -> None:
         main(["db", "revision", "--help"])
     assert exit_.value.code == 0
     assert "--autogenerate" in capsys.readouterr().out
+
+
+def first_use(cwd: Path, url: str, code: str) -> subprocess.CompletedProcess[str]:
+    """Run *code* after ``import models`` in a fresh interpreter, as the app would."""
+    env = {**os.environ, "NITRO_DATABASE_URL": url}
+    return subprocess.run(
+        [sys.executable, "-c", f"import models\n{code}"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_adopting_a_database_made_on_first_use(db_url: str, tmp_path: Path) -> None:
+    (tmp_path / "models.py").write_text(MODELS_V1)
+    made = first_use(tmp_path, db_url, "models.Product(id='p1', name='pen').save()")
+    assert made.returncode == 0, made.stderr
+    assert columns(db_url, "product") == {"id", "name", "nitro_expires_at"}
+
+    nitro_db(tmp_path, db_url, "init", "--models", "models")
+    out = nitro_db(tmp_path, db_url, "adopt")
+    (baseline,) = (tmp_path / "migrations" / "versions").glob("*baseline.py")
+    revision = baseline.name.split("_")[0]
+    assert f"Database at {revision} (head)." in out
+    assert "create_table('product'" in baseline.read_text()  # a new database gets it all
+    # Adopting ran nothing: the table and its row are as they were.
+    engine = sa.create_engine(db_url, poolclass=sa.pool.NullPool)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT name FROM product")).scalar_one() == "pen"
+
+    fresh = f"sqlite:///{tmp_path / 'fresh.db'}"
+    out = nitro_db(tmp_path, fresh, "upgrade")
+    assert f"Running upgrade  -> {revision}, baseline" in out
+    assert columns(fresh, "product") == {"id", "name", "nitro_expires_at"}
+
+    # From here on the adopted database migrates like any other, with the options
+    # after the subcommand and one line per revision applied.
+    (tmp_path / "models.py").write_text(MODELS_V2)
+    nitro_db(tmp_path, db_url, "revision", "--autogenerate", "-m", "add price")
+    out = nitro_db(tmp_path, "sqlite:///elsewhere.db", "upgrade", "--url", db_url)
+    assert "Running upgrade" in out
+    assert "add price" in out
+    assert "(head)." in out
+    assert columns(db_url, "product") == {"id", "name", "price", "nitro_expires_at"}
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT name FROM product")).scalar_one() == "pen"
+    engine.dispose()
+    assert not (tmp_path / "elsewhere.db").exists()
+
+
+def test_a_missing_column_names_the_table_the_column_and_the_fix(
+    db_url: str, tmp_path: Path
+) -> None:
+    (tmp_path / "models.py").write_text(MODELS_V1)
+    made = first_use(tmp_path, db_url, "models.Product(id='p1', name='pen').save()")
+    assert made.returncode == 0, made.stderr
+    (tmp_path / "models.py").write_text(MODELS_V2)  # a field added, nothing migrated
+    probe = """
+from nitro.sql import SchemaMismatch, UnitOfWork
+for name, call in [
+    ("all", lambda: models.Product.all()),
+    ("get", lambda: models.Product.get("p1")),
+    ("save", lambda: models.Product(name="ink", price=2.0).save()),
+]:
+    try:
+        call()
+    except SchemaMismatch as exc:
+        print(name, exc.table, exc.column, "|", exc)
+try:
+    with UnitOfWork() as unit:
+        models.Product(name="cap").save()
+        unit.commit()
+except SchemaMismatch as exc:
+    print("unit", exc.table, exc.column)
+"""
+    done = first_use(tmp_path, db_url, probe)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert [line.split(" |")[0] for line in lines] == [
+        "all product price",
+        "get product price",
+        "save product price",
+        "unit product price",
+    ]
+    message = lines[0].split("| ")[1]
+    assert message.startswith("the table 'product' has no column 'price'")
+    assert "Run 'nitro migrate'" in message
+
+
+def test_migrate_and_stamp_are_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    from nitro.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["migrate", "--help"])
+    assert exit_.value.code == 0
+    assert "nitro db upgrade" in capsys.readouterr().out
+    for command in ("stamp", "adopt"):
+        with pytest.raises(SystemExit) as exit_:
+            main(["db", command, "--help"])
+        assert exit_.value.code == 0
+        assert "--url" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_:
+        main(["db", "stamp"])  # the revision is required
+    assert exit_.value.code == 2
+    assert "revision" in capsys.readouterr().err

@@ -38,6 +38,7 @@ from nitro.sql.errors import ConstraintViolation as ConstraintViolation
 from nitro.sql.errors import DuplicateId as DuplicateId
 from nitro.sql.errors import MultipleResults as MultipleResults
 from nitro.sql.errors import NoResult as NoResult
+from nitro.sql.errors import SchemaMismatch as SchemaMismatch
 from nitro.sql.query import Page as Page
 from nitro.sql.query import SQLQuery as SQLQuery
 from nitro.sql.specs import SQLTranslatable as SQLTranslatable
@@ -62,6 +63,7 @@ __all__ = [
     "SQLModelBackend",
     "SQLQuery",
     "SQLTranslatable",
+    "SchemaMismatch",
     "UnitOfWork",
     "__version__",
     "and_",

@@ -46,7 +46,7 @@ from nitro.persistence.versioning import VERSION_FIELD, conflict, is_versioned, 
 from nitro.specification import Specification
 from nitro.sql._mapping import Mapping, mapping_for
 from nitro.sql.config import SQLITE_READ, Database, database_for, get_database
-from nitro.sql.errors import DuplicateId, constraint_violation
+from nitro.sql.errors import DuplicateId, constraint_violation, schema_mismatch
 from nitro.sql.specs import split, warn_in_memory
 from nitro.sql.uow import AsyncUnitOfWork, SQLRepository, SQLUnit, UnitOfWork, active_unit
 
@@ -124,7 +124,10 @@ class SQLModelBackend(Repository[E], SQLRepository):
         if unit is not None:
             with unit.connection() as conn:
                 unit.ensure_tables(self.mapping.table)
-                yield conn
+                try:
+                    yield conn
+                except DBAPIError as exc:
+                    raise self._translated(exc) from exc
             return
         try:
             database.ensure_tables(self.mapping.table)
@@ -140,8 +143,15 @@ class SQLModelBackend(Repository[E], SQLRepository):
             context.__exit__(type(exc), exc, exc.__traceback__)
             if isinstance(exc, DBAPIError) and exc.connection_invalidated:
                 raise BackendUnavailable(f"{database!r} dropped the connection") from exc
+            if isinstance(exc, DBAPIError):
+                raise self._translated(exc) from exc
             raise
         context.__exit__(None, None, None)
+
+    def _translated(self, exc: DBAPIError) -> Exception:
+        """A driver error as a Nitro error where one says more (a missing column)."""
+        mismatch = schema_mismatch(self.entity_cls, self.mapping.table.name, exc)
+        return mismatch if mismatch is not None else exc
 
     def upsert(self, dialect: str) -> Any:
         """``INSERT ... ON CONFLICT (id) DO UPDATE`` for this table on *dialect*."""

@@ -7,9 +7,10 @@ SQLAlchemy's exception hierarchy. The original error stays available as ``__caus
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from nitro.persistence import PersistenceError
 
@@ -18,7 +19,9 @@ __all__ = [
     "DuplicateId",
     "MultipleResults",
     "NoResult",
+    "SchemaMismatch",
     "constraint_violation",
+    "schema_mismatch",
 ]
 
 
@@ -52,3 +55,43 @@ class NoResult(PersistenceError, LookupError):
 
 class MultipleResults(PersistenceError, LookupError):
     """``query.one()`` found more than one entity."""
+
+
+class SchemaMismatch(PersistenceError):
+    """The database's table lacks a column the model has: the models changed and the
+    database was not migrated. The message names the table and the column and says
+    what to run."""
+
+    def __init__(self, entity_cls: type[Any], table: str, column: str) -> None:
+        self.entity_cls = entity_cls
+        self.table = table
+        self.column = column
+        super().__init__(
+            f"the table {table!r} has no column {column!r}, which {entity_cls.__name__} "
+            "needs: the database is behind the models. Run 'nitro migrate' (after "
+            "'nitro db revision --autogenerate -m ...' if no revision adds the column yet)"
+        )
+
+
+# What SQLite and PostgreSQL say about a column a statement names and the table lacks:
+# (pattern, group of the table or None, group of the column).
+_MISSING_COLUMN = (
+    (re.compile(r"no such column: (?:\w+\.)?(\w+)"), None, 1),  # SQLite, reads
+    (re.compile(r"table \W?(\w+)\W? has no column named (\w+)"), 1, 2),  # SQLite, writes
+    (re.compile(r'column "(\w+)" of relation "(\w+)" does not exist'), 2, 1),  # PostgreSQL
+    (re.compile(r'column "?(?:\w+\.)?(\w+)"? does not exist'), None, 1),  # PostgreSQL
+)
+
+
+def schema_mismatch(entity_cls: type[Any], table: str, exc: BaseException) -> SchemaMismatch | None:
+    """The :class:`SchemaMismatch` a driver error means, or ``None`` if it means
+    something else."""
+    if not isinstance(exc, DBAPIError) or isinstance(exc, IntegrityError):
+        return None
+    text = str(exc.orig)
+    for pattern, table_group, column_group in _MISSING_COLUMN:
+        found = pattern.search(text)
+        if found:
+            named = found.group(table_group) if table_group is not None else table
+            return SchemaMismatch(entity_cls, named, found.group(column_group))
+    return None

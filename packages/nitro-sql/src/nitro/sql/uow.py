@@ -34,13 +34,13 @@ from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from nitro import uow as core
 from nitro.persistence import BackendUnavailable, Repository
 from nitro.sql._mapping import Mapping, tables_in_use
 from nitro.sql.config import SQLITE_IMMEDIATE, Database, database_for, get_database
-from nitro.sql.errors import constraint_violation
+from nitro.sql.errors import constraint_violation, schema_mismatch
 
 __all__ = ["AsyncUnitOfWork", "SQLRepository", "UnitOfWork", "active_unit"]
 
@@ -134,6 +134,11 @@ class _Transaction:
                 conn.execute(backend.upsert(conn.dialect.name), rows)
             except IntegrityError as exc:
                 raise constraint_violation(backend.entity_cls, exc) from exc
+            except DBAPIError as exc:
+                mismatch = schema_mismatch(backend.entity_cls, backend.mapping.table.name, exc)
+                if mismatch is None:
+                    raise
+                raise mismatch from exc
 
     def commit(self) -> None:
         self.flush()
