@@ -29,6 +29,19 @@ def build_parser() -> argparse.ArgumentParser:
     info = subparsers.add_parser("info", help="show the installed Nitro distributions")
     info.set_defaults(func=_info)
 
+    routes = subparsers.add_parser(
+        "routes",
+        help="list an app's routes: actions, commands, live streams, the admin...",
+        description=(
+            "List every route of APP (module:attribute, as uvicorn takes it): Nitro's "
+            "action and command routes with who may call them, the live streams, and "
+            "the framework's other routes (the admin, health checks, your own pages). "
+            "Example: nitro routes app:app"
+        ),
+    )
+    routes.add_argument("app", help="the app, as module:attribute (e.g. app:app)")
+    routes.set_defaults(func=_routes)
+
     for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         registrar: CommandRegistrar = ep.load()
         registrar(subparsers)
@@ -43,6 +56,22 @@ def _info(args: argparse.Namespace) -> int:
 
     for name, dist_version in installed_distributions():
         print(f"{name} {dist_version}")
+    return 0
+
+
+def _routes(args: argparse.Namespace) -> int:
+    from nitro._route_table import load_app, route_table
+
+    try:
+        app = load_app(args.app)
+    except (ImportError, AttributeError, ValueError) as exc:
+        print(f"nitro routes: {exc}", file=sys.stderr)
+        return 2
+    rows = route_table(app)
+    width = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        cells = [f"{cell:<{width[i]}}" for i, cell in enumerate(row[:3])]
+        print("  ".join([*cells, row[3]]).rstrip())
     return 0
 
 
