@@ -1,6 +1,6 @@
-"""``nitro routes module:app`` through the installed script, on the three frameworks:
-Nitro's action routes with who may call them, live streams, and the framework's other
-routes (the admin, health checks)."""
+"""``nitro routes module:app`` and ``nitro shell`` through the installed script: on the
+three frameworks, Nitro's action routes with who may call them, live streams, and the
+framework's other routes (the admin, health checks); a prompt with the entities."""
 
 from __future__ import annotations
 
@@ -95,3 +95,29 @@ def test_routes_explains_what_it_could_not_load(tmp_path: Path) -> None:
     absent = nitro_routes(tmp_path, "empty:app")
     assert absent.returncode == 2
     assert "app" in absent.stderr
+
+
+def test_shell_starts_with_the_app_and_its_entities(tmp_path: Path) -> None:
+    source = ENTITY + textwrap.dedent(APPS["fastapi"]) + WIRING
+    (tmp_path / "shop.py").write_text(source)
+    script = (
+        'Ticket(id="t1", title="printer").save()\n'
+        'print(Ticket.get("t1").title, type(app).__name__)\n'
+    )
+    done = subprocess.run(
+        [str(NITRO), "shell", "shop:app"],
+        cwd=tmp_path,
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Nitro shell for shop:app: " in done.stderr + done.stdout
+    assert "Ticket" in (done.stderr + done.stdout).split("Nitro shell for shop:app: ")[1]
+    assert "printer FastAPI" in done.stdout
+    missing = subprocess.run(
+        [str(NITRO), "shell", "nowhere:app"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert missing.returncode == 2
+    assert "No module named 'nowhere'" in missing.stderr

@@ -42,6 +42,18 @@ def build_parser() -> argparse.ArgumentParser:
     routes.add_argument("app", help="the app, as module:attribute (e.g. app:app)")
     routes.set_defaults(func=_routes)
 
+    shell = subparsers.add_parser(
+        "shell",
+        help="a Python prompt with the app's entities imported",
+        description=(
+            "A Python prompt (IPython when installed) with APP, the entity classes of "
+            "its module and nitro imported. Example: nitro shell app:app, then "
+            "Order.all()"
+        ),
+    )
+    shell.add_argument("app", help="the app's module, or module:attribute (e.g. app:app)")
+    shell.set_defaults(func=_shell)
+
     for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         registrar: CommandRegistrar = ep.load()
         registrar(subparsers)
@@ -72,6 +84,17 @@ def _routes(args: argparse.Namespace) -> int:
     for row in rows:
         cells = [f"{cell:<{width[i]}}" for i, cell in enumerate(row[:3])]
         print("  ".join([*cells, row[3]]).rstrip())
+    return 0
+
+
+def _shell(args: argparse.Namespace) -> int:
+    from nitro._shell import start_shell
+
+    try:
+        start_shell(args.app)
+    except (ImportError, AttributeError, ValueError) as exc:
+        print(f"nitro shell: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
