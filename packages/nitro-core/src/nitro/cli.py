@@ -54,6 +54,21 @@ def build_parser() -> argparse.ArgumentParser:
     shell.add_argument("app", help="the app's module, or module:attribute (e.g. app:app)")
     shell.set_defaults(func=_shell)
 
+    dev = subparsers.add_parser(
+        "dev",
+        help="serve the app for development, reloading on file changes",
+        description=(
+            "Serve APP (module:attribute) for development: uvicorn for FastAPI and "
+            "FastHTML, Werkzeug for Flask, reloading when a file under the current "
+            "directory changes; port 8000, or a free one if 8000 is taken. Example: "
+            "nitro dev app:app"
+        ),
+    )
+    dev.add_argument("app", help="the app, as module:attribute (e.g. app:app)")
+    dev.add_argument("--host", default="127.0.0.1", help="address (default: 127.0.0.1)")
+    dev.add_argument("--port", type=int, default=None, help="port (default: 8000 or a free one)")
+    dev.set_defaults(func=_dev)
+
     for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         registrar: CommandRegistrar = ep.load()
         registrar(subparsers)
@@ -94,6 +109,17 @@ def _shell(args: argparse.Namespace) -> int:
         start_shell(args.app)
     except (ImportError, AttributeError, ValueError) as exc:
         print(f"nitro shell: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _dev(args: argparse.Namespace) -> int:
+    from nitro._dev import serve_for_development
+
+    try:
+        serve_for_development(args.app, args.host, args.port)
+    except (ImportError, AttributeError, ValueError) as exc:
+        print(f"nitro dev: {exc}", file=sys.stderr)
         return 2
     return 0
 
