@@ -29,45 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     info = subparsers.add_parser("info", help="show the installed Nitro distributions")
     info.set_defaults(func=_info)
 
-    routes = subparsers.add_parser(
-        "routes",
-        help="list an app's routes: actions, commands, live streams, the admin...",
-        description=(
-            "List every route of APP (module:attribute, as uvicorn takes it): Nitro's "
-            "action and command routes with who may call them, the live streams, and "
-            "the framework's other routes (the admin, health checks, your own pages). "
-            "Example: nitro routes app:app"
-        ),
-    )
-    routes.add_argument("app", help="the app, as module:attribute (e.g. app:app)")
-    routes.set_defaults(func=_routes)
+    from nitro._app_commands import register_app_commands
 
-    shell = subparsers.add_parser(
-        "shell",
-        help="a Python prompt with the app's entities imported",
-        description=(
-            "A Python prompt (IPython when installed) with APP, the entity classes of "
-            "its module and nitro imported. Example: nitro shell app:app, then "
-            "Order.all()"
-        ),
-    )
-    shell.add_argument("app", help="the app's module, or module:attribute (e.g. app:app)")
-    shell.set_defaults(func=_shell)
-
-    dev = subparsers.add_parser(
-        "dev",
-        help="serve the app for development, reloading on file changes",
-        description=(
-            "Serve APP (module:attribute) for development: uvicorn for FastAPI and "
-            "FastHTML, Werkzeug for Flask, reloading when a file under the current "
-            "directory changes; port 8000, or a free one if 8000 is taken. Example: "
-            "nitro dev app:app"
-        ),
-    )
-    dev.add_argument("app", help="the app, as module:attribute (e.g. app:app)")
-    dev.add_argument("--host", default="127.0.0.1", help="address (default: 127.0.0.1)")
-    dev.add_argument("--port", type=int, default=None, help="port (default: 8000 or a free one)")
-    dev.set_defaults(func=_dev)
+    register_app_commands(subparsers)  # routes, shell, dev: commands that load an app
 
     for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         registrar: CommandRegistrar = ep.load()
@@ -83,44 +47,6 @@ def _info(args: argparse.Namespace) -> int:
 
     for name, dist_version in installed_distributions():
         print(f"{name} {dist_version}")
-    return 0
-
-
-def _routes(args: argparse.Namespace) -> int:
-    from nitro._route_table import load_app, route_table
-
-    try:
-        app = load_app(args.app)
-    except (ImportError, AttributeError, ValueError) as exc:
-        print(f"nitro routes: {exc}", file=sys.stderr)
-        return 2
-    rows = route_table(app)
-    width = [max(len(row[i]) for row in rows) for i in range(3)]
-    for row in rows:
-        cells = [f"{cell:<{width[i]}}" for i, cell in enumerate(row[:3])]
-        print("  ".join([*cells, row[3]]).rstrip())
-    return 0
-
-
-def _shell(args: argparse.Namespace) -> int:
-    from nitro._shell import start_shell
-
-    try:
-        start_shell(args.app)
-    except (ImportError, AttributeError, ValueError) as exc:
-        print(f"nitro shell: {exc}", file=sys.stderr)
-        return 2
-    return 0
-
-
-def _dev(args: argparse.Namespace) -> int:
-    from nitro._dev import serve_for_development
-
-    try:
-        serve_for_development(args.app, args.host, args.port)
-    except (ImportError, AttributeError, ValueError) as exc:
-        print(f"nitro dev: {exc}", file=sys.stderr)
-        return 2
     return 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from nitro import probe
 from nitro.actions.request import ActionRequest, ActionResponse
@@ -183,18 +183,21 @@ def active() -> Observability | None:
     return _active
 
 
-def enable(
-    *,
-    logs: LogFormat | None = None,
-    log_level: int | str = "INFO",
-    access_log: bool = False,
-    metrics: bool = False,
-    metrics_path: str = "/metrics",
-    metrics_token: str | None = None,
-    traces: float | None = None,
-    tracer_provider: Any = None,
-    server_timing: bool = False,
-) -> Observability:
+class Settings(TypedDict, total=False):
+    """What :func:`enable` takes (the parameters of :class:`Observability`)."""
+
+    logs: LogFormat | None
+    log_level: int | str
+    access_log: bool
+    metrics: bool
+    metrics_path: str
+    metrics_token: str | None
+    traces: float | None
+    tracer_provider: Any
+    server_timing: bool
+
+
+def enable(**settings: Unpack[Settings]) -> Observability:
     """Turn observability on for this process, before ``configure_app``.
 
     :param logs: ``"json"``, ``"logfmt"`` or ``"console"``: structured lines with the
@@ -218,21 +221,12 @@ def enable(
     ``configure_app(app, middleware=[obs])`` and ``mount(app, obs)``.
     """
     global _active
-    observability = Observability(
-        logs=logs,
-        log_level=log_level,
-        access_log=access_log,
-        metrics=metrics,
-        metrics_path=metrics_path,
-        metrics_token=metrics_token,
-        traces=traces,
-        tracer_provider=tracer_provider,
-        server_timing=server_timing,
-    )
+    observability = Observability(**settings)
+    logs = observability.logs
     with _lock:
         _stop(_active)
         if logs is not None:
-            configure_logging(logs, log_level)
+            configure_logging(logs, observability.log_level)
         if observability.metrics is not None:
             observability.metrics.connect_jobs()
         if observability.tracing is not None:
