@@ -11,6 +11,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
+from pathlib import Path
 
 from nitro._version import __version__
 
@@ -28,6 +29,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     info = subparsers.add_parser("info", help="show the installed Nitro distributions")
     info.set_defaults(func=_info)
+
+    init = subparsers.add_parser(
+        "init",
+        help="start a new project that runs and passes its tests",
+        description=(
+            "Write a new project in ./NAME: pyproject.toml, models.py (an entity with "
+            "actions), app.py, tests, a README with its two commands, a .gitignore, and "
+            "with SQL a migrations/ directory. Asks for what is not given when run in a "
+            "terminal. Example: nitro init shop --framework flask --storage sqlite"
+        ),
+    )
+    init.add_argument("name", help="the project's name and directory")
+    init.add_argument("--framework", choices=["fastapi", "flask", "fasthtml"])
+    init.add_argument("--storage", choices=["memory", "sqlite", "postgres", "redis"])
+    init.add_argument("--force", action="store_true", help="write into a non-empty directory")
+    init.set_defaults(func=_init)
 
     from nitro._app_commands import register_app_commands
 
@@ -47,6 +64,38 @@ def _info(args: argparse.Namespace) -> int:
 
     for name, dist_version in installed_distributions():
         print(f"{name} {dist_version}")
+    return 0
+
+
+def _ask(question: str, options: list[str], default: str) -> str:
+    while True:
+        answer = input(f"{question} ({'/'.join(options)}) [{default}]: ").strip().lower()
+        if not answer:
+            return default
+        if answer in options:
+            return answer
+        print(f"  one of: {', '.join(options)}")
+
+
+def _init(args: argparse.Namespace) -> int:
+    from nitro._init import FRAMEWORKS, STORAGES, Choices, ProjectError, create_project
+
+    asking = sys.stdin.isatty()
+    framework = args.framework or (
+        _ask("Framework", list(FRAMEWORKS), "fastapi") if asking else "fastapi"
+    )
+    storage = args.storage or (_ask("Storage", list(STORAGES), "sqlite") if asking else "sqlite")
+    try:
+        choices = Choices(args.name, framework, storage)
+        written = create_project(choices, Path.cwd(), force=args.force)
+    except ProjectError as exc:
+        print(f"nitro init: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"Created {args.name}/ ({len(written)} files): {FRAMEWORKS[framework]}, "
+        f"entities {STORAGES[storage]}."
+    )
+    print(f"Next:\n  cd {args.name}\n  uv run pytest\n  uv run nitro dev app:app")
     return 0
 
 

@@ -62,14 +62,20 @@ class SchemaMismatch(PersistenceError):
     database was not migrated. The message names the table and the column and says
     what to run."""
 
-    def __init__(self, entity_cls: type[Any], table: str, column: str) -> None:
+    def __init__(self, entity_cls: type[Any], table: str, column: str | None) -> None:
         self.entity_cls = entity_cls
         self.table = table
+        #: The missing column, ``None`` when the whole table is missing.
         self.column = column
+        what = "it" if column is None else "the column"
+        missing = (
+            f"the table {table!r} does not exist, and {entity_cls.__name__} needs it"
+            if column is None
+            else f"the table {table!r} has no column {column!r}, which {entity_cls.__name__} needs"
+        )
         super().__init__(
-            f"the table {table!r} has no column {column!r}, which {entity_cls.__name__} "
-            "needs: the database is behind the models. Run 'nitro migrate' (after "
-            "'nitro db revision --autogenerate -m ...' if no revision adds the column yet)"
+            f"{missing}: the database is behind the models. Run 'nitro migrate' (after "
+            f"'nitro db revision --autogenerate -m ...' if no revision adds {what} yet)"
         )
 
 
@@ -80,6 +86,13 @@ _MISSING_COLUMN = (
     (re.compile(r"table \W?(\w+)\W? has no column named (\w+)"), 1, 2),  # SQLite, writes
     (re.compile(r'column "(\w+)" of relation "(\w+)" does not exist'), 2, 1),  # PostgreSQL
     (re.compile(r'column "?(?:\w+\.)?(\w+)"? does not exist'), None, 1),  # PostgreSQL
+)
+
+
+# SQLite, PostgreSQL: a table a statement names and the database lacks (a database
+# whose schema is the migrations', never migrated).
+_MISSING_TABLE = re.compile(
+    r'no such table: (?:\w+\.)?(\w+)|relation "(?:\w+\.)?(\w+)" does not exist'
 )
 
 
@@ -94,4 +107,7 @@ def schema_mismatch(entity_cls: type[Any], table: str, exc: BaseException) -> Sc
         if found:
             named = found.group(table_group) if table_group is not None else table
             return SchemaMismatch(entity_cls, named, found.group(column_group))
+    found = _MISSING_TABLE.search(text)
+    if found:
+        return SchemaMismatch(entity_cls, found.group(1) or found.group(2), None)
     return None

@@ -1,0 +1,137 @@
+"""``nitro init NAME``: a new project that runs and passes its tests at once.
+
+The files come from the Jinja2 templates in ``nitro/project_template``: a
+``pyproject.toml`` depending on ``nitro-core`` with the extras the choices need (with a
+version range), ``models.py`` with one entity and its actions, ``app.py`` on the chosen
+framework, tests through HTTP, a README with its two commands, a ``.gitignore``, and
+with SQL a ``migrations/`` directory whose first revision creates the tables.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["FRAMEWORKS", "STORAGES", "Choices", "create_project"]
+
+FRAMEWORKS = {"fastapi": "FastAPI", "flask": "Flask", "fasthtml": "FastHTML"}
+STORAGES = {
+    "memory": "in memory (MemoryRepo)",
+    "sqlite": "in SQLite",
+    "postgres": "in PostgreSQL",
+    "redis": "in Redis",
+}
+TEMPLATES = Path(__file__).parent / "project_template"
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+
+
+class ProjectError(ValueError):
+    """The project cannot be made as asked (the message says why)."""
+
+
+@dataclass(frozen=True)
+class Choices:
+    name: str
+    framework: str = "fastapi"
+    storage: str = "sqlite"
+
+    def __post_init__(self) -> None:
+        if not _NAME.fullmatch(self.name) or keyword.iskeyword(self.name):
+            raise ProjectError(
+                f"{self.name!r} is not a project name: use letters, digits, '-' and '_', "
+                "starting with a letter"
+            )
+        if self.framework not in FRAMEWORKS:
+            raise ProjectError(f"framework must be one of {', '.join(FRAMEWORKS)}")
+        if self.storage not in STORAGES:
+            raise ProjectError(f"storage must be one of {', '.join(STORAGES)}")
+
+    @property
+    def sql(self) -> bool:
+        return self.storage in ("sqlite", "postgres")
+
+    @property
+    def extras(self) -> list[str]:
+        found = [self.framework]
+        if self.sql:
+            found.append("sql")
+        elif self.storage == "redis":
+            found.append("redis")
+        return found
+
+
+def _render(choices: Choices) -> dict[str, str]:
+    """``{relative path: text}`` of every file the templates make."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,  # Python, TOML and Markdown, not HTML
+    )
+    context = {
+        "name": choices.name,
+        "framework": choices.framework,
+        "framework_name": FRAMEWORKS[choices.framework],
+        "storage": choices.storage,
+        "storage_text": STORAGES[choices.storage],
+        "sql": choices.sql,
+        "extras": choices.extras,
+    }
+    files = {}
+    for template in sorted(TEMPLATES.rglob("*.jinja")):
+        relative = template.relative_to(TEMPLATES).as_posix().removesuffix(".jinja")
+        if relative == "gitignore":
+            relative = ".gitignore"
+        text = environment.get_template(template.relative_to(TEMPLATES).as_posix()).render(context)
+        files[relative] = text
+    return files
+
+
+def create_project(choices: Choices, where: Path, *, force: bool = False) -> list[Path]:
+    """Write the project into ``where / choices.name``; return the files written.
+
+    A directory that exists and is not empty is refused unless *force* (then only the
+    files the templates make are replaced).
+    """
+    root = where / choices.name
+    if root.exists() and any(root.iterdir()) and not force:
+        raise ProjectError(f"{root} exists and is not empty (--force writes over its files)")
+    written = []
+    for relative, text in _render(choices).items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        written.append(path)
+    if choices.sql:
+        written += _migrations(root)
+    return written
+
+
+def _migrations(root: Path) -> list[Path]:
+    """``nitro db init`` and a first revision creating the tables (``nitro db adopt``
+    against a fresh SQLite file, which it then deletes): nitro-sql's commands, run as
+    the user would."""
+    nitro = [sys.executable, "-m", "nitro.cli"]
+    scratch = root / ".nitro-init.db"
+    env_url = f"sqlite:///{scratch}"
+    for args in (["db", "init", "--models", "models"], ["db", "adopt", "-m", "create tables"]):
+        done = subprocess.run(
+            [*nitro, *args, "--url", env_url] if args[1] == "adopt" else [*nitro, *args],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise ProjectError(
+                "could not write the migrations (is nitro-sql installed?): "
+                + (done.stderr.strip().splitlines() or ["no output"])[-1]
+            )
+    scratch.unlink(missing_ok=True)
+    return sorted((root / "migrations").rglob("*.py"))
