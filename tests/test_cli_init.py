@@ -136,3 +136,83 @@ def test_an_existing_project_is_not_overwritten_without_force(tmp_path: Path) ->
     forced = nitro_init(tmp_path, "shop", "--storage", "memory", "--force")
     assert forced.returncode == 0, forced.stderr
     assert "class Note(Entity)" in (tmp_path / "shop" / "models.py").read_text()
+
+
+def nitro_generate(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(NITRO), "generate", "entity", *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("storage", ["sqlite", "memory"])
+def test_a_generated_entity_is_served_tested_and_migrated(storage: str, tmp_path: Path) -> None:
+    assert nitro_init(tmp_path, "shop", "--storage", storage).returncode == 0
+    project = tmp_path / "shop"
+    fields = ["name:str", "price:float", "stock:int=0", "category:Category?", "released:date"]
+    made = nitro_generate(project, "Product", *fields)
+    assert made.returncode == 0, made.stderr
+    source = (project / "entities" / "product.py").read_text()
+    for declaration in (
+        "name: str",
+        "price: float",
+        "stock: int = 0",
+        "category_id: str | None = None",
+        "released: date",
+    ):
+        assert f"    {declaration}\n" in source
+    assert (
+        "from entities.product import Product as Product"
+        in (project / "entities" / "__init__.py").read_text()
+    )
+    assert "4 passed" in project_tests(project)  # the project's 3 and the new entity's 1
+    revisions = list((project / "migrations" / "versions").glob("*add_product.py"))
+    if storage == "memory":
+        assert revisions == []
+        return
+    (revision,) = revisions
+    assert "create_table('product'" in revision.read_text()
+    fresh = f"sqlite:///{project / 'fresh.db'}"
+    migrated = subprocess.run(
+        [str(NITRO), "migrate", "--url", fresh], cwd=project, capture_output=True, text=True
+    )
+    assert migrated.returncode == 0, migrated.stderr
+    assert "add product" in migrated.stdout
+
+
+def test_generate_refuses_what_the_class_would_refuse_and_writes_over_nothing(
+    tmp_path: Path,
+) -> None:
+    from nitro import Entity
+
+    assert nitro_init(tmp_path, "shop", "--storage", "memory").returncode == 0
+    project = tmp_path / "shop"
+    with pytest.raises(TypeError) as runtime:
+
+        class Bad(Entity):
+            save: str
+
+    shadow = nitro_generate(project, "Bad", "save:str")
+    assert shadow.returncode == 2
+    assert shadow.stderr.strip() == f"nitro generate entity: {runtime.value}"
+    assert not (project / "entities" / "bad.py").exists()
+
+    bad_spec = nitro_generate(project, "Thing", "price:money")
+    assert bad_spec.returncode == 2
+    assert "'price:money': unknown type 'money'" in bad_spec.stderr
+
+    assert nitro_generate(project, "Tag", "label:str").returncode == 0
+    (project / "entities" / "tag.py").write_text("# mine\n")
+    again = nitro_generate(project, "Tag", "label:str")
+    assert again.returncode == 2
+    assert "tag.py exists (--force writes over it)" in again.stderr
+    assert (project / "entities" / "tag.py").read_text() == "# mine\n"
+    assert nitro_generate(project, "Tag", "label:str", "--force").returncode == 0
+    assert "class Tag(Entity):" in (project / "entities" / "tag.py").read_text()
+
+    outside = nitro_generate(tmp_path, "Tag", "label:str")
+    assert outside.returncode == 2
+    assert "no models.py" in outside.stderr

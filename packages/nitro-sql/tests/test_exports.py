@@ -13,6 +13,7 @@ EXPECTED = {
     "Field",
     "MultipleResults",
     "NoResult",
+    "SchemaMismatch",
     "Page",
     "Relationship",
     "SQLEntity",

@@ -46,6 +46,30 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--force", action="store_true", help="write into a non-empty directory")
     init.set_defaults(func=_init)
 
+    generate = subparsers.add_parser(
+        "generate",
+        help="add code to a project: nitro generate entity ...",
+        description="Add code to a project made by 'nitro init'.",
+    )
+    kinds = generate.add_subparsers(title="what", metavar="KIND")
+    entity = kinds.add_parser(
+        "entity",
+        help="an entity class, its test and (SQL) its migration",
+        description=(
+            "Add an entity class (entities/NAME.py, imported by models.py), a test, and "
+            "with SQL a migration revision. Fields are name:type, name:type=default or "
+            "name:type? (optional); types: str, int, float, bool, date, datetime, "
+            "decimal, or an entity class for a reference (stored as name_id). Example: "
+            "nitro generate entity Product name:str price:float stock:int=0 "
+            "category:Category?"
+        ),
+    )
+    entity.add_argument("name", help="the class name, in CamelCase")
+    entity.add_argument("fields", nargs="+", help="name:type[=default] or name:type?")
+    entity.add_argument("--force", action="store_true", help="write over existing files")
+    entity.set_defaults(func=_generate_entity)
+    generate.set_defaults(func=lambda args: _usage(generate))
+
     from nitro._app_commands import register_app_commands
 
     register_app_commands(subparsers)  # routes, shell, dev: commands that load an app
@@ -96,6 +120,25 @@ def _init(args: argparse.Namespace) -> int:
         f"entities {STORAGES[storage]}."
     )
     print(f"Next:\n  cd {args.name}\n  uv run pytest\n  uv run nitro dev app:app")
+    return 0
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 0
+
+
+def _generate_entity(args: argparse.Namespace) -> int:
+    from nitro._generate import generate_entity
+    from nitro._init import ProjectError
+
+    try:
+        written = generate_entity(Path.cwd(), args.name, args.fields, force=args.force)
+    except ProjectError as exc:
+        print(f"nitro generate entity: {exc}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"wrote {path.relative_to(Path.cwd())}")
     return 0
 
 
