@@ -104,10 +104,16 @@ def test_an_entity_can_be_pinned_to_a_database(tmp_path: Path) -> None:
 def test_tables_are_not_created_when_migrations_own_them(tmp_path: Path) -> None:
     import sqlalchemy as sa
 
+    from nitro.sql import SchemaMismatch
+
     database = Database(f"sqlite:///{tmp_path / 'managed.db'}", create_tables=False)
-    with use_database(database), pytest.raises(sa.exc.OperationalError, match="no such table"):
+    with use_database(database), pytest.raises(SchemaMismatch) as missing:
         ConfTodo.all()
     database.dispose()
+    assert missing.value.table == "conf_todo"
+    assert missing.value.column is None
+    assert "Run 'nitro migrate'" in str(missing.value)
+    assert isinstance(missing.value.__cause__, sa.exc.OperationalError)  # the driver's
 
 
 @pytest.mark.parametrize("create_tables", [True, False])
