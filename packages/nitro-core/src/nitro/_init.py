@@ -13,10 +13,11 @@ import keyword
 import re
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["FRAMEWORKS", "STORAGES", "Choices", "create_project"]
+__all__ = ["FRAMEWORKS", "STORAGES", "Choices", "create_project", "run_nitro"]
 
 FRAMEWORKS = {"fastapi": "FastAPI", "flask": "Flask", "fasthtml": "FastHTML"}
 STORAGES = {
@@ -113,25 +114,27 @@ def create_project(choices: Choices, where: Path, *, force: bool = False) -> lis
     return written
 
 
+def run_nitro(root: Path, *args: str, failing: str) -> None:
+    """Run ``nitro ARGS`` in *root* as the user would (nitro-sql's commands); a failure
+    is a :class:`ProjectError` starting with *failing* and ending with its last line."""
+    done = subprocess.run(
+        [sys.executable, "-m", "nitro.cli", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise ProjectError(f"{failing}: {last}")
+
+
 def _migrations(root: Path) -> list[Path]:
     """``nitro db init`` and a first revision creating the tables (``nitro db adopt``
-    against a fresh SQLite file, which it then deletes): nitro-sql's commands, run as
-    the user would."""
-    nitro = [sys.executable, "-m", "nitro.cli"]
-    scratch = root / ".nitro-init.db"
-    env_url = f"sqlite:///{scratch}"
-    for args in (["db", "init", "--models", "models"], ["db", "adopt", "-m", "create tables"]):
-        done = subprocess.run(
-            [*nitro, *args, "--url", env_url] if args[1] == "adopt" else [*nitro, *args],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise ProjectError(
-                "could not write the migrations (is nitro-sql installed?): "
-                + (done.stderr.strip().splitlines() or ["no output"])[-1]
-            )
-    scratch.unlink(missing_ok=True)
+    against a scratch SQLite file)."""
+    failing = "could not write the migrations (is nitro-sql installed?)"
+    run_nitro(root, "db", "init", "--models", "models", failing=failing)
+    with tempfile.TemporaryDirectory() as scratch:
+        url = f"sqlite:///{Path(scratch) / 'init.db'}"
+        run_nitro(root, "db", "adopt", "-m", "create tables", "--url", url, failing=failing)
     return sorted((root / "migrations").rglob("*.py"))
