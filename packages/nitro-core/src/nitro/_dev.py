@@ -9,13 +9,14 @@ and nitro-core imports neither (they come with the framework).
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import sys
 from typing import Any
 
 from nitro._route_table import load_app, route_table
 
-__all__ = ["free_port", "serve_for_development"]
+__all__ = ["development_user", "free_port", "serve_for_development"]
 
 
 def free_port(host: str, preferred: int = 8000) -> int:
@@ -34,7 +35,18 @@ def _is_wsgi(app: Any) -> bool:
     return hasattr(app, "wsgi_app") or hasattr(app, "url_map")
 
 
+def development_user() -> tuple[str, str]:
+    """The admin user of a project made by ``nitro init --admin`` (its ``auth.py``
+    reads these variables): the environment's, else ``admin`` with a new password for
+    this run, set before the app is imported so the server's processes share it."""
+    username = os.environ.setdefault("NITRO_ADMIN_USER", "admin")
+    password = os.environ.get("NITRO_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+    os.environ["NITRO_ADMIN_PASSWORD"] = password
+    return username, password
+
+
 def serve_for_development(spec: str, host: str, port: int | None) -> None:
+    username, password = development_user()
     app = load_app(spec)
     port = port if port is not None else free_port(host)
     base = f"http://{host}:{port}"
@@ -43,7 +55,7 @@ def serve_for_development(spec: str, host: str, port: int | None) -> None:
         {row[1].split("/")[1] for row in route_table(app)[1:] if row[1].startswith("/admin")}
     )
     if admin:
-        print(f"Admin: {base}/{admin[0]}/")
+        print(f"Admin: {base}/{admin[0]}/  user: {username}  password: {password}")
     sys.stdout.flush()
     if _is_wsgi(app):  # Flask's own development server, with its reloader
         command = ["-m", "flask", "--app", spec, "run", "--reload", "--no-debugger"]

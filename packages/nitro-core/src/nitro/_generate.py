@@ -3,7 +3,8 @@
 Adds to a project made by ``nitro init``: ``entities/product.py`` (from the Jinja2
 template in ``nitro/entity_template``), its import in ``entities/__init__.py`` (which
 ``models.py`` imports, so the app serves it and migrations see it),
-``tests/test_product.py``, and with SQL a migration revision adding its table. A field
+``tests/test_product.py``, its ``admin.register`` line when the project has an
+``admin.py``, and with SQL a migration revision adding its table. A field
 that would shadow the entity API is refused with the message the class itself would
 raise; no file is overwritten without *force*.
 """
@@ -131,6 +132,8 @@ def generate_entity(root: Path, name: str, specs: list[str], *, force: bool = Fa
         path.write_text(text)
         written.append(path)
     written.append(_export(root / "entities" / "__init__.py", snake, name))
+    if (root / "admin.py").exists():
+        written.append(_register_in_admin(root / "admin.py", snake, name))
     if sql:
         written += _revision(root, snake)
     return written
@@ -148,6 +151,23 @@ def _export(package: Path, snake: str, name: str) -> Path:
     imports.add(f"from entities.{snake} import {name} as {name}")
     package.write_text("\n".join([*head, "", *sorted(imports)]) + "\n")
     return package
+
+
+def _register_in_admin(admin: Path, snake: str, name: str) -> Path:
+    """``admin.register(Product)`` at the end of ``admin.py`` and its import after the
+    last import line (nothing added twice, so ``--force`` can run again)."""
+    lines = admin.read_text().splitlines()
+    import_line = f"from entities.{snake} import {name}"
+    if import_line not in lines:
+        last = max(
+            (i for i, line in enumerate(lines) if line.startswith(("from ", "import "))),
+            default=len(lines) - 1,
+        )
+        lines.insert(last + 1, import_line)
+    if f"admin.register({name})" not in lines:
+        lines.append(f"admin.register({name})")
+    admin.write_text("\n".join(lines) + "\n")
+    return admin
 
 
 def _revision(root: Path, snake: str) -> list[Path]:

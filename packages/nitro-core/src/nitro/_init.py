@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["FRAMEWORKS", "STORAGES", "Choices", "create_project", "run_nitro"]
+__all__ = ["FRAMEWORKS", "OPTIONS", "STORAGES", "Choices", "create_project", "run_nitro"]
 
 FRAMEWORKS = {"fastapi": "FastAPI", "flask": "Flask", "fasthtml": "FastHTML"}
 STORAGES = {
@@ -34,11 +34,32 @@ class ProjectError(ValueError):
     """The project cannot be made as asked (the message says why)."""
 
 
+#: What each option adds (``nitro init --admin --auth --jobs``).
+OPTIONS = {
+    "admin": "an admin at /admin (nitro-admin), its users in auth.py",
+    "auth": "password login and sessions; actions need a logged-in user with permission",
+    "jobs": "a background job (nitro-cqrs) enqueued by an action",
+}
+
+#: Files only some choices make: ``{template: the option that makes it}``.
+_OPTIONAL = {
+    "auth.py": ("admin", "auth"),
+    "admin.py": ("admin",),
+    "jobs.py": ("jobs",),
+    "tests/test_admin.py": ("admin",),
+    "tests/test_auth.py": ("auth",),
+    "tests/test_jobs.py": ("jobs",),
+}
+
+
 @dataclass(frozen=True)
 class Choices:
     name: str
     framework: str = "fastapi"
     storage: str = "sqlite"
+    admin: bool = False
+    auth: bool = False
+    jobs: bool = False
 
     def __post_init__(self) -> None:
         if not _NAME.fullmatch(self.name) or keyword.iskeyword(self.name):
@@ -62,7 +83,16 @@ class Choices:
             found.append("sql")
         elif self.storage == "redis":
             found.append("redis")
+        if self.admin:
+            found.append("admin")
+        if self.jobs:
+            found.append("cqrs")
         return found
+
+    def makes(self, relative: str) -> bool:
+        """Whether the project has the file *relative* (a template's path)."""
+        options = _OPTIONAL.get(relative)
+        return options is None or any(getattr(self, option) for option in options)
 
 
 def _render(choices: Choices) -> dict[str, str]:
@@ -83,12 +113,18 @@ def _render(choices: Choices) -> dict[str, str]:
         "storage_text": STORAGES[choices.storage],
         "sql": choices.sql,
         "extras": choices.extras,
+        "admin": choices.admin,
+        "auth": choices.auth,
+        "jobs": choices.jobs,
+        "users": choices.admin or choices.auth,  # auth.py exists
     }
     files = {}
     for template in sorted(TEMPLATES.rglob("*.jinja")):
         relative = template.relative_to(TEMPLATES).as_posix().removesuffix(".jinja")
         if relative == "gitignore":
             relative = ".gitignore"
+        if not choices.makes(relative):
+            continue
         text = environment.get_template(template.relative_to(TEMPLATES).as_posix()).render(context)
         files[relative] = text
     return files

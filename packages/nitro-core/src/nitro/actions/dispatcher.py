@@ -243,8 +243,10 @@ class ActionDispatcher:
                         result = asyncio.run(_await(result))
                     gone = route.method == "DELETE" and target is not None and not target.exists()
                     alive, changed, save = self._settle(plan, target, before, unit, not gone)
-                    if save and target is not None and unit.has_writes():
-                        target.save()  # joins the unit's other writes
+                    if save and target is not None and (unit.has_writes() or unit.has_events()):
+                        # joins the unit's other writes, and is stored before what
+                        # waits for the commit (events, jobs) is sent
+                        target.save()
                         save = False
                     unit.commit()
                 if save and target is not None:
@@ -334,8 +336,8 @@ class ActionDispatcher:
                         and not await target.aexists()
                     )
                     alive, changed, save = self._settle(plan, target, before, unit, not gone)
-                    if save and target is not None and unit.has_writes():
-                        await target.asave()  # joins the unit's other writes
+                    if save and target is not None and (unit.has_writes() or unit.has_events()):
+                        await target.asave()  # (as in the sync driver)
                         save = False
                     await unit.commit()
                 if save and target is not None:

@@ -105,6 +105,10 @@ class UnitCore:
         """Queue *evt*; it is sent after the outermost commit and dropped on rollback."""
         self._events.append((evt, sender, kwargs))
 
+    def has_events(self) -> bool:
+        """Whether events (or jobs) wait for this unit's commit."""
+        return bool(self._events)
+
     def _take_events(self) -> list[tuple[Event, Any, dict[str, Any]]]:
         """After a commit: hand the events to the unit this one runs in (the parent, or
         an active unit of another kind, such as the SQL transaction around an action's
