@@ -14,6 +14,20 @@ from nitro.actions import ActionDispatcher, ActionRequest, build_action_app
 from nitro.actions.decorator import action
 from nitro.actions.registry import ActionRoute
 from nitro.persistence import MemoryStore
+from nitro.uow import publish
+
+
+class Announcement:
+    """Something sent after the action's unit commits (an event, a job): it must find
+    the action's change stored."""
+
+    seen: ClassVar[list[int]] = []
+
+    def send(self, sender: Any = None, /, **kwargs: Any) -> None:
+        Announcement.seen.append(Tally.get("t1").n)
+
+    async def asend(self, sender: Any = None, /, **kwargs: Any) -> None:
+        self.send(sender)
 
 
 class CountingRepo(MemoryRepo[Any]):
@@ -53,6 +67,16 @@ class Tally(Entity):
         self.n += 1
         self.save()
         Tally(id="side").save()
+
+    @action
+    def bump_and_announce(self) -> None:
+        self.n += 1
+        publish(Announcement())  # as a job enqueued in an action is
+
+    @action
+    async def abump_and_announce(self) -> None:
+        self.n += 1
+        publish(Announcement())
 
     @action
     def fail_after_saving(self) -> None:
@@ -116,6 +140,19 @@ def test_a_change_after_the_actions_own_save_is_saved_too(routes: Any, events: A
     assert call(routes, "save_then_change").status == 200
     assert Tally.get("t1").n == 11
     assert CountingRepo.writes == [("save", "t1")]  # the unit holds the last state once
+
+
+def test_what_waits_for_the_commit_sees_the_actions_change(routes: Any, events: Any) -> None:
+    Announcement.seen.clear()
+    assert call(routes, "bump_and_announce").status == 200
+    assert Announcement.seen == [1]
+    assert CountingRepo.writes == [("save", "t1")]
+
+
+async def test_async_what_waits_for_the_commit_sees_the_change(routes: Any, events: Any) -> None:
+    Announcement.seen.clear()
+    assert (await acall(routes, "abump_and_announce")).status == 200
+    assert Announcement.seen == [1]
 
 
 def test_an_unchanged_entity_is_not_written(routes: Any, events: Any) -> None:
