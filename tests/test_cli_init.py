@@ -57,7 +57,9 @@ def test_a_new_project_passes_its_own_tests(
     made = nitro_init(tmp_path, "shop", "--framework", framework, "--storage", storage)
     assert made.returncode == 0, made.stderr
     project = tmp_path / "shop"
-    env = {"NITRO_REDIS_URL": request.getfixturevalue("redis_url")} if storage == "redis" else {}
+    env = {}
+    if storage == "redis":  # what nitro test would set
+        env["NITRO_TEST_REDIS_URL"] = request.getfixturevalue("redis_url")
     assert "3 passed" in project_tests(project, env)
     print(f"init to green: {time.monotonic() - started:.1f} s ({framework}, {storage})")
 
@@ -66,7 +68,8 @@ def test_a_new_project_passes_its_own_tests(
     pyproject = (project / "pyproject.toml").read_text()
     assert f'"nitro-core[{wanted}]>=0.1.0,<0.2",' in pyproject
     readme = (project / "README.md").read_text()
-    assert "uv run pytest" in readme
+    assert "uv run nitro test" in readme
+    assert ("`uv run pytest` runs them too" in readme) == (storage != "redis")
     assert "nitro dev app:app" in readme
     assert (project / ".gitignore").exists()
     migrations = list((project / "migrations" / "versions").glob("*.py"))

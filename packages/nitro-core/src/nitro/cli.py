@@ -70,6 +70,24 @@ def build_parser() -> argparse.ArgumentParser:
     entity.set_defaults(func=_generate_entity)
     generate.set_defaults(func=lambda args: _usage(generate))
 
+    test = subparsers.add_parser(
+        "test",
+        help="run the project's tests with the services they need",
+        description=(
+            "Run pytest in this project with the services that pyproject.toml names in "
+            "[tool.nitro] services: 'postgres' starts a temporary PostgreSQL and sets "
+            "NITRO_TEST_DATABASE_URL, 'redis' a temporary redis-server and "
+            "NITRO_TEST_REDIS_URL (unless already set). They are stopped when pytest "
+            "ends, and its exit status is the command's. Every argument goes to pytest. "
+            "Example: nitro test -q -k pin"
+        ),
+        allow_abbrev=False,  # '--he...' is pytest's to read, not an abbreviated --help
+    )
+    test.add_argument(
+        "pytest_args", nargs=argparse.REMAINDER, metavar="PYTEST_ARGS", help="passed on to pytest"
+    )
+    test.set_defaults(func=_test, passes_unknown_args=True)
+
     from nitro._app_commands import register_app_commands
 
     register_app_commands(subparsers)  # routes, shell, dev: commands that load an app
@@ -123,6 +141,15 @@ def _init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _test(args: argparse.Namespace) -> int:
+    from nitro._test_command import run_tests
+
+    pytest_args = list(args.pytest_args)
+    if pytest_args[:1] == ["--"]:  # `nitro test -- -q`: the separator is not pytest's
+        pytest_args.pop(0)
+    return run_tests(pytest_args)
+
+
 def _usage(parser: argparse.ArgumentParser) -> int:
     parser.print_help()
     return 0
@@ -144,7 +171,13 @@ def _generate_entity(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        if not getattr(args, "passes_unknown_args", False):
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        # `nitro test -q -k pin`: options before the first plain argument arrive here,
+        # the rest in the REMAINDER; together, in their order, they go to pytest.
+        args.pytest_args = [*unknown, *args.pytest_args]
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help()
