@@ -37,12 +37,14 @@ def build_parser() -> argparse.ArgumentParser:
             "Write a new project in ./NAME: pyproject.toml, models.py (an entity with "
             "actions), app.py, tests, a README with its two commands, a .gitignore, and "
             "with SQL a migrations/ directory. Asks for what is not given when run in a "
-            "terminal. Example: nitro init shop --framework flask --storage sqlite"
+            "terminal. Example: nitro init shop --framework flask --storage sqlite --admin"
         ),
     )
     init.add_argument("name", help="the project's name and directory")
     init.add_argument("--framework", choices=["fastapi", "flask", "fasthtml"])
     init.add_argument("--storage", choices=["memory", "sqlite", "postgres", "redis"])
+    for option, what in _init_options().items():
+        init.add_argument(f"--{option}", action="store_true", default=None, help=what)
     init.add_argument("--force", action="store_true", help="write into a non-empty directory")
     init.set_defaults(func=_init)
 
@@ -101,6 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _init_options() -> dict[str, str]:
+    from nitro._init import OPTIONS
+
+    return OPTIONS
+
+
 def _info(args: argparse.Namespace) -> int:
     from nitro._distributions import installed_distributions
 
@@ -120,24 +128,40 @@ def _ask(question: str, options: list[str], default: str) -> str:
 
 
 def _init(args: argparse.Namespace) -> int:
-    from nitro._init import FRAMEWORKS, STORAGES, Choices, ProjectError, create_project
+    from nitro._init import (
+        FRAMEWORKS,
+        OPTIONS,
+        STORAGES,
+        Choices,
+        ProjectError,
+        create_project,
+    )
 
     asking = sys.stdin.isatty()
     framework = args.framework or (
         _ask("Framework", list(FRAMEWORKS), "fastapi") if asking else "fastapi"
     )
     storage = args.storage or (_ask("Storage", list(STORAGES), "sqlite") if asking else "sqlite")
+    options = {}
+    for option in OPTIONS:
+        given = getattr(args, option)
+        if given is None and asking and not (args.framework and args.storage):
+            given = _ask(f"Add {option}? {OPTIONS[option]}", ["y", "n"], "n") == "y"
+        options[option] = bool(given)
     try:
-        choices = Choices(args.name, framework, storage)
+        choices = Choices(args.name, framework, storage, **options)
         written = create_project(choices, Path.cwd(), force=args.force)
     except ProjectError as exc:
         print(f"nitro init: {exc}", file=sys.stderr)
         return 2
+    added = [option for option, chosen in options.items() if chosen]
     print(
         f"Created {args.name}/ ({len(written)} files): {FRAMEWORKS[framework]}, "
-        f"entities {STORAGES[storage]}."
+        f"entities {STORAGES[storage]}" + (f", with {', '.join(added)}." if added else ".")
     )
-    print(f"Next:\n  cd {args.name}\n  uv run pytest\n  uv run nitro dev app:app")
+    steps = [f"cd {args.name}", "uv run nitro test"]
+    steps += ["uv run nitro migrate"] if choices.sql else []
+    print("Next:\n  " + "\n  ".join([*steps, "uv run nitro dev app:app"]))
     return 0
 
 
