@@ -172,6 +172,10 @@ def test_a_generated_entity_is_served_tested_and_migrated(storage: str, tmp_path
         in (project / "entities" / "__init__.py").read_text()
     )
     assert "4 passed" in project_tests(project)  # the project's 3 and the new entity's 1
+    ruff = str(Path(sys.executable).with_name("ruff"))
+    for command in (["check", "."], ["format", "--check", "."]):  # with the project's settings
+        linted = subprocess.run([ruff, *command], cwd=project, capture_output=True, text=True)
+        assert linted.returncode == 0, linted.stdout + linted.stderr
     revisions = list((project / "migrations" / "versions").glob("*add_product.py"))
     if storage == "memory":
         assert revisions == []

@@ -159,11 +159,12 @@ def _register_in_admin(admin: Path, snake: str, name: str) -> Path:
     lines = admin.read_text().splitlines()
     import_line = f"from entities.{snake} import {name}"
     if import_line not in lines:
-        last = max(
-            (i for i, line in enumerate(lines) if line.startswith(("from ", "import "))),
-            default=len(lines) - 1,
-        )
-        lines.insert(last + 1, import_line)
+        is_import = [line.startswith(("from ", "import ")) for line in lines]
+        end = max((i for i, found in enumerate(is_import) if found), default=len(lines) - 1) + 1
+        start = end  # the last block of imports: the project's own modules
+        while start > 0 and is_import[start - 1]:
+            start -= 1
+        lines[start:end] = sorted([*lines[start:end], import_line])
     if f"admin.register({name})" not in lines:
         lines.append(f"admin.register({name})")
     admin.write_text("\n".join(lines) + "\n")

@@ -117,6 +117,11 @@ def _render(choices: Choices) -> dict[str, str]:
         "auth": choices.auth,
         "jobs": choices.jobs,
         "users": choices.admin or choices.auth,  # auth.py exists
+        "database_url": (
+            f"postgresql+psycopg://localhost/{choices.name.replace('-', '_')}"
+            if choices.storage == "postgres"
+            else "sqlite:///nitro.db"
+        ),
     }
     files = {}
     for template in sorted(TEMPLATES.rglob("*.jinja")):
