@@ -2,21 +2,21 @@
 ``tests/snapshots/cli/`` (``NITRO_UPDATE_SNAPSHOTS=1`` rewrites them after a deliberate
 change), and bad arguments: exit 2 with a message naming the argument.
 
-The commands are found by walking the parser, so a new command without a snapshot fails
-here until one is written."""
+The commands are found by walking the Click command tree, so a new command without a
+snapshot fails here until one is written."""
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import pytest
 
-from nitro.cli import build_parser
+from nitro.cli import build_cli
 
 NITRO = Path(sys.executable).with_name("nitro")
 SNAPSHOTS = Path(__file__).parent / "snapshots" / "cli"
@@ -24,17 +24,17 @@ SNAPSHOTS = Path(__file__).parent / "snapshots" / "cli"
 ENV = {**os.environ, "COLUMNS": "100", "NO_COLOR": "1"}
 
 
-def commands(
-    parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()
-) -> Iterator[tuple[str, ...]]:
+def commands(command: click.Command, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
     yield prefix
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for name, sub in action.choices.items():
-                yield from commands(sub, (*prefix, name))
+    if isinstance(command, click.Group):
+        context = click.Context(command)
+        for name in command.list_commands(context):
+            sub = command.get_command(context, name)
+            assert sub is not None, name
+            yield from commands(sub, (*prefix, name))
 
 
-ALL = list(commands(build_parser()))
+ALL = list(commands(build_cli()))
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -55,20 +55,23 @@ def test_help_matches_its_snapshot(command: tuple[str, ...]) -> None:
 def test_every_command_says_what_it_does() -> None:
     for command in ALL[1:]:
         text = (SNAPSHOTS / f"{'_'.join(command)}.txt").read_text()
-        assert text.startswith("usage: nitro "), command
+        assert text.startswith("Usage: nitro "), command
+        assert "Example: " in text, command
         assert len(text.splitlines()) >= 3, command
 
 
 @pytest.mark.parametrize(
     ("args", "named"),
     [
-        (["nope"], "invalid choice: 'nope'"),
-        (["init"], "the following arguments are required: name"),
-        (["init", "shop", "--framework", "rails"], "argument --framework: invalid choice"),
-        (["generate", "entity", "Product"], "the following arguments are required: fields"),
-        (["dev", "app:app", "--port", "eighty"], "argument --port: invalid int value"),
-        (["db", "stamp"], "the following arguments are required: revision"),
-        (["routes"], "the following arguments are required: app"),
+        (["nope"], "No such command 'nope'"),
+        (["init"], "Missing argument 'NAME'"),
+        (["init", "shop", "--framework", "rails"], "Invalid value for '--framework'"),
+        (["init", "shop", "--colour"], "No such option '--colour'"),
+        (["generate", "entity", "Product"], "Missing argument 'FIELDS...'"),
+        (["dev", "app:app", "--port", "eighty"], "Invalid value for '--port'"),
+        (["db", "stamp"], "Missing argument 'REVISION'"),
+        (["routes"], "Missing argument 'APP'"),
+        (["worker", "-c", "0"], "Invalid value for '--concurrency'"),
     ],
 )
 def test_bad_arguments_exit_2_naming_the_argument(args: list[str], named: str) -> None:

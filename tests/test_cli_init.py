@@ -118,8 +118,8 @@ def test_the_sql_project_migrates_and_serves_the_migrated_table(tmp_path: Path) 
     ("args", "message"),
     [
         (["9lives"], "is not a project name"),
-        (["shop", "--framework", "django"], "invalid choice: 'django'"),
-        (["shop", "--storage", "mongo"], "invalid choice: 'mongo'"),
+        (["shop", "--framework", "django"], "Invalid value for '--framework': 'django'"),
+        (["shop", "--storage", "mongo"], "Invalid value for '--storage': 'mongo'"),
     ],
 )
 def test_bad_arguments_exit_2_naming_them(args: list[str], message: str, tmp_path: Path) -> None:

@@ -208,7 +208,7 @@ def test_an_installed_plugin_extends_an_unchanged_app(wheelhouse: Path, tmp_path
     assert "X-Hello None" in out
     assert not log.exists()
     missing = subprocess.run([nitro, "hello"], env=env, capture_output=True, text=True)
-    assert missing.returncode == 2  # argparse: invalid choice
+    assert missing.returncode == 2  # no such command
 
     run("uv", "pip", "install", "--python", python, REPO_ROOT / "tests/plugins/nitro-hello-plugin")
     assert "GET /hello 200" in (out := start())

@@ -3,85 +3,92 @@
 
 from __future__ import annotations
 
-import argparse
-import sys
 from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
-__all__ = ["register_app_commands"]
+import click
 
-APP_HELP = "the app, as module:attribute (e.g. app:app)"
+from nitro._console import fail, out
+
+__all__ = ["APP_COMMANDS"]
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+APP = click.argument("app", metavar="APP")
 
 
-def _routes(args: argparse.Namespace) -> None:
+def _loading(name: str) -> Callable[[Callable[..., None]], Callable[..., int]]:
+    """Turn the errors of loading the app into exit status 2 with the reason."""
+
+    def decorate(run: Callable[..., None]) -> Callable[..., int]:
+        @wraps(run)
+        def handler(*args: Any, **kwargs: Any) -> int:
+            try:
+                run(*args, **kwargs)
+            except (ImportError, AttributeError, ValueError) as exc:
+                return fail(f"nitro {name}", str(exc))
+            return 0
+
+        return handler
+
+    return decorate
+
+
+@click.command(context_settings=CONTEXT)
+@APP
+@_loading("routes")
+def routes(app: str) -> None:
+    """List an app's routes: actions, commands, live streams, the admin...
+
+    Every route of APP (module:attribute): Nitro's action and command routes with who
+    may call them, the live streams, and the framework's other routes (the admin, health
+    checks, your own pages).
+
+    Example: nitro routes app:app
+    """
     from nitro._route_table import load_app, route_table
 
-    rows = route_table(load_app(args.app))
+    rows = route_table(load_app(app))
     width = [max(len(row[i]) for row in rows) for i in range(3)]
-    for row in rows:
+    for number, row in enumerate(rows):
         cells = [f"{cell:<{width[i]}}" for i, cell in enumerate(row[:3])]
-        print("  ".join([*cells, row[3]]).rstrip())
+        line = "  ".join([*cells, row[3]]).rstrip()
+        out().print(line, style="bold" if number == 0 else None, markup=False)
 
 
-def _shell(args: argparse.Namespace) -> None:
+@click.command(context_settings=CONTEXT)
+@APP
+@_loading("shell")
+def shell(app: str) -> None:
+    """A Python prompt with the app's entities imported.
+
+    A Python prompt (IPython when installed) with APP (module:attribute), the entity
+    classes of its module and nitro imported.
+
+    Example: nitro shell app:app, then Order.all()
+    """
     from nitro._shell import start_shell
 
-    start_shell(args.app)
+    start_shell(app)
 
 
-def _dev(args: argparse.Namespace) -> None:
+@click.command(context_settings=CONTEXT)
+@APP
+@click.option("--host", default="127.0.0.1", show_default=True, help="address")
+@click.option("--port", type=int, default=None, help="port  [default: 8000 or a free one]")
+@_loading("dev")
+def dev(app: str, host: str, port: int | None) -> None:
+    """Serve the app for development, reloading on file changes.
+
+    uvicorn serves FastAPI and FastHTML apps, Flask's server Flask apps, reloading when
+    a file under the current directory changes; on port 8000, or a free one if 8000 is
+    taken. With an admin mounted it prints its URL and a development user's password.
+
+    Example: nitro dev app:app
+    """
     from nitro._dev import serve_for_development
 
-    serve_for_development(args.app, args.host, args.port)
+    serve_for_development(app, host, port)
 
 
-#: name, one-line help, description (with an example), what it runs.
-COMMANDS: tuple[tuple[str, str, str, Callable[[argparse.Namespace], None]], ...] = (
-    (
-        "routes",
-        "list an app's routes: actions, commands, live streams, the admin...",
-        "List every route of APP: Nitro's action and command routes with who may call "
-        "them, the live streams, and the framework's other routes (the admin, health "
-        "checks, your own pages). Example: nitro routes app:app",
-        _routes,
-    ),
-    (
-        "shell",
-        "a Python prompt with the app's entities imported",
-        "A Python prompt (IPython when installed) with APP, the entity classes of its "
-        "module and nitro imported. Example: nitro shell app:app, then Order.all()",
-        _shell,
-    ),
-    (
-        "dev",
-        "serve the app for development, reloading on file changes",
-        "Serve APP for development: uvicorn for FastAPI and FastHTML, Flask's server for "
-        "Flask, reloading when a file under the current directory changes; port 8000, or "
-        "a free one if 8000 is taken. Example: nitro dev app:app",
-        _dev,
-    ),
-)
-
-
-def _exiting_2(name: str, run: Callable[[argparse.Namespace], None]) -> Any:
-    def handler(args: argparse.Namespace) -> int:
-        try:
-            run(args)
-        except (ImportError, AttributeError, ValueError) as exc:
-            print(f"nitro {name}: {exc}", file=sys.stderr)
-            return 2
-        return 0
-
-    return handler
-
-
-def register_app_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    for name, summary, description, run in COMMANDS:
-        parser = subparsers.add_parser(name, help=summary, description=description)
-        parser.add_argument("app", help=APP_HELP)
-        parser.set_defaults(func=_exiting_2(name, run))
-        if name == "dev":
-            parser.add_argument("--host", default="127.0.0.1", help="address (default: 127.0.0.1)")
-            parser.add_argument(
-                "--port", type=int, default=None, help="port (default: 8000 or a free one)"
-            )
+APP_COMMANDS = (routes, shell, dev)

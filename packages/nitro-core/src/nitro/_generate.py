@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,8 +93,16 @@ def _check_names(name: str, fields: list[Field]) -> None:
         raise ProjectError(str(exc)) from None
 
 
-def generate_entity(root: Path, name: str, specs: list[str], *, force: bool = False) -> list[Path]:
-    """Write the entity *name* with fields *specs* into the project at *root*."""
+def generate_entity(
+    root: Path,
+    name: str,
+    specs: list[str],
+    *,
+    force: bool = False,
+    step: Callable[[str], object] = lambda description: None,
+) -> list[Path]:
+    """Write the entity *name* with fields *specs* into the project at *root*; *step*
+    is told each long step as it starts."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     if not _CLASS.fullmatch(name):
@@ -135,6 +144,7 @@ def generate_entity(root: Path, name: str, specs: list[str], *, force: bool = Fa
     if (root / "admin.py").exists():
         written.append(_register_in_admin(root / "admin.py", snake, name))
     if sql:
+        step("Writing the migration")
         written += _revision(root, snake)
     return written
 

@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,11 +136,18 @@ def _render(choices: Choices) -> dict[str, str]:
     return files
 
 
-def create_project(choices: Choices, where: Path, *, force: bool = False) -> list[Path]:
+def create_project(
+    choices: Choices,
+    where: Path,
+    *,
+    force: bool = False,
+    step: Callable[[str], object] = lambda description: None,
+) -> list[Path]:
     """Write the project into ``where / choices.name``; return the files written.
 
     A directory that exists and is not empty is refused unless *force* (then only the
-    files the templates make are replaced).
+    files the templates make are replaced). *step* is told each long step as it starts
+    (the command shows a progress bar).
     """
     root = where / choices.name
     if root.exists() and any(root.iterdir()) and not force:
@@ -151,7 +159,7 @@ def create_project(choices: Choices, where: Path, *, force: bool = False) -> lis
         path.write_text(text)
         written.append(path)
     if choices.sql:
-        written += _migrations(root)
+        written += _migrations(root, step)
     return written
 
 
@@ -170,11 +178,13 @@ def run_nitro(root: Path, *args: str, failing: str) -> None:
         raise ProjectError(f"{failing}: {last}")
 
 
-def _migrations(root: Path) -> list[Path]:
+def _migrations(root: Path, step: Callable[[str], object]) -> list[Path]:
     """``nitro db init`` and a first revision creating the tables (``nitro db adopt``
     against a scratch SQLite file)."""
     failing = "could not write the migrations (is nitro-sql installed?)"
+    step("Making migrations/")
     run_nitro(root, "db", "init", "--models", "models", failing=failing)
+    step("Writing the first revision")
     with tempfile.TemporaryDirectory() as scratch:
         url = f"sqlite:///{Path(scratch) / 'init.db'}"
         run_nitro(root, "db", "adopt", "-m", "create tables", "--url", url, failing=failing)

@@ -17,7 +17,8 @@ Every hook is optional; Nitro calls those the object has:
                            served by every ``configure_app`` on any framework
 ``app_configured(nitro,    after ``configure_app``: the :class:`ActionApp` and the
 app)``                     framework's app object (add middleware there)
-``cli(subparsers)``        add ``nitro <command>`` subcommands (argparse)
+``cli(group)``             add ``nitro <command>`` commands to the root
+                           :class:`click.Group` (``group.add_command(...)``)
 ``admin_mounted(admin)``   when a nitro-admin site is mounted: register entities,
                            add views
 ``before_action(route,     around every action request, on every framework

@@ -15,11 +15,12 @@ changes nothing until configured:
 
 from __future__ import annotations
 
-import argparse
 import getpass
 import os
 import sys
 from typing import Any
+
+import click
 
 from nitro.auth.authenticators import Authentication
 
@@ -56,52 +57,68 @@ class AuthPlugin:
         if auth is not None:
             nitro.dispatcher.auth = Authentication(auth)
 
-    def cli(self, subparsers: Any) -> None:
-        parser = subparsers.add_parser("auth", help="passwords and tokens")
-        commands = parser.add_subparsers(title="auth commands", metavar="COMMAND")
-        hashing = commands.add_parser("hash-password", help="print a password hash")
-        hashing.set_defaults(func=_hash_password)
-        token = commands.add_parser("token", help="mint a token with NITRO_JWT_SECRET")
-        token.add_argument("subject", help="the user id (the sub claim)")
-        token.add_argument("--permission", "-p", action="append", default=[])
-        token.add_argument("--role", "-r", action="append", default=[])
-        token.add_argument("--expires-in", type=int, default=3600, metavar="SECONDS")
-        token.set_defaults(func=_token)
-        parser.set_defaults(func=lambda args: parser.print_help() or 2)
+    def cli(self, group: Any) -> None:
+        group.add_command(auth_commands)
 
 
-def _hash_password(args: argparse.Namespace) -> int:
+@click.group("auth", context_settings={"help_option_names": ["-h", "--help"]})
+def auth_commands() -> None:
+    """Passwords and tokens.
+
+    Example: nitro auth hash-password
+    """
+
+
+@auth_commands.command("hash-password")
+def hash_password_command() -> int:
+    """Print a password hash for PasswordAuth users.
+
+    The password is asked twice without echo, or read from stdin.
+
+    Example: echo "$PASSWORD" | nitro auth hash-password
+    """
     from nitro.auth.passwords import hash_password
 
     if sys.stdin.isatty():
         password = getpass.getpass("Password: ")
         if getpass.getpass("Again: ") != password:
-            print("nitro auth: the passwords differ", file=sys.stderr)
+            click.echo("nitro auth: the passwords differ", err=True)
             return 1
     else:
         password = sys.stdin.readline().rstrip("\n")
     if not password:
-        print("nitro auth: an empty password is not accepted", file=sys.stderr)
+        click.echo("nitro auth: an empty password is not accepted", err=True)
         return 1
-    print(hash_password(password))
+    click.echo(hash_password(password))
     return 0
 
 
-def _token(args: argparse.Namespace) -> int:
+@auth_commands.command("token")
+@click.argument("subject")
+@click.option("--permission", "-p", multiple=True, help="a permission (repeatable)")
+@click.option("--role", "-r", multiple=True, help="a role (repeatable)")
+@click.option("--expires-in", type=int, default=3600, show_default=True, metavar="SECONDS")
+def token_command(
+    subject: str, permission: tuple[str, ...], role: tuple[str, ...], expires_in: int
+) -> int:
+    """Mint a token for SUBJECT (the sub claim) with NITRO_JWT_SECRET.
+
+    Example: NITRO_JWT_SECRET=... nitro auth token ann -p order.cancel --expires-in 600
+    """
     if not os.environ.get("NITRO_JWT_SECRET"):
-        print("nitro auth token: set NITRO_JWT_SECRET (the app's HMAC key)", file=sys.stderr)
+        click.echo("nitro auth token: set NITRO_JWT_SECRET (the app's HMAC key)", err=True)
         return 1
     try:
         auth = jwt_from_settings()
     except ValueError as error:
-        print(f"nitro auth token: {error}", file=sys.stderr)
+        click.echo(f"nitro auth token: {error}", err=True)
         return 1
     claims: dict[str, Any] = {}
-    if args.permission:
-        claims["permissions"] = args.permission
-    if args.role:
-        claims["roles"] = args.role
-    print(auth.issue(args.subject, expires_in=args.expires_in, **claims))
+    if permission:
+        claims["permissions"] = list(permission)
+    if role:
+        claims["roles"] = list(role)
+    click.echo(auth.issue(subject, expires_in=expires_in, **claims))
     return 0
 
 

@@ -11,217 +11,248 @@
 
 The database URL is ``--url``, else ``NITRO_DATABASE_URL``, else ``sqlite:///nitro.db``.
 The current directory is put on ``sys.path`` so that ``env.py`` can import your models.
-nitro-core finds this module through the ``nitro.commands`` entry point.
+nitro-core finds ``db`` and ``migrate`` through the ``nitro.commands`` entry points.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import click
+
 from nitro.sql.config import database_for, get_database
 
-__all__ = ["register"]
+__all__ = ["db", "migrate"]
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-def _where(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
-    """``--url`` and ``--directory``, on ``nitro db`` (with the defaults) and again on
-    each subcommand (without: a value given there wins), so both orders work:
-    ``nitro db --url X upgrade`` and ``nitro db upgrade --url X``."""
-    keep = None if defaults else argparse.SUPPRESS
-    parser.add_argument(
+def _where(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--url`` and ``--directory``, on ``nitro db`` and again on each subcommand (a
+    value given there wins), so both orders work: ``nitro db --url X upgrade`` and
+    ``nitro db upgrade --url X``."""
+    command = click.option(
+        "--directory", "-d", default=None, help="migrations directory  [default: migrations]"
+    )(command)
+    return click.option(
         "--url",
-        default=keep,
-        help="database URL (default: $NITRO_DATABASE_URL or sqlite:///nitro.db)",
-    )
-    parser.add_argument(
-        "--directory",
-        "-d",
-        default="migrations" if defaults else argparse.SUPPRESS,
-        help="migrations directory (default: migrations)",
-    )
+        default=None,
+        help="database URL  [default: $NITRO_DATABASE_URL or sqlite:///nitro.db]",
+    )(command)
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``nitro db`` and its subcommands, and ``nitro migrate``, to the ``nitro``
-    command."""
-    db = subparsers.add_parser(
-        "db", help="database migrations (Alembic)", description="Database migrations (Alembic)."
-    )
-    _where(db, defaults=True)
-    db.set_defaults(func=lambda args: _usage(db))
-    commands = db.add_subparsers(title="db commands", metavar="DB_COMMAND")
-    _add_commands(commands)
-
-    migrate = subparsers.add_parser(
-        "migrate",
-        help="upgrade the database to the latest revision (nitro db upgrade)",
-        description="Upgrade the database to the latest revision: 'nitro db upgrade'.",
-    )
-    _where(migrate, defaults=True)
-    migrate.add_argument("revision", nargs="?", default="head", help="target (default: head)")
-    migrate.add_argument("--sql", action="store_true", help="print the SQL instead of running it")
-    migrate.set_defaults(func=_upgrade)
+def _settings(ctx: click.Context, url: str | None, directory: str | None) -> tuple[str | None, str]:
+    """The subcommand's ``--url``/``--directory``, else ``nitro db``'s, else the defaults."""
+    outer = ctx.find_object(dict) or {}
+    return url or outer.get("url"), directory or outer.get("directory") or "migrations"
 
 
-def _add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+@click.group(context_settings=CONTEXT, invoke_without_command=True)
+@_where
+@click.pass_context
+def db(ctx: click.Context, url: str | None, directory: str | None) -> None:
+    """Database migrations (Alembic).
 
-    init = commands.add_parser("init", help="create the migrations directory")
-    init.add_argument(
-        "--models",
-        action="append",
-        default=[],
-        metavar="MODULE",
-        help="a module defining SQLEntity classes, imported by env.py (repeatable)",
-    )
-    init.set_defaults(func=_init)
-
-    revision = commands.add_parser("revision", help="create a new revision file")
-    revision.add_argument("-m", "--message", required=True, help="what the revision does")
-    revision.add_argument(
-        "--autogenerate", action="store_true", help="compare the models with the database"
-    )
-    revision.set_defaults(func=_revision)
-
-    upgrade = commands.add_parser("upgrade", help="upgrade to a later revision")
-    upgrade.add_argument("revision", nargs="?", default="head", help="target (default: head)")
-    upgrade.add_argument("--sql", action="store_true", help="print the SQL instead of running it")
-    upgrade.set_defaults(func=_upgrade)
-
-    downgrade = commands.add_parser("downgrade", help="revert to an earlier revision")
-    downgrade.add_argument("revision", nargs="?", default="-1", help="target (default: -1)")
-    downgrade.add_argument("--sql", action="store_true", help="print the SQL instead of running it")
-    downgrade.set_defaults(func=_downgrade)
-
-    current = commands.add_parser("current", help="show the database's revision")
-    current.set_defaults(func=_current)
-
-    history = commands.add_parser("history", help="list the revisions")
-    history.set_defaults(func=_history)
-
-    stamp = commands.add_parser(
-        "stamp",
-        help="record a revision as applied, without running it",
-        description=(
-            "Record REVISION as the database's revision without running any migration: "
-            "for a database whose tables already match it (created on first use before "
-            "the project had migrations: 'nitro db stamp head')."
-        ),
-    )
-    stamp.add_argument("revision", help="the revision to record (head, base or an id)")
-    stamp.set_defaults(func=_stamp)
-
-    adopt = commands.add_parser(
-        "adopt",
-        help="bring a database made without migrations under them",
-        description=(
-            "For a database whose tables were created on first use: write a baseline "
-            "revision that creates every table of the models (compared with an empty "
-            "database, so a new database gets them all from 'nitro migrate'), then "
-            "record it as applied here without running it. With revisions already in "
-            "the directory, only records the latest as applied."
-        ),
-    )
-    adopt.add_argument(
-        "-m", "--message", default="baseline", help="the baseline's message (default: baseline)"
-    )
-    adopt.set_defaults(func=_adopt)
-
-    for command in commands.choices.values():
-        _where(command, defaults=False)
+    Example: nitro db revision --autogenerate -m "add price"
+    """
+    ctx.obj = {"url": url, "directory": directory}
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
 
 
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help()
-    return 0
+@db.command("init")
+@click.option(
+    "--models",
+    multiple=True,
+    metavar="MODULE",
+    help="a module defining SQLEntity classes, imported by env.py (repeatable)",
+)
+@_where
+@click.pass_context
+def init_command(
+    ctx: click.Context, models: tuple[str, ...], url: str | None, directory: str | None
+) -> int:
+    """Create the migrations directory.
 
-
-def _config(args: argparse.Namespace) -> Any:
-    from alembic.config import Config
-
-    from nitro.sql.migrations import URL_ATTRIBUTE
-
-    directory = Path(args.directory)
-    if not (directory / "env.py").exists():
-        raise SystemExit(
-            f"nitro db: no migrations in {str(directory)!r}; run 'nitro db init' first "
-            "(or pass --directory)"
-        )
-    if "" not in sys.path and str(Path.cwd()) not in sys.path:
-        sys.path.insert(0, str(Path.cwd()))
-    database = database_for(args.url) if args.url else get_database()
-    config = Config()
-    config.set_main_option("script_location", str(directory))
-    config.attributes[URL_ATTRIBUTE] = database.url.render_as_string(hide_password=False)
-    return config
-
-
-def _init(args: argparse.Namespace) -> int:
+    Example: nitro db init --models app.models
+    """
     from nitro.sql.migrations import TEMPLATES
 
-    directory = Path(args.directory)
-    if directory.exists() and any(directory.iterdir()):
-        print(f"nitro db init: {str(directory)!r} exists and is not empty", file=sys.stderr)
+    folder = Path(_settings(ctx, url, directory)[1])
+    if folder.exists() and any(folder.iterdir()):
+        click.echo(f"nitro db init: {str(folder)!r} exists and is not empty", err=True)
         return 1
-    (directory / "versions").mkdir(parents=True, exist_ok=True)
-    imports = "\n".join(f"import {module}  # noqa: F401" for module in args.models)
+    (folder / "versions").mkdir(parents=True, exist_ok=True)
+    imports = "\n".join(f"import {module}  # noqa: F401" for module in models)
     env = (
         (TEMPLATES / "env.py.tmpl")
         .read_text()
         .format(imports=imports or "# import app.models  # noqa: F401")
     )
-    (directory / "env.py").write_text(env)
-    (directory / "script.py.mako").write_text((TEMPLATES / "script.py.mako").read_text())
-    print(f"Created {directory}/ (env.py, script.py.mako, versions/).")
-    if not args.models:
-        print(f"Edit {directory}/env.py to import the modules defining your SQLEntity classes.")
+    (folder / "env.py").write_text(env)
+    (folder / "script.py.mako").write_text((TEMPLATES / "script.py.mako").read_text())
+    click.echo(f"Created {folder}/ (env.py, script.py.mako, versions/).")
+    if not models:
+        click.echo(f"Edit {folder}/env.py to import the modules defining your SQLEntity classes.")
     return 0
 
 
-def _revision(args: argparse.Namespace) -> int:
+@db.command()
+@click.option("-m", "--message", required=True, help="what the revision does")
+@click.option("--autogenerate", is_flag=True, help="compare the models with the database")
+@_where
+@click.pass_context
+def revision(
+    ctx: click.Context, message: str, autogenerate: bool, url: str | None, directory: str | None
+) -> int:
+    """Create a new revision file.
+
+    Example: nitro db revision --autogenerate -m "add price"
+    """
     from alembic import command
 
-    command.revision(_config(args), message=args.message, autogenerate=args.autogenerate)
+    command.revision(_config(*_settings(ctx, url, directory)), message=message,
+                     autogenerate=autogenerate)  # fmt: skip
     return 0
 
 
-def _upgrade(args: argparse.Namespace) -> int:
+def _upgrade(
+    ctx: click.Context, target: str, sql: bool, url: str | None, directory: str | None
+) -> int:
     from alembic import command
 
-    config = _config(args)
+    config = _config(*_settings(ctx, url, directory))
     with _progress():
-        command.upgrade(config, args.revision, sql=args.sql)
-    if not args.sql:
+        command.upgrade(config, target, sql=sql)
+    if not sql:
         _report(config)
     return 0
 
 
-def _downgrade(args: argparse.Namespace) -> int:
+SQL = click.option("--sql", is_flag=True, help="print the SQL instead of running it")
+
+
+@db.command()
+@click.argument("target", metavar="[REVISION]", default="head")
+@SQL
+@_where
+@click.pass_context
+def upgrade(
+    ctx: click.Context, target: str, sql: bool, url: str | None, directory: str | None
+) -> int:
+    """Upgrade to a later revision (default: head).
+
+    Example: nitro db upgrade --url postgresql+psycopg://localhost/shop
+    """
+    return _upgrade(ctx, target, sql, url, directory)
+
+
+@click.command(context_settings=CONTEXT)
+@click.argument("target", metavar="[REVISION]", default="head")
+@SQL
+@_where
+@click.pass_context
+def migrate(
+    ctx: click.Context, target: str, sql: bool, url: str | None, directory: str | None
+) -> int:
+    """Upgrade the database to the latest revision: 'nitro db upgrade'.
+
+    Example: nitro migrate --url sqlite:///app.db
+    """
+    return _upgrade(ctx, target, sql, url, directory)
+
+
+@db.command()
+@click.argument("target", metavar="[REVISION]", default="-1")
+@SQL
+@_where
+@click.pass_context
+def downgrade(
+    ctx: click.Context, target: str, sql: bool, url: str | None, directory: str | None
+) -> int:
+    """Revert to an earlier revision (default: one step back, -1; 'base' for all).
+
+    Example: nitro db downgrade base
+    """
     from alembic import command
 
-    config = _config(args)
+    config = _config(*_settings(ctx, url, directory))
     with _progress():
-        command.downgrade(config, args.revision, sql=args.sql)
-    if not args.sql:
+        command.downgrade(config, target, sql=sql)
+    if not sql:
         _report(config)
     return 0
 
 
-def _stamp(args: argparse.Namespace) -> int:
+@db.command()
+@_where
+@click.pass_context
+def current(ctx: click.Context, url: str | None, directory: str | None) -> int:
+    """Show the database's revision.
+
+    Example: nitro db current
+    """
     from alembic import command
 
-    config = _config(args)
-    command.stamp(config, args.revision)
+    command.current(_config(*_settings(ctx, url, directory)), verbose=True)
+    return 0
+
+
+@db.command()
+@_where
+@click.pass_context
+def history(ctx: click.Context, url: str | None, directory: str | None) -> int:
+    """List the revisions.
+
+    Example: nitro db history
+    """
+    from alembic import command
+
+    command.history(_config(*_settings(ctx, url, directory)))
+    return 0
+
+
+@db.command()
+@click.argument("target", metavar="REVISION")
+@_where
+@click.pass_context
+def stamp(ctx: click.Context, target: str, url: str | None, directory: str | None) -> int:
+    """Record a revision as applied, without running it.
+
+    For a database whose tables already match REVISION (head, base or an id): created
+    on first use before the project had migrations.
+
+    Example: nitro db stamp head
+    """
+    from alembic import command
+
+    config = _config(*_settings(ctx, url, directory))
+    command.stamp(config, target)
     _report(config)
     return 0
 
 
-def _adopt(args: argparse.Namespace) -> int:
+@db.command()
+@click.option("-m", "--message", default="baseline", show_default=True,
+              help="the baseline's message")  # fmt: skip
+@_where
+@click.pass_context
+def adopt(ctx: click.Context, message: str, url: str | None, directory: str | None) -> int:
+    """Bring a database made without migrations under them.
+
+    For a database whose tables were created on first use: write a baseline revision
+    that creates every table of the models (compared with an empty database, so a new
+    database gets them all from 'nitro migrate'), then record it as applied here
+    without running it. With revisions already in the directory, only records the
+    latest as applied.
+
+    Example: nitro db adopt --url sqlite:///nitro.db
+    """
     import tempfile
 
     from alembic import command
@@ -229,16 +260,35 @@ def _adopt(args: argparse.Namespace) -> int:
 
     from nitro.sql.migrations import URL_ATTRIBUTE
 
-    config = _config(args)
+    config = _config(*_settings(ctx, url, directory))
     if not ScriptDirectory.from_config(config).get_heads():
-        url = config.attributes[URL_ATTRIBUTE]
+        real = config.attributes[URL_ATTRIBUTE]
         with tempfile.TemporaryDirectory() as empty:
             config.attributes[URL_ATTRIBUTE] = f"sqlite:///{Path(empty) / 'empty.db'}"
-            command.revision(config, message=args.message, autogenerate=True)
-        config.attributes[URL_ATTRIBUTE] = url
+            command.revision(config, message=message, autogenerate=True)
+        config.attributes[URL_ATTRIBUTE] = real
     command.stamp(config, "head")
     _report(config)
     return 0
+
+
+def _config(url: str | None, directory: str) -> Any:
+    from alembic.config import Config
+
+    from nitro.sql.migrations import URL_ATTRIBUTE
+
+    folder = Path(directory)
+    if not (folder / "env.py").exists():
+        raise click.ClickException(
+            f"no migrations in {str(folder)!r}; run 'nitro db init' first (or pass --directory)"
+        )
+    if "" not in sys.path and str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))
+    database = database_for(url) if url else get_database()
+    config = Config()
+    config.set_main_option("script_location", str(folder))
+    config.attributes[URL_ATTRIBUTE] = database.url.render_as_string(hide_password=False)
+    return config
 
 
 @contextlib.contextmanager
@@ -281,17 +331,3 @@ def _report(config: Any) -> None:
         return
     names = ", ".join(f"{rev} (head)" if rev in heads else rev for rev in current)
     print(f"Database at {names}.")
-
-
-def _current(args: argparse.Namespace) -> int:
-    from alembic import command
-
-    command.current(_config(args), verbose=True)
-    return 0
-
-
-def _history(args: argparse.Namespace) -> int:
-    from alembic import command
-
-    command.history(_config(args))
-    return 0

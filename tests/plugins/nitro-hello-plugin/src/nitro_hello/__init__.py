@@ -4,9 +4,10 @@ on every action's answer."""
 
 from __future__ import annotations
 
-import argparse
 import os
 from typing import Any
+
+import click
 
 from nitro.events import post_save
 from nitro.web import WebRoute, html
@@ -33,14 +34,15 @@ class HelloPlugin:
     def after_action(self, route: Any, request: Any, response: Any) -> None:
         response.headers["X-Hello"] = f"{route.entity.__name__}.{route.info.name}"
 
-    def cli(self, subparsers: Any) -> None:
-        parser = subparsers.add_parser("hello", help="say hello (the sample plugin)")
-        parser.add_argument("--name", default="world")
-        parser.set_defaults(func=self.command)
+    def cli(self, group: click.Group) -> None:
+        group.add_command(hello_command)
 
-    def command(self, args: argparse.Namespace) -> int:
-        print(f"hello, {args.name}, from a Nitro plugin")
-        return 0
+
+@click.command("hello")
+@click.option("--name", default="world")
+def hello_command(name: str) -> None:
+    """Say hello (the sample plugin)."""
+    click.echo(f"hello, {name}, from a Nitro plugin")
 
 
 plugin = HelloPlugin()

@@ -12,7 +12,6 @@ after the job in progress (or returns that job to its queue, as the engine does)
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import logging
 import os
@@ -21,43 +20,58 @@ import sys
 import threading
 from typing import Any
 
-__all__ = ["register", "run_worker"]
+import click
+
+__all__ = ["run_worker", "worker"]
 
 IMPORT_VAR = "NITRO_JOBS_IMPORT"
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``nitro worker`` to the ``nitro`` command."""
-    worker = subparsers.add_parser(
-        "worker",
-        help="run a background-job worker (nitro-cqrs)",
-        description="Run a worker of the configured job engine (NITRO_JOBS_URL).",
-    )
-    worker.add_argument("--url", help="the engine URL (default: $NITRO_JOBS_URL)")
-    worker.add_argument(
-        "--import",
-        dest="imports",
-        action="append",
-        default=[],
-        metavar="MODULE",
-        help=f"a module defining @job functions (repeatable; default: ${IMPORT_VAR})",
-    )
-    worker.add_argument(
-        "--queue", "-Q", dest="queues", action="append", default=[], help="queue (repeatable)"
-    )
-    worker.add_argument("--concurrency", "-c", type=int, default=1, help="jobs at a time")
-    worker.add_argument(
-        "--bootstrap",
-        metavar="MODULE:FUNCTION",
-        help="a function called once before the worker starts (give jobs their services)",
-    )
-    worker.set_defaults(func=_worker)
+@click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--url", help="the engine URL  [default: $NITRO_JOBS_URL]")
+@click.option(
+    "--import",
+    "imports",
+    multiple=True,
+    metavar="MODULE",
+    help=f"a module defining @job functions (repeatable)  [default: ${IMPORT_VAR}]",
+)
+@click.option(
+    "--queue",
+    "-Q",
+    "queues",
+    multiple=True,
+    help="a queue to take jobs from (repeatable)  [default: default]",
+)
+@click.option(
+    "--concurrency",
+    "-c",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="jobs at a time",
+)
+@click.option(
+    "--bootstrap",
+    metavar="MODULE:FUNCTION",
+    help="a function called once before the worker starts (give jobs their services)",
+)
+def worker(
+    url: str | None,
+    imports: tuple[str, ...],
+    queues: tuple[str, ...],
+    concurrency: int,
+    bootstrap: str | None,
+) -> int:
+    """Run a background-job worker (nitro-cqrs).
 
+    The engine is NITRO_JOBS_URL (or --url). SIGTERM or SIGINT stops it after the job
+    in progress.
 
-def _worker(args: argparse.Namespace) -> int:
-    imports = args.imports or [m for m in os.environ.get(IMPORT_VAR, "").split(",") if m]
-    queues = args.queues or ["default"]
-    return run_worker(args.url, imports, queues, args.concurrency, bootstrap=args.bootstrap)
+    Example: nitro worker --url rq+redis://localhost:6379/0 --import jobs -c 4
+    """
+    chosen = list(imports) or [m for m in os.environ.get(IMPORT_VAR, "").split(",") if m]
+    return run_worker(url, chosen, list(queues) or ["default"], concurrency, bootstrap=bootstrap)
 
 
 def run_worker(
