@@ -79,6 +79,8 @@ def test_next_leads_only_to_a_path_on_this_site() -> None:
         ("/orders?page=2", "/orders?page=2"),
         ("https://evil.test/", "/"),
         ("//evil.test/", "/"),
+        ("/\\evil.test/", "/"),
+        ("javascript:alert(1)", "/"),
     ]:
         browser = Browser(make_login())
         answer = browser.post_login(
