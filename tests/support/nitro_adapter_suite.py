@@ -796,13 +796,45 @@ class AdapterSuite:
     # -- live updates ---------------------------------------------------------------
 
     def test_live_stream_resyncs_then_pushes_changes(self, base_url, counter) -> None:
+        thread, received, first = self.listen_live(base_url, "/_live/counter/c1", 2)
+        assert first.wait(10), "no re-sync event on the live stream"
+        with httpx.Client(base_url=base_url, timeout=10) as writer:
+            writer.post("/counter/c1/increment?amount=5")
+        thread.join(10)
+        assert not thread.is_alive(), "the change never reached the live stream"
+        assert [r["Counter"]["count"] for r in received] == [10, 15]
+
+    def test_a_change_made_outside_actions_reaches_the_stream_after_its_commit(
+        self, base_url, counter
+    ) -> None:
+        """A plain save() (a script, a job, the admin) is published too; a unit of work
+        that rolls back publishes nothing."""
+        from nitro.uow import UnitOfWork
+
+        thread, received, first = self.listen_live(base_url, "/_live/counter/c1", 2)
+        assert first.wait(10), "no re-sync event on the live stream"
+        with UnitOfWork() as unit:
+            Counter(id="c1", count=99).save()
+            unit.rollback()
+        assert Counter.get("c1").count == 10
+        Counter(id="c1", count=42).save()
+        thread.join(10)
+        assert not thread.is_alive(), "the plain save never reached the live stream"
+        assert [r["Counter"]["count"] for r in received] == [10, 42]
+
+    @staticmethod
+    def listen_live(
+        base_url: str, path: str, wanted: int
+    ) -> tuple[threading.Thread, list[dict[str, Any]], threading.Event]:
+        """Read the live stream at *path* in a thread until *wanted* signal patches came
+        (the list fills as they do; the event is set by the first)."""
         received: list[dict[str, Any]] = []
         first = threading.Event()
 
         def listen() -> None:
             with (
                 httpx.Client(base_url=base_url, timeout=10) as listener,
-                listener.stream("GET", "/_live/counter/c1") as stream,
+                listener.stream("GET", path) as stream,
             ):
                 assert stream.headers["content-type"].startswith("text/event-stream")
                 buffer = ""
@@ -813,17 +845,12 @@ class AdapterSuite:
                         for _, data in parse_sse(block + "\n\n"):
                             received.append(signals_of(data))
                             first.set()
-                        if len(received) >= 2:
+                        if len(received) >= wanted:
                             return
 
         thread = threading.Thread(target=listen, daemon=True)
         thread.start()
-        assert first.wait(10), "no re-sync event on the live stream"
-        with httpx.Client(base_url=base_url, timeout=10) as writer:
-            writer.post("/counter/c1/increment?amount=5")
-        thread.join(10)
-        assert not thread.is_alive(), "the change never reached the live stream"
-        assert [r["Counter"]["count"] for r in received] == [10, 15]
+        return thread, received, first
 
     def test_live_stream_of_unknown_entity_is_404(self, client) -> None:
         assert client.get("/_live/counter/nope").status_code == 404

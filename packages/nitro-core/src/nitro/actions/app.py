@@ -29,6 +29,7 @@ from nitro.actions.registry import (
 from nitro.actions.urls import action_path, normalize_prefix
 from nitro.auth.authenticators import Authentication
 from nitro.broadcast import Broadcaster, InProcessBroadcaster
+from nitro.events import post_save
 
 __all__ = ["ActionApp", "RegisterRoutes", "build_action_app", "mount_body_limit"]
 
@@ -60,6 +61,17 @@ class ActionApp:
     _register: RegisterRoutes | None = field(default=None, repr=False)
     #: Schemas the routes' OpenAPI operations refer to (``components/schemas``).
     openapi_components: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Every stored change of an entity with a live stream reaches this app's
+        # streams, whatever made it: an action, a plain save() in a script or a job, the
+        # admin. post_save comes after the unit of work's commit (never on rollback);
+        # the receiver is weak, so the app can be collected.
+        post_save.connect(self._saved, weak=True)
+
+    def _saved(self, sender: Any, entity: Any = None, **_: Any) -> None:
+        if entity is not None and sender in self.entities:
+            self.dispatcher.publish(entity)
 
     def live_routes(self) -> list[tuple[type, str]]:
         """``(entity, path)`` of the live stream of each entity with instance actions."""

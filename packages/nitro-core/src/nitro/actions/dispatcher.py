@@ -242,7 +242,7 @@ class ActionDispatcher:
                     elif result is not None and inspect.isawaitable(result):
                         result = asyncio.run(_await(result))
                     gone = route.method == "DELETE" and target is not None and not target.exists()
-                    alive, changed, save = self._settle(plan, target, before, unit, not gone)
+                    alive, save = self._settle(plan, target, before, unit, not gone)
                     if save and target is not None and (unit.has_writes() or unit.has_events()):
                         # joins the unit's other writes, and is stored before what
                         # waits for the commit (events, jobs) is sent
@@ -251,8 +251,6 @@ class ActionDispatcher:
                     unit.commit()
                 if save and target is not None:
                     target.save()
-            if changed:
-                self.publish(target)
             return self._answer(plan, request, target, result, alive)
         except Exception as error:  # every failure becomes a safe answer
             return self._fail(route, request, error)
@@ -278,19 +276,18 @@ class ActionDispatcher:
     @staticmethod
     def _settle(
         plan: _Plan, target: Any, before: Any, unit: Any, alive: bool
-    ) -> tuple[bool, bool, bool]:
-        """(whether the entity still exists, whether it changed, whether to save it
-        after the commit); saves into the unit when it holds other writes."""
+    ) -> tuple[bool, bool]:
+        """(whether the entity still exists, whether to save it). Saving sends
+        ``post_save``, which is what brings the change to the live streams
+        (:class:`~nitro.actions.app.ActionApp`), after the commit."""
         if target is None or not alive:
-            return alive, False, False
+            return alive, False
         # (a unit with no writes of its own, not nested in another, saved nothing)
         saved = unit.pending_copy(target) if unit.has_writes() or unit.nested else None
         tracker = plan.tracker
         if saved is not None:  # the action saved it: again only if changed since
-            return True, True, tracker.changed(target, tracker.snapshot(saved))
-        if not tracker.changed(target, before):
-            return True, False, False
-        return True, True, True
+            return True, tracker.changed(target, tracker.snapshot(saved))
+        return True, tracker.changed(target, before)
 
     # -- async driver ---------------------------------------------------------------
 
@@ -335,15 +332,13 @@ class ActionDispatcher:
                         and target is not None
                         and not await target.aexists()
                     )
-                    alive, changed, save = self._settle(plan, target, before, unit, not gone)
+                    alive, save = self._settle(plan, target, before, unit, not gone)
                     if save and target is not None and (unit.has_writes() or unit.has_events()):
                         await target.asave()  # (as in the sync driver)
                         save = False
                     await unit.commit()
                 if save and target is not None:
                     await target.asave()
-            if changed:
-                self.publish(target)
             return self._answer(plan, request, target, result, alive)
         except Exception as error:  # every failure becomes a safe answer
             return self._fail(route, request, error)
