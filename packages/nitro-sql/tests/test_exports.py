@@ -54,7 +54,11 @@ def test_version_matches_distribution_metadata():
     assert module.__version__ == version("nitro-sql")
 
 
-def test_db_command_entry_point():
-    (found,) = [ep for ep in entry_points(group="nitro.commands") if ep.name == "db"]
-    assert found.value == "nitro.sql.cli:register"
-    assert callable(found.load())
+def test_db_and_migrate_command_entry_points():
+    import click
+
+    found = {ep.name: ep for ep in entry_points(group="nitro.commands")}
+    assert found["db"].value == "nitro.sql.cli:db"
+    assert found["migrate"].value == "nitro.sql.cli:migrate"
+    assert isinstance(found["db"].load(), click.Group)
+    assert isinstance(found["migrate"].load(), click.Command)
