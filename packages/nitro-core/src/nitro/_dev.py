@@ -51,11 +51,13 @@ def serve_for_development(spec: str, host: str, port: int | None) -> None:
     port = port if port is not None else free_port(host)
     base = f"http://{host}:{port}"
     print(f"Serving {spec} on {base} (reloads when a file changes; Ctrl-C stops)")
-    admin = sorted(
-        {row[1].split("/")[1] for row in route_table(app)[1:] if row[1].startswith("/admin")}
-    )
+    paths = {row[1] for row in route_table(app)[1:]}
+    credentials = f"user: {username}  password: {password}"
+    admin = sorted({path.split("/")[1] for path in paths if path.startswith("/admin")})
     if admin:
-        print(f"Admin: {base}/{admin[0]}/  user: {username}  password: {password}")
+        print(f"Admin: {base}/{admin[0]}/  {credentials}")
+    if "/login" in paths:  # nitro init --auth: PasswordLogin
+        print(f"Login: {base}/login  {credentials}")
     sys.stdout.flush()
     if _is_wsgi(app):  # Flask's own development server, with its reloader
         command = ["-m", "flask", "--app", spec, "run", "--reload", "--no-debugger"]
