@@ -4,6 +4,7 @@ file edit serves the new code (uvicorn's reloader for FastAPI, Flask's for Flask
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -88,3 +89,67 @@ def test_dev_explains_an_app_it_cannot_load(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "No module named 'nowhere'" in done.stderr
+
+
+LOGIN_APP = """
+import os
+import re
+from fastapi import FastAPI
+from nitro.adapters.fastapi import configure_app, mount
+from nitro.auth import PasswordAuth, PasswordUser, SessionAuth, hash_password
+from nitro.password_login import PasswordLogin
+from nitro.sessions import MemorySessionStore
+
+user = PasswordUser(
+    os.environ["NITRO_ADMIN_USER"], hash_password(os.environ["NITRO_ADMIN_PASSWORD"])
+)
+auth = SessionAuth(
+    secret_key="a-development-secret-key-of-32-chars+",
+    store=MemorySessionStore(),
+    users=PasswordAuth([user]),
+)
+app = FastAPI()
+configure_app(app, auth=auth)
+mount(app, PasswordLogin(auth))
+"""
+
+
+def test_dev_prints_a_development_user_that_can_log_in(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(LOGIN_APP)
+    port = free_port()
+    log = tmp_path / "dev.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NITRO_ADMIN_")}
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [str(NITRO), "dev", "app:app", "--port", str(port)],
+            cwd=tmp_path,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and "password: " not in log.read_text():
+            time.sleep(0.1)
+        found = re.search(r"Login: (\S+)  user: (\S+)  password: (\S+)", log.read_text())
+        assert found, log.read_text()
+        assert found.group(1) == f"{base}/login"
+        with httpx.Client(base_url=base, timeout=5) as client:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    page = client.get("/login")
+                    break
+                except httpx.TransportError:
+                    assert time.monotonic() < deadline, log.read_text()
+                    time.sleep(0.2)
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+            assert token, page.text
+            form = {"username": found.group(2), "password": found.group(3)}
+            answer = client.post("/login", data={**form, "csrf_token": token.group(1)})
+            assert answer.status_code == 303, answer.text
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(20)
