@@ -107,7 +107,7 @@ def init(
     """
     from nitro._init import FRAMEWORKS, OPTIONS, STORAGES, Choices, ProjectError, create_project
 
-    asking = sys.stdin.isatty()
+    asking = sys.stdin.isatty() and not (framework and storage)  # flags given: no questions
     framework = framework or (
         _ask("Framework", list(FRAMEWORKS), "fastapi") if asking else "fastapi"
     )
