@@ -192,6 +192,54 @@ def test_a_change_through_c_reaches_a_and_b_once(cluster: Cluster, streams) -> N
         assert stream.events.empty()
 
 
+#: A process that serves no pages (a script, a job worker) saving a Counter: its
+#: changes reach the instances' pages through nitro.actions.publish_changes.
+SCRIPT = """
+import sys
+from nitro import Entity
+from nitro.actions import publish_changes
+from nitro.redis import RedisBroadcaster, RedisRepo
+from nitro.uow import UnitOfWork
+
+
+class Counter(Entity):
+    _persistence_backend_class = RedisRepo
+    count: int = 0
+
+
+broadcaster = RedisBroadcaster(sys.argv[1])
+assert broadcaster.wait_connected(10)
+publish_changes(broadcaster)
+with UnitOfWork() as unit:
+    Counter(id="scripted", count=99).save()
+    unit.rollback()  # never published
+Counter(id="scripted", count=7).save()
+broadcaster.close()  # sends what is still queued
+"""
+
+
+def test_a_change_made_by_a_process_without_pages_reaches_every_instance(
+    cluster: Cluster, streams
+) -> None:
+    store = redis.Redis.from_url(cluster.server.url)
+    store.set("nitro:Counter:scripted", json.dumps({"id": "scripted", "count": 0}))
+    store.zadd("nitro:Counter", {"scripted": float("inf")})
+    opened = [streams(f"{i.url}/_live/counter/scripted") for i in cluster.instances]
+    for stream in opened:
+        assert stream.next() == counter(0, "scripted")  # the current state, first
+    script = subprocess.run(
+        [sys.executable, "-c", SCRIPT, cluster.server.url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "NITRO_REDIS_URL": cluster.server.url},
+    )
+    assert script.returncode == 0, script.stderr
+    for stream in opened:
+        assert stream.next() == counter(7, "scripted")
+        assert stream.events.empty()  # the rolled-back 99 was never sent
+
+
 def test_redis_restart_mid_test(cluster: Cluster, streams) -> None:
     a, b, c = cluster.instances
     http = cluster.client

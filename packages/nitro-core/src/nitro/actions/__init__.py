@@ -33,6 +33,7 @@ from nitro.actions.live import alive_events as alive_events
 from nitro.actions.live import find_live_entity as find_live_entity
 from nitro.actions.live import live as live
 from nitro.actions.live import live_events as live_events
+from nitro.actions.live import publish_changes as publish_changes
 from nitro.actions.patch import Patch as Patch
 from nitro.actions.registry import ActionRegistry as ActionRegistry
 from nitro.actions.registry import ActionRoute as ActionRoute
@@ -101,5 +102,6 @@ __all__ = [
     "find_live_entity",
     "live",
     "live_events",
+    "publish_changes",
     "url_prefix",
 ]

@@ -274,9 +274,7 @@ class ActionDispatcher:
     # so, and the events wait for that transaction's commit.
 
     @staticmethod
-    def _settle(
-        plan: _Plan, target: Any, before: Any, unit: Any, alive: bool
-    ) -> tuple[bool, bool]:
+    def _settle(plan: _Plan, target: Any, before: Any, unit: Any, alive: bool) -> tuple[bool, bool]:
         """(whether the entity still exists, whether to save it). Saving sends
         ``post_save``, which is what brings the change to the live streams
         (:class:`~nitro.actions.app.ActionApp`), after the commit."""

@@ -11,7 +11,7 @@ reconnect), the stream re-reads the entity and sends its current signals.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -22,6 +22,7 @@ from nitro.actions.registry import LIVE_SEGMENT
 from nitro.actions.request import ActionResponse
 from nitro.actions.urls import current_prefix, entity_segment
 from nitro.broadcast import RESYNC, Broadcaster, entity_topic
+from nitro.events import post_save
 from nitro.persistence.errors import BackendUnavailable
 from rusty_tags import js_string
 
@@ -32,6 +33,7 @@ __all__ = [
     "find_live_entity",
     "live",
     "live_events",
+    "publish_changes",
 ]
 
 KEEPALIVE_SECONDS = 15.0
@@ -48,6 +50,33 @@ def live(entity: Any) -> str:
     entity_id = quote(str(entity.id), safe="")
     path = f"{current_prefix()}/{LIVE_SEGMENT}/{entity_segment(type(entity))}/{entity_id}"
     return f"@get({js_string(path)}, {{openWhenHidden: true}})"
+
+
+def publish_changes(broadcaster: Broadcaster, *entities: type) -> Callable[[], None]:
+    """Publish every stored change of *entities* (of every entity when none is named)
+    on *broadcaster*; the function returned stops it.
+
+    An app made by ``configure_app`` already publishes the changes made in its process.
+    This is for a process that serves no pages but changes what pages show elsewhere
+    -- a job worker, a command-line script -- with a broadcaster that reaches the web
+    processes::
+
+        broadcaster = RedisBroadcaster("redis://cache:6379/0")
+        publish_changes(broadcaster)  # e.g. in nitro worker --bootstrap
+        ...
+        broadcaster.close()  # sends what is still queued
+
+    Changes go out after the unit of work they were saved in commits (``post_save``),
+    never on rollback.
+    """
+    wanted = frozenset(entities)
+
+    def saved(sender: Any, entity: Any = None, **_: Any) -> None:
+        if entity is not None and (not wanted or sender in wanted):
+            broadcaster.publish(entity_topic(type(entity), entity.id), entity.signals)
+
+    post_save.connect(saved, weak=False)
+    return lambda: post_save.disconnect(saved)
 
 
 def live_events(
