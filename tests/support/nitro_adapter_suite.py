@@ -809,11 +809,11 @@ class AdapterSuite:
     ) -> None:
         """A plain save() (a script, a job, the admin) is published too; a unit of work
         that rolls back publishes nothing."""
-        from nitro.uow import UnitOfWork
+        from nitro.uow import MemoryUnitOfWork
 
         thread, received, first = self.listen_live(base_url, "/_live/counter/c1", 2)
         assert first.wait(10), "no re-sync event on the live stream"
-        with UnitOfWork() as unit:
+        with MemoryUnitOfWork() as unit:
             Counter(id="c1", count=99).save()
             unit.rollback()
         assert Counter.get("c1").count == 10

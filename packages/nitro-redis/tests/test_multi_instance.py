@@ -199,7 +199,7 @@ import sys
 from nitro import Entity
 from nitro.actions import publish_changes
 from nitro.redis import RedisBroadcaster, RedisRepo
-from nitro.uow import UnitOfWork
+from nitro.uow import MemoryUnitOfWork
 
 
 class Counter(Entity):
@@ -210,7 +210,7 @@ class Counter(Entity):
 broadcaster = RedisBroadcaster(sys.argv[1])
 assert broadcaster.wait_connected(10)
 publish_changes(broadcaster)
-with UnitOfWork() as unit:
+with MemoryUnitOfWork() as unit:
     Counter(id="scripted", count=99).save()
     unit.rollback()  # never published
 Counter(id="scripted", count=7).save()
