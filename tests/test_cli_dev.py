@@ -5,17 +5,13 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
-from nitro_test_services import free_port
-
-NITRO = Path(sys.executable).with_name("nitro")
+from nitro_dev_server import NITRO, nitro_dev
 
 APPS = {
     "fastapi": """
@@ -62,25 +58,11 @@ def wait_for_answer(base: str, expected: str, timeout: float = 30.0) -> None:
 @pytest.mark.parametrize("framework", list(APPS))
 def test_dev_serves_and_reloads_after_an_edit(framework: str, tmp_path: Path) -> None:
     (tmp_path / "app.py").write_text(APPS[framework])
-    port = free_port()
-    log = tmp_path / "dev.log"
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            [str(NITRO), "dev", "app:app", "--port", str(port)],
-            cwd=tmp_path,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # the server and its reloader children go together
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_answer(base, "one")
+    with nitro_dev(tmp_path, dict(os.environ)) as server:
+        wait_for_answer(server.base, "one")
         (tmp_path / "app.py").write_text(APPS[framework].replace('"one"', '"two"'))
-        wait_for_answer(base, "two")
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(20)
-    assert f"Serving app:app on {base}" in log.read_text()
+        wait_for_answer(server.base, "two")
+    assert f"Serving app:app on {server.base}" in server.log.read_text()
 
 
 def test_dev_explains_an_app_it_cannot_load(tmp_path: Path) -> None:
@@ -93,7 +75,6 @@ def test_dev_explains_an_app_it_cannot_load(tmp_path: Path) -> None:
 
 LOGIN_APP = """
 import os
-import re
 from fastapi import FastAPI
 from nitro.adapters.fastapi import configure_app, mount
 from nitro.auth import PasswordAuth, PasswordUser, SessionAuth, hash_password
@@ -116,40 +97,20 @@ mount(app, PasswordLogin(auth))
 
 def test_dev_prints_a_development_user_that_can_log_in(tmp_path: Path) -> None:
     (tmp_path / "app.py").write_text(LOGIN_APP)
-    port = free_port()
-    log = tmp_path / "dev.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NITRO_ADMIN_")}
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            [str(NITRO), "dev", "app:app", "--port", str(port)],
-            cwd=tmp_path,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and "password: " not in log.read_text():
-            time.sleep(0.1)
-        found = re.search(r"Login: (\S+)  user: (\S+)  password: (\S+)", log.read_text())
-        assert found, log.read_text()
-        assert found.group(1) == f"{base}/login"
-        with httpx.Client(base_url=base, timeout=5) as client:
+    with nitro_dev(tmp_path) as server:
+        found = server.wait_for_line(r"Login: (\S+)  user: (\S+)  password: (\S+)")
+        assert found.group(1) == f"{server.base}/login"
+        with httpx.Client(base_url=server.base, timeout=5) as client:
             deadline = time.monotonic() + 30
             while True:
                 try:
                     page = client.get("/login")
                     break
                 except httpx.TransportError:
-                    assert time.monotonic() < deadline, log.read_text()
+                    assert time.monotonic() < deadline, server.log.read_text()
                     time.sleep(0.2)
             token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
             assert token, page.text
             form = {"username": found.group(2), "password": found.group(3)}
             answer = client.post("/login", data={**form, "csrf_token": token.group(1)})
             assert answer.status_code == 303, answer.text
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(20)

@@ -6,19 +6,15 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from nitro_test_services import free_port
+from nitro_dev_server import NITRO, nitro_dev
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
-
-NITRO = Path(sys.executable).with_name("nitro")
 
 
 def nitro(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
@@ -33,16 +29,6 @@ def nitro(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
-
-
-def wait_for_line(log: Path, pattern: str, timeout: float = 30.0) -> re.Match[str]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = re.search(pattern, log.read_text())
-        if found:
-            return found
-        time.sleep(0.1)
-    raise AssertionError(f"{pattern!r} never appeared in:\n{log.read_text()}")
 
 
 def test_a_generated_entity_is_listed_in_the_admin(tmp_path: Path, chromium) -> None:
@@ -63,23 +49,12 @@ def test_a_generated_entity_is_listed_in_the_admin(tmp_path: Path, chromium) -> 
     assert tests.returncode == 0, tests.stdout + tests.stderr
     assert "6 passed" in tests.stdout  # the app's 3, the admin's 2, the new entity's 1
 
-    port = free_port()
-    log = tmp_path / "dev.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("NITRO_ADMIN_")}
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            [str(NITRO), "dev", "app:app", "--port", str(port)],
-            cwd=project,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={**env, **database},
-            start_new_session=True,
-        )
-    try:
-        found = wait_for_line(log, r"Admin: (\S+)  user: (\S+)  password: (\S+)")
+    with nitro_dev(project, {**env, **database}) as server:
+        found = server.wait_for_line(r"Admin: (\S+)  user: (\S+)  password: (\S+)")
         admin_url, username, password = found.groups()
-        assert admin_url == f"http://127.0.0.1:{port}/admin/"
-        wait_for_line(log, r"Application startup complete")
+        assert admin_url == f"{server.base}/admin/"
+        server.wait_for_line(r"Application startup complete")
 
         page = chromium.new_page()
         try:
@@ -95,6 +70,3 @@ def test_a_generated_entity_is_listed_in_the_admin(tmp_path: Path, chromium) -> 
             expect(page).to_have_url(re.compile(r"/admin/product$"))
         finally:
             page.close()
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
