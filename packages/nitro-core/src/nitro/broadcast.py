@@ -18,7 +18,14 @@ import threading
 from collections import deque
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["RESYNC", "Broadcaster", "InProcessBroadcaster", "Subscription", "entity_topic"]
+__all__ = [
+    "RESYNC",
+    "Broadcaster",
+    "InProcessBroadcaster",
+    "Subscription",
+    "entity_topic",
+    "publish_entity",
+]
 
 
 class _Resync:
@@ -35,6 +42,16 @@ RESYNC = _Resync()
 
 def entity_topic(entity: type, entity_id: str) -> str:
     return f"{entity.__name__.lower()}:{entity_id}"
+
+
+def publish_entity(broadcaster: Broadcaster, entity: Any) -> None:
+    """Publish *entity*'s signals on its topic, for the live streams showing it."""
+    topic = entity_topic(type(entity), entity.id)
+    # Building the signals is the costly part; skip it when nobody listens here.
+    # (A cross-process broadcaster has no such method: it always publishes.)
+    has_subscribers = getattr(broadcaster, "has_subscribers", None)
+    if has_subscribers is None or has_subscribers(topic):
+        broadcaster.publish(topic, entity.signals)
 
 
 class Subscription:

@@ -38,7 +38,7 @@ from nitro.audit.context import _via
 from nitro.auth.authenticators import Authentication
 from nitro.auth.context import _user
 from nitro.auth.identity import ANONYMOUS, AnonymousUser, User
-from nitro.broadcast import Broadcaster, entity_topic
+from nitro.broadcast import Broadcaster, publish_entity
 from nitro.entity import EntityAPI
 from nitro.persistence.registry import repository_for
 from nitro.signals import signals_namespace
@@ -164,14 +164,8 @@ class ActionDispatcher:
         return EntityNotFound(f"{route.entity.__name__} not found")
 
     def publish(self, target: Any) -> None:
-        if self.broadcaster is None:
-            return
-        topic = entity_topic(type(target), target.id)
-        # Building the signals is the costly part; skip it when nobody listens here.
-        # (A cross-process broadcaster has no such method: it always publishes.)
-        has_subscribers = getattr(self.broadcaster, "has_subscribers", None)
-        if has_subscribers is None or has_subscribers(topic):
-            self.broadcaster.publish(topic, target.signals)
+        if self.broadcaster is not None:
+            publish_entity(self.broadcaster, target)
 
     def _answer(
         self, plan: _Plan, request: ActionRequest, target: Any, result: Any, alive: bool

@@ -21,7 +21,7 @@ from nitro.actions.errors import ActionError, EntityNotFound, ServiceUnavailable
 from nitro.actions.registry import LIVE_SEGMENT
 from nitro.actions.request import ActionResponse
 from nitro.actions.urls import current_prefix, entity_segment
-from nitro.broadcast import RESYNC, Broadcaster, entity_topic
+from nitro.broadcast import RESYNC, Broadcaster, entity_topic, publish_entity
 from nitro.events import post_save
 from nitro.persistence.errors import BackendUnavailable
 from rusty_tags import js_string
@@ -73,7 +73,7 @@ def publish_changes(broadcaster: Broadcaster, *entities: type) -> Callable[[], N
 
     def saved(sender: Any, entity: Any = None, **_: Any) -> None:
         if entity is not None and (not wanted or sender in wanted):
-            broadcaster.publish(entity_topic(type(entity), entity.id), entity.signals)
+            publish_entity(broadcaster, entity)
 
     post_save.connect(saved, weak=False)
     return lambda: post_save.disconnect(saved)
