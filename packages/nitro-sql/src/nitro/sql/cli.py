@@ -121,14 +121,21 @@ def revision(
     return 0
 
 
-def _upgrade(
-    ctx: click.Context, target: str, sql: bool, url: str | None, directory: str | None
+def _move(
+    ctx: click.Context,
+    way: str,
+    target: str,
+    sql: bool,
+    url: str | None,
+    directory: str | None,
 ) -> int:
+    """Alembic's ``upgrade`` or ``downgrade`` (*way*) to *target*, a line per revision
+    run, then where the database is (unless only printing the SQL)."""
     from alembic import command
 
     config = _config(*_settings(ctx, url, directory))
     with _progress():
-        command.upgrade(config, target, sql=sql)
+        getattr(command, way)(config, target, sql=sql)
     if not sql:
         _report(config)
     return 0
@@ -149,7 +156,7 @@ def upgrade(
 
     Example: nitro db upgrade --url postgresql+psycopg://localhost/shop
     """
-    return _upgrade(ctx, target, sql, url, directory)
+    return _move(ctx, "upgrade", target, sql, url, directory)
 
 
 @click.command(context_settings=CONTEXT)
@@ -164,7 +171,7 @@ def migrate(
 
     Example: nitro migrate --url sqlite:///app.db
     """
-    return _upgrade(ctx, target, sql, url, directory)
+    return _move(ctx, "upgrade", target, sql, url, directory)
 
 
 @db.command()
@@ -179,14 +186,7 @@ def downgrade(
 
     Example: nitro db downgrade base
     """
-    from alembic import command
-
-    config = _config(*_settings(ctx, url, directory))
-    with _progress():
-        command.downgrade(config, target, sql=sql)
-    if not sql:
-        _report(config)
-    return 0
+    return _move(ctx, "downgrade", target, sql, url, directory)
 
 
 @db.command()
