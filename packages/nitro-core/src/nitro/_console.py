@@ -50,9 +50,9 @@ class Steps:
 @contextmanager
 def steps(description: str, total: int) -> Iterator[Steps]:
     """A progress bar on stderr for a long job of *total* steps, gone when it ends;
-    nothing at all when stderr is not a terminal."""
+    nothing at all when stderr is not a terminal or there is no step."""
     console = err()
-    if not console.is_terminal:
+    if not console.is_terminal or total == 0:
         yield Steps(None, None)
         return
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn())

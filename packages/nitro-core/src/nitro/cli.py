@@ -13,7 +13,7 @@ arguments were wrong (the message names the argument).
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 
@@ -78,24 +78,24 @@ def _ask(question: str, options: list[str], default: str) -> str:
     return str(click.prompt(question, type=click.Choice(options), default=default))
 
 
+def _with_project_options(command: Callable[..., int]) -> Callable[..., int]:
+    """``--admin``, ``--auth``, ``--jobs``: one flag per :data:`nitro._init.OPTIONS`
+    entry, ``None`` when not given (then asked in a terminal)."""
+    from nitro._init import OPTIONS
+
+    for option, what in reversed(OPTIONS.items()):
+        command = click.option(f"--{option}", is_flag=True, default=None, help=what)(command)
+    return command
+
+
 @nitro.command()
 @click.argument("name")
 @click.option("--framework", type=click.Choice(["fastapi", "flask", "fasthtml"]))
 @click.option("--storage", type=click.Choice(["memory", "sqlite", "postgres", "redis"]))
-@click.option("--admin", is_flag=True, default=None, help="an admin at /admin (nitro-admin)")
-@click.option(
-    "--auth", is_flag=True, default=None, help="password login; actions need a permission"
-)
-@click.option("--jobs", is_flag=True, default=None, help="a background job (nitro-cqrs)")
+@_with_project_options
 @click.option("--force", is_flag=True, help="write into a non-empty directory")
 def init(
-    name: str,
-    framework: str | None,
-    storage: str | None,
-    admin: bool | None,
-    auth: bool | None,
-    jobs: bool | None,
-    force: bool,
+    name: str, framework: str | None, storage: str | None, force: bool, **given: bool | None
 ) -> int:
     """Start a new project in ./NAME that runs and passes its tests.
 
@@ -112,7 +112,6 @@ def init(
         _ask("Framework", list(FRAMEWORKS), "fastapi") if asking else "fastapi"
     )
     storage = storage or (_ask("Storage", list(STORAGES), "sqlite") if asking else "sqlite")
-    given = {"admin": admin, "auth": auth, "jobs": jobs}
     options = {}
     for option, what in OPTIONS.items():
         chosen = given[option]
@@ -121,7 +120,7 @@ def init(
         options[option] = bool(chosen)
     try:
         choices = Choices(name, framework, storage, **options)
-        with steps("Writing the project", 3 if choices.sql else 1) as step:
+        with steps("Writing the project", 2 if choices.sql else 0) as step:
             written = create_project(choices, Path.cwd(), force=force, step=step)
     except ProjectError as exc:
         return fail("nitro init", str(exc))
