@@ -223,6 +223,9 @@ NOTE_ROUTES = {
     ("GET", "/_live/note/{id}"),
 }  # fmt: skip
 
+#: The one route of every live list's stream (nitro.actions.LiveList).
+LIST_ROUTES = {("GET", "/_live/_list/{name}")}
+
 
 def parse_sse(text: str) -> list[tuple[str, list[str]]]:
     """``[(event, [data lines...]), ...]`` from an SSE body."""
@@ -309,11 +312,11 @@ class AdapterSuite:
         actions = [name for e in ENTITIES for name, v in vars(e).items() if hasattr(v, "info")]
         assert len(actions) == 20
         app = self.build_app(entities=ENTITIES)
-        assert self.app_routes(app) == COUNTER_ROUTES | NOTE_ROUTES
+        assert self.app_routes(app) == COUNTER_ROUTES | NOTE_ROUTES | LIST_ROUTES
 
     def test_prefix_moves_every_route(self) -> None:
         app = self.build_app(prefix="/api/", entities=[Note])
-        assert self.app_routes(app) == {(m, "/api" + p) for m, p in NOTE_ROUTES}
+        assert self.app_routes(app) == {(m, "/api" + p) for m, p in NOTE_ROUTES | LIST_ROUTES}
 
     def test_configure_twice_is_refused(self) -> None:
         app = self.build_app(entities=[Note])

@@ -36,7 +36,7 @@ class TestFlaskAdapter(AdapterSuite):
     @classmethod
     def app_routes(cls, app: Flask) -> set[tuple[str, str]]:
         return {
-            (method, rule.rule.replace("<id>", "{id}"))
+            (method, rule.rule.replace("<id>", "{id}").replace("<name>", "{name}"))
             for rule in app.url_map.iter_rules()
             if rule.endpoint != "static"
             for method in rule.methods - {"HEAD", "OPTIONS"}

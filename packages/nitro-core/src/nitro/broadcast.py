@@ -19,11 +19,14 @@ from collections import deque
 from typing import Any, Protocol, runtime_checkable
 
 __all__ = [
+    "DELETED",
     "RESYNC",
     "Broadcaster",
     "InProcessBroadcaster",
     "Subscription",
+    "collection_topic",
     "entity_topic",
+    "publish_deletion",
     "publish_entity",
 ]
 
@@ -39,19 +42,53 @@ class _Resync:
 #: broadcaster reconnects): live streams answer it by re-reading their entity.
 RESYNC = _Resync()
 
+#: Published on an entity's own topic when it is deleted (JSON-safe, for Redis): a
+#: signals message is always ``{"<Namespace>": {...}}``, never this key alone.
+DELETED: dict[str, Any] = {"__nitro_deleted__": True}
+
 
 def entity_topic(entity: type, entity_id: str) -> str:
     return f"{entity.__name__.lower()}:{entity_id}"
 
 
+def collection_topic(entity: type) -> str:
+    """The topic of every change to *entity*'s class, for live lists (no ``:``, so
+    it never equals an entity topic, whatever the id)."""
+    return entity.__name__.lower()
+
+
 def publish_entity(broadcaster: Broadcaster, entity: Any) -> None:
-    """Publish *entity*'s signals on its topic, for the live streams showing it."""
-    topic = entity_topic(type(entity), entity.id)
+    """Publish a stored *entity*: its signals on its own topic (for the pages showing
+    it), ``{"op": "save", "id": ..., "data": ...}`` on its class's topic (for the live
+    lists that may show it)."""
+    cls = type(entity)
+    topic, every = entity_topic(cls, entity.id), collection_topic(cls)
     # Building the signals is the costly part; skip it when nobody listens here.
     # (A cross-process broadcaster has no such method: it always publishes.)
     has_subscribers = getattr(broadcaster, "has_subscribers", None)
+    to_entity = has_subscribers is None or has_subscribers(topic)
+    to_lists = has_subscribers is None or has_subscribers(every)
+    if not (to_entity or to_lists):
+        return
+    signals = entity.signals
+    if to_entity:
+        broadcaster.publish(topic, signals)
+    if to_lists:
+        (data,) = signals.values()
+        broadcaster.publish(every, {"op": "save", "id": entity.id, "data": data})
+
+
+def publish_deletion(broadcaster: Broadcaster, entity: Any) -> None:
+    """Publish that *entity* was deleted, on its class's topic (live lists drop its
+    row) and its own (its pages get :data:`DELETED`)."""
+    cls = type(entity)
+    has_subscribers = getattr(broadcaster, "has_subscribers", None)
+    every = collection_topic(cls)
+    if has_subscribers is None or has_subscribers(every):
+        broadcaster.publish(every, {"op": "delete", "id": entity.id})
+    topic = entity_topic(cls, entity.id)
     if has_subscribers is None or has_subscribers(topic):
-        broadcaster.publish(topic, entity.signals)
+        broadcaster.publish(topic, DELETED)
 
 
 class Subscription:

@@ -34,6 +34,7 @@ from nitro.actions.live import find_live_entity as find_live_entity
 from nitro.actions.live import live as live
 from nitro.actions.live import live_events as live_events
 from nitro.actions.live import publish_changes as publish_changes
+from nitro.actions.live_list import LiveList as LiveList
 from nitro.actions.patch import Patch as Patch
 from nitro.actions.registry import ActionRegistry as ActionRegistry
 from nitro.actions.registry import ActionRoute as ActionRoute

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from nitro.actions import sse
@@ -23,16 +23,12 @@ __all__ = ["collect", "stream_async", "stream_sync"]
 
 logger = logging.getLogger("nitro.actions")
 
-Publish = Callable[[Any], None]
-
 
 async def collect(agen: Any) -> list[Any]:
     return [item async for item in agen]
 
 
-def _persist_sync(
-    route: ActionRoute, tracker: ChangeTracker, target: Any, before: Any, publish: Publish
-) -> bool:
+def _persist_sync(route: ActionRoute, tracker: ChangeTracker, target: Any, before: Any) -> bool:
     """Save ``target`` if the action changed it; return whether it still exists.
 
     Only ``DELETE`` actions are checked for having deleted their entity, which
@@ -43,13 +39,12 @@ def _persist_sync(
     if route.method == "DELETE" and not target.exists():
         return False
     if tracker.changed(target, before):
-        target.save()
-        publish(target)
+        target.save()  # published by the app's post_save receiver
     return True
 
 
 async def _persist_async(
-    route: ActionRoute, tracker: ChangeTracker, target: Any, before: Any, publish: Publish
+    route: ActionRoute, tracker: ChangeTracker, target: Any, before: Any
 ) -> bool:
     if target is None:
         return True
@@ -57,7 +52,6 @@ async def _persist_async(
         return False
     if tracker.changed(target, before):
         await target.asave()
-        publish(target)
     return True
 
 
@@ -68,7 +62,6 @@ def stream_sync(
     before: Any,
     produced: Any,
     wants_signals: bool,
-    publish: Publish,
 ) -> ActionResponse:
     if inspect.isasyncgen(produced):
         items: Any = iter(asyncio.run(collect(produced)))
@@ -79,7 +72,7 @@ def stream_sync(
         try:
             for item in items:
                 yield from events_for(route, target if item is None else item)
-            if _persist_sync(route, tracker, target, before, publish) and wants_signals:
+            if _persist_sync(route, tracker, target, before) and wants_signals:
                 yield sse.patch_signals(target.signals)
         except Exception:
             logger.exception("streaming action %s failed", route)
@@ -94,7 +87,6 @@ def stream_async(
     before: Any,
     produced: Any,
     wants_signals: bool,
-    publish: Publish,
 ) -> ActionResponse:
     async def events() -> AsyncIterator[str]:
         try:
@@ -106,7 +98,7 @@ def stream_async(
                 for item in produced:
                     for event in events_for(route, target if item is None else item):
                         yield event
-            if await _persist_async(route, tracker, target, before, publish) and wants_signals:
+            if await _persist_async(route, tracker, target, before) and wants_signals:
                 yield sse.patch_signals(target.signals)
         except Exception:
             logger.exception("streaming action %s failed", route)

@@ -17,9 +17,12 @@ from nitro.actions.dispatcher import ActionDispatcher
 from nitro.actions.errors import ActionConfigurationError
 from nitro.actions.hosts import AllowedHosts
 from nitro.actions.limits import DEFAULT_MAX_BODY_BYTES, resolve_max_body_bytes
+from nitro.actions.live import KEEPALIVE_SECONDS
+from nitro.actions.live_list import LIST_SEGMENT, live_list_entities
 from nitro.actions.metadata import ActionInfo
 from nitro.actions.middleware import MiddlewareChain
 from nitro.actions.registry import (
+    LIVE_SEGMENT,
     ActionRegistry,
     ActionRoute,
     clash_message,
@@ -28,8 +31,8 @@ from nitro.actions.registry import (
 )
 from nitro.actions.urls import action_path, normalize_prefix
 from nitro.auth.authenticators import Authentication
-from nitro.broadcast import Broadcaster, InProcessBroadcaster
-from nitro.events import post_save
+from nitro.broadcast import Broadcaster, InProcessBroadcaster, publish_deletion, publish_entity
+from nitro.events import post_delete, post_save
 
 __all__ = ["ActionApp", "RegisterRoutes", "build_action_app", "mount_body_limit"]
 
@@ -61,21 +64,38 @@ class ActionApp:
     _register: RegisterRoutes | None = field(default=None, repr=False)
     #: Schemas the routes' OpenAPI operations refer to (``components/schemas``).
     openapi_components: dict[str, Any] = field(default_factory=dict)
+    #: Seconds between keep-alive comments on an idle live stream.
+    keepalive: float = KEEPALIVE_SECONDS
 
     def __post_init__(self) -> None:
         # Every stored change of an entity with a live stream reaches this app's
         # streams, whatever made it: an action, a plain save() in a script or a job, the
         # admin. post_save comes after the unit of work's commit (never on rollback);
-        # the receiver is weak, so the app can be collected.
+        # the receiver is weak, so the app can be collected. Deletions likewise.
         post_save.connect(self._saved, weak=True)
+        post_delete.connect(self._deleted, weak=True)
+
+    def _live(self, sender: Any) -> bool:
+        return sender in self.entities or sender in live_list_entities()
 
     def _saved(self, sender: Any, entity: Any = None, **_: Any) -> None:
-        if entity is not None and sender in self.entities:
-            self.dispatcher.publish(entity)
+        if entity is not None and self._live(sender):
+            publish_entity(self.broadcaster, entity)
+
+    def _deleted(self, sender: Any, entity: Any = None, **_: Any) -> None:
+        if entity is not None and self._live(sender):
+            publish_deletion(self.broadcaster, entity)
 
     def live_routes(self) -> list[tuple[type, str]]:
         """``(entity, path)`` of the live stream of each entity with instance actions."""
         return [(entity, live_path(entity, self.prefix)) for entity in self.entities]
+
+    def live_list_path(self) -> str:
+        """The path of every live list's stream: ``{prefix}/_live/_list/{name}``."""
+        return f"{self.prefix}/{LIVE_SEGMENT}/{LIST_SEGMENT}/{{name}}"
+
+    #: The endpoint name of the live lists' stream route.
+    live_list_name = "nitro_live_list"
 
     def live_route_path(self, entity: type) -> str:
         """The path of ``entity``'s live stream: ``{prefix}/_live/{entity}/{id}``."""

@@ -15,22 +15,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from nitro.actions.dispatcher import ActionDispatcher
 from nitro.actions.errors import ActionError, RequestTooLarge
 from nitro.actions.limits import DEFAULT_MAX_BODY_BYTES, check_content_length
+from nitro.actions.list_stream import alist_events
 from nitro.actions.live import afind_live_entity, alive_events
+from nitro.actions.live_access import check_entity_access, open_list_view
 from nitro.actions.registry import ActionRoute
 from nitro.actions.request import ActionRequest, ActionResponse, refusal
 from nitro.actions.sse import SSE_HEADERS
 from nitro.actions.urls import set_prefix
-from nitro.broadcast import Broadcaster
+
+if TYPE_CHECKING:
+    from nitro.actions.app import ActionApp
 
 __all__ = [
     "ActionEndpoint",
     "LiveEndpoint",
+    "LiveListEndpoint",
     "PrefixMiddleware",
     "WebEndpoint",
     "read_request",
@@ -93,18 +98,6 @@ async def read_request(
     except ActionError as error:
         await send_response(refusal(error), receive, send)
         return None
-
-
-def refuse_declared_body(scope: Scope, max_body_bytes: int) -> ActionResponse | None:
-    """For routes that never read the body (live streams): refuse a declared
-    ``Content-Length`` above the limit all the same, so every route has one rule."""
-    for name, value in scope["headers"]:
-        if name.lower() == b"content-length":
-            try:
-                check_content_length({"content-length": value.decode("latin-1")}, max_body_bytes)
-            except ActionError as error:
-                return refusal(error)
-    return None
 
 
 def _raw_headers(response: ActionResponse) -> list[tuple[bytes, bytes]]:
@@ -216,23 +209,46 @@ class WebEndpoint:
 class LiveEndpoint:
     """The live-update stream of one entity class, as an ASGI app."""
 
-    def __init__(
-        self, broadcaster: Broadcaster, entity: type, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
-    ):
-        self.broadcaster = broadcaster
+    def __init__(self, nitro: ActionApp, entity: type):
+        self.nitro = nitro
         self.entity = entity
-        self.max_body_bytes = max_body_bytes
+        self.max_body_bytes = nitro.max_body_bytes
 
     async def respond(self, scope: Scope, receive: Receive) -> ActionResponse:
-        refused = refuse_declared_body(scope, self.max_body_bytes)
-        if refused is not None:
-            return refused
+        try:  # a live stream reads no body, but the limit is the same on every route
+            request = await request_from_asgi(scope, receive, self.max_body_bytes)
+        except ActionError as error:
+            return refusal(error)
         target = await afind_live_entity(self.entity, scope["path_params"]["id"])
         if isinstance(target, ActionResponse):
             return target
-        return ActionResponse(
-            200, dict(SSE_HEADERS), astream=alive_events(self.broadcaster, target)
-        )
+        refused = check_entity_access(self.nitro.dispatcher, target, request)
+        if refused is not None:
+            return refused
+        events = alive_events(self.nitro.broadcaster, target, self.nitro.keepalive)
+        return ActionResponse(200, dict(SSE_HEADERS), astream=events)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send_response(await self.respond(scope, receive), receive, send)
+
+
+class LiveListEndpoint:
+    """The live streams of every :class:`~nitro.actions.LiveList`, as an ASGI app
+    (``{prefix}/_live/_list/{name}``)."""
+
+    def __init__(self, nitro: ActionApp):
+        self.nitro = nitro
+
+    async def respond(self, scope: Scope, receive: Receive) -> ActionResponse:
+        try:
+            request = await request_from_asgi(scope, receive, self.nitro.max_body_bytes)
+        except ActionError as error:
+            return refusal(error)
+        view = open_list_view(self.nitro.dispatcher, scope["path_params"]["name"], request)
+        if isinstance(view, ActionResponse):
+            return view
+        events = alist_events(self.nitro.broadcaster, view, self.nitro.keepalive)
+        return ActionResponse(200, dict(SSE_HEADERS), astream=events)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send_response(await self.respond(scope, receive), receive, send)

@@ -38,7 +38,7 @@ from nitro.audit.context import _via
 from nitro.auth.authenticators import Authentication
 from nitro.auth.context import _user
 from nitro.auth.identity import ANONYMOUS, AnonymousUser, User
-from nitro.broadcast import Broadcaster, publish_entity
+from nitro.broadcast import Broadcaster
 from nitro.entity import EntityAPI
 from nitro.persistence.registry import repository_for
 from nitro.signals import signals_namespace
@@ -163,10 +163,6 @@ class ActionDispatcher:
     def not_found(route: ActionRoute) -> EntityNotFound:
         return EntityNotFound(f"{route.entity.__name__} not found")
 
-    def publish(self, target: Any) -> None:
-        if self.broadcaster is not None:
-            publish_entity(self.broadcaster, target)
-
     def _answer(
         self, plan: _Plan, request: ActionRequest, target: Any, result: Any, alive: bool
     ) -> ActionResponse:
@@ -225,7 +221,7 @@ class ActionDispatcher:
             if info.is_generator and request.is_datastar:
                 before, result = self._invoke(plan, request, target)
                 wants = target is not None and plan.page_holds_entity(request)
-                return stream_sync(route, plan.tracker, target, before, result, wants, self.publish)
+                return stream_sync(route, plan.tracker, target, before, result, wants)
             with repository_for(route.entity).transaction():
                 with MemoryUnitOfWork() as unit:
                     before, result = self._invoke(plan, request, target)
@@ -307,9 +303,7 @@ class ActionDispatcher:
             if info.is_generator and request.is_datastar:
                 before, result = self._invoke(plan, request, target)
                 wants = target is not None and plan.page_holds_entity(request)
-                return stream_async(
-                    route, plan.tracker, target, before, result, wants, self.publish
-                )
+                return stream_async(route, plan.tracker, target, before, result, wants)
             async with repository_for(route.entity).atransaction():
                 async with AsyncMemoryUnitOfWork() as unit:
                     before, result = self._invoke(plan, request, target)

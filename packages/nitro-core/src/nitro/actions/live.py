@@ -3,7 +3,8 @@
 A page showing an entity opens ``GET {prefix}/_live/{entity}/{id}`` (put
 ``data_init=live(counter)`` on an element). The stream first sends the entity's
 current signals -- so a page that reconnects is re-synced -- then every change
-published for it, with a keep-alive comment when idle. When the broadcaster signals
+published for it, with a keep-alive comment when idle; it ends when the entity is
+deleted. When the broadcaster signals
 that messages may have been lost (:data:`~nitro.broadcast.RESYNC`, e.g. after a Redis
 reconnect), the stream re-reads the entity and sends its current signals.
 """
@@ -21,8 +22,15 @@ from nitro.actions.errors import ActionError, EntityNotFound, ServiceUnavailable
 from nitro.actions.registry import LIVE_SEGMENT
 from nitro.actions.request import ActionResponse
 from nitro.actions.urls import current_prefix, entity_segment
-from nitro.broadcast import RESYNC, Broadcaster, entity_topic, publish_entity
-from nitro.events import post_save
+from nitro.broadcast import (
+    DELETED,
+    RESYNC,
+    Broadcaster,
+    entity_topic,
+    publish_deletion,
+    publish_entity,
+)
+from nitro.events import post_delete, post_save
 from nitro.persistence.errors import BackendUnavailable
 from rusty_tags import js_string
 
@@ -66,8 +74,8 @@ def publish_changes(broadcaster: Broadcaster, *entities: type) -> Callable[[], N
         ...
         broadcaster.close()  # sends what is still queued
 
-    Changes go out after the unit of work they were saved in commits (``post_save``),
-    never on rollback.
+    Changes go out after the unit of work they were made in commits (``post_save``,
+    ``post_delete``), never on rollback.
     """
     wanted = frozenset(entities)
 
@@ -75,8 +83,18 @@ def publish_changes(broadcaster: Broadcaster, *entities: type) -> Callable[[], N
         if entity is not None and (not wanted or sender in wanted):
             publish_entity(broadcaster, entity)
 
+    def deleted(sender: Any, entity: Any = None, **_: Any) -> None:
+        if entity is not None and (not wanted or sender in wanted):
+            publish_deletion(broadcaster, entity)
+
     post_save.connect(saved, weak=False)
-    return lambda: post_save.disconnect(saved)
+    post_delete.connect(deleted, weak=False)
+
+    def stop() -> None:
+        post_save.disconnect(saved)
+        post_delete.disconnect(deleted)
+
+    return stop
 
 
 def live_events(
@@ -88,6 +106,8 @@ def live_events(
         yield sse.patch_signals(entity.signals)
         while True:
             message = subscription.get(timeout=keepalive)
+            if message == DELETED:
+                return
             if message is RESYNC:
                 message = _reread(entity)
             yield sse.keepalive() if message is None else sse.patch_signals(message)
@@ -103,6 +123,8 @@ async def alive_events(
             yield sse.patch_signals(entity.signals)
             while True:
                 message = await subscription.aget(timeout=keepalive)
+                if message == DELETED:
+                    return
                 if message is RESYNC:
                     message = await _areread(entity)
                 yield sse.keepalive() if message is None else sse.patch_signals(message)

@@ -25,7 +25,7 @@ from nitro.actions.registry import ActionRoute
 if TYPE_CHECKING:
     from nitro.actions.app import ActionApp
 
-__all__ = ["live_operation", "openapi_document", "openapi_operation"]
+__all__ = ["live_list_operation", "live_operation", "openapi_document", "openapi_operation"]
 
 REF = "#/components/schemas/{model}"
 #: The security scheme guarded operations name (``Authorization: Bearer``).
@@ -144,6 +144,25 @@ def live_operation() -> dict[str, Any]:
     }
 
 
+def live_list_operation() -> dict[str, Any]:
+    """The OpenAPI operation fields of the live lists' stream."""
+    return {
+        "parameters": [
+            {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+        ],
+        "responses": {
+            "200": {
+                "description": "Server-Sent Events: the list's rows as element patches",
+                "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            },
+            "400": {"description": "Missing or unknown list parameters"},
+            "401": {"description": "The list needs a logged-in viewer"},
+            "403": {"description": "The viewer may not see this list"},
+            "404": {"description": "Unknown list name"},
+        },
+    }
+
+
 def openapi_document(
     nitro: ActionApp, *, title: str = "Nitro actions", version: str = "0.1.0"
 ) -> dict[str, Any]:
@@ -169,6 +188,14 @@ def openapi_document(
             "tags": [entity.__name__],
             **live_operation(),
         }
+    paths[nitro.live_list_path()] = {
+        "get": {
+            "operationId": nitro.live_list_name,
+            "summary": "Live updates of a live list (Server-Sent Events)",
+            "tags": ["live"],
+            **live_list_operation(),
+        }
+    }
     document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version},

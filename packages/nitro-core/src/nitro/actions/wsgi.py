@@ -16,8 +16,10 @@ from urllib.parse import parse_qsl
 
 from nitro.actions.app import ActionApp
 from nitro.actions.errors import ActionError
-from nitro.actions.limits import check_content_length, read_wsgi_body
+from nitro.actions.limits import read_wsgi_body
+from nitro.actions.list_stream import list_events
 from nitro.actions.live import find_live_entity, live_events
+from nitro.actions.live_access import check_entity_access, open_list_view
 from nitro.actions.registry import ActionRoute
 from nitro.actions.request import ActionRequest, ActionResponse, refusal
 from nitro.actions.sse import SSE_HEADERS
@@ -26,6 +28,7 @@ __all__ = [
     "EnvironHeaders",
     "WsgiActionEndpoint",
     "WsgiLiveEndpoint",
+    "WsgiLiveListEndpoint",
     "WsgiWebEndpoint",
     "parse_query",
     "request_from_wsgi",
@@ -160,16 +163,38 @@ class WsgiLiveEndpoint:
     """The live-update stream of one entity class; holds a worker thread while open."""
 
     def __init__(self, nitro: ActionApp, entity: type):
-        self.broadcaster = nitro.broadcaster
+        self.nitro = nitro
         self.entity = entity
-        self.max_body_bytes = nitro.max_body_bytes
 
     def respond(self, environ: Environ, path_params: Mapping[str, str]) -> ActionResponse:
         try:  # a live stream reads no body, but the limit is the same on every route
-            check_content_length(EnvironHeaders(environ), self.max_body_bytes)
+            request = request_from_wsgi(environ, path_params, self.nitro.max_body_bytes)
         except ActionError as error:
             return wsgi_refusal(error)
         target = find_live_entity(self.entity, path_params["id"])
         if isinstance(target, ActionResponse):
             return target
-        return ActionResponse(200, dict(SSE_HEADERS), stream=live_events(self.broadcaster, target))
+        refused = check_entity_access(self.nitro.dispatcher, target, request)
+        if refused is not None:
+            return refused
+        events = live_events(self.nitro.broadcaster, target, self.nitro.keepalive)
+        return ActionResponse(200, dict(SSE_HEADERS), stream=events)
+
+
+class WsgiLiveListEndpoint:
+    """The live streams of every :class:`~nitro.actions.LiveList`
+    (``{prefix}/_live/_list/{name}``); each holds a worker thread while open."""
+
+    def __init__(self, nitro: ActionApp):
+        self.nitro = nitro
+
+    def respond(self, environ: Environ, path_params: Mapping[str, str]) -> ActionResponse:
+        try:
+            request = request_from_wsgi(environ, path_params, self.nitro.max_body_bytes)
+        except ActionError as error:
+            return wsgi_refusal(error)
+        view = open_list_view(self.nitro.dispatcher, path_params["name"], request)
+        if isinstance(view, ActionResponse):
+            return view
+        events = list_events(self.nitro.broadcaster, view, self.nitro.keepalive)
+        return ActionResponse(200, dict(SSE_HEADERS), stream=events)

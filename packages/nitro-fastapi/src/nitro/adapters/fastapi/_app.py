@@ -13,7 +13,12 @@ from nitro.actions.app import mount_body_limit
 from nitro.actions.asgi import PrefixMiddleware, WebEndpoint
 from nitro.actions.openapi import merge_components
 from nitro.actions.urls import normalize_prefix
-from nitro.adapters.fastapi._routes import endpoint_for, register, route_class
+from nitro.adapters.fastapi._routes import (
+    endpoint_for,
+    register,
+    register_live_lists,
+    route_class,
+)
 from nitro.broadcast import Broadcaster
 from nitro.web import Mountable
 
@@ -71,6 +76,7 @@ def configure_app(
         middleware=middleware,
     )
     nitro.serve(lambda routes, live: register(app, nitro, routes, live))
+    register_live_lists(app, nitro)
     if nitro.prefix:
         app.add_middleware(PrefixMiddleware, prefix=nitro.prefix)
     app.state.nitro = nitro

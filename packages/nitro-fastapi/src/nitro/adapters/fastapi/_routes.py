@@ -9,11 +9,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response, StreamingResponse
 from fastapi.routing import APIRoute
 from nitro.actions import ActionApp, ActionRoute, asgi
-from nitro.actions.asgi import ActionEndpoint, LiveEndpoint, WebEndpoint
-from nitro.actions.openapi import live_operation, openapi_operation
+from nitro.actions.asgi import ActionEndpoint, LiveEndpoint, LiveListEndpoint, WebEndpoint
+from nitro.actions.openapi import live_list_operation, live_operation, openapi_operation
 from nitro.actions.request import ActionResponse
 
-__all__ = ["endpoint_for", "register", "route_class"]
+__all__ = ["endpoint_for", "register", "register_live_lists", "route_class"]
 
 
 def register(app: FastAPI, nitro: ActionApp, routes: list[ActionRoute], live: list[type]) -> None:
@@ -35,7 +35,7 @@ def register(app: FastAPI, nitro: ActionApp, routes: list[ActionRoute], live: li
     for entity in live:
         app.router.add_api_route(
             nitro.live_route_path(entity),
-            endpoint_for(LiveEndpoint(nitro.broadcaster, entity, nitro.max_body_bytes)),
+            endpoint_for(LiveEndpoint(nitro, entity)),
             methods=["GET"],
             name=nitro.live_name(entity),
             summary=f"Live updates of one {entity.__name__} (Server-Sent Events)",
@@ -47,7 +47,22 @@ def register(app: FastAPI, nitro: ActionApp, routes: list[ActionRoute], live: li
     app.openapi_schema = None  # routes added after the schema was built show up in it
 
 
-_Core = ActionEndpoint | LiveEndpoint | WebEndpoint
+def register_live_lists(app: FastAPI, nitro: ActionApp) -> None:
+    """The one route serving every live list's stream (see :class:`nitro.actions.LiveList`)."""
+    app.router.add_api_route(
+        nitro.live_list_path(),
+        endpoint_for(LiveListEndpoint(nitro)),
+        methods=["GET"],
+        name=nitro.live_list_name,
+        summary="Live updates of a live list (Server-Sent Events)",
+        tags=["live"],
+        openapi_extra=live_list_operation(),
+        response_class=StreamingResponse,
+        route_class_override=route_class(app),
+    )
+
+
+_Core = ActionEndpoint | LiveEndpoint | LiveListEndpoint | WebEndpoint
 
 
 class _CoreRoute(APIRoute):

@@ -16,7 +16,13 @@ from starlette.routing import Route
 from nitro import plugins
 from nitro.actions import ActionApp, ActionRoute, build_action_app
 from nitro.actions.app import mount_body_limit
-from nitro.actions.asgi import ActionEndpoint, LiveEndpoint, PrefixMiddleware, WebEndpoint
+from nitro.actions.asgi import (
+    ActionEndpoint,
+    LiveEndpoint,
+    LiveListEndpoint,
+    PrefixMiddleware,
+    WebEndpoint,
+)
 from nitro.actions.openapi import openapi_document
 from nitro.actions.urls import normalize_prefix
 from nitro.broadcast import Broadcaster
@@ -64,6 +70,10 @@ def configure_app(
         middleware=middleware,
     )
     nitro.serve(lambda routes, live: _register(app, nitro, routes, live))
+    lists = Route(
+        nitro.live_list_path(), LiveListEndpoint(nitro), methods=["GET"], name=nitro.live_list_name
+    )
+    app.router.routes.insert(0, lists)
     if nitro.prefix:
         app.add_middleware(PrefixMiddleware, prefix=nitro.prefix)
     app.state.nitro = nitro
@@ -93,7 +103,7 @@ def _register(app: Any, nitro: ActionApp, routes: list[ActionRoute], live: list[
     starlette_routes += [
         Route(
             nitro.live_route_path(entity),
-            LiveEndpoint(nitro.broadcaster, entity, limit),
+            LiveEndpoint(nitro, entity),
             methods=["GET"],
             name=nitro.live_name(entity),
         )

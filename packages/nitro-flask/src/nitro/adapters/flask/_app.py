@@ -12,7 +12,7 @@ from nitro.actions.app import mount_body_limit
 from nitro.actions.openapi import openapi_document
 from nitro.actions.urls import normalize_prefix, reset_prefix, set_prefix
 from nitro.actions.wsgi import WsgiWebEndpoint
-from nitro.adapters.flask._routes import flask_path, register, view_for
+from nitro.adapters.flask._routes import flask_path, register, register_live_lists, view_for
 from nitro.broadcast import Broadcaster
 from nitro.web import Mountable
 
@@ -69,6 +69,7 @@ def configure_app(
         middleware=middleware,
     )
     nitro.serve(lambda routes, live: register(app, nitro, routes, live))
+    register_live_lists(app, nitro)
     if nitro.prefix:
         # A WSGI thread keeps its context between requests: undo the prefix after each.
         app.before_request(lambda: setattr(g, _PREFIX_TOKEN, set_prefix(nitro.prefix)))

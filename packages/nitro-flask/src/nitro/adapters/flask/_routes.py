@@ -9,9 +9,14 @@ from typing import Any
 from flask import Flask, Response, request, stream_with_context
 from nitro.actions import ActionApp, ActionConfigurationError, ActionRoute
 from nitro.actions.request import ActionResponse
-from nitro.actions.wsgi import WsgiActionEndpoint, WsgiLiveEndpoint, WsgiWebEndpoint
+from nitro.actions.wsgi import (
+    WsgiActionEndpoint,
+    WsgiLiveEndpoint,
+    WsgiLiveListEndpoint,
+    WsgiWebEndpoint,
+)
 
-__all__ = ["flask_path", "register", "view_for"]
+__all__ = ["flask_path", "register", "register_live_lists", "view_for"]
 
 
 def register(app: Flask, nitro: ActionApp, routes: list[ActionRoute], live: list[type]) -> None:
@@ -30,6 +35,14 @@ def register(app: Flask, nitro: ActionApp, routes: list[ActionRoute], live: list
         app.add_url_rule(rule, name, view_for(core_live, name), methods=["GET"])
 
 
+def register_live_lists(app: Flask, nitro: ActionApp) -> None:
+    """The one route serving every live list's stream (see :class:`nitro.actions.LiveList`)."""
+    core, name = WsgiLiveListEndpoint(nitro), nitro.live_list_name
+    app.add_url_rule(
+        flask_path(nitro.live_list_path()), name, view_for(core, name), methods=["GET"]
+    )
+
+
 def flask_path(path: str) -> str:
     return re.sub(r"\{(\w+)\}", r"<\1>", path)
 
@@ -44,7 +57,10 @@ def _to_response(result: ActionResponse) -> Response:
     return response
 
 
-def view_for(core: WsgiActionEndpoint | WsgiLiveEndpoint | WsgiWebEndpoint, name: str) -> Any:
+def view_for(
+    core: WsgiActionEndpoint | WsgiLiveEndpoint | WsgiLiveListEndpoint | WsgiWebEndpoint,
+    name: str,
+) -> Any:
     """A Flask view that hands the matched request to a core WSGI endpoint."""
 
     def view(**path_params: str) -> Response:
