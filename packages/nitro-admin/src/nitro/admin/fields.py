@@ -70,6 +70,8 @@ class FieldSpec:
         if self.kind == "choice":
             return _choice_key(value)
         if self.kind == "datetime" and isinstance(value, dt.datetime):
+            if value.tzinfo is not None:  # <input type=datetime-local> shows no offset:
+                value = value.astimezone(dt.UTC).replace(tzinfo=None)  # show it in UTC
             return value.isoformat(timespec="seconds")
         if self.kind == "json":
             return json.dumps(_adapter(self.annotation).dump_python(value, mode="json"), indent=2)
@@ -92,6 +94,8 @@ class FieldSpec:
             raise ValueError(f"{raw!r} is not one of the choices")
         if self.kind == "json":
             return json.loads(raw) if raw.strip() else None
+        if self.kind == "datetime" and self.annotation is dt.datetime:
+            return _aware(raw)
         return raw
 
     def parse(self, raw: str) -> Any:
@@ -103,6 +107,17 @@ class FieldSpec:
             return _adapter(self.annotation).validate_python(value)
         except Exception as exc:  # pydantic.ValidationError
             raise ValueError(str(exc)) from None
+
+
+def _aware(raw: str) -> Any:
+    """A ``datetime-local`` value (no offset) read as UTC, as :meth:`FieldSpec.to_text`
+    shows aware values: SQL stores only aware datetimes in a ``datetime`` field, and a
+    value edited in the form keeps its instant. (``NaiveDatetime`` fields stay naive.)"""
+    try:
+        value = dt.datetime.fromisoformat(raw.strip())
+    except ValueError:
+        return raw  # Pydantic's error names the field
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
 
 
 def _choice_key(value: Any) -> str:
