@@ -98,7 +98,9 @@ def fasthtml_app():
     configure_app(app, broadcaster=broadcaster())
     mount(app, admin_site())
     app.route("/")(lambda request: HTMLResponse(post_page()))
-    app.route("/posts/{post_id}")(lambda request: HTMLResponse(post_page(request.path_params["post_id"])))
+    app.route("/posts/{post_id}")(
+        lambda request: HTMLResponse(post_page(request.path_params["post_id"]))
+    )
     return app
 
 

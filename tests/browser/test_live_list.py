@@ -25,7 +25,7 @@ pytestmark = pytest.mark.browser
 
 BLOG = Path(__file__).resolve().parents[2] / "examples" / "blog"
 PASSWORD = "correct horse battery"
-HOSTILE = "<img src=x onerror=\"window.__pwned=1\">'\"); window.__pwned=1; //"
+HOSTILE = '<img src=x onerror="window.__pwned=1">\'"); window.__pwned=1; //'
 
 
 class Blog:
@@ -49,8 +49,14 @@ class Blog:
         log = self.workdir / f"server-{port}.log"
         with log.open("ab") as output:
             process = subprocess.Popen(
-                [sys.executable, str(BLOG / "app.py"), "--framework", self.framework]
-                + ["--port", str(port)],
+                [
+                    sys.executable,
+                    str(BLOG / "app.py"),
+                    "--framework",
+                    self.framework,
+                    "--port",
+                    str(port),
+                ],
                 cwd=BLOG,
                 env=self.env,
                 stdout=output,
@@ -60,7 +66,9 @@ class Blog:
                 try:
                     wait_for_port(port, process, timeout=30)
                 except (RuntimeError, TimeoutError) as exc:
-                    raise AssertionError(f"the blog did not start: {exc}\n{log.read_text()}")
+                    raise AssertionError(
+                        f"the blog did not start: {exc}\n{log.read_text()}"
+                    ) from exc
                 yield f"http://127.0.0.1:{port}"
             finally:
                 stop_process(process)

@@ -9,6 +9,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from nitro_adapter_suite import ENTITIES, AdapterSuite, Counter
 from nitro_auth_suite import AuthSuite
+from nitro_live_suite import LiveSuite
 from nitro_servers import serve_asgi
 
 from nitro.actions.asgi import ActionEndpoint
@@ -132,5 +133,11 @@ def test_an_apps_own_route_class_serves_action_routes():
 
 class TestFastAPIAuth(AuthSuite):
     """The shared permission suite (tests/support/nitro_auth_suite.py)."""
+
+    adapter = TestFastAPIAdapter
+
+
+class TestFastAPILive(LiveSuite):
+    """The shared live-update suite (tests/support/nitro_live_suite.py)."""
 
     adapter = TestFastAPIAdapter

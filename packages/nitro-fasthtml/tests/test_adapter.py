@@ -7,6 +7,7 @@ from typing import Any
 from fasthtml.common import fast_app
 from nitro_adapter_suite import AdapterSuite
 from nitro_auth_suite import AuthSuite
+from nitro_live_suite import LiveSuite
 from nitro_servers import serve_asgi
 
 from nitro.adapters.fasthtml import configure_app, mount
@@ -43,5 +44,11 @@ class TestFastHTMLAdapter(AdapterSuite):
 
 class TestFastHTMLAuth(AuthSuite):
     """The shared permission suite (tests/support/nitro_auth_suite.py)."""
+
+    adapter = TestFastHTMLAdapter
+
+
+class TestFastHTMLLive(LiveSuite):
+    """The shared live-update suite (tests/support/nitro_live_suite.py)."""
 
     adapter = TestFastHTMLAdapter

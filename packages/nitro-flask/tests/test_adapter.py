@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask
 from nitro_adapter_suite import ENTITIES, AdapterSuite
 from nitro_auth_suite import AuthSuite
+from nitro_live_suite import LiveSuite
 from nitro_servers import serve_wsgi
 
 from nitro.adapters.flask import configure_app, mount
@@ -94,5 +95,11 @@ def test_the_url_prefix_does_not_outlive_the_request():
 
 class TestFlaskAuth(AuthSuite):
     """The shared permission suite (tests/support/nitro_auth_suite.py)."""
+
+    adapter = TestFlaskAdapter
+
+
+class TestFlaskLive(LiveSuite):
+    """The shared live-update suite (tests/support/nitro_live_suite.py)."""
 
     adapter = TestFlaskAdapter

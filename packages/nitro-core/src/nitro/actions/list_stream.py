@@ -71,7 +71,16 @@ class ListView:
             del self.shown[entity_id]
             events.append(self._remove(entity_id))
         events.extend(self._insert(entity, entity_id, values))
-        return events, False
+        return events, before is not None and self._may_hide_rows(entity_id)
+
+    def _may_hide_rows(self, moved: str) -> bool:
+        """Whether rows the page never got may now belong in a full window: the row that
+        moved went past its end, or to its last place (a row below may come first)."""
+        if self.limit is None:
+            return False
+        return moved not in self.shown or (
+            len(self.order) >= self.limit and self.order[-1][1] == moved
+        )
 
     def _leave(self, entity_id: str) -> tuple[list[str], bool]:
         before = self.shown.pop(entity_id, None)
@@ -145,7 +154,18 @@ def list_events(broadcaster: Broadcaster, view: ListView, keepalive: float) -> I
 async def alist_events(
     broadcaster: Broadcaster, view: ListView, keepalive: float
 ) -> AsyncIterator[str]:
-    """Events for an async server; ends when the client disconnects (cancellation)."""
+    """Events for an async server; ends when the client disconnects (cancellation). A
+    failure is logged and ends the stream (the page's client reconnects)."""
+    try:
+        async for event in _alist_events(broadcaster, view, keepalive):
+            yield event
+    except Exception:
+        logger.exception("live list %s: the stream failed", view.list.name)
+
+
+async def _alist_events(
+    broadcaster: Broadcaster, view: ListView, keepalive: float
+) -> AsyncIterator[str]:
     async with broadcaster.asubscribe(collection_topic(view.list.entity)) as subscription:
         yield view.reset(await view.list.arows(view.values, view.viewer))
         while True:

@@ -105,6 +105,12 @@ class LiveList:
         self.query.check_fields(entity)
         self._where = where
         self.parameters = _parameters(where)
+        if render is None and not hasattr(entity, "__html__"):
+            raise TypeError(
+                f"LiveList({entity.__name__}): give render=, a function of one "
+                f"{entity.__name__} returning its row's content (or define "
+                f"{entity.__name__}.__html__)"
+            )
         self.render = render or (lambda row: row)
         self.container, self.item = container, item
         self.permission, self.rule = permission, rule
