@@ -5,20 +5,20 @@ on the topic ``"<entity>:<id>"``; every page showing that entity holds a live st
 subscribed to the topic and receives the change. :class:`InProcessBroadcaster` reaches
 the streams of one process; nitro-redis provides one that reaches every instance.
 Messages are delivered at most once, in publish order per subscriber; a subscriber
-that falls ``max_queue`` messages behind loses the oldest ones (a live page only
-needs the newest state).
+that falls ``max_queue`` messages behind loses its backlog and gets :data:`RESYNC`
+in its place (it re-reads what it shows).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import queue
 import threading
 from collections import deque
 from typing import Any, Protocol, runtime_checkable
 
 __all__ = [
+    "CLOSED",
     "DELETED",
     "RESYNC",
     "Broadcaster",
@@ -42,9 +42,24 @@ class _Resync:
 #: broadcaster reconnects): live streams answer it by re-reading their entity.
 RESYNC = _Resync()
 
+
+class _Closed:
+    """Sentinel message: "the server is shutting down; end the stream"."""
+
+    def __repr__(self) -> str:
+        return "CLOSED"
+
+
+#: Delivered to every open stream on shutdown (see :mod:`nitro.actions.streams`).
+CLOSED = _Closed()
+
 #: Published on an entity's own topic when it is deleted (JSON-safe, for Redis): a
 #: signals message is always ``{"<Namespace>": {...}}``, never this key alone.
 DELETED: dict[str, Any] = {"__nitro_deleted__": True}
+
+
+def _is_final(message: Any) -> bool:
+    return message is CLOSED or message == DELETED
 
 
 def entity_topic(entity: type, entity_id: str) -> str:
@@ -121,15 +136,30 @@ class Subscription:
             return
         assert self._sync_queue is not None
         if self._sync_queue.qsize() >= self._max:
-            with contextlib.suppress(queue.Empty):
-                self._sync_queue.get_nowait()
+            message = self._overflow(self._sync_queue, message)
         self._sync_queue.put(message)
 
     def _put_async(self, message: Any) -> None:
         assert self._async_queue is not None
         if self._async_queue.qsize() >= self._max:
-            self._async_queue.get_nowait()
+            message = self._overflow(self._async_queue, message)
         self._async_queue.put_nowait(message)
+
+    @staticmethod
+    def _overflow(inbox: Any, message: Any) -> Any:
+        """A full inbox (a consumer ``max_queue`` messages behind) gives up its backlog
+        for one :data:`RESYNC`: memory stays bounded, and the consumer re-reads what it
+        shows instead of applying a history with holes. An end-of-stream message
+        (:data:`CLOSED`, :data:`DELETED`) is kept."""
+        final = message if _is_final(message) else None
+        while True:
+            try:
+                dropped = inbox.get_nowait()
+            except (queue.Empty, asyncio.QueueEmpty):
+                break
+            if final is None and _is_final(dropped):
+                final = dropped
+        return RESYNC if final is None else final
 
     def get(self, timeout: float | None = None) -> Any | None:
         """The next message, or ``None`` after ``timeout`` seconds."""

@@ -3,7 +3,7 @@
 import asyncio
 import threading
 
-from nitro.broadcast import Broadcaster, InProcessBroadcaster
+from nitro.broadcast import DELETED, RESYNC, Broadcaster, InProcessBroadcaster
 
 
 def test_sync_subscriber_receives_in_order_and_unsubscribes():
@@ -31,12 +31,25 @@ async def test_async_subscriber_receives_from_other_threads():
     assert hub.subscriber_count("t") == 0
 
 
-def test_slow_subscriber_keeps_only_the_newest_messages():
+def test_a_slow_subscriber_gets_resync_in_place_of_its_backlog():
+    """Memory stays bounded (at most max_queue messages wait), and a consumer that fell
+    behind re-reads what it shows rather than applying a history with holes."""
     hub = InProcessBroadcaster(max_queue=3)
     with hub.subscribe("t") as sub:
         for i in range(10):
             hub.publish("t", i)
-        assert [sub.get(0.1) for _ in range(4)] == [7, 8, 9, None]
+        assert [sub.get(0.1) for _ in range(2)] == [RESYNC, None]
+        hub.publish("t", 10)
+        hub.publish("t", 11)
+        assert [sub.get(0.1) for _ in range(3)] == [10, 11, None]
+
+
+def test_an_overflow_keeps_the_end_of_a_stream():
+    hub = InProcessBroadcaster(max_queue=2)
+    with hub.subscribe("t") as sub:
+        for message in (1, 2, DELETED, 3, 4):
+            hub.publish("t", message)
+        assert sub.get(0.1) == DELETED
 
 
 def test_subscription_for_a_closed_loop_is_dropped():

@@ -29,6 +29,7 @@ from nitro.actions.registry import (
     default_registry,
     live_path,
 )
+from nitro.actions.streams import StreamRegistry
 from nitro.actions.urls import action_path, normalize_prefix
 from nitro.auth.authenticators import Authentication
 from nitro.broadcast import Broadcaster, InProcessBroadcaster, publish_deletion, publish_entity
@@ -66,6 +67,8 @@ class ActionApp:
     openapi_components: dict[str, Any] = field(default_factory=dict)
     #: Seconds between keep-alive comments on an idle live stream.
     keepalive: float = KEEPALIVE_SECONDS
+    #: The open live streams: their count, limit and shutdown (:mod:`nitro.actions.streams`).
+    streams: StreamRegistry = field(default_factory=StreamRegistry)
 
     def __post_init__(self) -> None:
         # Every stored change of an entity with a live stream reaches this app's

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
@@ -27,6 +28,7 @@ from nitro.actions.live_access import check_entity_access, open_list_view
 from nitro.actions.registry import ActionRoute
 from nitro.actions.request import ActionRequest, ActionResponse, refusal
 from nitro.actions.sse import SSE_HEADERS
+from nitro.actions.streams import hook_uvicorn_shutdown, send_timeout
 from nitro.actions.urls import set_prefix
 
 if TYPE_CHECKING:
@@ -48,6 +50,8 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+
+logger = logging.getLogger("nitro.actions")
 
 
 async def request_from_asgi(
@@ -136,9 +140,15 @@ async def _chunks(response: ActionResponse) -> AsyncIterator[str]:
 async def _stream(chunks: AsyncIterator[str], receive: Receive, send: Send) -> None:
     """Send chunks until they end or the client disconnects, whichever comes first."""
 
+    timeout = send_timeout()
+
     async def pump() -> None:
         async for chunk in chunks:
-            await send({"type": "http.response.body", "body": chunk.encode(), "more_body": True})
+            body = {"type": "http.response.body", "body": chunk.encode(), "more_body": True}
+            # A client that stopped reading blocks the write (the server's flow
+            # control); past the timeout it is dropped, and its page re-syncs when it
+            # reconnects. Nothing else waits on it: each stream is its own task.
+            await asyncio.wait_for(send(body), timeout)
         await send({"type": "http.response.body", "body": b""})
 
     async def wait_disconnect() -> None:
@@ -156,8 +166,12 @@ async def _stream(chunks: AsyncIterator[str], receive: Receive, send: Send) -> N
                 await task
         with contextlib.suppress(Exception):
             await chunks.aclose()  # type: ignore[attr-defined]
-    if pump_task.done() and not pump_task.cancelled() and pump_task.exception() is not None:
-        raise pump_task.exception()  # type: ignore[misc]
+    if pump_task.done() and not pump_task.cancelled():
+        error = pump_task.exception()
+        if isinstance(error, TimeoutError):  # a stalled client: dropped, see pump()
+            logger.info("dropped a stream whose client stopped reading for %ss", timeout)
+        elif error is not None:
+            raise error
 
 
 class ActionEndpoint:
@@ -213,10 +227,12 @@ class LiveEndpoint:
         self.nitro = nitro
         self.entity = entity
         self.max_body_bytes = nitro.max_body_bytes
+        hook_uvicorn_shutdown()
 
     async def respond(self, scope: Scope, receive: Receive) -> ActionResponse:
         try:  # a live stream reads no body, but the limit is the same on every route
             request = await request_from_asgi(scope, receive, self.max_body_bytes)
+            self.nitro.streams.admit()
         except ActionError as error:
             return refusal(error)
         target = await afind_live_entity(self.entity, scope["path_params"]["id"])
@@ -225,7 +241,8 @@ class LiveEndpoint:
         refused = check_entity_access(self.nitro.dispatcher, target, request)
         if refused is not None:
             return refused
-        events = alive_events(self.nitro.broadcaster, target, self.nitro.keepalive)
+        nitro = self.nitro
+        events = alive_events(nitro.broadcaster, target, nitro.keepalive, nitro.streams)
         return ActionResponse(200, dict(SSE_HEADERS), astream=events)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -238,16 +255,19 @@ class LiveListEndpoint:
 
     def __init__(self, nitro: ActionApp):
         self.nitro = nitro
+        hook_uvicorn_shutdown()
 
     async def respond(self, scope: Scope, receive: Receive) -> ActionResponse:
         try:
             request = await request_from_asgi(scope, receive, self.nitro.max_body_bytes)
+            self.nitro.streams.admit()
         except ActionError as error:
             return refusal(error)
         view = open_list_view(self.nitro.dispatcher, scope["path_params"]["name"], request)
         if isinstance(view, ActionResponse):
             return view
-        events = alist_events(self.nitro.broadcaster, view, self.nitro.keepalive)
+        nitro = self.nitro
+        events = alist_events(nitro.broadcaster, view, nitro.keepalive, nitro.streams)
         return ActionResponse(200, dict(SSE_HEADERS), astream=events)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

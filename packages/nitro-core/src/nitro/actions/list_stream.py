@@ -12,6 +12,7 @@ sends it again on :data:`~nitro.broadcast.RESYNC`.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -19,6 +20,7 @@ from typing import Any
 
 from nitro.actions import sse
 from nitro.actions.live_list import LiveList, row_id
+from nitro.actions.streams import CLOSED, StreamRegistry
 from nitro.broadcast import RESYNC, Broadcaster, collection_topic
 from nitro.specification import Specification
 
@@ -132,7 +134,12 @@ class ListView:
         return sse.patch_elements("", selector=selector, mode="remove")
 
 
-def list_events(broadcaster: Broadcaster, view: ListView, keepalive: float) -> Iterator[str]:
+def list_events(
+    broadcaster: Broadcaster,
+    view: ListView,
+    keepalive: float,
+    streams: StreamRegistry | None = None,
+) -> Iterator[str]:
     """Events for a sync server (one thread per open stream)."""
     with broadcaster.subscribe(collection_topic(view.list.entity)) as subscription:
         yield view.reset(view.list.rows(view.values, view.viewer))
@@ -152,39 +159,50 @@ def list_events(broadcaster: Broadcaster, view: ListView, keepalive: float) -> I
 
 
 async def alist_events(
-    broadcaster: Broadcaster, view: ListView, keepalive: float
+    broadcaster: Broadcaster,
+    view: ListView,
+    keepalive: float,
+    streams: StreamRegistry | None = None,
 ) -> AsyncIterator[str]:
     """Events for an async server; ends when the client disconnects (cancellation). A
     failure is logged and ends the stream (the page's client reconnects)."""
     try:
-        async for event in _alist_events(broadcaster, view, keepalive):
+        async for event in _alist_events(broadcaster, view, keepalive, streams):
             yield event
     except Exception:
         logger.exception("live list %s: the stream failed", view.list.name)
 
 
 async def _alist_events(
-    broadcaster: Broadcaster, view: ListView, keepalive: float
+    broadcaster: Broadcaster, view: ListView, keepalive: float, streams: StreamRegistry | None
 ) -> AsyncIterator[str]:
     async with broadcaster.asubscribe(collection_topic(view.list.entity)) as subscription:
-        yield view.reset(await view.list.arows(view.values, view.viewer))
-        while True:
-            message = await subscription.aget(timeout=keepalive)
-            if message is None:
-                yield sse.keepalive()
+        with streams.track(subscription) if streams is not None else contextlib.nullcontext():
+            async for event in _afollow(subscription, view, keepalive):
+                yield event
+
+
+async def _afollow(subscription: Any, view: ListView, keepalive: float) -> AsyncIterator[str]:
+    yield view.reset(await view.list.arows(view.values, view.viewer))
+    while True:
+        message = await subscription.aget(timeout=keepalive)
+        if message is CLOSED:
+            return
+        if message is None:
+            yield sse.keepalive()
+            continue
+        reread = message is RESYNC
+        if not reread:
+            events, reread = _apply(view, message)
+            for event in events:
+                yield event
+        if reread:
+            try:
+                rows = await view.list.arows(view.values, view.viewer)
+            except Exception:
+                logger.warning("live list %s: re-reading failed", view.list.name, exc_info=True)
                 continue
-            reread = message is RESYNC
-            if not reread:
-                events, reread = _apply(view, message)
-                for event in events:
-                    yield event
-            if reread:
-                try:
-                    rows = await view.list.arows(view.values, view.viewer)
-                except Exception:
-                    logger.warning("live list %s: re-reading failed", view.list.name, exc_info=True)
-                    continue
-                yield view.reset(rows)
+            yield view.reset(rows)
 
 
 def _apply(view: ListView, message: Any) -> tuple[list[str], bool]:

@@ -21,6 +21,7 @@ from nitro.actions import sse
 from nitro.actions.errors import ActionError, EntityNotFound, ServiceUnavailable
 from nitro.actions.registry import LIVE_SEGMENT
 from nitro.actions.request import ActionResponse
+from nitro.actions.streams import CLOSED, StreamRegistry
 from nitro.actions.urls import current_prefix, entity_segment
 from nitro.broadcast import (
     DELETED,
@@ -98,15 +99,18 @@ def publish_changes(broadcaster: Broadcaster, *entities: type) -> Callable[[], N
 
 
 def live_events(
-    broadcaster: Broadcaster, entity: Any, keepalive: float = KEEPALIVE_SECONDS
+    broadcaster: Broadcaster,
+    entity: Any,
+    keepalive: float = KEEPALIVE_SECONDS,
+    streams: StreamRegistry | None = None,
 ) -> Iterator[str]:
     """Events for a sync server (one thread per open stream)."""
     topic = entity_topic(type(entity), entity.id)
-    with broadcaster.subscribe(topic) as subscription, _open(entity):
+    with broadcaster.subscribe(topic) as subscription, _open(entity, subscription, streams):
         yield sse.patch_signals(entity.signals)
         while True:
             message = subscription.get(timeout=keepalive)
-            if message == DELETED:
+            if message is CLOSED or message == DELETED:
                 return
             if message is RESYNC:
                 message = _reread(entity)
@@ -114,16 +118,19 @@ def live_events(
 
 
 async def alive_events(
-    broadcaster: Broadcaster, entity: Any, keepalive: float = KEEPALIVE_SECONDS
+    broadcaster: Broadcaster,
+    entity: Any,
+    keepalive: float = KEEPALIVE_SECONDS,
+    streams: StreamRegistry | None = None,
 ) -> AsyncIterator[str]:
     """Events for an async server; ends when the client disconnects (cancellation)."""
     topic = entity_topic(type(entity), entity.id)
     async with broadcaster.asubscribe(topic) as subscription:
-        with _open(entity):
+        with _open(entity, subscription, streams):
             yield sse.patch_signals(entity.signals)
             while True:
                 message = await subscription.aget(timeout=keepalive)
-                if message == DELETED:
+                if message is CLOSED or message == DELETED:
                     return
                 if message is RESYNC:
                     message = await _areread(entity)
@@ -131,18 +138,26 @@ async def alive_events(
 
 
 class _open:
-    """Reports a stream open until it ends (the ``nitro_live_streams`` gauge)."""
+    """An open stream: counted by the app's registry (its limit, its shutdown) and
+    reported until it ends (the ``nitro_live_streams`` gauge)."""
 
-    __slots__ = ("entity",)
+    __slots__ = ("entity", "streams", "subscription", "tracked")
 
-    def __init__(self, entity: Any) -> None:
+    def __init__(self, entity: Any, subscription: Any, streams: StreamRegistry | None) -> None:
         self.entity = type(entity).__name__
+        self.subscription, self.streams = subscription, streams
+        self.tracked: Any = None
 
     def __enter__(self) -> None:
+        if self.streams is not None:
+            self.tracked = self.streams.track(self.subscription)
+            self.tracked.__enter__()
         if probe.observers:
             probe.event("stream", "open", transport="sse", entity=self.entity)
 
     def __exit__(self, *exc_info: object) -> None:
+        if self.tracked is not None:
+            self.tracked.__exit__(None, None, None)
         if probe.observers:
             probe.event("stream", "close", transport="sse", entity=self.entity)
 

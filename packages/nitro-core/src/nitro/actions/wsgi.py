@@ -169,6 +169,7 @@ class WsgiLiveEndpoint:
     def respond(self, environ: Environ, path_params: Mapping[str, str]) -> ActionResponse:
         try:  # a live stream reads no body, but the limit is the same on every route
             request = request_from_wsgi(environ, path_params, self.nitro.max_body_bytes)
+            self.nitro.streams.admit()
         except ActionError as error:
             return wsgi_refusal(error)
         target = find_live_entity(self.entity, path_params["id"])
@@ -177,7 +178,8 @@ class WsgiLiveEndpoint:
         refused = check_entity_access(self.nitro.dispatcher, target, request)
         if refused is not None:
             return refused
-        events = live_events(self.nitro.broadcaster, target, self.nitro.keepalive)
+        nitro = self.nitro
+        events = live_events(nitro.broadcaster, target, nitro.keepalive, nitro.streams)
         return ActionResponse(200, dict(SSE_HEADERS), stream=events)
 
 
@@ -191,10 +193,12 @@ class WsgiLiveListEndpoint:
     def respond(self, environ: Environ, path_params: Mapping[str, str]) -> ActionResponse:
         try:
             request = request_from_wsgi(environ, path_params, self.nitro.max_body_bytes)
+            self.nitro.streams.admit()
         except ActionError as error:
             return wsgi_refusal(error)
         view = open_list_view(self.nitro.dispatcher, path_params["name"], request)
         if isinstance(view, ActionResponse):
             return view
-        events = list_events(self.nitro.broadcaster, view, self.nitro.keepalive)
+        nitro = self.nitro
+        events = list_events(nitro.broadcaster, view, nitro.keepalive, nitro.streams)
         return ActionResponse(200, dict(SSE_HEADERS), stream=events)
