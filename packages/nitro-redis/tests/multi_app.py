@@ -25,6 +25,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from nitro import Entity, action
+from nitro.actions import LiveList
 from nitro.adapters.fastapi import configure_app
 from nitro.persistence import Query, Repository, UnsupportedOperation
 from nitro.redis import CachedRepo, RedisBroadcaster, RedisRepo
@@ -81,6 +82,12 @@ class Counter(Entity):
     @action(method="POST")
     def increment(self, amount: int = 1) -> None:
         self.count += amount
+
+
+#: Every counter, by count: a live list's streams re-sync after a Redis restart too.
+COUNTERS = LiveList(
+    Counter, name="counters", order_by="count", render=lambda c: f"{c.id}={c.count}"
+)
 
 
 class Product(Entity):

@@ -139,6 +139,8 @@ class LiveStream:
             for line in self._response.iter_lines():
                 if line.startswith("data: signals "):
                     self.events.put(json.loads(line.removeprefix("data: signals ")))
+                elif line.startswith("data: elements "):  # a live list's patch
+                    self.events.put({"elements": line.removeprefix("data: elements ")})
         except (httpx.HTTPError, ValueError, RuntimeError):
             pass  # closed by the test
 
@@ -251,6 +253,9 @@ def test_redis_restart_mid_test(cluster: Cluster, streams) -> None:
     live = [streams(f"{i.url}/_live/counter/{counter_id}") for i in (a, b, c)]
     for stream in live:
         assert stream.next() == counter(5, counter_id)
+    lists = [streams(f"{i.url}/_live/_list/counters") for i in (a, b, c)]
+    for stream in lists:
+        assert f">{counter_id}=5<" in stream.next()["elements"]
     before = {i.name: http.get(f"{i.url}/broadcaster").json()["connections"] for i in (a, b, c)}
 
     # A change the pages never hear about through pub/sub (written behind Nitro's
@@ -280,9 +285,11 @@ def test_redis_restart_mid_test(cluster: Cluster, streams) -> None:
 
     cluster.redis.append(start_redis(server.directory or Path(), server.port))
 
-    # Every stream is re-synced with the state Redis holds now ...
+    # Every stream is re-synced with the state Redis holds now, lists included ...
     for stream in live:
         assert stream.next() == counter(42, counter_id)
+    for stream in lists:
+        assert f">{counter_id}=42<" in stream.next()["elements"]
     for instance in (a, b, c):
         wait_until(
             lambda i=instance: (
@@ -297,6 +304,8 @@ def test_redis_restart_mid_test(cluster: Cluster, streams) -> None:
     assert response.json()["entity"]["count"] == 43
     for stream in live:
         assert stream.next() == counter(43, counter_id)
+    for stream in lists:  # its sort value changed: the row is moved (removed, inserted)
+        assert [stream.next()["elements"] for _ in range(2)][1].endswith(f">{counter_id}=43</div>")
     assert all(i.alive() for i in (a, b, c))
 
 

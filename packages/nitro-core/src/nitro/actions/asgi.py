@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
+from nitro.actions._answers import error_response
 from nitro.actions.dispatcher import ActionDispatcher
 from nitro.actions.errors import ActionError, RequestTooLarge
 from nitro.actions.limits import DEFAULT_MAX_BODY_BYTES, check_content_length
@@ -232,9 +233,12 @@ class LiveEndpoint:
     async def respond(self, scope: Scope, receive: Receive) -> ActionResponse:
         try:  # a live stream reads no body, but the limit is the same on every route
             request = await request_from_asgi(scope, receive, self.max_body_bytes)
-            self.nitro.streams.admit()
         except ActionError as error:
             return refusal(error)
+        try:
+            self.nitro.streams.admit()
+        except ActionError as error:
+            return error_response(error)
         target = await afind_live_entity(self.entity, scope["path_params"]["id"])
         if isinstance(target, ActionResponse):
             return target
@@ -260,9 +264,12 @@ class LiveListEndpoint:
     async def respond(self, scope: Scope, receive: Receive) -> ActionResponse:
         try:
             request = await request_from_asgi(scope, receive, self.nitro.max_body_bytes)
-            self.nitro.streams.admit()
         except ActionError as error:
             return refusal(error)
+        try:
+            self.nitro.streams.admit()
+        except ActionError as error:
+            return error_response(error)
         view = open_list_view(self.nitro.dispatcher, scope["path_params"]["name"], request)
         if isinstance(view, ActionResponse):
             return view

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
+from nitro.actions._answers import error_response
 from nitro.actions.app import ActionApp
 from nitro.actions.errors import ActionError
 from nitro.actions.limits import read_wsgi_body
@@ -169,9 +170,12 @@ class WsgiLiveEndpoint:
     def respond(self, environ: Environ, path_params: Mapping[str, str]) -> ActionResponse:
         try:  # a live stream reads no body, but the limit is the same on every route
             request = request_from_wsgi(environ, path_params, self.nitro.max_body_bytes)
-            self.nitro.streams.admit()
         except ActionError as error:
             return wsgi_refusal(error)
+        try:
+            self.nitro.streams.admit()
+        except ActionError as error:
+            return error_response(error)
         target = find_live_entity(self.entity, path_params["id"])
         if isinstance(target, ActionResponse):
             return target
@@ -193,9 +197,12 @@ class WsgiLiveListEndpoint:
     def respond(self, environ: Environ, path_params: Mapping[str, str]) -> ActionResponse:
         try:
             request = request_from_wsgi(environ, path_params, self.nitro.max_body_bytes)
-            self.nitro.streams.admit()
         except ActionError as error:
             return wsgi_refusal(error)
+        try:
+            self.nitro.streams.admit()
+        except ActionError as error:
+            return error_response(error)
         view = open_list_view(self.nitro.dispatcher, path_params["name"], request)
         if isinstance(view, ActionResponse):
             return view

@@ -1,0 +1,144 @@
+"""Live streams under faults, against a real uvicorn process: a client that stops
+reading is dropped and delays nobody, the connection limit refuses with 503, and a
+shutdown (SIGTERM) closes every stream instead of waiting on them forever."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+from nitro_test_services import free_port, stop_process, wait_for_port
+
+SUPPORT = Path(__file__).resolve().parent / "support"
+SEND_TIMEOUT = 2.0
+
+
+@contextlib.contextmanager
+def server(tmp_path: Path, **env: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    port = free_port()
+    log = tmp_path / f"uvicorn-{port}.log"
+    command = [
+        sys.executable, "-m", "uvicorn", "live_fault_app:app", "--app-dir", str(SUPPORT),
+        "--host", "127.0.0.1", "--port", str(port), "--log-level", "info",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command,
+            env={**os.environ, **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for_port(port, process, 30)
+        base = f"http://127.0.0.1:{port}"
+        httpx.post(f"{base}/seed").raise_for_status()
+        yield base, process
+    finally:
+        stop_process(process)
+        print(log.read_text(errors="replace")[-3000:])
+
+
+def open_counts(base: str) -> int:
+    return httpx.get(f"{base}/streams", timeout=5).json()["count"]
+
+
+def wait_until(check, timeout: float, what: str) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if check():
+            return time.monotonic() - started
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout}s waiting until {what}")
+
+
+class Reader:
+    """A client that reads its stream as fast as it comes; notes when a count arrives."""
+
+    def __init__(self, url: str) -> None:
+        self.seen: dict[int, float] = {}
+        self.ended = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(url,), daemon=True)
+        self._thread.start()
+
+    def _run(self, url: str) -> None:
+        import json
+
+        with contextlib.suppress(httpx.HTTPError), httpx.stream("GET", url, timeout=30) as stream:
+            for line in stream.iter_lines():
+                if line.startswith("data: signals "):
+                    count = json.loads(line.removeprefix("data: signals "))["Ticker"]["count"]
+                    self.seen.setdefault(count, time.monotonic())
+        self.ended.set()
+
+
+def stalled_client(base: str, path: str) -> socket.socket:
+    """Opens the stream, then never reads: a tiny receive buffer fills at once."""
+    host, port = base.removeprefix("http://").split(":")
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((host, int(port)))
+    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+    return sock
+
+
+def test_a_client_that_stops_reading_is_dropped_and_delays_nobody(tmp_path: Path) -> None:
+    with server(tmp_path, NITRO_STREAM_SEND_TIMEOUT=str(SEND_TIMEOUT)) as (base, _):
+        stalled = stalled_client(base, "/_live/ticker/t1")
+        reader = Reader(f"{base}/_live/ticker/t1")
+        wait_until(lambda: open_counts(base) == 2, 10, "both streams are open")
+
+        # 200 saves of 64 KiB each: 12.5 MiB, far more than the socket buffers hold.
+        started = time.monotonic()
+        answer = httpx.post(f"{base}/ticker/t1/burst?times=200&size=65536", timeout=60)
+        assert answer.status_code == 200, answer.text
+        published = time.monotonic()
+        wait_until(lambda: 200 in reader.seen, 10, "the reading client got the last change")
+        lag = reader.seen[200] - published
+        dropped_after = wait_until(lambda: open_counts(base) == 1, 30, "the stalled one is dropped")
+        print(
+            f"burst took {published - started:.2f}s; the reader got the last change "
+            f"{lag * 1000:.0f} ms after it; the stalled client was dropped "
+            f"{published - started + dropped_after:.1f}s after the burst began"
+        )
+        # The reader was never held up by the stalled client's full buffers: it had the
+        # last change well before the stalled client could even be dropped.
+        assert lag < SEND_TIMEOUT
+        assert published - started + dropped_after < SEND_TIMEOUT + 15
+        stalled.close()
+
+
+def test_the_connection_limit_refuses_with_503_and_frees_on_close(tmp_path: Path) -> None:
+    with server(tmp_path, NITRO_MAX_STREAMS="2") as (base, _):
+        first, second = Reader(f"{base}/_live/ticker/t1"), Reader(f"{base}/_live/_list/tickers")
+        wait_until(lambda: open_counts(base) == 2, 10, "two streams are open")
+        refused = httpx.get(f"{base}/_live/ticker/t1", timeout=5)
+        assert refused.status_code == 503
+        assert refused.headers["retry-after"] == "5"
+        assert "Too many live connections" in refused.json()["error"]
+        assert httpx.get(f"{base}/streams").json()["topics"] == {"ticker:t1": 1, "ticker": 1}
+        del first, second
+
+
+def test_sigterm_closes_every_stream_and_the_server_exits(tmp_path: Path) -> None:
+    with server(tmp_path) as (base, process):
+        readers = [Reader(f"{base}/_live/ticker/t1") for _ in range(3)]
+        readers.append(Reader(f"{base}/_live/_list/tickers"))
+        wait_until(lambda: open_counts(base) == 4, 10, "four streams are open")
+        sent = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        for reader in readers:
+            assert reader.ended.wait(10), "a stream stayed open after SIGTERM"
+        process.wait(10)
+        print(
+            f"every stream closed and uvicorn exited {time.monotonic() - sent:.2f}s after SIGTERM"
+        )
+        assert process.returncode in (0, -signal.SIGTERM)  # uvicorn re-raises the signal
