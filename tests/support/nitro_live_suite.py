@@ -19,11 +19,11 @@ from nitro_adapter_suite import parse_sse
 from nitro_auth_suite import AUDIENCE, ISSUER, KEY, OWN_ORDERS, bearer, token
 
 from nitro import Entity
-from nitro.actions import LiveList, action
+from nitro.actions import LiveList, LiveTopic, action
 from nitro.auth import Guard, JWTAuth, User
 from nitro.auth.jwt import user_from_claims
 from nitro.specification import FieldEquals
-from rusty_tags import Li, Ul
+from rusty_tags import Li, P, Ul
 
 Events = list[tuple[str, list[str]]]
 
@@ -85,12 +85,17 @@ def auth() -> JWTAuth:
     )
 
 
+NEWS = LiveTopic("news")
+STAFF_NEWS = LiveTopic("staff-news", permission="order.view")
+
+
 class Listener:
     """Reads one SSE stream in a thread; ``events`` fills as they come."""
 
     def __init__(self, base_url: str, path: str, headers: dict[str, str] | None = None):
         self.events: Events = []
         self.status: int | None = None
+        self.received = ""  # every byte of the body, comments included
         self._changed = threading.Condition()
         self._stop = False
         self._thread = threading.Thread(
@@ -113,6 +118,9 @@ class Listener:
             buffer = ""
             for chunk in stream.iter_text():
                 buffer += chunk
+                with self._changed:
+                    self.received += chunk
+                    self._changed.notify_all()
                 while "\n\n" in buffer:
                     block, buffer = buffer.split("\n\n", 1)
                     with self._changed:
@@ -120,6 +128,12 @@ class Listener:
                         self._changed.notify_all()
                 if self._stop:
                     return
+
+    def subscribed(self, timeout: float = 10) -> None:
+        """Wait for the first bytes of the body: the server has subscribed by then."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: self.received, timeout):
+                raise AssertionError(f"no body; the stream answered {self.status}")
 
     def wait(self, check: Callable[[Events], bool], timeout: float = 10) -> Events:
         with self._changed:
@@ -279,3 +293,26 @@ class LiveSuite:
         chore.delete()
         stream._thread.join(10)
         assert not stream._thread.is_alive(), "the stream of a deleted entity stayed open"
+
+    def test_a_custom_topic_reaches_its_pages(self, listen, live_url) -> None:
+        stream = listen("/_live/_list/news")
+        stream.subscribed()  # a keep-alive comment comes first
+        NEWS.publish_elements(P("<back at 6pm>", id="banner"))
+        NEWS.publish_signals({"online": 42})
+        NEWS.publish_elements(None, selector="#banner", mode="remove")
+        events = stream.wait(lambda e: len([n for n, _ in e if n]) >= 3)
+        named = [(name, data) for name, data in events if name]
+        assert named == [
+            ("datastar-patch-elements", ['elements <p id="banner">&lt;back at 6pm&gt;</p>']),
+            ("datastar-patch-signals", ['signals {"online":42}']),
+            ("datastar-patch-elements", ["selector #banner", "mode remove", "elements"]),
+        ]
+        with pytest.raises(ValueError, match="line break"):
+            NEWS.publish_elements(P("x"), selector="#a\ndata: script")
+        with httpx.Client(base_url=live_url, timeout=10) as client:
+            assert client.get("/_live/_list/staff-news").status_code == 401
+            refused = client.get("/_live/_list/staff-news", headers=bearer(token("ann")))
+            assert refused.status_code == 403
+        staff = listen("/_live/_list/staff-news", bearer(token("ann", roles=("viewer",))))
+        staff.subscribed()
+        assert staff.status == 200

@@ -39,6 +39,7 @@ from nitro.actions.patch import Patch as Patch
 from nitro.actions.registry import ActionRegistry as ActionRegistry
 from nitro.actions.registry import ActionRoute as ActionRoute
 from nitro.actions.registry import default_registry as default_registry
+from nitro.actions.topics import LiveTopic as LiveTopic
 from nitro.actions.urls import url_prefix as url_prefix
 
 if TYPE_CHECKING:  # served lazily (see __getattr__); listed here for type checkers

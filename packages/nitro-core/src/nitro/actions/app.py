@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nitro import plugins
+from nitro.actions import topics
 from nitro.actions.dispatcher import ActionDispatcher
 from nitro.actions.errors import ActionConfigurationError
 from nitro.actions.hosts import AllowedHosts
@@ -77,6 +78,7 @@ class ActionApp:
         # the receiver is weak, so the app can be collected. Deletions likewise.
         post_save.connect(self._saved, weak=True)
         post_delete.connect(self._deleted, weak=True)
+        topics.broadcasters.add(self.broadcaster)  # LiveTopic messages go through it
 
     def _live(self, sender: Any) -> bool:
         return sender in self.entities or sender in live_list_entities()

@@ -21,6 +21,7 @@ from typing import Any
 from nitro.actions import sse
 from nitro.actions.live_list import LiveList, row_id
 from nitro.actions.streams import CLOSED, StreamRegistry
+from nitro.actions.topics import LiveTopic, atopic_events, topic_events
 from nitro.broadcast import RESYNC, Broadcaster, collection_topic
 from nitro.specification import Specification
 
@@ -136,15 +137,34 @@ class ListView:
 
 def list_events(
     broadcaster: Broadcaster,
-    view: ListView,
+    view: ListView | LiveTopic,
     keepalive: float,
     streams: StreamRegistry | None = None,
 ) -> Iterator[str]:
-    """Events for a sync server (one thread per open stream)."""
-    with broadcaster.subscribe(collection_topic(view.list.entity)) as subscription:
+    """Events for a sync server (one thread per open stream); a failure is logged and
+    ends the stream (the page's client reconnects). A :class:`LiveTopic` in place of
+    the view streams the topic's messages."""
+    if isinstance(view, LiveTopic):
+        yield from topic_events(broadcaster, view, keepalive, streams)
+        return
+    try:
+        yield from _list_events(broadcaster, view, keepalive, streams)
+    except Exception:
+        logger.exception("live list %s: the stream failed", view.list.name)
+
+
+def _list_events(
+    broadcaster: Broadcaster, view: ListView, keepalive: float, streams: StreamRegistry | None
+) -> Iterator[str]:
+    with (
+        broadcaster.subscribe(collection_topic(view.list.entity)) as subscription,
+        streams.track(subscription) if streams is not None else contextlib.nullcontext(),
+    ):
         yield view.reset(view.list.rows(view.values, view.viewer))
         while True:
             message = subscription.get(timeout=keepalive)
+            if message is CLOSED:
+                return
             if message is None:
                 yield sse.keepalive()
                 continue
@@ -160,12 +180,17 @@ def list_events(
 
 async def alist_events(
     broadcaster: Broadcaster,
-    view: ListView,
+    view: ListView | LiveTopic,
     keepalive: float,
     streams: StreamRegistry | None = None,
 ) -> AsyncIterator[str]:
     """Events for an async server; ends when the client disconnects (cancellation). A
-    failure is logged and ends the stream (the page's client reconnects)."""
+    failure is logged and ends the stream (the page's client reconnects). A
+    :class:`LiveTopic` in place of the view streams the topic's messages."""
+    if isinstance(view, LiveTopic):
+        async for event in atopic_events(broadcaster, view, keepalive, streams):
+            yield event
+        return
     try:
         async for event in _alist_events(broadcaster, view, keepalive, streams):
             yield event

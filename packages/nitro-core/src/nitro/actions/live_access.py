@@ -22,6 +22,7 @@ from nitro.actions.errors import BadRequest, EntityNotFound
 from nitro.actions.list_stream import ListView
 from nitro.actions.live_list import find_live_list
 from nitro.actions.request import ActionRequest, ActionResponse
+from nitro.actions.topics import LiveTopic
 from nitro.auth.errors import AuthError
 
 __all__ = ["check_entity_access", "open_list_view"]
@@ -30,11 +31,20 @@ __all__ = ["check_entity_access", "open_list_view"]
 _DATASTAR_QUERY = "datastar"
 
 
-def open_list_view(dispatcher: Any, name: str, request: ActionRequest) -> ListView | ActionResponse:
-    """The view of live list *name* for *request*, or the refusal (404, 400, 401, 403)."""
+def open_list_view(
+    dispatcher: Any, name: str, request: ActionRequest
+) -> ListView | LiveTopic | ActionResponse:
+    """The view of live list *name* for *request* (or the :class:`LiveTopic` of that
+    name), or the refusal (404, 400, 401, 403)."""
     live_list = find_live_list(name)
     if live_list is None:
         return error_response(EntityNotFound("No such live list"))
+    if isinstance(live_list, LiveTopic):
+        try:
+            live_list.viewer_spec(_caller(dispatcher, request) if live_list.protected else None)
+        except AuthError as error:
+            return error_response(_challenged(dispatcher, error))
+        return live_list
     params = {k: v for k, v in request.query.items() if k != _DATASTAR_QUERY}
     try:
         values = live_list.check_params(params)

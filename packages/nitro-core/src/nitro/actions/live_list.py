@@ -48,7 +48,7 @@ from nitro.persistence.query import Query
 from nitro.specification import Specification
 from rusty_tags import Div, js_string
 
-__all__ = ["LIST_SEGMENT", "LiveList", "find_live_list", "live_list_entities"]
+__all__ = ["LIST_SEGMENT", "LiveList", "claim_name", "find_live_list", "live_list_entities"]
 
 #: ``{prefix}/_live/_list/{name}``: entity segments are class names, never ``_list``.
 LIST_SEGMENT = "_list"
@@ -95,11 +95,6 @@ class LiveList:
     ) -> None:
         self.entity = entity
         self.name = name or f"{entity.__name__.lower()}-list"
-        if not _NAME.fullmatch(self.name):
-            raise ValueError(
-                f"LiveList name {self.name!r}: use lowercase letters, digits and '-' "
-                "(it is part of URLs and element ids)"
-            )
         orders = (order_by,) if isinstance(order_by, str) else tuple(order_by)
         self.query = Query(order_by=orders, limit=limit)
         self.query.check_fields(entity)
@@ -116,7 +111,7 @@ class LiveList:
         self.permission, self.rule = permission, rule
         self.protected = permission is not None or rule is not None
         self._last: tuple[Any, Any] = (None, None)  # (message, entity) memo, see entity_of
-        _register(self)
+        claim_name(self.name, self)
 
     # -- what a page renders ---------------------------------------------------------------
 
@@ -266,36 +261,46 @@ def _parameters(where: Where) -> tuple[str, ...]:
 
 # -- the registry the stream endpoints look names up in ----------------------------------------
 
-_lists: dict[str, LiveList] = {}
+_named: dict[str, Any] = {}  # name -> LiveList or LiveTopic (one namespace, one route)
 _lock = threading.Lock()
 
 
-def _register(live_list: LiveList) -> None:
+def claim_name(name: str, owner: Any) -> None:
+    """Register a live list or topic under *name* (a URL segment and DOM id part)."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ValueError(
+            f"live list or topic name {name!r}: use lowercase letters, digits and '-' "
+            "(it is part of URLs and element ids)"
+        )
     with _lock:
-        earlier = _lists.get(live_list.name)
-        if earlier is not None and not _same_definition(earlier, live_list):
+        earlier = _named.get(name)
+        if earlier is not None and not _same_definition(earlier, owner):
             raise ValueError(
-                f"a live list named {live_list.name!r} already exists ({earlier!r}); "
-                "give this one another name="
+                f"the name {name!r} is taken by {earlier!r}; give this one another name"
             )
-        _lists[live_list.name] = live_list  # the later copy of a re-imported module
+        _named[name] = owner  # the later copy of a re-imported module
     live_list_entities.cache_clear()
 
 
-def _same_definition(a: LiveList, b: LiveList) -> bool:
-    """The same ``LiveList(...)`` statement run twice: a module imported as ``__main__``
-    and again by name defines its entity class again, under the same name."""
+def _same_definition(a: Any, b: Any) -> bool:
+    """The same statement run twice: a module imported as ``__main__`` and again by
+    name defines its entity class again, under the same name."""
+    if type(a) is not type(b):
+        return False
+    if not isinstance(a, LiveList):
+        return True  # a topic is its name
     modules = {a.entity.__module__, b.entity.__module__}
     return a.entity.__qualname__ == b.entity.__qualname__ and (
         len(modules) == 1 or "__main__" in modules
     )
 
 
-def find_live_list(name: str) -> LiveList | None:
-    return _lists.get(name)
+def find_live_list(name: str) -> Any:
+    """The :class:`LiveList` or :class:`~nitro.actions.topics.LiveTopic` named *name*."""
+    return _named.get(name)
 
 
 @functools.cache
 def live_list_entities() -> frozenset[type]:
     """The entity classes some live list shows (their changes are published)."""
-    return frozenset(live_list.entity for live_list in _lists.values())
+    return frozenset(owner.entity for owner in _named.values() if isinstance(owner, LiveList))
