@@ -45,6 +45,7 @@ from urllib.parse import urlencode
 from nitro.actions.registry import LIVE_SEGMENT
 from nitro.actions.urls import current_prefix
 from nitro.persistence.query import Query
+from nitro.persistence.units import unit_repository
 from nitro.specification import Specification
 from rusty_tags import Div, js_string
 
@@ -206,13 +207,13 @@ class LiveList:
 
     def rows(self, values: Mapping[str, str], viewer: Specification[Any] | None) -> list[Any]:
         query = Query(self.filter(values, viewer), self.query.order_by, self.query.limit)
-        return self.entity.repository().find(query)  # type: ignore[attr-defined]
+        return unit_repository(self.entity).find(query)
 
     async def arows(
         self, values: Mapping[str, str], viewer: Specification[Any] | None
     ) -> list[Any]:
         query = Query(self.filter(values, viewer), self.query.order_by, self.query.limit)
-        return await self.entity.repository().afind(query)  # type: ignore[attr-defined]
+        return await unit_repository(self.entity).afind(query)
 
     def entity_of(self, message: Mapping[str, Any]) -> Any:
         """The entity a ``save`` message carries, built once per message and list (every
