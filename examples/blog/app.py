@@ -1,22 +1,28 @@
 """A blog post whose comment thread stays live in every tab, on FastAPI, Flask or FastHTML.
 
     uv run --all-packages examples/blog/app.py [--framework flask|fasthtml] [--port 8000]
+        [--transport ws]
 
 Open the post in two tabs and comment in one: the comment appears in both, at its place
 in the thread. So does a comment added in the admin (/admin/), by a script
 (``python examples/blog/comment.py "hello"``) or by another instance of the app, when
 ``NITRO_REDIS_URL`` names a Redis that the processes share. No JavaScript is written:
-the thread is a ``LiveList`` (blog.py).
+the thread is a ``LiveList`` (blog.py). With ``--transport ws`` the page keeps the
+thread and sends its actions over one WebSocket instead of SSE (docs/websockets.md).
 """
 
 import argparse
 import os
 import secrets
 
-from blog import Comment, Post, thread
+from blog import Comment, Post, thread, thread_ws
 
+from nitro.actions.ws_page import ws_action, ws_list_element, ws_script
 from nitro.admin import Admin, AdminUser, PasswordAuth, hash_password
 from rusty_tags import H1, Button, Div, Form, Input, P, Page
+
+#: "sse" (one stream per list, one request per action) or "ws" (one socket per page).
+TRANSPORT = "sse"
 
 
 def broadcaster():
@@ -41,19 +47,23 @@ def admin_site() -> Admin:
 def post_page(post_id: str = "welcome") -> str:
     post = Post.get(post_id) or Post(id=post_id, title="Welcome", body="Say hello below.")
     post.save()
+    on_ws = TRANSPORT == "ws"
     form = Form(
         Input(data_bind="author", placeholder="Your name", name="author"),
         Input(data_bind="text", placeholder="Your comment", name="text"),
         Button("comment", type="submit"),
-        data_on_submit=Post.comment.of(post)(),
+        data_on_submit=ws_action(Post.comment.of(post)) if on_ws else Post.comment.of(post)(),
     )
+    # the comments now, then every change
+    comments = ws_list_element(thread_ws, post=post.id) if on_ws else thread.element(post=post.id)
     return str(
         Page(
             H1(post.title),
             P(post.body),
-            thread.element(post=post.id),  # the comments now, then every change
+            comments,
             Div(form, P(data_text="$error", cls="error"), data_signals=_FORM),
             title=post.title,
+            hdrs=[ws_script()] if on_ws else [],
         )
     )
 
@@ -68,7 +78,7 @@ def fastapi_app():
     from nitro.adapters.fastapi import configure_app, mount
 
     app = FastAPI(title="Nitro blog")
-    configure_app(app, broadcaster=broadcaster())
+    configure_app(app, broadcaster=broadcaster(), websockets=TRANSPORT == "ws")
     mount(app, admin_site())
     app.get("/", response_class=HTMLResponse)(lambda: post_page())
     app.get("/posts/{post_id}", response_class=HTMLResponse)(post_page)
@@ -81,7 +91,7 @@ def flask_app():
     from nitro.adapters.flask import configure_app, mount
 
     app = Flask(__name__)
-    configure_app(app, broadcaster=broadcaster())
+    configure_app(app, broadcaster=broadcaster(), websockets=TRANSPORT == "ws")
     mount(app, admin_site())
     app.get("/")(lambda: post_page())
     app.get("/posts/<post_id>")(post_page)
@@ -95,7 +105,7 @@ def fasthtml_app():
     from nitro.adapters.fasthtml import configure_app, mount
 
     app, _ = fast_app()
-    configure_app(app, broadcaster=broadcaster())
+    configure_app(app, broadcaster=broadcaster(), websockets=TRANSPORT == "ws")
     mount(app, admin_site())
     app.route("/")(lambda request: HTMLResponse(post_page()))
     app.route("/posts/{post_id}")(
@@ -109,7 +119,9 @@ if __name__ == "__main__":
     parser.add_argument("--framework", choices=["fastapi", "flask", "fasthtml"], default="fastapi")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--transport", choices=["sse", "ws"], default="sse")
     args = parser.parse_args()
+    TRANSPORT = args.transport
     app = {"fastapi": fastapi_app, "flask": flask_app, "fasthtml": fasthtml_app}[args.framework]()
     print(f"http://{args.host}:{args.port}/ ({args.framework})", flush=True)
     if args.framework == "flask":

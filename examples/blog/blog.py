@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pydantic import Field
 
 from nitro.actions import LiveList, action
+from nitro.actions.ws_page import ws_action
 from nitro.specification import FieldEquals
 from nitro.sql import SQLEntity
 from rusty_tags import B, Button, Li, Span, Ul
@@ -43,6 +44,12 @@ def render_comment(comment: Comment):
     return [B(comment.author), Span(": ", comment.text, cls="text"), delete]
 
 
+def render_comment_ws(comment: Comment):
+    """A row for pages on the WebSocket transport: its button sends over the socket."""
+    delete = Button("delete", cls="delete", data_on_click=ws_action(Comment.remove.of(comment)))
+    return [B(comment.author), Span(": ", comment.text, cls="text"), delete]
+
+
 #: The comments of one post, oldest first, kept current on every page showing them.
 thread = LiveList(
     Comment,
@@ -50,6 +57,17 @@ thread = LiveList(
     where=lambda post: FieldEquals("post_id", post),
     order_by="created",
     render=render_comment,
+    container=Ul,
+    item=Li,
+)
+
+#: The same thread for pages using one WebSocket (app.py --transport ws).
+thread_ws = LiveList(
+    Comment,
+    name="thread-ws",
+    where=lambda post: FieldEquals("post_id", post),
+    order_by="created",
+    render=render_comment_ws,
     container=Ul,
     item=Li,
 )

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
-from collections import deque
 from typing import Any, Protocol, runtime_checkable
 
 __all__ = [
@@ -122,7 +121,6 @@ class Subscription:
         self._max = max_queue
         self._async_queue: asyncio.Queue[Any] | None = asyncio.Queue() if loop else None
         self._sync_queue: queue.Queue[Any] | None = None if loop else queue.Queue()
-        self._pending: deque[Any] = deque()
         self.closed = False
 
     def deliver(self, message: Any) -> None:
@@ -174,7 +172,10 @@ class Subscription:
         if self._async_queue is None:
             raise RuntimeError("this subscription was made with subscribe(); use get()")
         try:
-            return await asyncio.wait_for(self._async_queue.get(), timeout)
+            # asyncio.timeout, not wait_for: on 3.11 wait_for makes a Task per call,
+            # garbage that 10,000 idle streams turn into full collections.
+            async with asyncio.timeout(timeout):
+                return await self._async_queue.get()
         except TimeoutError:
             return None
 

@@ -70,9 +70,10 @@ class FieldSpec:
         if self.kind == "choice":
             return _choice_key(value)
         if self.kind == "datetime" and isinstance(value, dt.datetime):
-            if value.tzinfo is not None:  # <input type=datetime-local> shows no offset:
-                value = value.astimezone(dt.UTC).replace(tzinfo=None)  # show it in UTC
-            return value.isoformat(timespec="seconds")
+            shown: dt.datetime = value
+            if shown.tzinfo is not None:  # <input type=datetime-local> shows no offset:
+                shown = shown.astimezone(dt.UTC).replace(tzinfo=None)  # show it in UTC
+            return shown.isoformat(timespec="seconds")
         if self.kind == "json":
             return json.dumps(_adapter(self.annotation).dump_python(value, mode="json"), indent=2)
         return str(value)

@@ -29,7 +29,7 @@ from nitro.actions.live_access import check_entity_access, open_list_view
 from nitro.actions.registry import ActionRoute
 from nitro.actions.request import ActionRequest, ActionResponse, refusal
 from nitro.actions.sse import SSE_HEADERS
-from nitro.actions.streams import hook_uvicorn_shutdown, send_timeout
+from nitro.actions.streams import hook_uvicorn_shutdown, send_timeout, shutting_down
 from nitro.actions.urls import set_prefix
 
 if TYPE_CHECKING:
@@ -126,16 +126,15 @@ async def send_response(response: ActionResponse, receive: Receive, send: Send) 
     if response.stream is None and response.astream is None:
         await send({"type": "http.response.body", "body": response.body})
         return
-    await _stream(_chunks(response), receive, send)
+    chunks = response.astream if response.astream is not None else _chunks(response)
+    await _stream(chunks, receive, send)
 
 
 async def _chunks(response: ActionResponse) -> AsyncIterator[str]:
-    if response.astream is not None:
-        async for chunk in response.astream:
-            yield chunk
-    elif response.stream is not None:
-        for chunk in response.stream:
-            yield chunk
+    """A sync stream's chunks, for the async driver."""
+    assert response.stream is not None
+    for chunk in response.stream:
+        yield chunk
 
 
 async def _stream(chunks: AsyncIterator[str], receive: Receive, send: Send) -> None:
@@ -149,7 +148,10 @@ async def _stream(chunks: AsyncIterator[str], receive: Receive, send: Send) -> N
             # A client that stopped reading blocks the write (the server's flow
             # control); past the timeout it is dropped, and its page re-syncs when it
             # reconnects. Nothing else waits on it: each stream is its own task.
-            await asyncio.wait_for(send(body), timeout)
+            async with asyncio.timeout(timeout):
+                await send(body)
+        if shutting_down():  # leave it unfinished: the page reconnects (see streams)
+            return
         await send({"type": "http.response.body", "body": b""})
 
     async def wait_disconnect() -> None:

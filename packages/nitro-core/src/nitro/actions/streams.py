@@ -24,6 +24,7 @@ that stops reading altogether is dropped when a write to it has waited
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import threading
 import weakref
@@ -41,6 +42,7 @@ __all__ = [
     "close_all_streams",
     "hook_uvicorn_shutdown",
     "send_timeout",
+    "shutting_down",
 ]
 
 #: Seconds a write to a stream may wait for a client that does not read.
@@ -95,6 +97,8 @@ class StreamRegistry:
     def close_all(self) -> None:
         """End every open stream (each sends nothing more and returns), and refuse new
         ones: for a server's shutdown."""
+        global _shutting_down
+        _shutting_down = True
         self.closing = True
         with self._lock:
             subscriptions = list(self._open)
@@ -103,6 +107,15 @@ class StreamRegistry:
 
 
 _registries: weakref.WeakSet[StreamRegistry] = weakref.WeakSet()
+_shutting_down = False
+
+
+def shutting_down() -> bool:
+    """Whether streams are being closed for a shutdown. An ASGI stream that ends then
+    is left unfinished (no final chunk): the browser sees the connection drop, which
+    Datastar's client retries with backoff, whereas a stream that ends cleanly is
+    never reopened."""
+    return _shutting_down
 
 
 def close_all_streams() -> None:
@@ -146,7 +159,14 @@ def hook_uvicorn_shutdown() -> None:
     original = Server.handle_exit
 
     def handle_exit(self: Any, sig: int, frame: Any) -> None:
+        logging.getLogger("uvicorn.error").addFilter(_unfinished_on_purpose)
         close_all_streams()
         original(self, sig, frame)
 
     Server.handle_exit = handle_exit  # type: ignore[method-assign]
+
+
+def _unfinished_on_purpose(record: logging.LogRecord) -> bool:
+    """uvicorn reports each stream left unfinished at shutdown as an error; those are
+    Nitro's doing (see :func:`shutting_down`), one line per open page."""
+    return record.msg != "ASGI callable returned without completing response."

@@ -34,6 +34,7 @@ from nitro.actions.ws_page import (
     script_text,
     ws_action,
     ws_list,
+    ws_list_element,
     ws_live,
     ws_path,
     ws_request,
@@ -64,6 +65,7 @@ __all__ = [
     "WsScriptEndpoint",
     "ws_action",
     "ws_list",
+    "ws_list_element",
     "ws_live",
     "ws_path",
     "ws_request",
@@ -150,7 +152,14 @@ class _Session:
             except FrameError as error:  # an error frame; the socket stays open
                 await self.out(error_frame(error.frame_id, error))
                 continue
-            await self.handle(command)
+            except ActionError as error:  # JSON nested too deeply
+                await self.out(error_frame(None, error))
+                continue
+            try:
+                await self.handle(command)
+            except Exception:  # a bug must not end the page's other subscriptions
+                logger.exception("websocket frame %r failed", command)
+                await self.out(error_frame(getattr(command, "id", None), ActionFailed()))
 
     async def handle(self, command: Any) -> None:
         if isinstance(command, Ping):
@@ -168,9 +177,8 @@ class _Session:
             self.actions.add(action)
             action.add_done_callback(self.actions.discard)
         else:  # Unsubscribe
-            task = self.streams.pop(command.target, None)
-            if task is not None:
-                task.cancel()
+            if command.target in self.streams:
+                self.streams.pop(command.target).cancel()
             await self.out(frame(command.target, end=True))
 
     def _forget(self, key: Any, task: asyncio.Task[None]) -> None:
@@ -183,9 +191,9 @@ class _Session:
         if self.closed:
             return
         async with self.lock:
-            try:
-                message = {"type": "websocket.send", "text": text}
-                await asyncio.wait_for(self._send(message), self.timeout)
+            try:  # (asyncio.timeout: wait_for may swallow a cancellation on 3.11)
+                async with asyncio.timeout(self.timeout):
+                    await self._send({"type": "websocket.send", "text": text})
             except Exception:  # gone, or stalled past the timeout
                 self.closed = True
 
@@ -199,8 +207,11 @@ class _Session:
             for text in answer_frames(command.id, events):
                 await self.out(text)
             return
+        this = asyncio.current_task()
         try:
             async for event in events:
+                if self.streams.get(command.id) is not this:
+                    return  # unsubscribed (should a cancellation have been lost)
                 await self.out(frame(command.id, sse=event))
         finally:
             with contextlib.suppress(Exception):

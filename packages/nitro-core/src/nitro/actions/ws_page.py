@@ -4,9 +4,9 @@
 
     Page(
         H1(post.title),
-        ws_list_element(thread, post=post.id),          # the rows, kept live
+        ws_list_element(thread, post=post.id),  # the rows, kept live
         Form(..., data_on_submit=ws_action(Post.comment.of(post))),
-        hdrs=[ws_script()],                               # the glue, once per page
+        hdrs=[ws_script()],  # the glue, once per page
     )
 
 :func:`ws_script` loads the glue (``{prefix}/_ws.js``, served by ``configure_app(...,

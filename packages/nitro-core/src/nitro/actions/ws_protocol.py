@@ -6,8 +6,14 @@ plus one HTTP request per action. The client sends JSON text frames::
     {"id": 1, "subscribe": "/_live/counter/c1"}
     {"id": 2, "subscribe": "/_live/_list/thread?post=welcome"}
     {"id": 3, "unsubscribe": 1}
-    {"id": 4, "action": {"method": "POST", "path": "/post/welcome/comment",
-                         "signals": {"author": "ann", "text": "hi"}}}
+    {
+        "id": 4,
+        "action": {
+            "method": "POST",
+            "path": "/post/welcome/comment",
+            "signals": {"author": "ann", "text": "hi"},
+        },
+    }
     {"id": 5, "ping": true}
 
 and gets JSON text frames back, each tagged with the id it answers::
@@ -136,6 +142,7 @@ def parse_frame(data: str | bytes, max_bytes: int) -> Command:
         return Ping(frame_id if _valid_id(frame_id) else None)
     if not _valid_id(frame_id):
         raise FrameError("id must be a number or a short string")
+    assert frame_id is not None  # _valid_id says so
     value = message[key]
     if key == "subscribe":
         return Subscribe(frame_id, _path(value, frame_id))

@@ -17,6 +17,7 @@ from nitro.adapters.fastapi._routes import (
     endpoint_for,
     register,
     register_live_lists,
+    register_websocket,
     route_class,
 )
 from nitro.broadcast import Broadcaster
@@ -36,6 +37,7 @@ def configure_app(
     max_body_bytes: int | None = None,
     auth: Any = None,
     middleware: Sequence[Any] = (),
+    websockets: bool = False,
 ) -> ActionApp:
     """Serve every ``@action`` of ``entities`` (default: all) on ``app``.
 
@@ -59,6 +61,9 @@ def configure_app(
         ``after_action``; see :mod:`nitro.actions.middleware`).
     :param max_body_bytes: bodies above this are refused with 413 before they are read;
         default ``NITRO_MAX_BODY_BYTES``, else 1 MiB. ``mount`` uses it too.
+    :param websockets: also serve the page socket ``{prefix}/_ws`` and its browser glue
+        ``{prefix}/_ws.js``: live streams and actions over one WebSocket per page
+        (:mod:`nitro.actions.websocket`, docs/websockets.md). Off by default.
     :raises ActionConfigurationError: two actions want the same route, or a setting is
         invalid.
     :raises RuntimeError: ``configure_app`` was already called for this app.
@@ -77,6 +82,8 @@ def configure_app(
     )
     nitro.serve(lambda routes, live: register(app, nitro, routes, live))
     register_live_lists(app, nitro)
+    if websockets:
+        register_websocket(app, nitro)
     if nitro.prefix:
         app.add_middleware(PrefixMiddleware, prefix=nitro.prefix)
     app.state.nitro = nitro

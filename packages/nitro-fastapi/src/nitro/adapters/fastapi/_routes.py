@@ -13,7 +13,13 @@ from nitro.actions.asgi import ActionEndpoint, LiveEndpoint, LiveListEndpoint, W
 from nitro.actions.openapi import live_list_operation, live_operation, openapi_operation
 from nitro.actions.request import ActionResponse
 
-__all__ = ["endpoint_for", "register", "register_live_lists", "route_class"]
+__all__ = [
+    "endpoint_for",
+    "register",
+    "register_live_lists",
+    "register_websocket",
+    "route_class",
+]
 
 
 def register(app: FastAPI, nitro: ActionApp, routes: list[ActionRoute], live: list[type]) -> None:
@@ -59,6 +65,22 @@ def register_live_lists(app: FastAPI, nitro: ActionApp) -> None:
         openapi_extra=live_list_operation(),
         response_class=StreamingResponse,
         route_class_override=route_class(app),
+    )
+
+
+def register_websocket(app: FastAPI, nitro: ActionApp) -> None:
+    """The page socket ``{prefix}/_ws`` and its browser glue ``{prefix}/_ws.js``
+    (:mod:`nitro.actions.websocket`); neither is part of the OpenAPI document."""
+    from nitro.actions.websocket import SCRIPT_PATH, WebSocketEndpoint, WsScriptEndpoint, ws_path
+
+    socket = WebSocketEndpoint(nitro)  # an ASGI app, which Starlette's router takes too
+    app.router.add_websocket_route(ws_path(nitro.prefix), socket, "nitro_ws")  # type: ignore[arg-type]
+    app.router.add_route(
+        nitro.prefix + SCRIPT_PATH,
+        WsScriptEndpoint(),  # type: ignore[arg-type]
+        methods=["GET"],
+        name="nitro_ws_js",
+        include_in_schema=False,
     )
 
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from nitro import plugins
 from nitro.actions import ActionApp, ActionRoute, build_action_app
@@ -43,6 +43,7 @@ def configure_app(
     auth: Any = None,
     middleware: Sequence[Any] = (),
     openapi_url: str | None = None,
+    websockets: bool = False,
 ) -> ActionApp:
     """Serve every ``@action`` of ``entities`` (default: all) on a FastHTML ``app``.
 
@@ -55,7 +56,10 @@ def configure_app(
     *auth* (an authenticator or a list of them, :mod:`nitro.auth`) says who is calling;
     ``@action(permission=...)`` needs it. *middleware* hooks run around every action
     request (:mod:`nitro.actions.middleware`). *openapi_url* (``"/openapi.json"``) serves the
-    OpenAPI document of the actions (default: not served).
+    OpenAPI document of the actions (default: not served). *websockets* also serves the
+    page socket ``{prefix}/_ws`` and its browser glue ``{prefix}/_ws.js``: live streams
+    and actions over one WebSocket per page (:mod:`nitro.actions.websocket`; off by
+    default).
     """
     if getattr(app.state, "nitro", None) is not None:
         raise RuntimeError("configure_app() was already called for this FastHTML app")
@@ -74,6 +78,8 @@ def configure_app(
         nitro.live_list_path(), LiveListEndpoint(nitro), methods=["GET"], name=nitro.live_list_name
     )
     app.router.routes.insert(0, lists)
+    if websockets:
+        app.router.routes[0:0] = _websocket_routes(nitro)
     if nitro.prefix:
         app.add_middleware(PrefixMiddleware, prefix=nitro.prefix)
     app.state.nitro = nitro
@@ -83,6 +89,15 @@ def configure_app(
         mount(app, plugin)
     plugins.call("app_configured", nitro, app)
     return nitro
+
+
+def _websocket_routes(nitro: ActionApp) -> list[Any]:
+    from nitro.actions.websocket import SCRIPT_PATH, WebSocketEndpoint, WsScriptEndpoint, ws_path
+
+    return [
+        WebSocketRoute(ws_path(nitro.prefix), WebSocketEndpoint(nitro), name="nitro_ws"),
+        Route(nitro.prefix + SCRIPT_PATH, WsScriptEndpoint(), methods=["GET"], name="nitro_ws_js"),
+    ]
 
 
 def _openapi_endpoint(nitro: ActionApp) -> Any:

@@ -12,7 +12,13 @@ from nitro.actions.app import mount_body_limit
 from nitro.actions.openapi import openapi_document
 from nitro.actions.urls import normalize_prefix, reset_prefix, set_prefix
 from nitro.actions.wsgi import WsgiWebEndpoint
-from nitro.adapters.flask._routes import flask_path, register, register_live_lists, view_for
+from nitro.adapters.flask._routes import (
+    flask_path,
+    register,
+    register_live_lists,
+    register_websocket,
+    view_for,
+)
 from nitro.broadcast import Broadcaster
 from nitro.web import Mountable
 
@@ -33,6 +39,7 @@ def configure_app(
     auth: Any = None,
     middleware: Sequence[Any] = (),
     openapi_url: str | None = None,
+    websockets: bool = False,
 ) -> ActionApp:
     """Serve every ``@action`` of ``entities`` (default: all) on ``app``.
 
@@ -50,6 +57,11 @@ def configure_app(
     Async actions run in a fresh event loop per request (Flask views are sync); prefer
     sync actions on Flask. A live stream holds one worker thread while it is open, so
     run a threaded server (the default for ``flask run``) or gunicorn with threads.
+
+    *websockets* also serves the page socket ``{prefix}/_ws`` and its browser glue
+    ``{prefix}/_ws.js`` (:mod:`nitro.actions.websocket`; off by default). It needs
+    flask-sock (``nitro-flask[websockets]``); a socket holds a thread, plus one per
+    open subscription, like the SSE streams.
 
     *allowed_hosts* (default ``NITRO_ALLOWED_HOSTS``, else loopback names) and
     *max_body_bytes* (default ``NITRO_MAX_BODY_BYTES``, else 1 MiB; Flask's own
@@ -70,6 +82,8 @@ def configure_app(
     )
     nitro.serve(lambda routes, live: register(app, nitro, routes, live))
     register_live_lists(app, nitro)
+    if websockets:
+        register_websocket(app, nitro)
     if nitro.prefix:
         # A WSGI thread keeps its context between requests: undo the prefix after each.
         app.before_request(lambda: setattr(g, _PREFIX_TOKEN, set_prefix(nitro.prefix)))
