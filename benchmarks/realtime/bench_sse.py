@@ -57,7 +57,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="experiment: gc.freeze() in the server once all streams are open",
     )
     parser.add_argument(
-        "--transport", choices=sorted(TRANSPORTS), default="sse", help="ws: the floor only"
+        "--transport",
+        choices=sorted(TRANSPORTS),
+        default="sse",
+        help="sse or ws (WebSockets)",
     )
     parser.add_argument("--quick", action="store_true", help="500 connections, 10 s hold")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")

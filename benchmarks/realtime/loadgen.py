@@ -32,11 +32,23 @@ from transports import TRANSPORTS, Head, Transport
 class StreamClient(asyncio.Protocol):
     """One connection: the handshake, then raw pieces with their arrival time."""
 
-    __slots__ = ("conn", "head", "lost", "pieces", "ready", "received", "request", "transport")
+    __slots__ = (
+        "after",
+        "conn",
+        "head",
+        "lost",
+        "pieces",
+        "ready",
+        "received",
+        "request",
+        "transport",
+    )
 
-    def __init__(self, transport: Transport, request: bytes, ready: asyncio.Future[float]):
+    def __init__(
+        self, transport: Transport, request: tuple[bytes, bytes], ready: asyncio.Future[float]
+    ):
         self.transport = transport
-        self.request = request
+        self.request, self.after = request  # the handshake, and what to send once open
         self.ready = ready
         self.conn: asyncio.Transport | None = None
         self.received = b""  # until the head is complete
@@ -59,6 +71,8 @@ class StreamClient(asyncio.Protocol):
                 self._fail(ConnectionError(f"status {self.head.status}"))
                 return
             data, self.received = self.received[self.head.body_offset :], b""
+            if self.after and self.conn is not None:
+                self.conn.write(self.after)
             if not data:
                 return
         self.pieces.append((now, data))
@@ -84,7 +98,10 @@ class LoadGenerator:
     def __init__(self, args: argparse.Namespace):
         self.args = args
         self.transport = TRANSPORTS[args.transport]
-        self.request = self.transport.handshake(args.host, args.port, args.path)
+        self.request = (
+            self.transport.handshake(args.host, args.port, args.path),
+            self.transport.opened(args.path),
+        )
         self.clients: list[StreamClient] = []
         self.connect_times: list[float] = []
         self.errors: Counter[str] = Counter()

@@ -1,7 +1,8 @@
 """The Nitro server: a FastAPI app with ``configure_app`` and a Counter entity.
 
 ``Counter.increment`` is an instance ``@action``, so the app serves
-``POST /counter/{id}/increment`` and the live stream ``GET /_live/counter/{id}``.
+``POST /counter/{id}/increment`` and the live stream ``GET /_live/counter/{id}``, also
+over the page socket ``/_ws`` (``websockets=True``).
 ``GET /page`` is an ordinary FastAPI endpoint returning a small HTML page.
 """
 
@@ -44,7 +45,7 @@ class Counter(Entity):
 Counter(id=ENTITY_ID).save()
 
 app = FastAPI()
-use_keepalive(configure_app(app), keepalive_seconds())
+use_keepalive(configure_app(app, websockets=True), keepalive_seconds())
 
 
 @app.get("/page", response_class=HTMLResponse)

@@ -28,7 +28,7 @@ HERE = Path(__file__).resolve().parent
 class ServerSpec:
     name: str
     app: str  # the name serve.py knows
-    #: Where each transport's stream is (``"sse"``; a ``"ws"`` path once there is one).
+    #: Where each transport's stream is.
     streams: dict[str, str]
     trigger_path: str
     trigger_headers: dict[str, str] = field(default_factory=dict)
@@ -59,7 +59,10 @@ class ServerSpec:
 NITRO = ServerSpec(
     name="nitro",
     app="nitro",
-    streams={"sse": f"/_live/counter/{ENTITY_ID}"},  # no WebSocket endpoint in Nitro yet
+    streams={
+        "sse": f"/_live/counter/{ENTITY_ID}",
+        "ws": f"/_ws#subscribe=/_live/counter/{ENTITY_ID}",  # configure_app(websockets=True)
+    },
     trigger_path=f"/counter/{ENTITY_ID}/increment",
     trigger_headers={
         "Datastar-Request": "true",

@@ -7,12 +7,16 @@ keeps the receive path of 10,000 connections to one ``append``.
 
 ``sse``: a GET, ``200``, a (chunked) ``text/event-stream``. ``ws``: an Upgrade request,
 ``101``, then server frames, each text message holding one event in the same text as
-on SSE (a ``: keepalive`` comment is the heartbeat; so is a ping frame).
+on SSE (a ``: keepalive`` comment is the heartbeat; so is a ping frame). Nitro's socket
+carries a page's many streams, so its path names the stream to subscribe to
+(``/_ws#subscribe=/_live/counter/main``): the subscribe frame is sent once the ``101``
+has come, and each answer is ``{"id": 1, "sse": "<the SSE text>"}``.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -46,6 +50,10 @@ class Transport(Protocol):
     ok_status: int
 
     def handshake(self, host: str, port: int, path: str) -> bytes: ...
+
+    def opened(self, path: str) -> bytes:
+        """What the client sends once the stream is open (Nitro's subscribe frame)."""
+        ...
 
     def head(self, received: bytes) -> Head | None: ...
 
@@ -122,6 +130,9 @@ class SseTransport:
             "Accept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n"
         ).encode()
 
+    def opened(self, path: str) -> bytes:
+        return b""
+
     def head(self, received: bytes) -> Head | None:
         return parse_head(received)
 
@@ -144,6 +155,8 @@ class WsDecoder:
             if opcode == 0x9:  # ping
                 events.append(Event(heartbeat=True))
             elif opcode in (0x0, 0x1):  # text (a continuation is read as text too)
+                if payload.startswith(b"{"):  # Nitro's frame: the SSE text inside
+                    payload = json.loads(payload).get("sse", "").encode()
                 events.extend(
                     self.events.feed(payload if payload.endswith(b"\n\n") else payload + b"\n\n")
                 )
@@ -175,17 +188,32 @@ class WsTransport:
     def handshake(self, host: str, port: int, path: str) -> bytes:
         # One key for every connection of a load generator: servers only echo its hash.
         key = base64.b64encode(os.urandom(16)).decode()
+        path = path.partition("#subscribe=")[0]
         return (
             f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
             f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-            "Sec-WebSocket-Version: 13\r\n\r\n"
+            f"Origin: http://{host}:{port}\r\nSec-WebSocket-Version: 13\r\n\r\n"
         ).encode()
+
+    def opened(self, path: str) -> bytes:
+        subscribe = path.partition("#subscribe=")[2]
+        if not subscribe:
+            return b""
+        return masked_text(json.dumps({"id": 1, "subscribe": subscribe}).encode())
 
     def head(self, received: bytes) -> Head | None:
         return parse_head(received)
 
     def decoder(self, head: Head) -> Decoder:
         return WsDecoder()
+
+
+def masked_text(payload: bytes) -> bytes:
+    """One client text frame (clients must mask; payloads here are under 126 bytes)."""
+    assert len(payload) < 126
+    mask = os.urandom(4)
+    body = bytes(byte ^ mask[n % 4] for n, byte in enumerate(payload))
+    return bytes([0x81, 0x80 | len(payload)]) + mask + body
 
 
 TRANSPORTS: dict[str, Transport] = {"sse": SseTransport(), "ws": WsTransport()}
