@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from nitro_blog_admin import PASSWORD, add_in_admin
 from nitro_datastar import open_page
 from nitro_test_services import free_port, stop_process, wait_for_port
 from playwright.sync_api import expect
@@ -24,7 +25,6 @@ from playwright.sync_api import expect
 pytestmark = pytest.mark.browser
 
 BLOG = Path(__file__).resolve().parents[2] / "examples" / "blog"
-PASSWORD = "correct horse battery"
 HOSTILE = '<img src=x onerror="window.__pwned=1">\'"); window.__pwned=1; //'
 
 
@@ -167,18 +167,3 @@ def test_a_tab_that_was_offline_is_correct_after_it_reconnects(
         )
         post_comment(tab, "ann", "and live again")
         expect(comments(tab)).to_have_count(3)
-
-
-def add_in_admin(page, base: str, author: str, text: str) -> None:
-    page.goto(f"{base}/admin/")
-    page.fill("#username", "admin")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page).not_to_have_url(re.compile(r"/login"))
-    page.goto(f"{base}/admin/comment/new")
-    page.fill("#field-post_id", "welcome")
-    page.fill("#field-author", author)
-    page.fill("#field-text", text)
-    page.click("#save")
-    expect(page).not_to_have_url(re.compile(r"/new$"))
-    page.close()

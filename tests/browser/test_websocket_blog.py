@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from nitro_blog_admin import PASSWORD, add_in_admin
 from nitro_test_services import free_port, stop_process, wait_for_port
 from playwright.sync_api import expect
 
@@ -28,12 +29,15 @@ BLOG = Path(__file__).resolve().parents[2] / "examples" / "blog"
 class WsBlog:
     """The blog example served with ``--transport ws`` on one SQLite database."""
 
-    def __init__(self, framework: str, workdir: Path) -> None:
+    def __init__(self, framework: str, workdir: Path, redis_url: str | None = None) -> None:
         self.framework = framework
         self.workdir = workdir
         self.env = {**os.environ, "NITRO_DATABASE_URL": f"sqlite:///{workdir / 'blog.db'}"}
         for name in ("RUSTY_TAGS_DATASTAR_SRC", "NITRO_REDIS_URL"):
             self.env.pop(name, None)
+        if redis_url is not None:  # instances and scripts share it
+            self.env["NITRO_REDIS_URL"] = redis_url
+        self.env["NITRO_ADMIN_PASSWORD"] = PASSWORD
 
     @contextlib.contextmanager
     def server(self, port: int | None = None) -> Iterator[str]:
@@ -148,3 +152,29 @@ def test_a_tab_reconnects_after_a_server_restart(blog: WsBlog, datastar_context)
         post_comment(tab, "ann", "and live again")
         expect(comments(tab)).to_have_count(3)
     assert requests == []
+
+
+@pytest.fixture(params=["fastapi", "flask", "fasthtml"])
+def blog_behind_redis(request, tmp_path: Path, redis_url: str) -> WsBlog:
+    return WsBlog(request.param, tmp_path, redis_url)
+
+
+def test_every_source_reaches_sockets_on_two_instances(
+    blog_behind_redis: WsBlog, datastar_context
+) -> None:
+    """An action over one instance's socket, a plain save() in another process, the
+    admin, and a deletion over the other instance's socket reach both tabs."""
+    blog, requests = blog_behind_redis, []
+    with blog.server() as one, blog.server() as two:
+        on_one = open_tab(datastar_context, one, requests)
+        on_two = open_tab(datastar_context, two, requests)
+        post_comment(on_one, "ann", "over the socket")
+        blog.script("from a script", "--author", "sam")
+        add_in_admin(datastar_context.new_page(), one, "bob", "from the admin")
+        expected = texts("ann: over the socket", "sam: from a script", "bob: from the admin")
+        for tab in (on_one, on_two):
+            expect(comments(tab)).to_have_text(expected)
+        comments(on_two).first.get_by_role("button", name="delete").click()
+        for tab in (on_one, on_two):
+            expect(comments(tab)).to_have_text(expected[1:])
+    assert requests == []  # the tabs used their sockets only
