@@ -8,81 +8,19 @@ while comments changed is correct again once its stream reconnects.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import re
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from nitro_blog_admin import PASSWORD, add_in_admin
+from nitro_blog import Blog, add_in_admin, post_comment, texts
 from nitro_datastar import open_page
-from nitro_test_services import free_port, stop_process, wait_for_port
+from nitro_test_services import free_port
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
+# Servers, scripts, Redis and Chromium share two CPUs here: give each step more time.
+expect.set_options(timeout=15_000)
 
-BLOG = Path(__file__).resolve().parents[2] / "examples" / "blog"
 HOSTILE = '<img src=x onerror="window.__pwned=1">\'"); window.__pwned=1; //'
-
-
-class Blog:
-    """The blog example's processes for one test: servers and scripts on one database
-    and one Redis."""
-
-    def __init__(self, framework: str, workdir: Path, redis_url: str) -> None:
-        self.framework = framework
-        self.workdir = workdir
-        self.env = {
-            **os.environ,
-            "NITRO_DATABASE_URL": f"sqlite:///{workdir / 'blog.db'}",
-            "NITRO_REDIS_URL": redis_url,
-            "NITRO_ADMIN_PASSWORD": PASSWORD,
-        }
-        self.env.pop("RUSTY_TAGS_DATASTAR_SRC", None)
-
-    @contextlib.contextmanager
-    def server(self, port: int | None = None) -> Iterator[str]:
-        port = port or free_port()
-        log = self.workdir / f"server-{port}.log"
-        with log.open("ab") as output:
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    str(BLOG / "app.py"),
-                    "--framework",
-                    self.framework,
-                    "--port",
-                    str(port),
-                ],
-                cwd=BLOG,
-                env=self.env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
-            try:
-                try:
-                    wait_for_port(port, process, timeout=30)
-                except (RuntimeError, TimeoutError) as exc:
-                    raise AssertionError(
-                        f"the blog did not start: {exc}\n{log.read_text()}"
-                    ) from exc
-                yield f"http://127.0.0.1:{port}"
-            finally:
-                stop_process(process)
-
-    def script(self, *args: str) -> None:
-        """examples/blog/comment.py: a plain save() (or delete()) in its own process."""
-        subprocess.run(
-            [sys.executable, str(BLOG / "comment.py"), *args],
-            cwd=BLOG,
-            env=self.env,
-            check=True,
-            timeout=60,
-            capture_output=True,
-        )
 
 
 @pytest.fixture(params=["fastapi", "flask", "fasthtml"])
@@ -92,16 +30,6 @@ def blog(request, tmp_path: Path, redis_url: str) -> Blog:
 
 def comments(page):
     return page.locator("ul[id^=live-thread] > li")
-
-
-def post_comment(page, author: str, text: str) -> None:
-    page.get_by_placeholder("Your name").fill(author)
-    page.get_by_placeholder("Your comment").fill(text)
-    page.get_by_role("button", name="comment").click()
-
-
-def texts(*items: str) -> list[re.Pattern[str]]:
-    return [re.compile(re.escape(item)) for item in items]
 
 
 def test_every_change_reaches_both_tabs(blog: Blog, datastar_context) -> None:

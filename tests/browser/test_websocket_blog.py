@@ -8,73 +8,21 @@ whose server restarted on the same port reconnects and is correct again.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import re
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from nitro_blog_admin import PASSWORD, add_in_admin
-from nitro_test_services import free_port, stop_process, wait_for_port
+from nitro_blog import Blog, add_in_admin, post_comment, texts
+from nitro_test_services import free_port
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
-
-BLOG = Path(__file__).resolve().parents[2] / "examples" / "blog"
-
-
-class WsBlog:
-    """The blog example served with ``--transport ws`` on one SQLite database."""
-
-    def __init__(self, framework: str, workdir: Path, redis_url: str | None = None) -> None:
-        self.framework = framework
-        self.workdir = workdir
-        self.env = {**os.environ, "NITRO_DATABASE_URL": f"sqlite:///{workdir / 'blog.db'}"}
-        for name in ("RUSTY_TAGS_DATASTAR_SRC", "NITRO_REDIS_URL"):
-            self.env.pop(name, None)
-        if redis_url is not None:  # instances and scripts share it
-            self.env["NITRO_REDIS_URL"] = redis_url
-        self.env["NITRO_ADMIN_PASSWORD"] = PASSWORD
-
-    @contextlib.contextmanager
-    def server(self, port: int | None = None) -> Iterator[str]:
-        port = port or free_port()
-        log = self.workdir / f"server-{port}.log"
-        command = [sys.executable, str(BLOG / "app.py"), "--framework", self.framework]
-        command += ["--port", str(port), "--transport", "ws"]
-        with log.open("ab") as output:
-            process = subprocess.Popen(
-                command, cwd=BLOG, env=self.env, stdout=output, stderr=subprocess.STDOUT
-            )
-            try:
-                try:
-                    wait_for_port(port, process, timeout=30)
-                except (RuntimeError, TimeoutError) as exc:
-                    raise AssertionError(
-                        f"the blog did not start: {exc}\n{log.read_text()}"
-                    ) from exc
-                yield f"http://127.0.0.1:{port}"
-            finally:
-                stop_process(process)
-
-    def script(self, *args: str) -> None:
-        """examples/blog/comment.py: a plain save() (or delete()) in its own process."""
-        subprocess.run(
-            [sys.executable, str(BLOG / "comment.py"), *args],
-            cwd=BLOG,
-            env=self.env,
-            check=True,
-            timeout=60,
-            capture_output=True,
-        )
+# Servers, scripts, Redis and Chromium share two CPUs here: give each step more time.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(params=["fastapi", "flask", "fasthtml"])
-def blog(request, tmp_path: Path) -> WsBlog:
-    return WsBlog(request.param, tmp_path)
+def blog(request, tmp_path: Path) -> Blog:
+    return Blog(request.param, tmp_path, transport="ws")
 
 
 def open_tab(context, base: str, http_requests: list[str]):
@@ -97,17 +45,7 @@ def comments(page):
     return page.locator("ul[id^=live-thread-ws] > li")
 
 
-def post_comment(page, author: str, text: str) -> None:
-    page.get_by_placeholder("Your name").fill(author)
-    page.get_by_placeholder("Your comment").fill(text)
-    page.get_by_role("button", name="comment").click()
-
-
-def texts(*items: str) -> list[re.Pattern[str]]:
-    return [re.compile(re.escape(item)) for item in items]
-
-
-def test_two_tabs_over_websockets(blog: WsBlog, datastar_context) -> None:
+def test_two_tabs_over_websockets(blog: Blog, datastar_context) -> None:
     requests: list[str] = []
     with blog.server() as base:
         first = open_tab(datastar_context, base, requests)
@@ -132,7 +70,7 @@ def test_two_tabs_over_websockets(blog: WsBlog, datastar_context) -> None:
         assert requests == []  # no SSE stream, no action request: the socket did it all
 
 
-def test_a_tab_reconnects_after_a_server_restart(blog: WsBlog, datastar_context) -> None:
+def test_a_tab_reconnects_after_a_server_restart(blog: Blog, datastar_context) -> None:
     port = free_port()
     requests: list[str] = []
     with blog.server(port) as base:
@@ -155,12 +93,12 @@ def test_a_tab_reconnects_after_a_server_restart(blog: WsBlog, datastar_context)
 
 
 @pytest.fixture(params=["fastapi", "flask", "fasthtml"])
-def blog_behind_redis(request, tmp_path: Path, redis_url: str) -> WsBlog:
-    return WsBlog(request.param, tmp_path, redis_url)
+def blog_behind_redis(request, tmp_path: Path, redis_url: str) -> Blog:
+    return Blog(request.param, tmp_path, redis_url, transport="ws")
 
 
 def test_every_source_reaches_sockets_on_two_instances(
-    blog_behind_redis: WsBlog, datastar_context
+    blog_behind_redis: Blog, datastar_context
 ) -> None:
     """An action over one instance's socket, a plain save() in another process, the
     admin, and a deletion over the other instance's socket reach both tabs."""

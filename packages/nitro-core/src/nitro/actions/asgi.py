@@ -223,17 +223,19 @@ class WebEndpoint:
         await send_response(await self.respond(scope, receive), receive, send)
 
 
-class LiveEndpoint:
-    """The live-update stream of one entity class, as an ASGI app."""
+class _StreamEndpoint:
+    """What the live-stream endpoints share: the request read (no body past the limit),
+    the app's stream limit, and the ASGI call."""
 
-    def __init__(self, nitro: ActionApp, entity: type):
+    def __init__(self, nitro: ActionApp):
         self.nitro = nitro
-        self.entity = entity
         self.max_body_bytes = nitro.max_body_bytes
         hook_uvicorn_shutdown()
 
-    async def respond(self, scope: Scope, receive: Receive) -> ActionResponse:
-        try:  # a live stream reads no body, but the limit is the same on every route
+    async def admitted(self, scope: Scope, receive: Receive) -> ActionRequest | ActionResponse:
+        """The request, or the refusal: 413 for a body past the limit (a stream reads
+        none, but every route has the same rule), 503 past the stream limit."""
+        try:
             request = await request_from_asgi(scope, receive, self.max_body_bytes)
         except ActionError as error:
             return refusal(error)
@@ -241,6 +243,26 @@ class LiveEndpoint:
             self.nitro.streams.admit()
         except ActionError as error:
             return error_response(error)
+        return request
+
+    async def respond(self, scope: Scope, receive: Receive) -> ActionResponse:
+        raise NotImplementedError
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send_response(await self.respond(scope, receive), receive, send)
+
+
+class LiveEndpoint(_StreamEndpoint):
+    """The live-update stream of one entity class, as an ASGI app."""
+
+    def __init__(self, nitro: ActionApp, entity: type):
+        super().__init__(nitro)
+        self.entity = entity
+
+    async def respond(self, scope: Scope, receive: Receive) -> ActionResponse:
+        request = await self.admitted(scope, receive)
+        if isinstance(request, ActionResponse):
+            return request
         target = await afind_live_entity(self.entity, scope["path_params"]["id"])
         if isinstance(target, ActionResponse):
             return target
@@ -251,36 +273,21 @@ class LiveEndpoint:
         events = alive_events(nitro.broadcaster, target, nitro.keepalive, nitro.streams)
         return ActionResponse(200, dict(SSE_HEADERS), astream=events)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send_response(await self.respond(scope, receive), receive, send)
 
-
-class LiveListEndpoint:
-    """The live streams of every :class:`~nitro.actions.LiveList`, as an ASGI app
-    (``{prefix}/_live/_list/{name}``)."""
-
-    def __init__(self, nitro: ActionApp):
-        self.nitro = nitro
-        hook_uvicorn_shutdown()
+class LiveListEndpoint(_StreamEndpoint):
+    """The live streams of every :class:`~nitro.actions.LiveList` (and
+    :class:`~nitro.actions.LiveTopic`), as an ASGI app (``{prefix}/_live/_list/{name}``)."""
 
     async def respond(self, scope: Scope, receive: Receive) -> ActionResponse:
-        try:
-            request = await request_from_asgi(scope, receive, self.nitro.max_body_bytes)
-        except ActionError as error:
-            return refusal(error)
-        try:
-            self.nitro.streams.admit()
-        except ActionError as error:
-            return error_response(error)
+        request = await self.admitted(scope, receive)
+        if isinstance(request, ActionResponse):
+            return request
         view = open_list_view(self.nitro.dispatcher, scope["path_params"]["name"], request)
         if isinstance(view, ActionResponse):
             return view
         nitro = self.nitro
         events = alist_events(nitro.broadcaster, view, nitro.keepalive, nitro.streams)
         return ActionResponse(200, dict(SSE_HEADERS), astream=events)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send_response(await self.respond(scope, receive), receive, send)
 
 
 class PrefixMiddleware:
