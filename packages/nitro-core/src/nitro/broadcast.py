@@ -16,6 +16,8 @@ import queue
 import threading
 from typing import Any, Protocol, runtime_checkable
 
+from nitro.fanout_gc import defer_during_fanout
+
 __all__ = [
     "CLOSED",
     "DELETED",
@@ -219,6 +221,7 @@ class InProcessBroadcaster:
     def publish(self, topic: str, message: Any) -> None:
         with self._lock:
             targets = list(self._subscribers.get(topic, ()))
+        defer_during_fanout(len(targets))  # no full GC pause in a large delivery
         for subscription in targets:
             subscription.deliver(message)
 
