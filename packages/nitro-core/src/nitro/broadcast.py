@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
+from collections import deque
+from collections.abc import Iterator
 from typing import Any, Protocol, runtime_checkable
 
 from nitro.fanout_gc import defer_during_fanout
@@ -63,6 +65,31 @@ def _is_final(message: Any) -> bool:
     return message is CLOSED or message == DELETED
 
 
+def _overflow(backlog: Iterator[Any], message: Any) -> Any:
+    """A full inbox (a consumer ``max_queue`` messages behind) gives up its *backlog*
+    for one :data:`RESYNC`: memory stays bounded, and the consumer re-reads what it
+    shows instead of applying a history with holes. An end-of-stream message
+    (:data:`CLOSED`, :data:`DELETED`) is kept."""
+    final = message if _is_final(message) else None
+    for dropped in backlog:
+        if final is None and _is_final(dropped):
+            final = dropped
+    return RESYNC if final is None else final
+
+
+def _drain_deque(items: deque[Any]) -> Iterator[Any]:
+    while items:
+        yield items.popleft()
+
+
+def _drain_queue(inbox: queue.Queue[Any]) -> Iterator[Any]:
+    while True:
+        try:
+            yield inbox.get_nowait()
+        except queue.Empty:
+            return
+
+
 def entity_topic(entity: type, entity_id: str) -> str:
     return f"{entity.__name__.lower()}:{entity_id}"
 
@@ -108,7 +135,24 @@ def publish_deletion(broadcaster: Broadcaster, entity: Any) -> None:
 
 
 class Subscription:
-    """One subscriber's inbox. Use ``get()`` from threads, ``aget()`` from async code."""
+    """One subscriber's inbox. Use ``get()`` from threads, ``aget()`` from async code
+    (one consumer per subscription).
+
+    The async inbox is a deque and one waiting future rather than an
+    ``asyncio.Queue`` (four deques and more): thousands of open streams each hold one,
+    and every kilobyte is ten megabytes at 10,000 connections.
+    """
+
+    __slots__ = (
+        "_broadcaster",
+        "_items",
+        "_loop",
+        "_max",
+        "_sync_queue",
+        "_waiter",
+        "closed",
+        "topic",
+    )
 
     def __init__(
         self,
@@ -121,7 +165,8 @@ class Subscription:
         self._broadcaster = broadcaster
         self._loop = loop
         self._max = max_queue
-        self._async_queue: asyncio.Queue[Any] | None = asyncio.Queue() if loop else None
+        self._items: deque[Any] = deque()  # the async inbox
+        self._waiter: asyncio.Future[None] | None = None
         self._sync_queue: queue.Queue[Any] | None = None if loop else queue.Queue()
         self.closed = False
 
@@ -136,30 +181,17 @@ class Subscription:
             return
         assert self._sync_queue is not None
         if self._sync_queue.qsize() >= self._max:
-            message = self._overflow(self._sync_queue, message)
+            message = _overflow(_drain_queue(self._sync_queue), message)
         self._sync_queue.put(message)
 
     def _put_async(self, message: Any) -> None:
-        assert self._async_queue is not None
-        if self._async_queue.qsize() >= self._max:
-            message = self._overflow(self._async_queue, message)
-        self._async_queue.put_nowait(message)
-
-    @staticmethod
-    def _overflow(inbox: Any, message: Any) -> Any:
-        """A full inbox (a consumer ``max_queue`` messages behind) gives up its backlog
-        for one :data:`RESYNC`: memory stays bounded, and the consumer re-reads what it
-        shows instead of applying a history with holes. An end-of-stream message
-        (:data:`CLOSED`, :data:`DELETED`) is kept."""
-        final = message if _is_final(message) else None
-        while True:
-            try:
-                dropped = inbox.get_nowait()
-            except (queue.Empty, asyncio.QueueEmpty):
-                break
-            if final is None and _is_final(dropped):
-                final = dropped
-        return RESYNC if final is None else final
+        items = self._items
+        if len(items) >= self._max:
+            message = _overflow(_drain_deque(items), message)
+        items.append(message)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def get(self, timeout: float | None = None) -> Any | None:
         """The next message, or ``None`` after ``timeout`` seconds."""
@@ -171,15 +203,21 @@ class Subscription:
             return None
 
     async def aget(self, timeout: float | None = None) -> Any | None:
-        if self._async_queue is None:
+        """The next message, or ``None`` after ``timeout`` seconds."""
+        if self._loop is None:
             raise RuntimeError("this subscription was made with subscribe(); use get()")
-        try:
-            # asyncio.timeout, not wait_for: on 3.11 wait_for makes a Task per call,
-            # garbage that 10,000 idle streams turn into full collections.
-            async with asyncio.timeout(timeout):
-                return await self._async_queue.get()
-        except TimeoutError:
-            return None
+        if not self._items:
+            waiter = self._waiter = self._loop.create_future()
+            try:
+                # asyncio.timeout, not wait_for: on 3.11 wait_for makes a Task per call,
+                # garbage that 10,000 idle streams turn into full collections.
+                async with asyncio.timeout(timeout):
+                    await waiter
+            except TimeoutError:
+                return None
+            finally:
+                self._waiter = None
+        return self._items.popleft()
 
     def close(self) -> None:
         if not self.closed:

@@ -131,6 +131,8 @@ async def _refuse(scope: Scope, send: Send, response: ActionResponse) -> None:
 class _Session:
     """One open socket: its subscriptions (one task each) and running actions."""
 
+    __slots__ = ("_send", "actions", "closed", "handshake", "lock", "nitro", "streams", "timeout")
+
     def __init__(self, nitro: ActionApp, handshake: ActionRequest, send: Send) -> None:
         self.nitro, self.handshake, self._send = nitro, handshake, send
         self.lock = asyncio.Lock()  # one frame at a time on the socket
