@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -40,6 +40,7 @@ __all__ = [
     "LiveEndpoint",
     "LiveListEndpoint",
     "PrefixMiddleware",
+    "ScopeHeaders",
     "WebEndpoint",
     "read_request",
     "refusal",
@@ -53,6 +54,34 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 logger = logging.getLogger("nitro.actions")
+
+
+class ScopeHeaders(Mapping[str, str]):
+    """Lower-case header names over an ASGI scope's raw headers, read on demand (no
+    copy): for what lives as long as a connection (a WebSocket's handshake), where a
+    decoded dict per connection is memory that 10,000 of them multiply. A repeated
+    header reads as its last value, as the dict of :func:`request_from_asgi` does."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, raw: list[tuple[bytes, bytes]]):
+        self._raw = raw
+
+    def __getitem__(self, name: str) -> str:
+        wanted = name.lower().encode("latin-1")
+        found = None
+        for key, value in self._raw:
+            if key.lower() == wanted:
+                found = value
+        if found is None:
+            raise KeyError(name)
+        return found.decode("latin-1")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys(key.decode("latin-1").lower() for key, _ in self._raw))
+
+    def __len__(self) -> int:
+        return len({key.lower() for key, _ in self._raw})
 
 
 async def request_from_asgi(

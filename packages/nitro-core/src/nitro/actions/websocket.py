@@ -21,7 +21,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from nitro.actions.asgi import Receive, Scope, Send
+from nitro.actions.asgi import Receive, Scope, ScopeHeaders, Send
 from nitro.actions.errors import ActionError, ActionFailed
 from nitro.actions.list_stream import alist_events
 from nitro.actions.live import afind_live_entity, alive_events
@@ -80,10 +80,9 @@ SERVICE_RESTART = 1012
 
 
 def handshake_from_asgi(scope: Scope) -> ActionRequest:
-    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
     return ActionRequest(
         method="GET",
-        headers=headers,
+        headers=ScopeHeaders(scope["headers"]),  # read on demand: it lives with the socket
         path=scope.get("path", ""),
         scheme="https" if scope.get("scheme") == "wss" else "http",
         client=(scope.get("client") or (None,))[0],
