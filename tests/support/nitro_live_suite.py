@@ -19,7 +19,7 @@ from nitro_adapter_suite import parse_sse
 from nitro_auth_suite import AUDIENCE, ISSUER, KEY, OWN_ORDERS, bearer, token
 
 from nitro import Entity
-from nitro.actions import LiveList, LiveTopic, action
+from nitro.actions import LiveList, LiveTopic, action, url_prefix
 from nitro.auth import Guard, JWTAuth, User
 from nitro.auth.jwt import user_from_claims
 from nitro.specification import FieldEquals
@@ -37,6 +37,9 @@ class Chore(Entity):
     @action
     def bump(self) -> None:
         self.rank += 1
+
+    def __html__(self) -> str:  # for live(chore, elements=True)
+        return str(Li(self.title, id=f"chore-{self.id}"))
 
 
 class Diary(Entity):
@@ -316,3 +319,25 @@ class LiveSuite:
         staff = listen("/_live/_list/staff-news", bearer(token("ann", roles=("viewer",))))
         staff.subscribed()
         assert staff.status == 200
+
+    def test_an_entity_stream_can_send_its_rendered_element(self, listen) -> None:
+        from nitro.actions.live import live
+
+        chore = Chore(id="e1", title="dust")
+        chore.save()
+        with url_prefix(""):
+            assert "/_live/chore/e1?elements=1" in live(chore, elements=True)
+        with pytest.raises(TypeError, match="no __html__"):
+            live(Diary(id="d", owner_id="ann"), elements=True)
+        stream = listen("/_live/chore/e1?elements=1")
+        first = stream.wait(lambda e: len(e) >= 2)
+        assert first[1] == ("datastar-patch-elements", ['elements <li id="chore-e1">dust</li>'])
+        Chore(id="e1", title="<b>mop</b>").save()
+        events = stream.wait(lambda e: len(e) >= 4)
+        assert events[2][0] == "datastar-patch-signals"
+        assert events[3] == (
+            "datastar-patch-elements",
+            ['elements <li id="chore-e1">&lt;b&gt;mop&lt;/b&gt;</li>'],
+        )
+        plain = listen("/_live/chore/e1")  # without ?elements: the signals alone
+        assert [name for name, _ in plain.wait(lambda e: len(e) >= 1)] == ["datastar-patch-signals"]

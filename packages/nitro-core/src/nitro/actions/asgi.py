@@ -24,7 +24,7 @@ from nitro.actions.dispatcher import ActionDispatcher
 from nitro.actions.errors import ActionError, RequestTooLarge
 from nitro.actions.limits import DEFAULT_MAX_BODY_BYTES, check_content_length
 from nitro.actions.list_stream import alist_events
-from nitro.actions.live import afind_live_entity, alive_events
+from nitro.actions.live import afind_live_entity, alive_events, wants_elements
 from nitro.actions.live_access import check_entity_access, open_list_view
 from nitro.actions.registry import ActionRoute
 from nitro.actions.request import ActionRequest, ActionResponse, refusal
@@ -299,7 +299,8 @@ class LiveEndpoint(_StreamEndpoint):
         if refused is not None:
             return refused
         nitro = self.nitro
-        events = alive_events(nitro.broadcaster, target, nitro.keepalive, nitro.streams)
+        elements = wants_elements(request.query)
+        events = alive_events(nitro.broadcaster, target, nitro.keepalive, nitro.streams, elements)
         return ActionResponse(200, dict(SSE_HEADERS), astream=events)
 
 

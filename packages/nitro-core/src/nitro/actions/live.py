@@ -42,7 +42,9 @@ __all__ = [
     "find_live_entity",
     "live",
     "live_events",
+    "live_path",
     "publish_changes",
+    "wants_elements",
 ]
 
 KEEPALIVE_SECONDS = 15.0
@@ -50,15 +52,33 @@ KEEPALIVE_SECONDS = 15.0
 logger = logging.getLogger("nitro.actions")
 
 
-def live(entity: Any) -> str:
+def live(entity: Any, *, elements: bool = False) -> str:
     """The Datastar expression that opens the live stream of ``entity``.
+
+    With ``elements=True`` the stream also sends the entity's rendered element (its
+    ``__html__``, which must carry an ``id``) with each change, which Datastar morphs
+    into the page by that id; otherwise it sends the signals alone.
 
     The id is percent-encoded into the path and the URL quoted by
     :func:`rusty_tags.js_string`, so no id can break out of the expression.
     """
+    return f"@get({js_string(live_path(entity, elements=elements))}, {{openWhenHidden: true}})"
+
+
+def live_path(entity: Any, *, elements: bool = False) -> str:
+    """The URL of ``entity``'s live stream (see :func:`live`)."""
+    if elements and not hasattr(type(entity), "__html__"):
+        raise TypeError(
+            f"live(..., elements=True): {type(entity).__name__} has no __html__ to render"
+        )
     entity_id = quote(str(entity.id), safe="")
     path = f"{current_prefix()}/{LIVE_SEGMENT}/{entity_segment(type(entity))}/{entity_id}"
-    return f"@get({js_string(path)}, {{openWhenHidden: true}})"
+    return f"{path}?elements=1" if elements else path
+
+
+def wants_elements(query: Any) -> bool:
+    """Whether a live stream's query asks for rendered elements (``?elements=1``)."""
+    return query.get("elements") == "1"
 
 
 def publish_changes(broadcaster: Broadcaster, *entities: type) -> Callable[[], None]:
@@ -103,18 +123,23 @@ def live_events(
     entity: Any,
     keepalive: float = KEEPALIVE_SECONDS,
     streams: StreamRegistry | None = None,
+    elements: bool = False,
 ) -> Iterator[str]:
     """Events for a sync server (one thread per open stream)."""
     topic = entity_topic(type(entity), entity.id)
+    render = _Render(type(entity)) if elements else None
     with broadcaster.subscribe(topic) as subscription, _open(entity, subscription, streams):
-        yield sse.patch_signals(entity.signals)
+        yield from _changed(entity.signals, render)
         while True:
             message = subscription.get(timeout=keepalive)
             if message is CLOSED or message == DELETED:
                 return
             if message is RESYNC:
                 message = _reread(entity)
-            yield sse.keepalive() if message is None else sse.patch_signals(message)
+            if message is None:
+                yield sse.keepalive()
+            else:
+                yield from _changed(message, render)
 
 
 async def alive_events(
@@ -122,19 +147,60 @@ async def alive_events(
     entity: Any,
     keepalive: float = KEEPALIVE_SECONDS,
     streams: StreamRegistry | None = None,
+    elements: bool = False,
 ) -> AsyncIterator[str]:
     """Events for an async server; ends when the client disconnects (cancellation)."""
     topic = entity_topic(type(entity), entity.id)
+    render = _Render(type(entity)) if elements else None
     async with broadcaster.asubscribe(topic) as subscription:
         with _open(entity, subscription, streams):
-            yield sse.patch_signals(entity.signals)
+            for event in _changed(entity.signals, render):
+                yield event
             while True:
                 message = await subscription.aget(timeout=keepalive)
                 if message is CLOSED or message == DELETED:
                     return
                 if message is RESYNC:
                     message = await _areread(entity)
-                yield sse.keepalive() if message is None else sse.patch_signals(message)
+                if message is None:
+                    yield sse.keepalive()
+                else:
+                    for event in _changed(message, render):
+                        yield event
+
+
+def _changed(signals: dict[str, Any], render: _Render | None) -> Iterator[str]:
+    """The events of one state: its signals, then (when asked) its rendered element."""
+    yield sse.patch_signals(signals)
+    if render is not None:
+        html = render(signals)
+        if html is not None:
+            yield sse.patch_elements(html)
+
+
+class _Render:
+    """An entity's element from its published signals, built once per message for all
+    the streams of this process that render it (they get the same message object)."""
+
+    __slots__ = ("entity_cls",)
+
+    _last: tuple[Any, str | None] = (None, None)
+
+    def __init__(self, entity_cls: type) -> None:
+        self.entity_cls = entity_cls
+
+    def __call__(self, signals: dict[str, Any]) -> str | None:
+        last, html = _Render._last
+        if signals is last:
+            return html
+        try:
+            (data,) = signals.values()
+            html = str(self.entity_cls.model_validate(data).__html__())  # type: ignore[attr-defined]
+        except Exception:  # the signals alone still go out
+            logger.warning("live stream: rendering %s failed", self.entity_cls, exc_info=True)
+            html = None
+        _Render._last = (signals, html)
+        return html
 
 
 class _open:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from nitro.actions.asgi import Receive, Scope, ScopeHeaders, Send
 from nitro.actions.errors import ActionError, ActionFailed
 from nitro.actions.list_stream import alist_events
-from nitro.actions.live import afind_live_entity, alive_events
+from nitro.actions.live import afind_live_entity, alive_events, wants_elements
 from nitro.actions.live_access import check_entity_access, open_list_view
 from nitro.actions.request import ActionRequest, ActionResponse
 from nitro.actions.streams import hook_uvicorn_shutdown, send_timeout
@@ -235,7 +235,8 @@ class _Session:
             refused = check_entity_access(nitro.dispatcher, found, request)
             if refused is not None:
                 return refused
-            return alive_events(nitro.broadcaster, found, nitro.keepalive, nitro.streams)
+            elements = wants_elements(target.query)
+            return alive_events(nitro.broadcaster, found, nitro.keepalive, nitro.streams, elements)
         view = open_list_view(nitro.dispatcher, target.list_name, request)
         if isinstance(view, ActionResponse):
             return view

@@ -22,11 +22,9 @@ from __future__ import annotations
 import functools
 from importlib import resources
 from typing import Any
-from urllib.parse import quote
 
 from nitro.actions.expressions import ActionRef
-from nitro.actions.registry import LIVE_SEGMENT
-from nitro.actions.urls import current_prefix, entity_segment
+from nitro.actions.urls import current_prefix
 from rusty_tags import Div, Script, js_string
 
 __all__ = [
@@ -80,11 +78,11 @@ def ws_subscribe(path: str) -> str:
     return f"{_GLUE}.subscribe({js_string(path)}, el)"
 
 
-def ws_live(entity: Any) -> str:
+def ws_live(entity: Any, *, elements: bool = False) -> str:
     """:func:`nitro.actions.live` over the socket: the live stream of *entity*."""
-    entity_id = quote(str(entity.id), safe="")
-    segment = entity_segment(type(entity))
-    return ws_subscribe(f"{current_prefix()}/{LIVE_SEGMENT}/{segment}/{entity_id}")
+    from nitro.actions.live import live_path
+
+    return ws_subscribe(live_path(entity, elements=elements))
 
 
 def ws_list(live_list: Any, **params: Any) -> str:

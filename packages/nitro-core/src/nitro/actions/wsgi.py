@@ -19,7 +19,7 @@ from nitro.actions.app import ActionApp
 from nitro.actions.errors import ActionError
 from nitro.actions.limits import read_wsgi_body
 from nitro.actions.list_stream import list_events
-from nitro.actions.live import find_live_entity, live_events
+from nitro.actions.live import find_live_entity, live_events, wants_elements
 from nitro.actions.live_access import check_entity_access, open_list_view
 from nitro.actions.registry import ActionRoute
 from nitro.actions.request import ActionRequest, ActionResponse, refusal
@@ -183,7 +183,8 @@ class WsgiLiveEndpoint:
         if refused is not None:
             return refused
         nitro = self.nitro
-        events = live_events(nitro.broadcaster, target, nitro.keepalive, nitro.streams)
+        elements = wants_elements(request.query)
+        events = live_events(nitro.broadcaster, target, nitro.keepalive, nitro.streams, elements)
         return ActionResponse(200, dict(SSE_HEADERS), stream=events)
 
 
