@@ -78,7 +78,7 @@ def live_path(entity: Any, *, elements: bool = False) -> str:
 
 def wants_elements(query: Any) -> bool:
     """Whether a live stream's query asks for rendered elements (``?elements=1``)."""
-    return query.get("elements") == "1"
+    return bool(query.get("elements") == "1")
 
 
 def publish_changes(broadcaster: Broadcaster, *entities: type) -> Callable[[], None]:
