@@ -43,12 +43,18 @@ def stored(page: Any, area: str = "localStorage") -> dict[str, Any] | None:
 def wait_stored(page: Any, check: Callable[[dict[str, Any]], bool], area: str = "localStorage"):
     """Wait until the stored ``me`` record satisfies *check* (read through Python)."""
     deadline = 50
+    last: object = None
     for _ in range(deadline):
-        record = stored(page, area)
-        if record is not None and check(record):
-            return record
+        try:
+            record = stored(page, area)
+        except (ValueError, TypeError, KeyError) as exc:  # garbage not yet put back
+            last = exc
+        else:
+            last = record
+            if record is not None and check(record):
+                return record
         page.wait_for_timeout(100)
-    raise AssertionError(f"storage never matched; last record: {stored(page, area)!r}")
+    raise AssertionError(f"storage never matched; last record: {last!r}")
 
 
 def write_storage(page: Any, record: dict[str, Any]) -> None:
