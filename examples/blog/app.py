@@ -1,6 +1,6 @@
-"""A blog post whose comment thread stays live in every tab, on FastAPI, Flask or FastHTML.
+"""A blog post whose comment thread stays live in every tab, on FastHTML, FastAPI or Flask.
 
-    uv run --all-packages examples/blog/app.py [--framework flask|fasthtml] [--port 8000]
+    uv run --all-packages examples/blog/app.py [--framework fastapi|flask] [--port 8000]
         [--transport ws]
 
 Open the post in two tabs and comment in one: the comment appears in both, at its place
@@ -25,6 +25,7 @@ from rusty_tags import H1, Button, Div, Form, Input, P, Page
 TRANSPORT = "sse"
 
 
+# --8<-- [start:broadcaster]
 def broadcaster():
     """Redis when the app runs as several processes, else this process only."""
     if url := os.environ.get("NITRO_REDIS_URL"):
@@ -32,8 +33,10 @@ def broadcaster():
 
         return RedisBroadcaster(url)
     return None
+    # --8<-- [end:broadcaster]
 
 
+# --8<-- [start:admin]
 def admin_site() -> Admin:
     password = os.environ.get("NITRO_ADMIN_PASSWORD") or secrets.token_urlsafe(9)
     print(f"Admin: /admin/  user: admin  password: {password}", flush=True)
@@ -42,8 +45,10 @@ def admin_site() -> Admin:
     admin.register(Post)
     admin.register(Comment, list_display=["author", "text", "post_id", "created"])
     return admin
+    # --8<-- [end:admin]
 
 
+# --8<-- [start:page]
 def post_page(post_id: str = "welcome") -> str:
     post = Post.get(post_id) or Post(id=post_id, title="Welcome", body="Say hello below.")
     post.save()
@@ -69,6 +74,7 @@ def post_page(post_id: str = "welcome") -> str:
 
 
 _FORM = {"author": "", "text": "", "error": ""}
+# --8<-- [end:page]
 
 
 def fastapi_app():
@@ -98,6 +104,7 @@ def flask_app():
     return app
 
 
+# --8<-- [start:fasthtml]
 def fasthtml_app():
     from fasthtml.common import fast_app
     from starlette.responses import HTMLResponse
@@ -112,11 +119,13 @@ def fasthtml_app():
         lambda request: HTMLResponse(post_page(request.path_params["post_id"]))
     )
     return app
+    # --8<-- [end:fasthtml]
 
 
+# --8<-- [start:main]
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="Serve the Nitro blog.")
-    parser.add_argument("--framework", choices=["fastapi", "flask", "fasthtml"], default="fastapi")
+    parser.add_argument("--framework", choices=["fasthtml", "fastapi", "flask"], default="fasthtml")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--transport", choices=["sse", "ws"], default="sse")
@@ -130,3 +139,4 @@ if __name__ == "__main__":
         import uvicorn
 
         uvicorn.run(app, host=args.host, port=args.port)
+        # --8<-- [end:main]

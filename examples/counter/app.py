@@ -17,6 +17,7 @@ from nitro.adapters.fastapi import configure_app
 from rusty_tags import H1, Button, Div, Page, Span
 
 
+# --8<-- [start:entity]
 class Counter(Entity):
     count: int = 0
 
@@ -27,12 +28,16 @@ class Counter(Entity):
     @action(method="POST")
     def reset(self) -> None:
         self.count = 0
+        # --8<-- [end:entity]
 
 
+# --8<-- [start:setup]
 app = FastAPI(title="Nitro counter")
 configure_app(app)
+# --8<-- [end:setup]
 
 
+# --8<-- [start:page]
 @app.get("/", response_class=HTMLResponse)
 def index() -> str:
     counter = Counter.get("main") or Counter(id="main")
@@ -51,11 +56,14 @@ def index() -> str:
             title="Nitro counter",
         )
     )
+    # --8<-- [end:page]
 
 
+# --8<-- [start:main]
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="Serve the Nitro counter.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args()
     uvicorn.run(app, host=args.host, port=args.port)
+    # --8<-- [end:main]

@@ -73,6 +73,7 @@ def shop_bus() -> Bus:
     return bus
 
 
+# --8<-- [start:checkout]
 class Checkout(Entity):
     """The order form's endpoint, never stored: an action gives it Nitro's request
     checks (allowed host, same origin, body size) and parameter validation (422)."""
@@ -102,8 +103,10 @@ class Checkout(Entity):
 def _refused(parameter: str, message: str) -> InvalidParameters:
     """A 422 (for Datastar: the ``$_errors.<parameter>`` signal) with *message*."""
     return InvalidParameters(message, errors=[{"parameter": parameter, "message": message}])
+    # --8<-- [end:checkout]
 
 
+# --8<-- [start:create_app]
 def create_app(
     database: str | None = None,
     mailer: Mailer | None = None,
@@ -149,6 +152,7 @@ def create_app(
         return live_signals(bus)
 
     return app
+    # --8<-- [end:create_app]
 
 
 def _create_tables(bus: Bus) -> None:

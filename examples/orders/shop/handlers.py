@@ -32,6 +32,7 @@ STOCK_TOPIC = "orders:stock"
 # -- commands -----------------------------------------------------------------------------
 
 
+# --8<-- [start:commands]
 @bus.handles(AddProduct)
 def add_product(cmd: AddProduct, uow: UnitOfWork) -> None:
     product = Product(
@@ -53,11 +54,13 @@ def place_order(cmd: PlaceOrder) -> str:
     Order(id=cmd.order_id, email=cmd.email, lines=cmd.lines, total_cents=total).save()
     record(OrderPlaced(order_id=cmd.order_id, email=cmd.email, lines=cmd.lines, total_cents=total))
     return cmd.order_id
+    # --8<-- [end:commands]
 
 
 # -- queries ------------------------------------------------------------------------------
 
 
+# --8<-- [start:queries]
 @bus.handles(GetProducts)
 def get_products(query: GetProducts) -> list[Product]:
     return Product.query().order_by("name").all()
@@ -80,11 +83,13 @@ def live_signals(bus: Bus) -> dict[str, Any]:
         "stock": bus.ask(GetStock()),
         "sales": {"orders": sales.orders, "items": sales.items},
     }
+    # --8<-- [end:queries]
 
 
 # -- events -------------------------------------------------------------------------------
 
 #: Orders placed at the same time race for the one counter: try again on a lost race.
+# --8<-- [start:events]
 ON_CONFLICT = Retry(attempts=20, backoff=0.01, on=(ConcurrencyError,))
 
 
@@ -128,3 +133,4 @@ def show_stock(evt: OrderPlaced, bus: Bus, broadcaster: Broadcaster | None = Non
     """Push the new stock and sales to the open pages (none in a process without one)."""
     if broadcaster is not None:
         broadcaster.publish(STOCK_TOPIC, live_signals(bus))
+        # --8<-- [end:events]
