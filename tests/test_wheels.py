@@ -145,6 +145,7 @@ def test_extras_install_exactly_their_siblings(wheelhouse: Path, tmp_path: Path)
     install("nitro-core[fastapi]")
     assert can_import(python, "nitro.adapters.fastapi")
     assert can_import(python, "rusty_tags")
+    assert can_import(python, "uvicorn")  # the extra can serve the app it installs
     assert not can_import(python, "nitro.sql")
     assert not can_import(python, "nitro.adapters.flask")
 

@@ -15,7 +15,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 #: Settings a developer may have exported that would send the examples elsewhere: the
 #: page must load Datastar from the CDN address (the browser tests answer it), and an
 #: example must keep its SQLite file in the test's directory.
-CLEARED_ENV = ("RUSTY_TAGS_DATASTAR_SRC", "NITRO_DATABASE_URL")
+CLEARED_ENV = ("RUSTY_TAGS_DATASTAR_SRC", "NITRO_DATASTAR_JS", "NITRO_DATABASE_URL")
 
 
 @contextlib.contextmanager

@@ -24,6 +24,13 @@ class Book(Entity):
     shelf_id: str | None = None
 
 
+class Copy(Entity):
+    """A required relation: every copy stands on a shelf."""
+
+    barcode: str
+    shelf_id: str
+
+
 def build_admin() -> Admin:
     admin = Admin(
         auth=PasswordAuth([AdminUser("ann", hash_password(PASSWORD), is_superuser=True)]),
@@ -38,6 +45,7 @@ def build_admin() -> Admin:
         relations={"shelf_id": Shelf},
         ordering=["title"],
     )
+    admin.register(Copy, list_filter=["shelf_id"], relations={"shelf_id": Shelf})
     return admin
 
 
@@ -57,6 +65,7 @@ def base_url() -> Iterator[str]:
 def client(base_url: str) -> Iterator[httpx.Client]:
     Shelf.repository().clear()
     Book.repository().clear()
+    Copy.repository().clear()
     with httpx.Client(base_url=base_url, timeout=10) as client:
         token = csrf(client.get("/admin/login").text)
         client.post(
@@ -144,6 +153,31 @@ def test_form_saves_a_chosen_relation_and_refuses_unknown_ids(client: httpx.Clie
     )
     assert cleared.status_code == 303
     assert Book.get(book.id).shelf_id is None  # type: ignore[union-attr]
+
+
+def test_only_an_optional_relation_can_be_cleared(client: httpx.Client) -> None:
+    shelf = Shelf(name="Essays")
+    shelf.save()
+    optional = client.get("/admin/book/new").text
+    assert 'id="field-shelf_id-clear"' in optional
+    required = client.get("/admin/copy/new").text
+    assert 'id="field-shelf_id-search"' in required  # the picker is there
+    assert 'id="field-shelf_id-clear"' not in required
+    assert ">Clear</button>" not in required
+    copy = Copy(barcode="c-1", shelf_id=shelf.id)
+    copy.save()
+    edit = client.get(f"/admin/copy/{copy.id}/edit").text
+    assert ">Clear</button>" not in edit
+    # Emptying it anyway (a hand-made request) is refused, and the copy keeps its shelf.
+    refused = client.post(
+        f"/admin/copy/{copy.id}/edit",
+        data={"csrf_token": csrf(edit), "barcode": "c-1", "shelf_id": ""},
+    )
+    assert refused.status_code == 422
+    assert Copy.get(copy.id).shelf_id == shelf.id  # type: ignore[union-attr]
+    # A filter on the same relation can always be cleared (no filter).
+    listing = client.get("/admin/copy").text
+    assert 'id="filter-shelf_id-clear"' in listing
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,9 @@ from rusty_tags._page import (
     DATASTAR_CDN_URL as DATASTAR_CDN_URL,
 )
 from rusty_tags._page import (
+    DATASTAR_NOTICE_ID as DATASTAR_NOTICE_ID,
+)
+from rusty_tags._page import (
     DATASTAR_SRC_ENV as DATASTAR_SRC_ENV,
 )
 from rusty_tags._page import (
@@ -15,7 +18,10 @@ from rusty_tags._page import (
 )
 from rusty_tags._page import DatastarScript as DatastarScript
 from rusty_tags._page import Page as Page
+from rusty_tags._page import datastar_notice_script as datastar_notice_script
 from rusty_tags._page import datastar_src as datastar_src
+from rusty_tags._page import reset_datastar_src as reset_datastar_src
+from rusty_tags._page import set_datastar_src as set_datastar_src
 from rusty_tags._rusty_tags import (
     H1,
     H2,
@@ -184,6 +190,7 @@ from rusty_tags._rusty_tags import Tag as CustomTag  # the rusty-tags 0.7.0 name
 
 __all__ = [
     "DATASTAR_CDN_URL",
+    "DATASTAR_NOTICE_ID",
     "DATASTAR_SRC_ENV",
     "DATASTAR_VERSION",
     "H1",
@@ -350,6 +357,9 @@ __all__ = [
     "Wbr",
     "__version__",
     "datastar_json",
+    "datastar_notice_script",
     "datastar_src",
     "js_string",
+    "reset_datastar_src",
+    "set_datastar_src",
 ]

@@ -91,6 +91,7 @@ def _drain_queue(inbox: queue.Queue[Any]) -> Iterator[Any]:
 
 
 def entity_topic(entity: type, entity_id: str) -> str:
+    """The topic of one entity's changes: its live stream subscribes to it."""
     return f"{entity.__name__.lower()}:{entity_id}"
 
 

@@ -228,13 +228,17 @@ def _name(receiver: Callable[..., Any]) -> str:
     return getattr(receiver, "__qualname__", None) or repr(receiver)
 
 
+#: Sent before an entity is stored; a raising receiver aborts the save.
 pre_save = event(
     "nitro.pre_save", "Sent before an entity is stored; a raising receiver aborts.", errors="raise"
 )
+#: Sent after an entity was stored; a failing receiver is logged.
 post_save = event("nitro.post_save", "Sent after an entity was stored.", errors="log")
+#: Sent before an entity is deleted; a raising receiver aborts the delete.
 pre_delete = event(
     "nitro.pre_delete",
     "Sent before an entity is deleted; a raising receiver aborts.",
     errors="raise",
 )
+#: Sent after an entity was deleted; a failing receiver is logged.
 post_delete = event("nitro.post_delete", "Sent after an entity was deleted.", errors="log")

@@ -52,6 +52,7 @@ __all__ = [
     "with_routes",
 ]
 
+#: The entry point group a distribution registers its Nitro plugin under.
 ENTRY_POINT_GROUP = "nitro.plugins"
 logger = logging.getLogger("nitro.plugins")
 

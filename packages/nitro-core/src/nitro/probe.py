@@ -83,6 +83,7 @@ def install(observer: Observer) -> None:
 
 
 def uninstall(observer: Observer) -> None:
+    """Stop reporting to *observer* (no error if it was not installed)."""
     global observers
     observers = tuple(o for o in observers if o is not observer)
 

@@ -17,7 +17,9 @@ from nitro.actions.request import ActionRequest, ActionResponse
 
 __all__ = ["Mountable", "WebRequest", "WebResponse", "WebRoute", "html", "redirect"]
 
+#: The framework-free request the adapters hand to web routes (the actions' request type).
 WebRequest = ActionRequest
+#: The framework-free response web routes return (the actions' response type).
 WebResponse = ActionResponse
 
 #: A handler runs synchronously; async servers call it in a worker thread.
@@ -49,10 +51,12 @@ class Mountable(Protocol):
 
 
 def html(body: str, status: int = 200, headers: dict[str, str] | None = None) -> ActionResponse:
+    """An HTML response with *body* (UTF-8)."""
     return ActionResponse(
         status, {"Content-Type": "text/html; charset=utf-8", **(headers or {})}, body.encode()
     )
 
 
 def redirect(location: str, status: int = 303) -> ActionResponse:
+    """A redirect to *location* (303 by default, so a POST is followed by a GET)."""
     return ActionResponse(status, {"Location": location}, b"")

@@ -37,6 +37,7 @@ from nitro.admin.site import Admin as Admin
 from nitro.admin.specs import FieldContains as FieldContains
 from nitro.admin.specs import FieldRange as FieldRange
 
+#: The installed version of nitro-admin (from its distribution metadata).
 __version__: str = _version("nitro-admin")
 
 #: The default site: ``from nitro.admin import admin``.

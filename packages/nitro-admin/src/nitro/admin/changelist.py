@@ -41,6 +41,9 @@ MAX_SEARCH_TERMS = 8
 
 @dataclass
 class ListState:
+    """What the list page's query string asks for (search, order, page, filters), validated; bad
+    values become messages, not errors."""
+
     q: str = ""
     order: str = ""
     page: int = 1
@@ -74,6 +77,9 @@ class ListState:
 
 @dataclass
 class ListPage:
+    """One page of rows for the list view, with what the pager needs (a next page, the total when
+    it was counted)."""
+
     rows: list[Any]
     has_next: bool
     total: int | None

@@ -37,6 +37,9 @@ _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 @dataclass(frozen=True)
 class CheckMessage:
+    """One problem found by the start-up checks: a stable ``id`` (``admin.E003``), the message,
+    and an optional hint naming the fix."""
+
     id: str
     msg: str
     hint: str | None = None

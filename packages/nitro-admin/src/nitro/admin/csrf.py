@@ -21,6 +21,9 @@ __all__ = ["FIELD_NAME", "HEADER_NAME", "CsrfProtection"]
 
 
 class CsrfProtection(_core.CsrfProtection):
+    """nitro.auth's CSRF tokens, plus the admin's host check: a request for a host outside
+    *allowed_hosts* is refused before its token is looked at."""
+
     def __init__(
         self,
         secret_key: str,

@@ -36,6 +36,9 @@ _LONG_NAMES = frozenset({"description", "body", "content", "notes", "text", "com
 
 @dataclass(frozen=True)
 class FieldSpec:
+    """How the admin shows and edits one entity field (label, kind, widget, whether it is
+    required), read once from the entity's annotations."""
+
     name: str
     label: str
     kind: str

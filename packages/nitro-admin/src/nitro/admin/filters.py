@@ -26,6 +26,9 @@ _INPUT_TYPES = {"date": "date", "datetime": "datetime-local", "time": "time"}
 
 @dataclass
 class FilterResult:
+    """The specifications the list page's filters add to its query, and the messages for the
+    values that could not be read."""
+
     specs: list[Specification[Any]] = field(default_factory=list)
     #: The query values in effect, ``{"price__gte": "10"}`` (kept in links).
     active: dict[str, str] = field(default_factory=dict)
@@ -33,12 +36,16 @@ class FilterResult:
 
 
 def filter_keys(spec: FieldSpec) -> tuple[str, ...]:
+    """The query-string keys a filter on *spec* reads: the field name for a choice or relation,
+    ``<name>__gte``/``<name>__lte`` for a range."""
     if spec.kind in CHOICE_KINDS or spec.kind == RELATION:
         return (spec.name,)
     return (f"{spec.name}__gte", f"{spec.name}__lte")
 
 
 def apply_filters(specs: list[FieldSpec], query: Mapping[str, str]) -> FilterResult:
+    """Turn the filter values of a list page's query into specifications; a bad value is reported
+    in the result instead of raising, so the page still shows."""
     result = FilterResult()
     for spec in specs:
         if spec.kind == RELATION:

@@ -76,6 +76,9 @@ class InlineRow:
 
 @dataclass
 class InlineForm:
+    """The rows of one inline (related entities edited on the parent's form), as shown and as
+    posted."""
+
     inline: Inline
     rows: list[InlineRow] = field(default_factory=list)
     #: Validated entities to save and ids to delete (only meaningful when valid).
@@ -102,6 +105,8 @@ def _text(spec: FieldSpec, value: Any) -> str:
 
 
 def initial_inline(inline: Inline, parent: Any) -> InlineForm:
+    """The inline form for *parent*'s existing related rows (none when creating), plus its empty
+    extra rows."""
     specs = describe_fields(inline.entity_cls)
     names = inline.field_names()
     form = InlineForm(inline)
@@ -178,6 +183,7 @@ def bind_inline(inline: Inline, request: AdminRequest, parent_id: str) -> Inline
 
 
 def render_inline(form: InlineForm, readonly: bool) -> Any:
+    """The HTML table of an inline form; *readonly* leaves out the inputs and the delete boxes."""
     inline = form.inline
     specs = describe_fields(inline.entity_cls)
     names = inline.field_names()

@@ -33,15 +33,18 @@ __all__ = [
 ]
 
 NUL = "\x00"
+#: The message for a value holding U+0000, which no backend stores reliably.
 NUL_MESSAGE = "Null characters are not allowed."
 #: The integers every backend stores (SQLite and PostgreSQL ``BIGINT`` are 64-bit).
 INT_MIN = -(2**63)
+#: The largest integer the admin accepts, so a value fits every backend's 64-bit column.
 INT_MAX = 2**63 - 1
 #: The highest page number a list accepts (its offset stays far inside 64 bits).
 MAX_PAGE = 1_000_000_000
 
 
 def has_nul(text: str) -> bool:
+    """Whether *text* holds U+0000 (refused: PostgreSQL cannot store it in text)."""
     return NUL in text
 
 

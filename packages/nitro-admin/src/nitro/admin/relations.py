@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = ["LOOKUP_LIMIT", "picker", "titles"]
 
+#: The most matches a relation picker's search returns at once, so a lookup stays one small query.
 LOOKUP_LIMIT = 20
 
 
@@ -46,8 +47,22 @@ def signal_name(spec: FieldSpec) -> str:
     return f"pk_{spec.name}"
 
 
-def picker(request: AdminRequest, spec: FieldSpec, value: str, element_id: str) -> Any:
-    """A search box, the chosen title and a hidden input carrying the chosen id."""
+def picker(
+    request: AdminRequest,
+    spec: FieldSpec,
+    value: str,
+    element_id: str,
+    *,
+    clearable: bool | None = None,
+) -> Any:
+    """A search box, the chosen title and a hidden input carrying the chosen id.
+
+    A "Clear" button empties the choice when *clearable*; by default only an optional
+    relation (``shelf_id: str | None``) can be cleared: a required one has no "none".
+    A filter's picker is always clearable (no filter).
+    """
+    if clearable is None:
+        clearable = spec.optional
     target = related_admin(request, spec)
     label = titles(target, [value]).get(value, value) if value else ""
     sig = signal_name(spec)
@@ -74,8 +89,11 @@ def picker(request: AdminRequest, spec: FieldSpec, value: str, element_id: str) 
                 "Clear",
                 type="button",
                 cls="btn",
+                id=f"{element_id}-clear",
                 data_on_click=f"${sig}.id = ''; ${sig}.label = ''",
-            ),
+            )
+            if clearable
+            else None,
             cls="picker-row",
         ),
         Div(id=f"picker-{spec.name}-results", cls="picker-results"),

@@ -24,6 +24,9 @@ __all__ = ["AdminRequest"]
 
 
 class AdminRequest:
+    """A request as the admin's views see it: the site, the framework-free request, the login
+    session and the user, with URL and flash helpers."""
+
     def __init__(
         self, site: Admin, raw: ActionRequest, session: Session, user: User | None
     ) -> None:

@@ -50,6 +50,8 @@ __all__ = ["SECRET_KEY_ENV", "Admin"]
 
 logger = logging.getLogger("nitro.admin")
 
+#: The environment variable read for the admin's secret key (signs its session cookies) when
+#: ``Admin(secret_key=)`` is not given.
 SECRET_KEY_ENV = "NITRO_ADMIN_SECRET_KEY"
 #: ``(user, permission, entity_admin) -> bool``; the user is the one the auth backend
 #: loaded: an ``AdminUser`` from ``PasswordAuth([AdminUser(...)])``, any
@@ -104,8 +106,9 @@ class Admin:
         ``".example.com"`` with subdomains, ``"*"``); default: the comma-separated
         ``NITRO_ALLOWED_HOSTS``, read at mount, else loopback names. Required when the
         admin is served on a non-loopback address (see :mod:`nitro.actions.hosts`).
-    :param datastar_src: where pages load the Datastar client from (default: the CDN,
-        or ``RUSTY_TAGS_DATASTAR_SRC``).
+    :param datastar_src: where pages load the Datastar client from (default: the
+        app's own copy when ``configure_app(app, datastar_js=...)`` or
+        ``NITRO_DATASTAR_JS`` set one, else ``RUSTY_TAGS_DATASTAR_SRC``, else the CDN).
     :param unit_of_work: a factory of units of work (``nitro.sql.UnitOfWork``,
         ``nitro.uow.MemoryUnitOfWork``...): a form's entity and its inline rows are then
         saved in one unit, all or nothing. Without it they are saved one by one.

@@ -15,19 +15,22 @@ from nitro.actions.errors import (
     ActionFailed,
     AuthError,
     Conflict,
+    EntityNotFound,
     InvalidParameters,
     ServiceUnavailable,
 )
 from nitro.actions.patch import Patch
 from nitro.actions.registry import ActionRoute
 from nitro.actions.request import ActionRequest, ActionResponse
-from nitro.persistence.errors import BackendUnavailable, ConcurrencyError
+from nitro.persistence.errors import BackendUnavailable, ConcurrencyError, NotFound
 
 __all__ = [
     "CONFLICT_SIGNAL",
     "ERRORS_SIGNAL",
+    "MAPPED_ERRORS",
     "error_response",
     "events_for",
+    "exception_answer",
     "failure_response",
     "sse_response",
 ]
@@ -114,6 +117,8 @@ def failure_response(
         return invalid_response(request, error, parameters)
     if isinstance(error, ActionError | AuthError):
         return error_response(error)
+    if isinstance(error, NotFound):
+        return error_response(not_found(error))
     if isinstance(error, ConcurrencyError):
         return conflict_response(request)
     if isinstance(error, BackendUnavailable):
@@ -121,6 +126,42 @@ def failure_response(
         return error_response(ServiceUnavailable())
     logger.error("action %s failed", route, exc_info=error)
     return error_response(ActionFailed())
+
+
+#: The exceptions whose answer is the same wherever they are raised: in an action, or
+#: in the app's own route (``configure_app`` installs a handler for each on every
+#: framework). Anything else stays the framework's (a 500 without details).
+MAPPED_ERRORS: tuple[type[Exception], ...] = (
+    ActionError,
+    AuthError,
+    NotFound,
+    ConcurrencyError,
+    BackendUnavailable,
+)
+
+
+def not_found(error: NotFound) -> EntityNotFound:
+    """404 ``{"error": "Counter not found"}``, as for an unknown id in an action URL (the
+    id itself is not repeated)."""
+    return EntityNotFound(f"{error.entity_cls.__name__} not found")
+
+
+def exception_answer(error: BaseException) -> ActionResponse | None:
+    """The answer to *error* raised in a route of the app's own (a page, an API view),
+    the same status and body as an action would get: ``NotFound`` 404,
+    ``ConcurrencyError`` 409, ``BackendUnavailable`` 503 (logged, never detailed), any
+    :class:`~nitro.actions.ActionError` or auth refusal its own; ``None`` for anything
+    else (left to the framework)."""
+    if isinstance(error, ActionError | AuthError):
+        return error_response(error)
+    if isinstance(error, NotFound):
+        return error_response(not_found(error))
+    if isinstance(error, ConcurrencyError):
+        return error_response(Conflict())
+    if isinstance(error, BackendUnavailable):
+        logger.error("storage unavailable", exc_info=error)
+        return error_response(ServiceUnavailable())
+    return None
 
 
 def conflict_response(request: ActionRequest) -> ActionResponse:

@@ -8,12 +8,15 @@ global, so two apps in one process have their own routes, prefix and broadcaster
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from nitro import plugins
 from nitro.actions import topics
+from nitro.actions._answers import MAPPED_ERRORS, exception_answer
+from nitro.actions.datastar_js import DatastarJs, resolve_datastar_js
 from nitro.actions.dispatcher import ActionDispatcher
 from nitro.actions.errors import ActionConfigurationError
 from nitro.actions.hosts import AllowedHosts
@@ -30,6 +33,7 @@ from nitro.actions.registry import (
     default_registry,
     live_path,
 )
+from nitro.actions.request import ActionResponse
 from nitro.actions.streams import StreamRegistry
 from nitro.actions.urls import action_path, normalize_prefix
 from nitro.auth.authenticators import Authentication
@@ -47,6 +51,9 @@ RegisterRoutes = Callable[[list[ActionRoute], list[type]], None]
 
 @dataclass
 class ActionApp:
+    """Everything ``configure_app`` built for one app: the routes, the dispatcher that runs them
+    and the broadcaster for live streams. Adapters turn it into framework routes."""
+
     prefix: str
     routes: list[ActionRoute]
     dispatcher: ActionDispatcher
@@ -70,6 +77,8 @@ class ActionApp:
     keepalive: float = KEEPALIVE_SECONDS
     #: The open live streams: their count, limit and shutdown (:mod:`nitro.actions.streams`).
     streams: StreamRegistry = field(default_factory=StreamRegistry)
+    #: The app's own Datastar client, when self-hosted (:mod:`nitro.actions.datastar_js`).
+    datastar_js: DatastarJs | None = None
 
     def __post_init__(self) -> None:
         # Every stored change of an entity with a live stream reaches this app's
@@ -141,6 +150,18 @@ class ActionApp:
         self.routes.extend(routes)
         self.entities.extend(live)
 
+    #: The exceptions ``configure_app`` answers in the app's own routes as in actions
+    #: (``NotFound`` 404, ``ConcurrencyError`` 409, ``BackendUnavailable`` 503, every
+    #: ``ActionError`` and auth refusal its own status).
+    mapped_errors = MAPPED_ERRORS
+
+    @staticmethod
+    def error_answer(error: BaseException) -> ActionResponse | None:
+        """The answer to *error* raised in one of the app's own routes: the status and
+        ``{"error": ...}`` body an action would get, or ``None`` when it is not one of
+        :attr:`mapped_errors` (the framework's own 500 then, without details)."""
+        return exception_answer(error)
+
     @staticmethod
     def live_name(entity: type) -> str:
         """The endpoint name of ``entity``'s live stream (every adapter uses this one)."""
@@ -172,6 +193,7 @@ def build_action_app(
     registry: ActionRegistry = default_registry,
     auth: Any = None,
     middleware: Sequence[Any] = (),
+    datastar_js: str | os.PathLike[str] | None = None,
 ) -> ActionApp:
     """Everything ``configure_app`` needs; settings are resolved here, once per app.
 
@@ -181,8 +203,11 @@ def build_action_app(
     :param auth: an authenticator or a list of them (:mod:`nitro.auth`): who is calling.
     :param middleware: hooks around every action request
         (:mod:`nitro.actions.middleware`); installed plugins' hooks follow them.
+    :param datastar_js: a Datastar client file to serve and load pages from instead
+        of the CDN; default ``NITRO_DATASTAR_JS`` (:mod:`nitro.actions.datastar_js`).
     """
     prefix = normalize_prefix(prefix)
+    own_datastar = resolve_datastar_js(datastar_js, prefix)
     limit = resolve_max_body_bytes(max_body_bytes)
     hosts = AllowedHosts.from_settings(allowed_hosts)
     routes = registry.routes(list(entities) if entities is not None else None, prefix)
@@ -197,7 +222,9 @@ def build_action_app(
     )
     with_instances = list(dict.fromkeys(r.entity for r in routes if r.with_id))
     follows = registry if entities is None else None
-    return ActionApp(prefix, routes, dispatcher, broadcaster, with_instances, limit, follows)
+    nitro = ActionApp(prefix, routes, dispatcher, broadcaster, with_instances, limit, follows)
+    nitro.datastar_js = own_datastar
+    return nitro
 
 
 def mount_body_limit(nitro: ActionApp | None, max_body_bytes: int | None = None) -> int:

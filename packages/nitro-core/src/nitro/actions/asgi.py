@@ -145,6 +145,7 @@ def _raw_headers(response: ActionResponse) -> list[tuple[bytes, bytes]]:
 
 
 async def send_response(response: ActionResponse, receive: Receive, send: Send) -> None:
+    """Send a complete or streaming ``ActionResponse`` over ASGI."""
     await send(
         {
             "type": "http.response.start",

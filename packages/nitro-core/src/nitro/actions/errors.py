@@ -80,16 +80,22 @@ class AllowedHostsRequired(ActionError):
 
 
 class EntityNotFound(ActionError):
+    """The action's entity id matches no entity (404)."""
+
     status = 404
     detail = "Not found"
 
 
 class InvalidParameters(ActionError):
+    """The action's arguments or signals failed validation (422)."""
+
     status = 422
     detail = "Invalid parameters"
 
 
 class CrossOriginRequest(ActionError):
+    """A state-changing request from another origin (403): the CSRF defence of the actions."""
+
     status = 403
     detail = "Cross-origin request refused"
 

@@ -39,6 +39,8 @@ __all__ = [
     "split_host",
 ]
 
+#: The environment variable listing the allowed ``Host`` values (comma-separated) when
+#: ``configure_app(allowed_hosts=)`` is not given.
 ALLOWED_HOSTS_ENV = "NITRO_ALLOWED_HOSTS"
 
 #: The default when nothing is configured: this machine's own names, plus

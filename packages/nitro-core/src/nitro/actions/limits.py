@@ -32,8 +32,13 @@ __all__ = [
     "resolve_max_body_bytes",
 ]
 
+#: The environment variable that sets the request body limit when
+#: ``configure_app(max_body_bytes=)`` is not given.
 MAX_BODY_BYTES_ENV = "NITRO_MAX_BODY_BYTES"
+#: The default request body limit (1 MiB): larger bodies are refused with 413 before they are read.
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+#: The deepest nesting of JSON an action accepts, so a crafted body cannot exhaust the parser's
+#: stack.
 MAX_JSON_DEPTH = 64
 
 _READ_CHUNK = 64 * 1024

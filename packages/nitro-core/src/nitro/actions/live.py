@@ -47,6 +47,7 @@ __all__ = [
     "wants_elements",
 ]
 
+#: Seconds between keep-alive comments on an idle live stream, so proxies do not close it.
 KEEPALIVE_SECONDS = 15.0
 
 logger = logging.getLogger("nitro.actions")
@@ -268,6 +269,8 @@ def find_live_entity(entity_cls: Any, entity_id: str) -> Any:
 
 
 async def afind_live_entity(entity_cls: Any, entity_id: str) -> Any:
+    """The entity a live stream follows, or the refusal to send (404, or 503 when the backend is
+    down)."""
     try:
         target = await entity_cls.aget(entity_id)
     except BackendUnavailable as error:

@@ -14,7 +14,10 @@ from typing import Any, Literal
 
 __all__ = ["HTTP_METHODS", "ActionInfo", "PatchMode"]
 
+#: The HTTP methods ``@action(method=)`` accepts.
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+#: How Datastar patches an action's HTML into the page (``outer`` morphs the element with the same
+#: id).
 PatchMode = Literal["outer", "inner", "replace", "prepend", "append", "before", "after", "remove"]
 
 

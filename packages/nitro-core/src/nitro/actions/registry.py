@@ -35,6 +35,7 @@ LIVE_SEGMENT = "_live"
 
 
 def live_path(entity: type, prefix: str = "") -> str:
+    """The route pattern of *entity*'s live stream, under *prefix*."""
     return f"{prefix}/{LIVE_SEGMENT}/{entity_segment(entity)}/{{id}}"
 
 
@@ -64,6 +65,9 @@ Listener = Callable[[type, ActionInfo, "type | None"], None]
 
 
 class ActionRegistry:
+    """Every ``@action`` declared so far, per entity class. ``configure_app`` reads it; listeners
+    hear of actions declared later (a reloaded module)."""
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._declared: dict[type, dict[str, ActionInfo]] = {}
@@ -195,4 +199,5 @@ def _shape(path: str) -> str:
     return path.replace("{id}", "{}")
 
 
+#: The registry ``@action`` records into.
 default_registry = ActionRegistry()

@@ -14,6 +14,8 @@ from rusty_tags import datastar_json
 
 __all__ = ["SSE_HEADERS", "keepalive", "patch_elements", "patch_signals"]
 
+#: The headers of a Datastar SSE answer: no caching and no proxy buffering, so each event reaches
+#: the browser at once.
 SSE_HEADERS = {
     "Cache-Control": "no-cache",
     "Content-Type": "text/event-stream",
@@ -38,6 +40,8 @@ def patch_signals(signals: dict[str, Any], *, only_if_missing: bool = False) -> 
 
 
 def patch_elements(html: str, *, selector: str | None = None, mode: str = "outer") -> str:
+    """One ``datastar-patch-elements`` SSE event for *html* (its *selector* and *mode* when not
+    the defaults)."""
     lines = ["event: datastar-patch-elements"]
     if selector:
         lines.append(f"data: selector {selector}")

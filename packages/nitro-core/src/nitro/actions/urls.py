@@ -34,6 +34,7 @@ def normalize_prefix(prefix: str) -> str:
 
 
 def current_prefix() -> str:
+    """The URL prefix action expressions are rendered under (set by ``url_prefix``)."""
     return _prefix.get()
 
 

@@ -42,6 +42,7 @@ __all__ = [
 
 #: Below the app's prefix: the socket and its browser glue.
 SOCKET_PATH = "/_ws"
+#: The path (under the app's prefix) that serves the page's WebSocket glue script.
 SCRIPT_PATH = "/_ws.js"
 
 #: The glue's global object, as the expressions call it.

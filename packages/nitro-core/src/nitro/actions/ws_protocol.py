@@ -81,18 +81,25 @@ _MAX_ID = 64
 
 @dataclass(frozen=True)
 class Subscribe:
+    """A client frame: open the live stream at *path* on this socket."""
+
     id: int | str
     path: str
 
 
 @dataclass(frozen=True)
 class Unsubscribe:
+    """A client frame: close the stream the frame *target* opened."""
+
     id: int | str | None
     target: int | str
 
 
 @dataclass(frozen=True)
 class ActionFrame:
+    """A client frame: run the action at *method* *path* with these signals, as an HTTP request
+    would."""
+
     id: int | str
     method: str
     path: str
@@ -101,6 +108,8 @@ class ActionFrame:
 
 @dataclass(frozen=True)
 class Ping:
+    """A client frame that only asks for an answer, to check the socket is alive."""
+
     id: int | str | None
 
 
@@ -308,10 +317,13 @@ def frame_request(
 
 
 def frame(frame_id: Any, **fields: Any) -> str:
+    """A server frame: JSON text with the *frame_id* it answers and *fields*."""
     return json.dumps({"id": frame_id, **fields}, separators=(",", ":"))
 
 
 def error_frame(frame_id: Any, error: ActionError) -> str:
+    """The final frame for a refused command: the status and the error's JSON, as the HTTP answer
+    would carry them."""
     return frame(frame_id, status=error.status, error=error.to_json(), end=True)
 
 

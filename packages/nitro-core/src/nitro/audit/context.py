@@ -20,6 +20,7 @@ recording = False
 
 
 def current_via() -> str:
+    """The label of the code making changes now (``via(...)``), recorded with each audit entry."""
     return _via.get()
 
 

@@ -25,6 +25,8 @@ from nitro.audit import context
 
 __all__ = ["SETTING", "AuditPlugin", "plugin"]
 
+#: The environment variable naming the entity classes to audit (``*`` for all, or ``module:Class``
+#: names, comma-separated).
 SETTING = "NITRO_AUDIT"
 
 
@@ -76,4 +78,5 @@ def _import(path: str) -> type:
     return found
 
 
+#: The ``audit`` plugin, registered under the ``nitro.plugins`` entry point.
 plugin = AuditPlugin()

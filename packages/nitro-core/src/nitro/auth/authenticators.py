@@ -25,6 +25,9 @@ __all__ = ["Authentication", "Authenticator", "bearer_token"]
 
 @runtime_checkable
 class Authenticator(Protocol):
+    """What ``configure_app(auth=...)`` takes: one way to find the caller of a request (a session
+    cookie, a bearer token...)."""
+
     def authenticate(self, request: Any) -> User | None:
         """The caller, ``None`` without credentials of this kind; raises
         ``NotAuthenticated`` for invalid ones."""

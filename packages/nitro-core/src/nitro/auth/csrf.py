@@ -21,7 +21,9 @@ from nitro.auth.types import HttpRequest
 
 __all__ = ["FIELD_NAME", "HEADER_NAME", "CsrfProtection", "same_origin"]
 
+#: The form field that carries the CSRF token.
 FIELD_NAME = "csrf_token"
+#: The request header that carries the CSRF token (for requests sent by scripts).
 HEADER_NAME = "x-csrf-token"
 
 

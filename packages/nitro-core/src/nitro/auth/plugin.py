@@ -122,4 +122,5 @@ def token_command(
     return 0
 
 
+#: The ``auth`` plugin, registered under the ``nitro.plugins`` entry point.
 plugin = AuthPlugin()

@@ -19,6 +19,8 @@ from nitro.auth.types import HttpRequest
 
 __all__ = ["TRUSTED_PROXIES_ENV", "TrustedProxies"]
 
+#: The environment variable listing the proxies (addresses or networks) whose forwarding headers
+#: are believed.
 TRUSTED_PROXIES_ENV = "NITRO_TRUSTED_PROXIES"
 
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network

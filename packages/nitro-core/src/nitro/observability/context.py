@@ -36,15 +36,18 @@ def current_request_id() -> str | None:
 
 
 def set_request_id(request_id: str | None) -> Token[str | None]:
+    """Make *request_id* the current request's id (for log lines); returns the token to reset it."""
     return _request_id.set(request_id)
 
 
 def reset_request_id(token: Token[str | None]) -> None:
+    """Restore the request id that was current before ``set_request_id``."""
     _request_id.reset(token)
 
 
 def new_request_id() -> str:
     # An id for correlating lines, not a secret: no system call per request.
+    """A fresh random request id (128 bits, hex), for requests that did not bring one."""
     return f"{random.getrandbits(128):032x}"
 
 

@@ -81,4 +81,5 @@ class ObservabilityPlugin:
         raise AttributeError(name)
 
 
+#: The ``observability`` plugin, registered under the ``nitro.plugins`` entry point.
 plugin = ObservabilityPlugin()

@@ -200,19 +200,21 @@ class Settings(TypedDict, total=False):
 def enable(**settings: Unpack[Settings]) -> Observability:
     """Turn observability on for this process, before ``configure_app``.
 
-    :param logs: ``"json"``, ``"logfmt"`` or ``"console"``: structured lines with the
+    The keywords are the keys of :class:`Settings`:
+
+    - *logs*: ``"json"``, ``"logfmt"`` or ``"console"``: structured lines with the
         request id on the root logger (``None``: leave logging alone), at *log_level*,
         and with *access_log*, one ``nitro.access`` line per action request (off by
         default: servers log each request already, and the line costs about as much as
         a small action's own work; see ``docs/observability.md``).
-    :param metrics: Prometheus metrics, served at *metrics_path* (with *metrics_token*,
+    - *metrics*: Prometheus metrics, served at *metrics_path* (with *metrics_token*,
         only to scrapes that send it as a bearer token).
-    :param traces: OpenTelemetry traces, sampling this ratio of the traces (``0.1``),
+    - *traces*: OpenTelemetry traces, sampling this ratio of the traces (``0.1``),
         decided at each trace's root before anything is built; exported over OTLP/HTTP
         to ``OTEL_EXPORTER_OTLP_ENDPOINT``. Or pass your own SDK *tracer_provider* (its
         sampler applies too; leave *traces* ``None`` to let it alone decide). A
         provider the process already set as the global one is used the same way.
-    :param server_timing: a ``Server-Timing`` header on every action answer (for
+    - *server_timing*: a ``Server-Timing`` header on every action answer (for
         development: it tells anyone where the time goes).
 
     Calling it again replaces what was on. The ``observability`` plugin serves the

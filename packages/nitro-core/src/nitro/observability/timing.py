@@ -38,6 +38,9 @@ class _Add:
 
 
 class TimingObserver(Observer):
+    """A probe observer adding up the time spent in repository calls and rendering during a
+    request, for the ``Server-Timing`` header."""
+
     def span(self, kind: str, name: str, attributes: Mapping[str, Any]) -> _Add | None:
         key = _METRIC.get(kind)
         if key is None:
@@ -47,6 +50,8 @@ class TimingObserver(Observer):
 
 
 def server_timing(action_seconds: float, sums: Mapping[str, float]) -> str:
+    """The ``Server-Timing`` header value: the whole action plus the summed repository and render
+    times, in milliseconds."""
     parts = [f"action;dur={action_seconds * 1000:.2f}"]
     parts += [f"{key};dur={sums[key] * 1000:.2f}" for key in ("repo", "render") if key in sums]
     return ", ".join(parts)

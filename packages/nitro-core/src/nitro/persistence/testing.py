@@ -93,6 +93,8 @@ def memory_store() -> Iterator[MemoryStore]:
 
 
 class Status(enum.Enum):
+    """An enum field for the contract entity: backends must store and return enum members."""
+
     OPEN = "open"
     DONE = "done"
 

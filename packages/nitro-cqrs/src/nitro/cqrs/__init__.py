@@ -29,6 +29,7 @@ from nitro.cqrs.messages import Command, Event, Message, Query, message_name
 from nitro.cqrs.middleware import LogMessages, RetryOnConflict, Timing
 from nitro.cqrs.readonly import QueryWriteError
 
+#: The installed version of nitro-cqrs (from its distribution metadata).
 __version__: str = _version("nitro-cqrs")
 
 

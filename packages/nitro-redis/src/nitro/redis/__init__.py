@@ -17,6 +17,7 @@ from nitro.redis.cache import CachedRepo as CachedRepo
 from nitro.redis.counters import RedisCounterStore as RedisCounterStore
 from nitro.redis.repo import RedisRepo as RedisRepo
 
+#: The installed version of nitro-redis (from its distribution metadata).
 __version__: str = _version("nitro-redis")
 
 __all__ = ["CachedRepo", "RedisBroadcaster", "RedisCounterStore", "RedisRepo", "__version__"]

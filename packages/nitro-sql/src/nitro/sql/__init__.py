@@ -45,6 +45,7 @@ from nitro.sql.specs import SQLTranslatable as SQLTranslatable
 from nitro.sql.uow import AsyncUnitOfWork as AsyncUnitOfWork
 from nitro.sql.uow import UnitOfWork as UnitOfWork
 
+#: The installed version of nitro-sql (from its distribution metadata).
 __version__: str = _version("nitro-sql")
 
 __all__ = [

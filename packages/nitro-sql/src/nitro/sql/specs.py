@@ -108,6 +108,8 @@ def split(
 
 
 def warn_in_memory(entity_cls: type[Any], rest: Specification[Any]) -> None:
+    """Log that part of a query's specification has no SQL form and is evaluated in memory, since
+    that reads more rows than asked."""
     logger.warning(
         "%s: %r has no SQL form (give it a to_sql(entity_cls) method); it is evaluated in "
         "memory on the rows the SQL part of the query returns",

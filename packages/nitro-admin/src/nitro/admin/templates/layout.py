@@ -16,10 +16,14 @@ __all__ = ["csrf_input", "layout", "page_head"]
 
 
 def csrf_input(request: AdminRequest) -> Any:
+    """The hidden form input carrying the request's CSRF token; every admin form that posts has
+    one."""
     return Input(type="hidden", name=FIELD_NAME, value=request.csrf_token)
 
 
 def page_head(title: str, *actions: Any, crumbs: tuple[tuple[str, str], ...] = ()) -> Any:
+    """A page's title line: the breadcrumbs (``(label, href)`` pairs), the title and its action
+    buttons."""
     trail = [Span(A(label, href=href), " / ") for label, href in crumbs]
     return Div(
         Div(*trail, cls="crumbs") if trail else None,

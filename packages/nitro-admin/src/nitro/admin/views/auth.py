@@ -108,6 +108,8 @@ def _login_page(
 
 
 def login_view(request: AdminRequest) -> ActionResponse:
+    """The login page: shows the form, checks the credentials (429 after too many attempts) and
+    starts the session, then redirects to the safe ``next`` URL."""
     site = request.site
     target = safe_next(request, request.form_value("next") or request.query.get("next", ""))
     if request.user is not None:
@@ -129,6 +131,8 @@ def login_view(request: AdminRequest) -> ActionResponse:
 
 
 def logout_view(request: AdminRequest) -> ActionResponse:
+    """End the session and go back to the login page (POST only, so a link cannot log anyone
+    out)."""
     request.site.end_session(request)
     request.flash("You are logged out.")
     return redirect(request.url("login"))

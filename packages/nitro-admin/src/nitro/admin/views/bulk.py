@@ -31,6 +31,8 @@ MAX_SELECTED_IDS = 1000
 
 
 def action_view(request: AdminRequest, entity_admin: EntityAdmin) -> ActionResponse:
+    """Run a bulk action on the selected rows, after a confirmation page; the list is shown again
+    with the outcome."""
     if not entity_admin.has_view_permission(request):
         return forbidden(request)
     slug = entity_admin.slug_value

@@ -15,6 +15,7 @@ __all__ = ["delete_view"]
 
 
 def delete_view(request: AdminRequest, entity_admin: EntityAdmin, id: str) -> ActionResponse:
+    """Confirm, then delete one entity the user may see and delete; 403 or 404 otherwise."""
     if not entity_admin.has_delete_permission(request):
         return forbidden(request)
     entity = get_visible(request, entity_admin, id)

@@ -15,6 +15,7 @@ __all__ = ["bad_request", "datastar_signals", "error_page", "forbidden", "not_fo
 
 
 def error_page(request: AdminRequest, status: int, title: str, message: str) -> ActionResponse:
+    """An admin page for an error *status*, in the admin's layout, with a link back to the index."""
     content = Div(
         page_head(title),
         Div(P(message), P(A("Back to the admin", href=request.url(""))), cls="card confirm"),
@@ -23,14 +24,18 @@ def error_page(request: AdminRequest, status: int, title: str, message: str) -> 
 
 
 def forbidden(request: AdminRequest) -> ActionResponse:
+    """The 403 page: the user is logged in but lacks the permission."""
     return error_page(request, 403, "Permission denied", "You do not have permission to do this.")
 
 
 def not_found(request: AdminRequest, what: str) -> ActionResponse:
+    """The 404 page for *what* (an entity or a job that does not exist or that the user may not
+    see)."""
     return error_page(request, 404, "Not found", f"{what} does not exist (or was deleted).")
 
 
 def bad_request(request: AdminRequest, message: str) -> ActionResponse:
+    """The 400 page with *message*, for input that no form of the admin sends."""
     return error_page(request, 400, "Bad request", message)
 
 

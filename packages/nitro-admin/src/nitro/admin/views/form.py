@@ -38,6 +38,8 @@ def get_visible(request: AdminRequest, entity_admin: EntityAdmin, entity_id: str
 
 
 def create_view(request: AdminRequest, entity_admin: EntityAdmin) -> ActionResponse:
+    """The form that creates an entity (with its inlines): shown on GET, validated and saved on
+    POST."""
     if not entity_admin.has_add_permission(request):
         return forbidden(request)
     names = entity_admin.get_fields(request)
@@ -60,6 +62,8 @@ def create_view(request: AdminRequest, entity_admin: EntityAdmin) -> ActionRespo
 
 
 def edit_view(request: AdminRequest, entity_admin: EntityAdmin, id: str) -> ActionResponse:
+    """The form of an existing entity: editable with the change permission, read-only with only
+    the view permission."""
     if not entity_admin.has_view_permission(request):
         return forbidden(request)
     entity = get_visible(request, entity_admin, id)

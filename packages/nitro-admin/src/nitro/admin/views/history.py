@@ -27,6 +27,7 @@ def _value(value: Any) -> str:
 
 
 def history_view(request: AdminRequest, entity_admin: EntityAdmin, id: str) -> ActionResponse:
+    """The History page of one entity: its audit log entries (nitro.audit), newest first."""
     if not entity_admin.has_view_permission(request):
         return forbidden(request)
     slug = entity_admin.slug_value

@@ -12,6 +12,7 @@ __all__ = ["index_view"]
 
 
 def index_view(request: AdminRequest) -> ActionResponse:
+    """The admin's index: a tile per entity the user may see, with its browse and add links."""
     tiles = []
     for entity_admin in request.site.visible_admins(request):
         slug = entity_admin.slug_value

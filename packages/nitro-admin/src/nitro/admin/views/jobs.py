@@ -53,6 +53,7 @@ ERROR_PREVIEW = 160
 
 
 def dashboard_view(request: AdminRequest, jobs_admin: JobsAdmin) -> ActionResponse:
+    """The jobs dashboard: counts per state and the recent or dead jobs of the engine's store."""
     if not jobs_admin.has_view_permission(request):
         return forbidden(request)
     state = request.query.get("state") or None
@@ -94,6 +95,8 @@ def dashboard_view(request: AdminRequest, jobs_admin: JobsAdmin) -> ActionRespon
 
 
 def detail_view(request: AdminRequest, jobs_admin: JobsAdmin, id: str) -> ActionResponse:
+    """One job: its envelope, arguments and traceback, with retry and discard buttons for a dead
+    one (with the change permission)."""
     if not jobs_admin.has_view_permission(request):
         return forbidden(request)
     record = jobs_admin.store.get(id)

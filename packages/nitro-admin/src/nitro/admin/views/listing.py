@@ -53,6 +53,8 @@ __all__ = ["list_view", "results_view"]
 
 
 def list_view(request: AdminRequest, entity_admin: EntityAdmin) -> ActionResponse:
+    """The list page of an entity: search, filters, ordering and pages, updated live through
+    Datastar."""
     if not entity_admin.has_view_permission(request):
         return forbidden(request)
     state = list_state(entity_admin, request, request.query)
@@ -152,7 +154,7 @@ def _filters(request: AdminRequest, entity_admin: EntityAdmin, state: ListState)
         *render_filters(
             specs,
             state.filters,
-            lambda spec, value: picker(request, spec, value, f"filter-{spec.name}"),
+            lambda spec, value: picker(request, spec, value, f"filter-{spec.name}", clearable=True),
         ),
         Div(
             Button("Filter", type="submit", cls="btn", id="apply-filters"),

@@ -18,6 +18,8 @@ _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
 
 def lookup_view(request: AdminRequest, entity_admin: EntityAdmin) -> ActionResponse:
+    """The relation picker's search: the matching related entities for a Datastar request, as a
+    patch of the picker's list."""
     if not entity_admin.has_view_permission(request):
         return forbidden(request)
     field = request.query.get("field", "")

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ENV_VAR", "configure_jobs", "current_engine", "engine_for_url"]
 
+#: The environment variable naming the jobs engine (``NITRO_JOBS_URL``, e.g. ``redis://...``) when
+#: none is configured in code.
 ENV_VAR = "NITRO_JOBS_URL"
 _lock = threading.Lock()
 _engine: Engine | None = None

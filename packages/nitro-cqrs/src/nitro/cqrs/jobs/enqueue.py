@@ -59,6 +59,8 @@ class _AfterCommit:
 
 
 def enqueue(job: Job[Any, Any], args: dict[str, Any], options: JobOptions) -> JobRef:
+    """Put one run of *job* with *args* on the current engine's queue; returns a reference to
+    follow it."""
     engine = current_engine()
     envelope = Envelope(
         job=job.name,

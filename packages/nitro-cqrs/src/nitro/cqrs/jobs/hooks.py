@@ -19,8 +19,13 @@ from nitro.events import event
 
 __all__ = ["job_enqueued", "job_failed", "job_retrying", "job_started", "job_succeeded"]
 
+#: Sent when a job was put on its queue.
 job_enqueued = event("nitro.jobs.enqueued")
+#: Sent when a worker starts a run of a job.
 job_started = event("nitro.jobs.started")
+#: Sent when a run of a job succeeded.
 job_succeeded = event("nitro.jobs.succeeded")
+#: Sent when a run failed and the job will be tried again.
 job_retrying = event("nitro.jobs.retrying")
+#: Sent when a job failed for good (it moves to the dead-letter queue).
 job_failed = event("nitro.jobs.failed")

@@ -21,6 +21,7 @@ from nitro.cqrs.jobs.envelope import Envelope
 
 __all__ = ["STATES", "JobRecord", "JobStore", "MemoryJobStore"]
 
+#: The states a job record goes through, in order (``dead``: out of retries).
 STATES = ("queued", "running", "done", "failed", "dead")
 
 

@@ -14,6 +14,7 @@ from importlib.metadata import version as _version
 from nitro.adapters.fastapi._app import configure_app as configure_app
 from nitro.adapters.fastapi._app import mount as mount
 
+#: The installed version of nitro-fastapi (from its distribution metadata).
 __version__: str = _version("nitro-fastapi")
 
 __all__ = ["__version__", "configure_app", "mount"]

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from nitro import plugins
 from nitro.actions import ActionApp, build_action_app
 from nitro.actions.app import mount_body_limit
 from nitro.actions.asgi import PrefixMiddleware, WebEndpoint
+from nitro.actions.datastar_js import ROUTE_NAME, DatastarSrcMiddleware
 from nitro.actions.openapi import merge_components
 from nitro.actions.urls import normalize_prefix
 from nitro.adapters.fastapi._routes import (
@@ -38,6 +40,7 @@ def configure_app(
     auth: Any = None,
     middleware: Sequence[Any] = (),
     websockets: bool = False,
+    datastar_js: str | os.PathLike[str] | None = None,
 ) -> ActionApp:
     """Serve every ``@action`` of ``entities`` (default: all) on ``app``.
 
@@ -64,8 +67,20 @@ def configure_app(
     :param websockets: also serve the page socket ``{prefix}/_ws`` and its browser glue
         ``{prefix}/_ws.js``: live streams and actions over one WebSocket per page
         (:mod:`nitro.actions.websocket`, docs/websockets.md). Off by default.
-    :raises ActionConfigurationError: two actions want the same route, or a setting is
-        invalid.
+    :param datastar_js: self-host Datastar: the path of your copy of ``datastar.js``
+        (default ``NITRO_DATASTAR_JS``). It is read now and served at
+        ``GET {prefix}/_nitro/datastar.js``; every ``rusty_tags.Page`` rendered during
+        a request loads Datastar from there instead of the CDN
+        (:mod:`nitro.actions.datastar_js`).
+
+    Nitro's errors raised in the app's own routes get the answer an action would give
+    (``nitro.NotFound`` 404 ``{"error": "Todo not found"}``, ``ConcurrencyError`` 409,
+    ``BackendUnavailable`` 503, any ``ActionError`` or auth refusal its own status):
+    ``configure_app`` adds an exception handler for each of ``ActionApp.mapped_errors``
+    that the app does not handle already.
+
+    :raises ActionConfigurationError: two actions want the same route, a setting is
+        invalid, or the ``datastar_js`` file cannot be read.
     :raises RuntimeError: ``configure_app`` was already called for this app.
     """
     if getattr(app.state, "nitro", None) is not None:
@@ -79,6 +94,7 @@ def configure_app(
         max_body_bytes=max_body_bytes,
         auth=auth,
         middleware=middleware,
+        datastar_js=datastar_js,
     )
     nitro.serve(lambda routes, live: register(app, nitro, routes, live))
     register_live_lists(app, nitro)
@@ -86,12 +102,38 @@ def configure_app(
         register_websocket(app, nitro)
     if nitro.prefix:
         app.add_middleware(PrefixMiddleware, prefix=nitro.prefix)
+    if nitro.datastar_js is not None:
+        own = nitro.datastar_js  # an ASGI app; not part of the OpenAPI document
+        app.router.add_route(
+            own.path,
+            own,  # type: ignore[arg-type]
+            methods=["GET"],
+            name=ROUTE_NAME,
+            include_in_schema=False,
+        )
+        app.add_middleware(DatastarSrcMiddleware, src=own.src)
+    _handle_errors(app, nitro)
     app.state.nitro = nitro
     _publish_components(app, nitro)
     for plugin in plugins.with_routes():  # installed plugins' pages (nitro.plugins)
         mount(app, plugin)
     plugins.call("app_configured", nitro, app)
     return nitro
+
+
+def _handle_errors(app: FastAPI, nitro: ActionApp) -> None:
+    """Answer Nitro's errors raised in the app's own routes as actions do (the app's
+    own handlers, registered before, are kept)."""
+
+    async def answer(request: Request, error: Exception) -> Response:
+        result = nitro.error_answer(error)
+        if result is None:  # not reached: only mapped errors come here
+            raise error
+        return Response(result.body, result.status, headers=result.headers)
+
+    for error_class in nitro.mapped_errors:
+        if error_class not in app.exception_handlers:
+            app.add_exception_handler(error_class, answer)
 
 
 def _publish_components(app: FastAPI, nitro: ActionApp) -> None:

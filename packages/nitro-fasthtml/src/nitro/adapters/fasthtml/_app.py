@@ -7,10 +7,11 @@ ASGI endpoints, added to the app's router as plain Starlette routes (FastHTML's 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from nitro import plugins
@@ -23,6 +24,7 @@ from nitro.actions.asgi import (
     PrefixMiddleware,
     WebEndpoint,
 )
+from nitro.actions.datastar_js import ROUTE_NAME, DatastarSrcMiddleware
 from nitro.actions.openapi import openapi_document
 from nitro.actions.urls import normalize_prefix
 from nitro.broadcast import Broadcaster
@@ -44,6 +46,7 @@ def configure_app(
     middleware: Sequence[Any] = (),
     openapi_url: str | None = None,
     websockets: bool = False,
+    datastar_js: str | os.PathLike[str] | None = None,
 ) -> ActionApp:
     """Serve every ``@action`` of ``entities`` (default: all) on a FastHTML ``app``.
 
@@ -59,7 +62,11 @@ def configure_app(
     OpenAPI document of the actions (default: not served). *websockets* also serves the
     page socket ``{prefix}/_ws`` and its browser glue ``{prefix}/_ws.js``: live streams
     and actions over one WebSocket per page (:mod:`nitro.actions.websocket`; off by
-    default).
+    default). *datastar_js* (default ``NITRO_DATASTAR_JS``) self-hosts Datastar: the
+    file is served at ``GET {prefix}/_nitro/datastar.js`` and every ``rusty_tags.Page``
+    rendered during a request loads it instead of the CDN
+    (:mod:`nitro.actions.datastar_js`). Nitro's errors raised in the app's own routes
+    (``nitro.NotFound`` 404, ...) get the answer an action would give.
     """
     if getattr(app.state, "nitro", None) is not None:
         raise RuntimeError("configure_app() was already called for this FastHTML app")
@@ -72,6 +79,7 @@ def configure_app(
         max_body_bytes=max_body_bytes,
         auth=auth,
         middleware=middleware,
+        datastar_js=datastar_js,
     )
     nitro.serve(lambda routes, live: _register(app, nitro, routes, live))
     lists = Route(
@@ -82,6 +90,11 @@ def configure_app(
         app.router.routes[0:0] = _websocket_routes(nitro)
     if nitro.prefix:
         app.add_middleware(PrefixMiddleware, prefix=nitro.prefix)
+    if nitro.datastar_js is not None:
+        own = nitro.datastar_js  # an ASGI app
+        app.router.routes.insert(0, Route(own.path, own, methods=["GET"], name=ROUTE_NAME))
+        app.add_middleware(DatastarSrcMiddleware, src=own.src)
+    _handle_errors(app, nitro)
     app.state.nitro = nitro
     if openapi_url:
         app.router.routes.insert(0, Route(openapi_url, _openapi_endpoint(nitro), methods=["GET"]))
@@ -98,6 +111,21 @@ def _websocket_routes(nitro: ActionApp) -> list[Any]:
         WebSocketRoute(ws_path(nitro.prefix), WebSocketEndpoint(nitro), name="nitro_ws"),
         Route(nitro.prefix + SCRIPT_PATH, WsScriptEndpoint(), methods=["GET"], name="nitro_ws_js"),
     ]
+
+
+def _handle_errors(app: Any, nitro: ActionApp) -> None:
+    """Answer Nitro's errors raised in the app's own routes as actions do (the app's
+    own handlers, registered before, are kept)."""
+
+    async def answer(request: Any, error: Exception) -> Response:
+        result = nitro.error_answer(error)
+        if result is None:  # not reached: only mapped errors come here
+            raise error
+        return Response(result.body, result.status, headers=result.headers)
+
+    for error_class in nitro.mapped_errors:
+        if error_class not in app.exception_handlers:
+            app.add_exception_handler(error_class, answer)
 
 
 def _openapi_endpoint(nitro: ActionApp) -> Any:

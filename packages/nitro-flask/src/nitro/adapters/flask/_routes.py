@@ -17,7 +17,14 @@ from nitro.actions.wsgi import (
     WsgiWebEndpoint,
 )
 
-__all__ = ["flask_path", "register", "register_live_lists", "register_websocket", "view_for"]
+__all__ = [
+    "flask_path",
+    "nitro_response",
+    "register",
+    "register_live_lists",
+    "register_websocket",
+    "view_for",
+]
 
 
 def register(app: Flask, nitro: ActionApp, routes: list[ActionRoute], live: list[type]) -> None:
@@ -96,6 +103,11 @@ def _handshake(environ: Any) -> ActionRequest:
 
 def flask_path(path: str) -> str:
     return re.sub(r"\{(\w+)\}", r"<\1>", path)
+
+
+def nitro_response(result: ActionResponse) -> Response:
+    """Core's answer as a Flask ``Response``."""
+    return _to_response(result)
 
 
 def _to_response(result: ActionResponse) -> Response:
