@@ -156,12 +156,18 @@ async def send_response(response: ActionResponse, receive: Receive, send: Send) 
     if response.stream is None and response.astream is None:
         await send({"type": "http.response.body", "body": response.body})
         return
-    chunks = response.astream if response.astream is not None else _chunks(response)
-    await _stream(chunks, receive, send)
+    await _stream(response_chunks(response), receive, send)
 
 
-async def _chunks(response: ActionResponse) -> AsyncIterator[str]:
-    """A sync stream's chunks, for the async driver."""
+def response_chunks(response: ActionResponse) -> AsyncIterator[str]:
+    """A streamed answer's chunks, async either way: the HTTP driver and the page
+    socket (nitro.actions.websocket) both send a generator action's events from here."""
+    if response.astream is not None:
+        return response.astream
+    return _sync_chunks(response)
+
+
+async def _sync_chunks(response: ActionResponse) -> AsyncIterator[str]:
     assert response.stream is not None
     for chunk in response.stream:
         yield chunk

@@ -21,7 +21,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from nitro.actions.asgi import Receive, Scope, ScopeHeaders, Send
+from nitro.actions.asgi import Receive, Scope, ScopeHeaders, Send, response_chunks
 from nitro.actions.errors import ActionError, ActionFailed
 from nitro.actions.list_stream import alist_events
 from nitro.actions.live import afind_live_entity, alive_events, wants_elements
@@ -253,7 +253,7 @@ class _Session:
                 for text in answer_frames(command.id, response):
                     await self.out(text)
                 return
-            async for chunk in _chunks(response):  # a generator action's events
+            async for chunk in response_chunks(response):  # a generator action's events
                 await self.out(frame(command.id, sse=chunk))
             await self.out(frame(command.id, status=response.status, end=True))
         except ActionError as error:
@@ -279,15 +279,6 @@ class _Session:
         pending = [*self.streams.values(), *self.actions]
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
-
-
-async def _chunks(response: ActionResponse) -> AsyncIterator[str]:
-    if response.astream is not None:
-        async for chunk in response.astream:
-            yield chunk
-    elif response.stream is not None:
-        for chunk in response.stream:
-            yield chunk
 
 
 class WsScriptEndpoint:
