@@ -108,10 +108,7 @@ def publish_entity(broadcaster: Broadcaster, entity: Any) -> None:
     cls = type(entity)
     topic, every = entity_topic(cls, entity.id), collection_topic(cls)
     # Building the signals is the costly part; skip it when nobody listens here.
-    # (A cross-process broadcaster has no such method: it always publishes.)
-    has_subscribers = getattr(broadcaster, "has_subscribers", None)
-    to_entity = has_subscribers is None or has_subscribers(topic)
-    to_lists = has_subscribers is None or has_subscribers(every)
+    to_entity, to_lists = _listened(broadcaster, topic), _listened(broadcaster, every)
     if not (to_entity or to_lists):
         return
     signals = entity.signals
@@ -126,13 +123,19 @@ def publish_deletion(broadcaster: Broadcaster, entity: Any) -> None:
     """Publish that *entity* was deleted, on its class's topic (live lists drop its
     row) and its own (its pages get :data:`DELETED`)."""
     cls = type(entity)
-    has_subscribers = getattr(broadcaster, "has_subscribers", None)
     every = collection_topic(cls)
-    if has_subscribers is None or has_subscribers(every):
+    if _listened(broadcaster, every):
         broadcaster.publish(every, {"op": "delete", "id": entity.id})
     topic = entity_topic(cls, entity.id)
-    if has_subscribers is None or has_subscribers(topic):
+    if _listened(broadcaster, topic):
         broadcaster.publish(topic, DELETED)
+
+
+def _listened(broadcaster: Broadcaster, topic: str) -> bool:
+    """Whether a message on *topic* may reach anyone. A cross-process broadcaster has
+    no ``has_subscribers`` (another process may listen): it always publishes."""
+    has_subscribers = getattr(broadcaster, "has_subscribers", None)
+    return has_subscribers is None or bool(has_subscribers(topic))
 
 
 class Subscription:
