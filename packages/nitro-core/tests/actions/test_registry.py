@@ -80,17 +80,6 @@ def test_decorator_arguments_are_checked():
         action(staticmethod(lambda: None))
 
 
-def standalone() -> None:
-    """A module-level function: nitro 0.5 let @post make it an action."""
-
-
-def test_a_module_level_function_is_refused_at_decoration():
-    with pytest.raises(ActionConfigurationError, match=r"standalone\(\) is a module-level"):
-        action(standalone)
-    with pytest.raises(ActionConfigurationError, match="classmethod action"):
-        action(method="POST")(standalone)
-
-
 def test_actions_are_inherited_and_can_be_overridden():
     class Base(Entity):
         n: int = 0

@@ -124,15 +124,6 @@ def action(
             raise ActionConfigurationError(
                 f"@action decorates methods and classmethods, not {type(target).__name__}"
             )
-        if "." not in fn.__qualname__:
-            # A module-level function would never become a route: say so now rather
-            # than serve nothing (nitro 0.5 allowed standalone actions; this Nitro
-            # routes methods of entity classes).
-            raise ActionConfigurationError(
-                f"@action decorates methods of an entity class; {fn.__qualname__}() is a "
-                "module-level function. Make it a classmethod action of an entity "
-                "(@action above @classmethod) or a nitro.cqrs command"
-            )
         info = ActionInfo(
             func=fn,
             method=verb,
