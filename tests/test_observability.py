@@ -545,3 +545,30 @@ def test_a_sample_ratio_outside_zero_to_one_is_refused() -> None:
     with pytest.raises(ValueError, match="between 0 and 1"):
         observability.enable(traces=1.5)
     assert observability.active() is None
+
+
+def test_nitros_sampler_follows_the_parent_and_drops_client_roots() -> None:
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace.sampling import Decision
+    from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
+
+    from nitro.observability.tracing import _within_traces
+
+    sampler = _within_traces()
+
+    def decide(kind: SpanKind, parent_flags: TraceFlags | None) -> Decision:
+        context = None
+        if parent_flags is not None:
+            parent = SpanContext(int(TRACE_ID, 16), 0xB7AD6B7169203331, True, parent_flags)
+            context = trace.set_span_in_context(NonRecordingSpan(parent))
+        result = sampler.should_sample(context, 1, "x", kind, {"a": 1})
+        if result.decision is Decision.RECORD_AND_SAMPLE:
+            assert dict(result.attributes) == {"a": 1}  # the span keeps its attributes
+        return result.decision
+
+    keep, drop = Decision.RECORD_AND_SAMPLE, Decision.DROP
+    assert decide(SpanKind.SERVER, None) is keep  # a root Nitro chose to sample
+    assert decide(SpanKind.INTERNAL, None) is keep
+    assert decide(SpanKind.CLIENT, None) is drop  # a pool's own call outside any trace
+    assert decide(SpanKind.CLIENT, TraceFlags(TraceFlags.SAMPLED)) is keep
+    assert decide(SpanKind.INTERNAL, TraceFlags(TraceFlags.DEFAULT)) is drop

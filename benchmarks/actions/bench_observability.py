@@ -118,6 +118,15 @@ CONFIGS: dict[str, tuple[str, dict[str, str]]] = {
             "BENCH_FASTAPI_TELEMETRY": "on",
         },
     ),
+    "on-noexport": (
+        "on, but no exporter: sampled spans are made and dropped (the export's share)",
+        {
+            "NITRO_OBSERVABILITY": "logs,metrics,traces",
+            "NITRO_TRACES_SAMPLE": SAMPLE,
+            "NITRO_LOG_FORMAT": "json",
+            "BENCH_NO_EXPORT": "1",
+        },
+    ),
 }
 DEFAULT_CONFIGS = ("without", "off", "on")
 
@@ -129,7 +138,7 @@ def environment(config: str, sink: str) -> dict[str, str]:
         if not k.startswith(("NITRO_", "OTEL_", "FASTAPI_OTEL", "PROMETHEUS_MULTIPROC_DIR"))
     }
     env.update(CONFIGS[config][1])
-    if "traces" in env.get("NITRO_OBSERVABILITY", ""):
+    if "traces" in env.get("NITRO_OBSERVABILITY", "") and "BENCH_NO_EXPORT" not in env:
         env["OTEL_EXPORTER_OTLP_ENDPOINT"] = sink
     return env
 
@@ -487,6 +496,7 @@ def check(result: dict[str, Any]) -> list[str]:
         for c in runs
         if "traces" in CONFIGS[c][1].get("NITRO_OBSERVABILITY", "")
         and CONFIGS[c][1].get("NITRO_TRACES_SAMPLE") != "0"
+        and "BENCH_NO_EXPORT" not in CONFIGS[c][1]
     ]
     if traced:
         answered = sum(sum(r.requests for r in runs[c]) for c in traced)  # (not warm-ups)

@@ -460,6 +460,7 @@ def contended(engine: Any, job: Any, payloads: list[str], threads: int) -> dict[
     from unittest import mock
 
     import nitro.cqrs.jobs.runner as runner
+    from nitro.cqrs.jobs.engine import Engine
 
     def cpu_per_job(fn: Callable[[int], Any], offset: int, count: int) -> float:
         indices = list(range(offset, offset + count))
@@ -478,6 +479,10 @@ def contended(engine: Any, job: Any, payloads: list[str], threads: int) -> dict[
     out["runner.execute, as shipped"] = cpu_per_job(
         lambda i: runner.execute(payloads[i], engine), 0, count
     )
+    if engine.submit_new.__func__ is not Engine.submit_new:  # type: ignore[attr-defined]
+        out["runner.execute of a first delivery (start written behind)"] = cpu_per_job(
+            lambda i: runner.execute(payloads[i], engine, first=True), 0, count
+        )
     with mock.patch.object(runner, "_renewing", return_value=nullcontext()):
         out["execute without the renewal thread"] = cpu_per_job(
             lambda i: runner.execute(payloads[i], engine), count, count

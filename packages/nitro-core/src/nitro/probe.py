@@ -12,6 +12,11 @@ Nothing listens by default, and then reporting costs one truth test of
         with probe.span("repository", "save", backend="SQLModelBackend"):
             ...
 
+Each observer is asked once per kind whether it wants that kind's spans or events
+(:meth:`Observer.wants_span`, :meth:`Observer.wants_event`); the answer is kept until
+the observers change. A report of a kind nobody wants costs a dictionary lookup, and a
+hot call site can skip building its attributes with :func:`listening`.
+
 An :class:`Observer` subclass overrides what it needs:
 
 ``span(kind, name, attributes)``
@@ -25,7 +30,10 @@ An :class:`Observer` subclass overrides what it needs:
     a context manager that restores what :meth:`inject` wrote, around the work
     where it arrives (a job in a worker);
 ``flush()``
-    send what waits in buffers now (a worker process about to exit).
+    send what waits in buffers now (a worker process about to exit);
+``wants_span(kind)``, ``wants_event(kind)``
+    whether ``span``/``event`` can do anything for *kind* (by default: whether the
+    subclass overrides them).
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ __all__ = [
     "event",
     "flush",
     "install",
+    "listening",
     "observers",
     "resumed",
     "span",
@@ -70,9 +79,23 @@ class Observer:
     def flush(self) -> None:
         return None
 
+    def wants_span(self, kind: str) -> bool:
+        """Whether :meth:`span` can return a manager for *kind*; asked once per kind
+        while installed, so that kinds nobody times cost nothing per report."""
+        return type(self).span is not Observer.span
+
+    def wants_event(self, kind: str) -> bool:
+        """Whether :meth:`event` does anything for *kind* (asked once per kind)."""
+        return type(self).event is not Observer.event
+
 
 #: The installed observers, in installation order; empty unless something listens.
 observers: tuple[Observer, ...] = ()
+
+# kind -> the observers that want its spans / its events. Replaced (never cleared) when
+# the observers change: a report racing an install fills the table it started with.
+_span_takers: dict[str, tuple[Observer, ...]] = {}
+_event_takers: dict[str, tuple[Observer, ...]] = {}
 
 
 def install(observer: Observer) -> None:
@@ -80,12 +103,41 @@ def install(observer: Observer) -> None:
     global observers
     if observer not in observers:
         observers = (*observers, observer)
+        _forget_kinds()
 
 
 def uninstall(observer: Observer) -> None:
     """Stop reporting to *observer* (no error if it was not installed)."""
     global observers
     observers = tuple(o for o in observers if o is not observer)
+    _forget_kinds()
+
+
+def _forget_kinds() -> None:
+    global _span_takers, _event_takers
+    _span_takers, _event_takers = {}, {}
+
+
+def _span_observers(kind: str) -> tuple[Observer, ...]:
+    table = _span_takers
+    found = table.get(kind)
+    if found is None:
+        found = table[kind] = tuple(o for o in observers if o.wants_span(kind))
+    return found
+
+
+def _event_observers(kind: str) -> tuple[Observer, ...]:
+    table = _event_takers
+    found = table.get(kind)
+    if found is None:
+        found = table[kind] = tuple(o for o in observers if o.wants_event(kind))
+    return found
+
+
+def listening(kind: str) -> bool:
+    """Whether an installed observer wants spans of *kind* (a hot call site checks this
+    before building its attributes)."""
+    return bool(_span_observers(kind)) if observers else False
 
 
 class _Stack:
@@ -118,7 +170,7 @@ def span(kind: str, name: str, /, **attributes: Any) -> _Stack:
     """A context manager that reports the operation ``kind``/``name`` around it
     (``with probe.span("command", "PlaceOrder"): ...``); exceptions pass through."""
     managers = []
-    for observer in observers:
+    for observer in _span_observers(kind):
         manager = observer.span(kind, name, attributes)
         if manager is not None:
             managers.append(manager)
@@ -127,7 +179,7 @@ def span(kind: str, name: str, /, **attributes: Any) -> _Stack:
 
 def event(kind: str, name: str, /, **attributes: Any) -> None:
     """Report that ``kind``/``name`` happened (``probe.event("uow", "commit")``)."""
-    for observer in observers:
+    for observer in _event_observers(kind):
         observer.event(kind, name, attributes)
 
 

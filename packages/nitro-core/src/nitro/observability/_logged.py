@@ -29,6 +29,9 @@ class LogObserver(Observer):
     def resume(self, carrier: Mapping[str, str]) -> Any:
         return _with_request_id(carrier.get("request_id"))
 
+    def wants_span(self, kind: str) -> bool:
+        return kind == "job"
+
     def span(self, kind: str, name: str, attributes: Mapping[str, Any]) -> Any:
         if kind != "job":
             return None

@@ -55,6 +55,9 @@ LATENCY_BUCKETS = (
     10.0,
 )
 
+#: The probe spans timed into histograms.
+_TIMED = frozenset({"repository", "command", "query", "event"})
+
 _JOB_EVENTS = ("enqueued", "started", "succeeded", "retrying", "failed")
 
 
@@ -137,6 +140,8 @@ class MetricsObserver(Observer):
         self.metrics = _the_metrics()
         # labelled children, cached: .labels() costs more than an observation
         self._children: dict[tuple[Any, ...], Any] = {}
+        # (action, method, status) -> (its counter, its histogram)
+        self._requests: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self._job_receivers: list[Any] = []
 
     def _child(self, metric: Any, *labels: str) -> Any:
@@ -149,11 +154,24 @@ class MetricsObserver(Observer):
     # -- requests (called by the middleware) ---------------------------------------------
 
     def request(self, action: str, method: str, status: int, seconds: float) -> None:
-        m = self.metrics
-        self._child(m.requests, action, method, str(status)).inc()
-        self._child(m.request_seconds, action, method).observe(seconds)
+        key = (action, method, status)
+        children = self._requests.get(key)
+        if children is None:
+            m = self.metrics
+            children = self._requests[key] = (
+                self._child(m.requests, action, method, str(status)),
+                self._child(m.request_seconds, action, method),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
 
     # -- probe reports ------------------------------------------------------------------
+
+    def wants_span(self, kind: str) -> bool:
+        return kind in _TIMED
+
+    def wants_event(self, kind: str) -> bool:
+        return kind in ("uow", "stream")
 
     def span(self, kind: str, name: str, attributes: Mapping[str, Any]) -> _Timed | None:
         m = self.metrics

@@ -23,12 +23,23 @@ _STATE = "_nitro_observed"
 
 
 class _Request:
-    __slots__ = ("request_id", "request_token", "span", "started", "timing_token", "trace_token")
+    """What the middleware keeps about one request between its two hooks."""
 
-    def __init__(self) -> None:
+    __slots__ = (
+        "name",
+        "request_id",
+        "request_token",
+        "span",
+        "started",
+        "timing_token",
+        "trace_token",
+    )
+
+    def __init__(self, name: str, request_id: str) -> None:
         self.started = time.perf_counter()
-        self.request_id = ""
-        self.request_token: Any = None
+        self.name = name
+        self.request_id = request_id
+        self.request_token = set_request_id(request_id)
         self.span: Any = None
         self.trace_token: Any = None
         self.timing_token: Any = None
@@ -58,6 +69,8 @@ class Observability:
         self.metrics_token = metrics_token
         self.server_timing = server_timing
         self.observers: list[probe.Observer] = []
+        # id(route) -> (route, "Entity.action"): named once, not per request
+        self._names: dict[int, tuple[ActionRoute, str]] = {}
         self.metrics: Any = None
         self.tracing: Any = None
         if metrics:
@@ -99,15 +112,17 @@ class Observability:
 
     # -- the middleware ------------------------------------------------------------------
 
+    def _name(self, route: ActionRoute) -> str:
+        known = self._names.get(id(route))
+        if known is None or known[0] is not route:
+            known = self._names[id(route)] = (route, _action_name(route))
+        return known[1]
+
     def before_action(self, route: ActionRoute, request: ActionRequest) -> None:
-        state = _Request()
+        state = _Request(self._name(route), incoming_request_id(request.headers))
         request.__dict__[_STATE] = state
-        state.request_id = incoming_request_id(request.headers)
-        state.request_token = set_request_id(state.request_id)
         if self.tracing is not None:
-            state.span, state.trace_token = self.tracing.start_request(
-                route, request, _action_name(route)
-            )
+            state.span, state.trace_token = self.tracing.start_request(route, request, state.name)
         if self.server_timing:
             from nitro.observability.timing import totals
 
@@ -122,7 +137,7 @@ class Observability:
         seconds = time.perf_counter() - state.started
         response.headers["X-Request-ID"] = state.request_id
         if self.metrics is not None:
-            self.metrics.request(_action_name(route), request.method, response.status, seconds)
+            self.metrics.request(state.name, request.method, response.status, seconds)
         if self.access_log:
             status = response.status
             access_line(

@@ -41,6 +41,9 @@ class TimingObserver(Observer):
     """A probe observer adding up the time spent in repository calls and rendering during a
     request, for the ``Server-Timing`` header."""
 
+    def wants_span(self, kind: str) -> bool:
+        return kind in _METRIC
+
     def span(self, kind: str, name: str, attributes: Mapping[str, Any]) -> _Add | None:
         key = _METRIC.get(kind)
         if key is None:

@@ -42,11 +42,10 @@ def tracer_provider(exporter: Any = None) -> Any:
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
-    from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased
 
     service = os.environ.get("OTEL_SERVICE_NAME", "nitro")
     provider = TracerProvider(
-        sampler=_within_traces(ParentBased(ALWAYS_ON)),
+        sampler=_within_traces(),
         resource=Resource.create({"service.name": service}),
     )
     if exporter is None and (
@@ -64,11 +63,19 @@ def tracer_provider(exporter: Any = None) -> Any:
     return provider
 
 
-def _within_traces(sampler: Any) -> Any:
-    """*sampler*, except that a client call that starts a trace of its own is dropped:
-    a worker polling Redis or a pool opening connections outside any request or job
-    would otherwise fill the traces with one-span roots."""
+def _within_traces() -> Any:
+    """The sampler of Nitro's provider: a span follows its parent's decision (Nitro
+    samples the roots of requests and jobs itself, see :class:`TracingObserver`); a
+    root is kept, except a client call that starts a trace of its own: a worker polling
+    Redis or a pool opening connections outside any request or job would otherwise fill
+    the traces with one-span roots.
+
+    It is ``ParentBased(ALWAYS_ON)`` plus that exception, written out so that the one
+    lookup of the parent decides: every span pays for this call."""
     from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
+
+    drop = SamplingResult(Decision.DROP)
+    keep = Decision.RECORD_AND_SAMPLE
 
     class WithinTraces(Sampler):
         def should_sample(
@@ -82,14 +89,14 @@ def _within_traces(sampler: Any) -> Any:
             trace_state: Any = None,
         ) -> Any:
             parent = trace.get_current_span(parent_context).get_span_context()
-            if kind is SpanKind.CLIENT and not parent.is_valid:
-                return SamplingResult(Decision.DROP)
-            return sampler.should_sample(
-                parent_context, trace_id, name, kind, attributes, links, trace_state
-            )
+            if not parent.is_valid:
+                return drop if kind is SpanKind.CLIENT else SamplingResult(keep, attributes)
+            if not parent.trace_flags.sampled:
+                return drop
+            return SamplingResult(keep, attributes, parent.trace_state)
 
         def get_description(self) -> str:
-            return f"WithinTraces{{{sampler.get_description()}}}"
+            return "WithinTraces{ParentBased{root:AlwaysOn},dropping client roots}"
 
     return WithinTraces()
 
@@ -177,6 +184,9 @@ UNSAMPLED = "nitro-unsampled"
 _NO_SPAN = frozenset({"render", "uow"})
 
 
+_SUPPRESSED = otel_context.set_value(_SUPPRESS_INSTRUMENTATION_KEY, True, otel_context.Context())
+
+
 class _Unsampled:
     """Marks the ``with`` block as part of a trace that is not sampled: Nitro makes no
     span in it, and OpenTelemetry's library instrumentations (SQLAlchemy's, redis-py's)
@@ -186,8 +196,11 @@ class _Unsampled:
 
     def __enter__(self) -> _Unsampled:
         self.token = _unsampled.set(True)
+        current = otel_context.get_current()
         self.otel_token = otel_context.attach(
-            otel_context.set_value(_SUPPRESS_INSTRUMENTATION_KEY, True)
+            otel_context.set_value(_SUPPRESS_INSTRUMENTATION_KEY, True, current)
+            if current
+            else _SUPPRESSED  # the usual case, made once
         )
         return self
 
@@ -215,8 +228,9 @@ class TracingObserver(Observer):
         """``(span, token)`` of the request's span, or ``(None, token)`` when its
         trace is not sampled (the token ends the unsampled mark)."""
         headers = request.headers
-        nested = trace.get_current_span().get_span_context()
-        if nested.is_valid:  # under the framework's own server span
+        current = otel_context.get_current()  # usually empty: no span to look up
+        nested = trace.get_current_span(current).get_span_context() if current else None
+        if nested is not None and nested.is_valid:  # under the framework's server span
             if not nested.trace_flags.sampled:
                 return None, _Unsampled().__enter__()
             parent = None
@@ -233,11 +247,12 @@ class TracingObserver(Observer):
                 if remote.is_valid and not remote.trace_flags.sampled:
                     return None, _Unsampled().__enter__()
             kind = SpanKind.SERVER
+        # (few attributes: each one costs every sampled span about 5 µs, created and
+        # encoded; the span's name says which action)
         attributes = {
             "http.request.method": request.method,
             "http.route": route.path,
             "url.path": request.path,
-            "nitro.action": action,
         }
         span = self.tracer.start_span(
             f"action {action}", context=parent, kind=kind, attributes=attributes
@@ -258,6 +273,9 @@ class TracingObserver(Observer):
         otel_context.detach(token)
 
     # -- probe reports ------------------------------------------------------------------
+
+    def wants_span(self, kind: str) -> bool:
+        return kind not in _NO_SPAN
 
     def span(self, kind: str, name: str, attributes: Mapping[str, Any]) -> Any:
         if kind in _NO_SPAN or _unsampled.get():
