@@ -233,3 +233,43 @@ def test_a_first_start_written_behind_holds_the_lease_and_never_undoes_a_finish(
     store.flush()
     assert store.get(quick.id).state == "done"  # type: ignore[union-attr]
     assert store.start(quick, lease=30) == "done"
+
+
+def test_a_short_jobs_start_and_finish_are_one_record(store: JobStore) -> None:
+    """A first delivery that finishes while its start still waits to be written: the
+    finish carries the start, the job is done with both times, no lease is left, and a
+    later copy of the message is skipped."""
+    job = envelope()
+    store.note_started(job, lease=30)
+    before = time.time()
+    store.finish(job, "done")
+    store.flush()
+    record = store.get(job.id)
+    assert record is not None
+    assert record.state == "done"
+    assert record.started_at is not None
+    assert record.finished_at is not None
+    assert record.started_at <= before <= record.finished_at
+    assert store.counts().get("running", 0) == 0
+    assert store.start(job, lease=30) == "done"
+
+
+@pytest.mark.redis
+def test_a_start_taken_back_is_not_sent(redis_url: str) -> None:
+    import redis as redis_py
+
+    from nitro.cqrs.jobs.redis_store import _STARTED, RedisJobStore
+
+    store = RedisJobStore(redis_url, write_delay=60)  # nothing leaves by itself
+    try:
+        job = envelope()
+        store.note_started(job, lease=30)
+        store.finish(job, "done")
+        plain = redis_py.Redis.from_url(redis_url)
+        assert plain.exists(f"nitro:jobs:lease:{job.id}") == 0
+        assert store._later.take(_STARTED, job.id) is None  # merged into the finish
+        store.flush()
+        assert plain.exists(f"nitro:jobs:lease:{job.id}") == 0
+        assert plain.hget(f"nitro:jobs:job:{job.id}", "state") == b"done"
+    finally:
+        store.close()

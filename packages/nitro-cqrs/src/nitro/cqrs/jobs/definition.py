@@ -119,6 +119,10 @@ class Job(Generic[P, R]):
         self.__doc__ = func.__doc__
         self.__wrapped__ = func
         self._signature = inspect.signature(func)
+        self._names = frozenset(self._signature.parameters)
+        self._required = frozenset(
+            n for n, p in self._signature.parameters.items() if p.default is p.empty
+        )
         self.is_async = inspect.iscoroutinefunction(func)
         self.args_model = _arguments_model(func, name)
         #: One JSON dumper per argument, built once.
@@ -156,11 +160,13 @@ class Job(Generic[P, R]):
 
     def serialise(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """The arguments as JSON-ready data, validated (see the module docs)."""
-        try:
-            bound = self._signature.bind(*args, **kwargs)
-        except TypeError as exc:
-            raise TypeError(f"{self.name}: {exc}") from None
-        validated = self.args_model.model_validate(bound.arguments)
+        if args or not self._required <= kwargs.keys() <= self._names:
+            try:
+                kwargs = self._signature.bind(*args, **kwargs).arguments
+            except TypeError as exc:
+                raise TypeError(f"{self.name}: {exc}") from None
+        # (keywords naming every required parameter and no other need no binding)
+        validated = self.args_model.model_validate(kwargs)
         data: dict[str, Any] = {}
         for field_name, dumper in self._dumpers.items():
             value = getattr(validated, field_name)

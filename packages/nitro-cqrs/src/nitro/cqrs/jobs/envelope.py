@@ -78,7 +78,9 @@ class Envelope(BaseModel):
         return self.model_copy(update={"attempt": self.attempt + 1})
 
     def to_json(self) -> str:
-        return self.model_dump_json()
+        # Fields at their defaults are left out: the text travels through the broker and
+        # into the store's records on every run, and reads back the same.
+        return self.model_dump_json(exclude_defaults=True)
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Envelope:

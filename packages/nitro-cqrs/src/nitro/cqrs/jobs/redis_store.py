@@ -6,7 +6,9 @@ sets of ids by last change, for counts and listings; ``lease:{id}`` while a run 
 its job; ``key:{key}`` an idempotency key. The state changes are Lua scripts, so two
 workers never both start one job. "Queued" on a fresh send and "done" are written
 behind (:mod:`~nitro.cqrs.jobs.write_behind`): they ride on the next round trip, or go
-within 50 ms; every read sends them first. Finished jobs are kept ``keep_done`` seconds (their
+within 50 ms; every read sends them first. So is a first delivery's start (see
+``CeleryEngine``); when the job is done before its start has left the process, one
+record carries both. Finished jobs are kept ``keep_done`` seconds (their
 record is what makes a late redelivery a no-op); dead ones until discarded.
 
 A Redis that cannot be reached raises :class:`~nitro.persistence.BackendUnavailable`
@@ -113,21 +115,27 @@ return 1
 """
 )
 
-# Record: id, state, now, envelope, error, traceback, reason,
-# seconds a done record is kept. Done jobs older than that leave the listings at most
-# once a second (a guard key), not on every job.
+# Record: id, state, now, envelope, error, traceback, reason, seconds a done record is
+# kept, and the start time of a run whose written-behind start never left this process
+# ('' otherwise): the finish then records the start too, and no lease was taken. Done
+# jobs older than that leave the listings at most once a second (a guard key), not on
+# every job.
 _FINISH = (
     _MOVE
     + """
 local trim
-for i = 2, #ARGV, 8 do
+for i = 2, #ARGV, 9 do
   local id, new, now = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local job = p .. 'job:' .. id
   local state = redis.call('HGET', job, 'state')
   redis.call('HSET', job, 'envelope', ARGV[i + 3], 'state', new, 'updated_at', now,
              'finished_at', now, 'error', ARGV[i + 4], 'traceback', ARGV[i + 5],
              'reason', ARGV[i + 6])
-  redis.call('DEL', p .. 'lease:' .. id)
+  if ARGV[i + 8] == '' then
+    redis.call('DEL', p .. 'lease:' .. id)
+  else
+    redis.call('HSET', job, 'started_at', ARGV[i + 8])
+  end
   move(id, state, new, now)
   if new == 'done' then
     redis.call('EXPIRE', job, ARGV[i + 7])
@@ -243,7 +251,7 @@ class RedisJobStore(JobStore):
 
     def note_started(self, envelope: Envelope, lease: float) -> None:
         record = [envelope.id, time.time(), envelope.to_json(), _milliseconds(lease)]
-        self._later.add(_STARTED, record)
+        self._later.add(_STARTED, record, key=envelope.id)
 
     def finish(
         self,
@@ -265,8 +273,14 @@ class RedisJobStore(JobStore):
             traceback or "",
             reason or "",
             int(self.keep_done),
+            "",
         ]
         if state == "done":
+            # A short job's start is often still waiting here: one record does both
+            # (half the work in Redis; the lease it would take is never needed).
+            started = self._later.take(_STARTED, envelope.id)
+            if started is not None:
+                record[-1] = started[1]
             self._later.add(_FINISH, record)
             return
         with self._reaching():

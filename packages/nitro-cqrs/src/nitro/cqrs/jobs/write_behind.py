@@ -16,6 +16,7 @@ the records, each a fixed number of values.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import threading
@@ -53,22 +54,41 @@ class WriteBehind:
 
     def _reset(self) -> None:
         self._lock = threading.Lock()
-        self._waiting: dict[str, list[list[Any]]] = {}  # script -> its records
+        # script -> its records, in order, by key (given, or a number of their own)
+        self._waiting: dict[str, dict[Any, list[Any]]] = {}
+        self._numbers = itertools.count()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
     def __bool__(self) -> bool:
         return bool(self._waiting)
 
-    def add(self, script: str, record: list[Any]) -> None:
+    def add(self, script: str, record: list[Any], key: Any = None) -> None:
+        """Send *record* with the next batch of *script*; with *key*, it can be taken
+        back (:meth:`take`) while it waits."""
         with self._lock:
-            self._waiting.setdefault(script, []).append(record)
+            if key is None:
+                key = ("#", next(self._numbers))
+            self._waiting.setdefault(script, {})[key] = record
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._loop, name="nitro-job-writes", daemon=True
                 )
                 self._thread.start()
-        self._wake.set()
+        if not self._wake.is_set():  # (setting it takes its lock: once per batch)
+            self._wake.set()
+
+    def take(self, script: str, key: Any) -> list[Any] | None:
+        """The record added with *key* for *script*, no longer to be sent; ``None`` when
+        it has gone already (a later write can then carry what it would have done)."""
+        with self._lock:
+            records = self._waiting.get(script)
+            if not records:
+                return None
+            record = records.pop(key, None)
+            if not records:
+                del self._waiting[script]
+            return record
 
     def send(self, script: str | None = None, record: list[Any] | None = None) -> Any:
         """Send what waits and then *script* with *record*, in one round trip; the
@@ -76,11 +96,13 @@ class WriteBehind:
         and the error is raised."""
         with self._lock:
             waiting, self._waiting = self._waiting, {}
-        calls = [
-            (name, [value for record in records[i : i + BATCH] for value in record])
-            for name, records in waiting.items()
-            for i in range(0, len(records), BATCH)
-        ]
+        calls = []
+        for name, keyed in waiting.items():
+            records = list(keyed.values())
+            calls += [
+                (name, [value for record in records[i : i + BATCH] for value in record])
+                for i in range(0, len(records), BATCH)
+            ]
         if script is not None:
             calls.append((script, record or []))
         if not calls:
@@ -94,7 +116,7 @@ class WriteBehind:
             # an OSError/ValueError from a socket closed under it. Keep the writes.
             with self._lock:
                 for name, records in self._waiting.items():
-                    waiting.setdefault(name, []).extend(records)
+                    waiting.setdefault(name, {}).update(records)
                 self._waiting = waiting
             if isinstance(exc, redis.ConnectionError | redis.TimeoutError):
                 raise

@@ -217,15 +217,19 @@ class CeleryEngine(Engine):
             ) from exc
 
     def submit(self, envelope: Envelope, delay: float = 0.0) -> None:
-        self._send(envelope.to_json(), envelope.queue, time.time() + max(0.0, delay))
+        due = time.time() + max(0.0, delay)
+        self._send(envelope.to_json(), envelope.queue, due, label=_label(envelope))
 
     def submit_new(self, envelope: Envelope, delay: float = 0.0) -> None:
         """A new job's first message says so (``first``): unless kombu redelivers it,
         the worker records the start without waiting for the store's answer (see the
         class docs)."""
-        self._send(envelope.to_json(), envelope.queue, time.time() + max(0.0, delay), first=True)
+        due = time.time() + max(0.0, delay)
+        self._send(envelope.to_json(), envelope.queue, due, first=True, label=_label(envelope))
 
-    def _send(self, payload: str, queue: str, due: float, *, first: bool = False) -> None:
+    def _send(
+        self, payload: str, queue: str, due: float, *, first: bool = False, label: str = ""
+    ) -> None:
         wait = due - time.time()
         kwargs: dict[str, Any] = {}
         if wait > self.hop:  # see the class docs: delays and the visibility timeout
@@ -241,16 +245,21 @@ class CeleryEngine(Engine):
                 countdown=wait if wait > 0 else None,
                 retry=True,
                 retry_policy=_SEND_RETRIES,
+                # What Celery's monitors (flower, `celery events`) show for the message:
+                # the job, not the envelope's JSON (which Celery would otherwise repr,
+                # shortened, on every send).
+                argsrepr=label or "(envelope)",
+                kwargsrepr=repr(kwargs),
             )
 
     def _run(self, payload: str, due: float | None, first: bool = False) -> str:
         try:
             if due is not None and due > time.time():
                 try:
-                    queue = Envelope.from_json(payload).queue
+                    envelope = Envelope.from_json(payload)
                 except ValidationError:
                     return execute(payload, self)  # the runner dead-letters it
-                self._send(payload, queue, due)
+                self._send(payload, envelope.queue, due, label=_label(envelope))
                 return "waiting"
             return execute(payload, self, first=first)
         except BackendUnavailable as exc:
@@ -320,6 +329,10 @@ class CeleryEngine(Engine):
         self.app.close()
         if self._own_store is not None:
             self._own_store.close()
+
+
+def _label(envelope: Envelope) -> str:
+    return f"({envelope.job} id={envelope.id} try={envelope.attempt})"
 
 
 @contextmanager
