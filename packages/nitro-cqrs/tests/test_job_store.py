@@ -273,3 +273,22 @@ def test_a_start_taken_back_is_not_sent(redis_url: str) -> None:
         assert plain.hget(f"nitro:jobs:job:{job.id}", "state") == b"done"
     finally:
         store.close()
+
+
+@pytest.mark.redis
+def test_closing_the_store_stops_its_writer_thread(redis_url: str) -> None:
+    import threading
+
+    from nitro.cqrs.jobs.redis_store import RedisJobStore
+
+    def writers() -> int:
+        return sum(t.name == "nitro-job-writes" and t.is_alive() for t in threading.enumerate())
+
+    before = writers()
+    store = RedisJobStore(redis_url)
+    job = envelope()
+    store.note_queued(job)
+    assert writers() == before + 1
+    store.close()
+    assert writers() == before
+    assert store.get(job.id).state == "queued"  # type: ignore[union-attr]  # flushed first

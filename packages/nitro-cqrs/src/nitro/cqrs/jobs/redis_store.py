@@ -357,4 +357,5 @@ class RedisJobStore(JobStore):
         try:
             self.flush()
         finally:
+            self._later.close()
             self.client.close()

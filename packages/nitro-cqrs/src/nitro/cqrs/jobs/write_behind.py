@@ -59,6 +59,7 @@ class WriteBehind:
         self._numbers = itertools.count()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._stop = threading.Event()  # (each thread gets its own)
 
     def __bool__(self) -> bool:
         return bool(self._waiting)
@@ -71,8 +72,9 @@ class WriteBehind:
                 key = ("#", next(self._numbers))
             self._waiting.setdefault(script, {})[key] = record
             if self._thread is None:
+                self._stop = threading.Event()
                 self._thread = threading.Thread(
-                    target=self._loop, name="nitro-job-writes", daemon=True
+                    target=self._loop, args=(self._stop,), name="nitro-job-writes", daemon=True
                 )
                 self._thread.start()
         if not self._wake.is_set():  # (setting it takes its lock: once per batch)
@@ -150,9 +152,22 @@ class WriteBehind:
             sha = self._shas[script] = str(self.client.script_load(script))
         return sha
 
-    def _loop(self) -> None:
+    def close(self) -> None:
+        """Stop the thread that sends late writes (a store being closed flushes first);
+        a later :meth:`add` starts another."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+            stop = self._stop
+        if thread is not None:
+            stop.set()
+            self._wake.set()
+            thread.join(timeout=5)
+
+    def _loop(self, stop: threading.Event) -> None:
         while True:
             self._wake.wait()
+            if stop.is_set():
+                return
             self._wake.clear()
             time.sleep(self.delay)  # let a few writes gather
             try:
