@@ -117,8 +117,8 @@ class WriteBehind:
             # The connection failed; redis-py may say so with a ConnectionError, or with
             # an OSError/ValueError from a socket closed under it. Keep the writes.
             with self._lock:
-                for name, records in self._waiting.items():
-                    waiting.setdefault(name, {}).update(records)
+                for name, added in self._waiting.items():  # (added while sending)
+                    waiting.setdefault(name, {}).update(added)
                 self._waiting = waiting
             if isinstance(exc, redis.ConnectionError | redis.TimeoutError):
                 raise
