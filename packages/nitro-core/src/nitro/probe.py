@@ -118,20 +118,21 @@ def _forget_kinds() -> None:
     _span_takers, _event_takers = {}, {}
 
 
-def _span_observers(kind: str) -> tuple[Observer, ...]:
-    table = _span_takers
+def _takers(table: dict[str, tuple[Observer, ...]], kind: str, wants: str) -> tuple[Observer, ...]:
+    """The observers whose ``wants_span`` or ``wants_event`` (*wants*) says yes to
+    *kind*, from *table*, which keeps the answer until the observers change."""
     found = table.get(kind)
     if found is None:
-        found = table[kind] = tuple(o for o in observers if o.wants_span(kind))
+        found = table[kind] = tuple(o for o in observers if getattr(o, wants)(kind))
     return found
+
+
+def _span_observers(kind: str) -> tuple[Observer, ...]:
+    return _takers(_span_takers, kind, "wants_span")
 
 
 def _event_observers(kind: str) -> tuple[Observer, ...]:
-    table = _event_takers
-    found = table.get(kind)
-    if found is None:
-        found = table[kind] = tuple(o for o in observers if o.wants_event(kind))
-    return found
+    return _takers(_event_takers, kind, "wants_event")
 
 
 def listening(kind: str) -> bool:

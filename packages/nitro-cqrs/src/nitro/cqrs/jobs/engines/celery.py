@@ -217,15 +217,17 @@ class CeleryEngine(Engine):
             ) from exc
 
     def submit(self, envelope: Envelope, delay: float = 0.0) -> None:
-        due = time.time() + max(0.0, delay)
-        self._send(envelope.to_json(), envelope.queue, due, label=_label(envelope))
+        self._submit(envelope, delay)
 
     def submit_new(self, envelope: Envelope, delay: float = 0.0) -> None:
         """A new job's first message says so (``first``): unless kombu redelivers it,
         the worker records the start without waiting for the store's answer (see the
         class docs)."""
+        self._submit(envelope, delay, first=True)
+
+    def _submit(self, envelope: Envelope, delay: float, *, first: bool = False) -> None:
         due = time.time() + max(0.0, delay)
-        self._send(envelope.to_json(), envelope.queue, due, first=True, label=_label(envelope))
+        self._send(envelope.to_json(), envelope.queue, due, first=first, label=_label(envelope))
 
     def _send(
         self, payload: str, queue: str, due: float, *, first: bool = False, label: str = ""
