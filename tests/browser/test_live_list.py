@@ -83,6 +83,7 @@ def test_a_tab_that_was_offline_is_correct_after_it_reconnects(
         tab = open_page(datastar_context, base)
         post_comment(tab, "ann", "kept")
         expect(comments(tab)).to_have_count(1)
+        expect(tab.get_by_placeholder("Your comment")).to_have_value("")  # the answer
         post_comment(tab, "ann", "deleted while away")
         expect(comments(tab)).to_have_count(2)
     # The server is down: the tab's stream is broken, and changes happen meanwhile.

@@ -76,6 +76,10 @@ def test_a_tab_reconnects_after_a_server_restart(blog: Blog, datastar_context) -
     with blog.server(port) as base:
         tab = open_tab(datastar_context, base, requests)
         post_comment(tab, "ann", "kept")
+        # The answer clears the form: typing the next comment before it arrives
+        # would have it cleared under the click, and the action would refuse it.
+        expect(comments(tab)).to_have_count(1)
+        expect(tab.get_by_placeholder("Your comment")).to_have_value("")
         post_comment(tab, "ann", "deleted while away")
         expect(comments(tab)).to_have_count(2)
     # The server is down: the socket is closed, and the thread changes meanwhile.
