@@ -242,3 +242,21 @@ def test_a_running_job_knows_its_envelope(engine: InProcessEngine) -> None:
     assert engine.drain()
     assert seen_ids == [ref.id]
     assert current_job() is None  # outside a job
+
+
+def test_an_envelope_makes_its_text_once_and_a_copy_makes_its_own() -> None:
+    first = Envelope(job="report", args={"n": 1})
+    text = first.to_json()
+    assert first.to_json() is text  # sent to the broker and the store: made once
+    assert json.loads(text) == {
+        "id": first.id,
+        "job": "report",
+        "args": {"n": 1},
+        "enqueued_at": first.enqueued_at,
+    }
+    retry = first.next_attempt()
+    assert json.loads(retry.to_json())["attempt"] == 2  # not the first try's text
+    received = Envelope.from_json(text.encode())
+    assert received.to_json() == text
+    assert received == first  # the text made or not, the same run
+    assert received != retry

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from nitro.auth import Role, User, current_user
 from nitro.ids import new_id
@@ -74,17 +74,36 @@ class Envelope(BaseModel):
     #: request id, a W3C ``traceparent``): see :mod:`nitro.probe`.
     context: dict[str, str] = {}
 
+    # The JSON text, made once: a run sends it to the broker and to the store's records
+    # (queued, started, done), and a decoded envelope keeps the text it came from.
+    _json: str | None = PrivateAttr(default=None)
+
     def next_attempt(self) -> Envelope:
         return self.model_copy(update={"attempt": self.attempt + 1})
 
+    def model_copy(self, *, update: Any = None, deep: bool = False) -> Envelope:
+        copy = super().model_copy(update=update, deep=deep)
+        copy._json = None  # (a copy with other values must not reuse this text)
+        return copy
+
+    def __eq__(self, other: object) -> bool:
+        # The same fields are the same run, whether or not either has made its text.
+        if not isinstance(other, Envelope):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
     def to_json(self) -> str:
-        # Fields at their defaults are left out: the text travels through the broker and
-        # into the store's records on every run, and reads back the same.
-        return self.model_dump_json(exclude_defaults=True)
+        if self._json is None:
+            # Fields at their defaults are left out: the text travels through the broker
+            # and into the store's records on every run, and reads back the same.
+            self._json = self.model_dump_json(exclude_defaults=True)
+        return self._json
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Envelope:
-        return cls.model_validate_json(text)
+        envelope = cls.model_validate_json(text)
+        envelope._json = text.decode() if isinstance(text, bytes) else text
+        return envelope
 
 
 class JobRef(BaseModel):

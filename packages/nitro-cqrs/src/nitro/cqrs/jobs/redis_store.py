@@ -57,7 +57,7 @@ for i = 2, #ARGV, 3 do
   local state = redis.call('HGET', job, 'state')
   answer = 0
   if not state or state == 'dead' then
-    redis.call('DEL', job)
+    if state then redis.call('DEL', job) end  -- a revived job starts a new record
     redis.call('HSET', job, 'envelope', ARGV[i + 2], 'state', 'queued', 'updated_at', now)
     move(id, state, 'queued', now)
     answer = 1
