@@ -52,9 +52,9 @@ def tracer_provider(exporter: Any = None) -> Any:
         os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
         or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
     ):
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        from nitro.observability.otlp import OTLPExporter
 
-        exporter = OTLPSpanExporter()
+        exporter = OTLPExporter()  # the SDK's, with a faster encoder
     if exporter is not None:
         # Every second rather than the SDK's 5 s: a server stopped by a signal (uvicorn
         # re-raises SIGTERM) runs no exit handler, and loses what has not been sent.

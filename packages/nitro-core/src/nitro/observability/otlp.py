@@ -1,0 +1,207 @@
+"""OTLP/HTTP export of spans, with a protobuf encoder written for the job.
+
+The SDK's exporter encodes each batch by building protobuf message objects, one per
+span, attribute and value, and then serialising them: about 22 µs per span here. It
+runs in the export thread of a serving process, where every microsecond of Python it
+holds the GIL for is paid again by the threads it interrupts (measured: the export of a
+one-span trace cost a FastAPI process about 100 µs of CPU per request). :func:`encode_spans`
+writes the same bytes' worth of message directly: about 8 µs per span, with the same
+meaning (a test compares the two on generated spans, field for field).
+
+:class:`OTLPExporter` is the SDK's ``OTLPSpanExporter`` (its settings, ``OTEL_*``
+variables, transport, retries) with that encoder; when the SDK's internals it relies on
+are not there, it exports through the SDK's own encoder instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import struct
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.trace.export import SpanExportResult
+
+__all__ = ["OTLPExporter", "encode_spans"]
+
+logger = logging.getLogger("nitro.observability")
+
+_fixed64 = struct.Struct("<Q").pack
+_fixed32 = struct.Struct("<I").pack
+_double = struct.Struct("<d").pack
+
+_INT64 = (-(1 << 63), (1 << 63) - 1)
+#: The span flags of OTLP: the context's "is remote" bit is known (0x100), and set (0x200).
+_HAS_IS_REMOTE, _IS_REMOTE = 0x100, 0x200
+
+
+def _varint(value: int) -> bytes:
+    if value < 0x80:
+        return bytes((value,))
+    out = bytearray()
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    """A length-delimited field (a string, bytes or a message)."""
+    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+
+
+def _string(number: int, text: str | None) -> bytes:
+    """A string field, left out when empty (proto3's default)."""
+    return _field(number, text.encode()) if text else b""
+
+
+def _count(number: int, value: int | None) -> bytes:
+    return _varint(number << 3) + _varint(value) if value else b""
+
+
+def _value(value: Any) -> bytes:
+    """The ``AnyValue`` message of an attribute value (raises on an unsupported one)."""
+    if value is None:
+        return b""
+    if isinstance(value, bool):
+        return b"\x10\x01" if value else b"\x10\x00"
+    if isinstance(value, str):
+        return _field(1, value.encode())
+    if isinstance(value, int):
+        if not _INT64[0] <= value <= _INT64[1]:
+            raise ValueError(f"{value} does not fit an int64")
+        return b"\x18" + _varint(value & 0xFFFFFFFFFFFFFFFF)
+    if isinstance(value, float):
+        return b"\x21" + _double(value)
+    if isinstance(value, bytes):
+        return _field(7, value)
+    if isinstance(value, Sequence):
+        return _field(5, b"".join(_field(1, _value(item)) for item in value))
+    if isinstance(value, Mapping):
+        return _field(6, b"".join(_field(1, _key_value(str(k), v)) for k, v in value.items()))
+    raise TypeError(f"Invalid type {type(value)} of value {value}")
+
+
+_keys: dict[str, bytes] = {}
+
+
+def _key_value(key: str, value: Any) -> bytes:
+    encoded = _keys.get(key)
+    if encoded is None:
+        encoded = _field(1, key.encode())
+        if len(_keys) < 10_000:  # attribute names are few; values are not cached
+            _keys[key] = encoded
+    return encoded + _field(2, _value(value))
+
+
+def _attributes(number: int, attributes: Mapping[str, Any] | None) -> bytes:
+    """Each attribute as a repeated ``KeyValue`` field *number*; one that cannot be
+    encoded is logged and left out (as the SDK's encoder does)."""
+    if not attributes:
+        return b""
+    parts = []
+    for key, value in attributes.items():
+        try:
+            parts.append(_field(number, _key_value(key, value)))
+        except Exception as exc:
+            logger.warning("span attribute %s not exported: %s", key, exc)
+    return b"".join(parts)
+
+
+def _trace_state(state: Any) -> str | None:
+    return ",".join(f"{k}={v}" for k, v in state.items()) if state else None
+
+
+def _flags(context: Any) -> bytes:
+    flags = _HAS_IS_REMOTE | (_IS_REMOTE if context is not None and context.is_remote else 0)
+    return b"\x85\x01" + _fixed32(flags)  # field 16, fixed32
+
+
+def _span(span: Any) -> bytes:
+    context = span.get_span_context()
+    parent = span.parent
+    parts = [
+        b"\x0a\x10" + context.trace_id.to_bytes(16, "big"),
+        b"\x12\x08" + context.span_id.to_bytes(8, "big"),
+        _string(3, _trace_state(context.trace_state)),
+        b"\x22\x08" + parent.span_id.to_bytes(8, "big") if parent else b"",
+        _string(5, span.name),
+        b"\x30" + _varint(span.kind.value + 1),  # the SDK's kinds start at 0, OTLP's at 1
+        b"\x39" + _fixed64(span.start_time or 0) if span.start_time else b"",
+        b"\x41" + _fixed64(span.end_time or 0) if span.end_time else b"",
+        _attributes(9, span.attributes),
+        _count(10, span.dropped_attributes),
+    ]
+    for event in span.events:
+        body = (b"\x09" + _fixed64(event.timestamp) if event.timestamp else b"") + (
+            _string(2, event.name)
+            + _attributes(3, event.attributes)
+            + _count(4, event.dropped_attributes)
+        )
+        parts.append(_field(11, body))
+    parts.append(_count(12, span.dropped_events))
+    for link in span.links:
+        linked = link.context
+        body = (
+            b"\x0a\x10"
+            + linked.trace_id.to_bytes(16, "big")
+            + b"\x12\x08"
+            + linked.span_id.to_bytes(8, "big")
+            + _attributes(4, link.attributes)
+            + _count(5, link.dropped_attributes)
+            + b"\x35"  # field 6, fixed32
+            + _fixed32(_HAS_IS_REMOTE | (_IS_REMOTE if linked.is_remote else 0))
+        )
+        parts.append(_field(13, body))
+    parts.append(_count(14, span.dropped_links))
+    status = span.status
+    if status is not None:
+        parts.append(
+            _field(15, _string(2, status.description) + _count(3, status.status_code.value))
+        )
+    parts.append(_flags(parent))
+    return b"".join(parts)
+
+
+def _scope(scope: Any) -> bytes:
+    if scope is None:
+        return b""
+    return _string(1, scope.name) + _string(2, scope.version) + _attributes(3, scope.attributes)
+
+
+def encode_spans(spans: Sequence[Any]) -> bytes:
+    """The serialised OTLP ``ExportTraceServiceRequest`` of *spans* (SDK
+    ``ReadableSpan`` objects), grouped by resource and instrumentation scope."""
+    grouped: dict[Any, dict[Any, list[bytes]]] = {}
+    for span in spans:
+        scopes = grouped.setdefault(span.resource, {})
+        scopes.setdefault(span.instrumentation_scope or None, []).append(_field(2, _span(span)))
+    out = []
+    for resource, scopes in grouped.items():
+        body = [_field(1, _attributes(1, resource.attributes))]
+        for scope, encoded in scopes.items():
+            schema = scope.schema_url if scope is not None else None
+            body.append(
+                _field(2, _field(1, _scope(scope)) + b"".join(encoded) + _string(3, schema))
+            )
+        body.append(_string(3, resource.schema_url))
+        out.append(_field(1, b"".join(body)))
+    return b"".join(out)
+
+
+class OTLPExporter(OTLPSpanExporter):
+    """The SDK's OTLP/HTTP span exporter, encoding with :func:`encode_spans`."""
+
+    def export(self, spans: Sequence[Any]) -> SpanExportResult:
+        client: Any = getattr(self, "_client", None)
+        if getattr(self, "_shutdown", True) or not callable(getattr(client, "export", None)):
+            return super().export(spans)  # (shut down, or an SDK laid out otherwise)
+        try:
+            data = encode_spans(spans)
+        except Exception as exc:  # a value neither encoder would have sent; say so
+            logger.warning("spans encoded by the SDK instead: %s", exc)
+            return super().export(spans)
+        answer = client.export(data)
+        return SpanExportResult.SUCCESS if answer.success else SpanExportResult.FAILURE
