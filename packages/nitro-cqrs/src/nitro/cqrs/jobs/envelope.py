@@ -62,7 +62,8 @@ class Envelope(BaseModel):
 
     id: str = Field(default_factory=new_id)
     job: str
-    args: dict[str, Any] = {}
+    # (factories, not ``{}``: pydantic deep-copies a mutable default on every decode)
+    args: dict[str, Any] = Field(default_factory=dict)
     queue: str = "default"
     key: str | None = None
     key_ttl: float = 24 * 3600.0
@@ -72,7 +73,7 @@ class Envelope(BaseModel):
     actor: Actor | None = None
     #: What observability carries from the enqueuing request into the worker (its
     #: request id, a W3C ``traceparent``): see :mod:`nitro.probe`.
-    context: dict[str, str] = {}
+    context: dict[str, str] = Field(default_factory=dict)
 
     # The JSON text, made once: a run sends it to the broker and to the store's records
     # (queued, started, done), and a decoded envelope keeps the text it came from.
