@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from nitro_test_services import free_port, start_redis, stop_process
 from nitro_test_services import wait_for as poll
 
 from nitro.cqrs.jobs import Engine, Envelope, configure_jobs
@@ -298,3 +299,56 @@ def test_celery_checks_a_redelivered_first_message_like_any_other(redis_url: str
             engine.task.pop_request()
         assert seen.pop() is expected, (delivery_info, first)
     engine.close()
+
+
+@pytest.fixture(params=["celery", "dramatiq", "rq"])
+def restartable(request: pytest.FixtureRequest, tmp_path: Path, redis_server: object) -> Iterator:
+    jobs_dir = tmp_path / "jobs"
+    jobs_dir.mkdir()
+    server = start_redis(tmp_path, free_port())
+    url = f"{request.param}+{server.url}?lease=3"
+    pythonpath = os.pathsep.join(p for p in [str(SUPPORT), os.environ.get("PYTHONPATH", "")] if p)
+    env = {**os.environ, "PYTHONPATH": pythonpath, "NITRO_TEST_JOBS_DIR": str(jobs_dir)}
+    os.environ["NITRO_TEST_JOBS_DIR"] = str(jobs_dir)
+    sys.path.insert(0, str(SUPPORT))
+    engine = configure_jobs(url)
+    workers = Workers(url, env)
+    state = {"server": server}
+    try:
+        yield engine, workers, jobs_dir, state, tmp_path
+    finally:
+        workers.stop_all()
+        configure_jobs("inprocess://")
+        sys.path.remove(str(SUPPORT))
+        if state["server"].process is not None:
+            stop_process(state["server"].process)
+
+
+def test_a_worker_goes_on_after_its_redis_restarts(restartable) -> None:
+    import nitro_jobs_app
+
+    engine, workers, jobs_dir, state, tmp_path = restartable
+    worker = workers.start()
+    first = nitro_jobs_app.effect.enqueue(name="before")
+    wait_for(lambda: lines(jobs_dir / "before.done"), what="a job before the restart")
+    nitro_jobs_app.slow.enqueue(name="during", seconds=2.0)
+    wait_for(lambda: (jobs_dir / "during.started").exists(), what="the slow job's start")
+    server = state["server"]
+    stop_process(server.process)  # Redis goes away under the running job
+    time.sleep(3)
+    assert worker.poll() is None, "the worker exited when Redis went away"
+    state["server"] = start_redis(server.directory or tmp_path, server.port)
+    after = wait_for(
+        lambda: _enqueued(nitro_jobs_app.effect, "after"), timeout=30, what="Redis back"
+    )
+    wait_for(lambda: lines(jobs_dir / "after.done"), timeout=60, what="a job after the restart")
+    assert worker.poll() is None
+    wait_for(lambda: state_of(engine, after.id) == "done", what="its record")
+    assert first.sent
+
+
+def _enqueued(job, name: str):
+    try:
+        return job.enqueue(name=name)
+    except Exception:
+        return None

@@ -64,6 +64,10 @@ COMMAND_TIMEOUT = 10.0
 #: for a connection is to retry for ever).
 _SEND_RETRIES = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 
+#: Seconds a worker must have run before its stopping counts as a lost broker even
+#: when Redis answers again by the time it is looked at.
+RESTART_AFTER = 10.0
+
 #: Errors that mean "the broker cannot be reached".
 _UNREACHABLE = (kombu.exceptions.OperationalError, redis.ConnectionError, redis.TimeoutError)
 
@@ -135,7 +139,9 @@ class CeleryEngine(Engine):
     :class:`~nitro.persistence.BackendUnavailable` naming it: within a second when the
     connection is refused, after :data:`CONNECT_TIMEOUT` or :data:`COMMAND_TIMEOUT`
     when Redis does not answer — where Celery alone would retry for ever. A worker keeps
-    reconnecting, as Celery's do; a run whose outcome cannot be recorded (or whose next
+    reconnecting, as Celery's do; when Celery's worker stops instead (Celery 5.7 can
+    fail with "Unrecoverable error" as it closes the lost connection), a new one starts
+    once Redis answers again. A run whose outcome cannot be recorded (or whose next
     hop cannot be sent) goes back to its queue after a pause, rather than being
     acknowledged and lost.
     """
@@ -288,6 +294,37 @@ class CeleryEngine(Engine):
             self._work(queues, concurrency, stop)
 
     def _work(self, queues: Sequence[str], concurrency: int, stop: threading.Event) -> None:
+        """Run Celery's worker until *stop*; start a new one when Redis went away.
+
+        Celery 5.7's worker can stop with "Unrecoverable error" when its broker
+        connection is lost (kombu fails while closing the lost connection): a worker
+        that stops so, whose Redis does not answer (or that had run for a while), is
+        replaced once Redis answers again, rather than leaving its queues unserved."""
+        try:
+            while True:
+                began = time.monotonic()
+                exitcode = self._work_once(queues, concurrency, stop)
+                if not exitcode or stop.is_set():
+                    break
+                lasted = time.monotonic() - began
+                if self._broker_answers() and lasted < RESTART_AFTER:
+                    break  # a worker that cannot start (Celery logged why)
+                logger.error(
+                    "the Celery worker stopped (exit code %s) after its broker went away; "
+                    "a new one starts when %s answers",
+                    exitcode,
+                    safe_url(self.redis_url),
+                )
+                while not stop.wait(1.0) and not self._broker_answers():
+                    pass
+                if stop.is_set():
+                    return
+        finally:
+            self.flush()
+        if exitcode:  # Celery logged why ("Unrecoverable error: ...")
+            raise RuntimeError(f"the Celery worker stopped with exit code {exitcode}")
+
+    def _work_once(self, queues: Sequence[str], concurrency: int, stop: threading.Event) -> int:
         pool = self.app.conf.worker_pool
         worker = self.app.WorkController(
             hostname=f"nitro-{os.getpid()}@{socket.gethostname()}",
@@ -317,9 +354,16 @@ class CeleryEngine(Engine):
             finished.set()
             watcher.join()
             worker_state.should_stop = None
-            self.flush()
-        if worker.exitcode:  # Celery logged why ("Unrecoverable error: ...")
-            raise RuntimeError(f"the Celery worker stopped with exit code {worker.exitcode}")
+        return int(worker.exitcode or 0)
+
+    def _broker_answers(self) -> bool:
+        client = redis.Redis.from_url(self.redis_url, socket_connect_timeout=1, socket_timeout=1)
+        try:
+            return bool(client.ping())
+        except (redis.ConnectionError, redis.TimeoutError):
+            return False
+        finally:
+            client.close()
 
     def ping(self) -> None:
         """The broker's Redis and the job store answer."""
