@@ -129,8 +129,8 @@ def _span(span: Any) -> bytes:
         b"\x22\x08" + parent.span_id.to_bytes(8, "big") if parent else b"",
         _string(5, span.name),
         b"\x30" + _varint(span.kind.value + 1),  # the SDK's kinds start at 0, OTLP's at 1
-        b"\x39" + _fixed64(span.start_time or 0) if span.start_time else b"",
-        b"\x41" + _fixed64(span.end_time or 0) if span.end_time else b"",
+        b"\x39" + _fixed64(span.start_time) if span.start_time else b"",
+        b"\x41" + _fixed64(span.end_time) if span.end_time else b"",
         _attributes(9, span.attributes),
         _count(10, span.dropped_attributes),
     ]
