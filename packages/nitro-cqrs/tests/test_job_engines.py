@@ -19,6 +19,7 @@ from nitro_test_services import free_port, start_redis, stop_process
 from nitro_test_services import wait_for as poll
 
 from nitro.cqrs.jobs import Engine, Envelope, configure_jobs
+from nitro.persistence import BackendUnavailable
 
 SUPPORT = Path(__file__).resolve().parents[3] / "tests" / "support"
 ENGINES = ["celery", "dramatiq", "rq"]
@@ -301,54 +302,70 @@ def test_celery_checks_a_redelivered_first_message_like_any_other(redis_url: str
     engine.close()
 
 
-@pytest.fixture(params=["celery", "dramatiq", "rq"])
-def restartable(request: pytest.FixtureRequest, tmp_path: Path, redis_server: object) -> Iterator:
-    jobs_dir = tmp_path / "jobs"
-    jobs_dir.mkdir()
+class Restartable:
+    """An engine and its workers on a redis-server of their own, which a test may stop
+    and start again on the same port."""
+
+    def __init__(self, engine: Engine, workers: Workers, server: Any, directory: Path):
+        self.engine = engine
+        self.workers = workers
+        self.server = server
+        self.directory = directory
+
+    def stop_redis(self) -> None:
+        stop_process(self.server.process)
+
+    def start_redis(self) -> None:
+        self.server = start_redis(self.server.directory or self.directory, self.server.port)
+
+
+@pytest.fixture(params=ENGINES)
+def restartable(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    env: dict[str, str],
+    jobs_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    redis_server: object,
+) -> Iterator[Restartable]:
     server = start_redis(tmp_path, free_port())
-    url = f"{request.param}+{server.url}?lease=3"
-    pythonpath = os.pathsep.join(p for p in [str(SUPPORT), os.environ.get("PYTHONPATH", "")] if p)
-    env = {**os.environ, "PYTHONPATH": pythonpath, "NITRO_TEST_JOBS_DIR": str(jobs_dir)}
-    os.environ["NITRO_TEST_JOBS_DIR"] = str(jobs_dir)
-    sys.path.insert(0, str(SUPPORT))
-    engine = configure_jobs(url)
-    workers = Workers(url, env)
-    state = {"server": server}
+    url = f"{request.param}+{server.url}?lease={LEASE}"
+    monkeypatch.setenv("NITRO_TEST_JOBS_DIR", str(jobs_dir))
+    monkeypatch.syspath_prepend(str(SUPPORT))
+    setup = Restartable(configure_jobs(url), Workers(url, env), server, tmp_path)
     try:
-        yield engine, workers, jobs_dir, state, tmp_path
+        yield setup
     finally:
-        workers.stop_all()
+        setup.workers.stop_all()
         configure_jobs("inprocess://")
-        sys.path.remove(str(SUPPORT))
-        if state["server"].process is not None:
-            stop_process(state["server"].process)
+        if setup.server.process is not None:
+            stop_process(setup.server.process)
 
 
-def test_a_worker_goes_on_after_its_redis_restarts(restartable) -> None:
+def test_a_worker_goes_on_after_its_redis_restarts(restartable: Restartable, jobs_dir) -> None:
     import nitro_jobs_app
 
-    engine, workers, jobs_dir, state, tmp_path = restartable
-    worker = workers.start()
+    worker = restartable.workers.start()
     first = nitro_jobs_app.effect.enqueue(name="before")
     wait_for(lambda: lines(jobs_dir / "before.done"), what="a job before the restart")
     nitro_jobs_app.slow.enqueue(name="during", seconds=2.0)
     wait_for(lambda: (jobs_dir / "during.started").exists(), what="the slow job's start")
-    server = state["server"]
-    stop_process(server.process)  # Redis goes away under the running job
+    restartable.stop_redis()  # Redis goes away under the running job
     time.sleep(3)
     assert worker.poll() is None, "the worker exited when Redis went away"
-    state["server"] = start_redis(server.directory or tmp_path, server.port)
+    restartable.start_redis()
     after = wait_for(
         lambda: _enqueued(nitro_jobs_app.effect, "after"), timeout=30, what="Redis back"
     )
     wait_for(lambda: lines(jobs_dir / "after.done"), timeout=60, what="a job after the restart")
     assert worker.poll() is None
-    wait_for(lambda: state_of(engine, after.id) == "done", what="its record")
+    wait_for(lambda: state_of(restartable.engine, after.id) == "done", what="its record")
     assert first.sent
 
 
-def _enqueued(job, name: str):
+def _enqueued(job: Any, name: str) -> Any:
+    """The job's reference, or ``None`` while its Redis does not answer yet."""
     try:
         return job.enqueue(name=name)
-    except Exception:
+    except BackendUnavailable:
         return None
