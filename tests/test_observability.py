@@ -276,6 +276,38 @@ def test_requests_are_counted_by_status_and_timed(engine: Any, on: Any) -> None:
     assert sample("nitro_jobs_total", job=obs_send_receipt.name, event="succeeded")
 
 
+def test_an_async_call_through_a_worker_thread_is_reported_once_under_its_caller(
+    engine: Any, on: Any
+) -> None:
+    # SQLModelBackend's aget/asave are Repository's defaults (the sync call in a worker
+    # thread): the sync wrapper times them there, in the caller's copied context
+    labels = {"backend": "SQLModelBackend"}
+    gets = sample("nitro_repository_duration_seconds_count", operation="get", **labels)
+    saves = sample("nitro_repository_duration_seconds_count", operation="save", **labels)
+    repo = ObsOrder.repository()
+    assert "get" in vars(repo)  # one wrapper, the sync one
+    assert "aget" not in vars(repo)
+    tracer = _provider.get_tracer("test")
+
+    async def work() -> None:
+        with tracer.start_as_current_span("caller"):
+            order = ObsOrder(total=3)
+            await order.asave()
+            assert (await ObsOrder.aget(order.id)).total == 3  # type: ignore[union-attr]
+
+    _exporter.clear()
+    asyncio.run(work())
+    assert sample("nitro_repository_duration_seconds_count", operation="get", **labels) == gets + 1
+    assert sample("nitro_repository_duration_seconds_count", operation="save", **labels) == (
+        saves + 1
+    )
+    spans = {span.name: span for span in _exporter.get_finished_spans()}
+    caller = spans["caller"]
+    for name in ("SQLModelBackend get", "SQLModelBackend save"):
+        assert spans[name].parent is not None
+        assert spans[name].parent.span_id == caller.context.span_id, name
+
+
 def test_a_rolled_back_unit_is_counted(engine: Any, on: Any) -> None:
     from nitro.uow import MemoryUnitOfWork
 

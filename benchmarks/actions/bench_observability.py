@@ -149,7 +149,7 @@ def create_app() -> Any:
     telemetry (FastAPI 0.165 traces every request itself once ``OTEL_*`` exporter
     settings are set) is off unless ``BENCH_FASTAPI_TELEMETRY=on``: the benchmark
     compares Nitro's observability on and off."""
-    if os.environ.get("BENCH_APP") == "sqlite":
+    if os.environ.get("BENCH_APP") in ("sqlite", "postgres"):
         import sql_counter  # noqa: F401  (the entity, and its row "main")
     else:
         import counter  # noqa: F401
@@ -258,6 +258,7 @@ def bench(args: argparse.Namespace, script: Path, tmp: Path) -> dict[str, Any]:
     logs: dict[str, Path] = {}
     result: dict[str, Any] = {"logs": logs, "metrics": {}}
     db_dir = database_dir(tmp)
+    databases = Databases(args.app, db_dir)
     try:
         wait_until_up(sink, sink_process)
         for config in configs:
@@ -267,7 +268,8 @@ def bench(args: argparse.Namespace, script: Path, tmp: Path) -> dict[str, Any]:
             with logs[config].open("wb") as log:  # stderr to a file: the JSON log lines
                 env = environment(config, sink)
                 env["BENCH_APP"] = args.app
-                env["NITRO_DATABASE_URL"] = f"sqlite:///{db_dir / config}.db"
+                env["BENCH_COUNTERS"] = str(args.counters)
+                env["NITRO_DATABASE_URL"] = databases.url(config)
                 servers[config] = subprocess.Popen(
                     server_command(port),
                     cwd=HERE,
@@ -325,9 +327,38 @@ def bench(args: argparse.Namespace, script: Path, tmp: Path) -> dict[str, Any]:
             process.wait(timeout=15)
         sink_process.terminate()
         sink_process.wait(timeout=10)
+        databases.remove()
         if db_dir != tmp:
             shutil.rmtree(db_dir, ignore_errors=True)
     return result
+
+
+class Databases:
+    """Where each server keeps its counter: a SQLite file in *directory*, or a database
+    of its own on a PostgreSQL cluster started for the run (``--app postgres``, with
+    ``nitro.testing.services``: Debian's server binaries, fsync off)."""
+
+    def __init__(self, app: str, directory: Path) -> None:
+        self.app, self.directory, self.cluster = app, directory, None
+        if app == "postgres":
+            from nitro.testing.services import PostgresCluster
+
+            self.cluster = PostgresCluster.create()
+            print(f"PostgreSQL {self.cluster.version} on port {self.cluster.port}", flush=True)
+
+    def url(self, config: str) -> str:
+        if self.cluster is None:
+            return f"sqlite:///{self.directory / config}.db"
+        import psycopg
+
+        name = "bench_" + re.sub(r"\W", "_", config)
+        with psycopg.connect(self.cluster.server.dsn, autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+        return self.cluster.server.url.rsplit("/", 1)[0] + "/" + name
+
+    def remove(self) -> None:
+        if self.cluster is not None:
+            self.cluster.remove()
 
 
 # -- where the time goes in `on` (--profile) -------------------------------------------
@@ -537,6 +568,19 @@ def tree_state() -> str:
     )
 
 
+def post_script(counters: int) -> str:
+    """wrk's script: POST, to ``main``'s increment or, with *counters*, to a counter
+    picked at random per request."""
+    if not counters:
+        return POST_SCRIPT
+    return POST_SCRIPT + (
+        "request = function()\n"
+        f'  return wrk.format(nil, "/counter/c" .. math.random(0, {counters - 1}) '
+        '.. "/increment?amount=1")\n'
+        "end\n"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -555,8 +599,14 @@ def main() -> None:
         "--profile-out", help="keep py-spy's raw (collapsed) stacks in PROFILE_OUT.<config>"
     )
     parser.add_argument(
-        "--app", choices=("memory", "sqlite"), default="memory",
-        help="the counter on MemoryRepo (default) or stored in SQLite (sql_counter.py)",
+        "--app", choices=("memory", "sqlite", "postgres"), default="memory",
+        help="the counter on MemoryRepo (default), or stored in SQLite or PostgreSQL "
+        "(sql_counter.py; PostgreSQL: a cluster of its own, started for the run)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--counters", type=int, default=0, metavar="N",
+        help="spread the load over N counters (each request increments one of c0..cN-1 "
+        "at random) instead of all on `main`",
     )  # fmt: skip
     parser.add_argument("--sink", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -573,7 +623,8 @@ def main() -> None:
         f"{version('nitro-core')}, fastapi {version('fastapi')}, uvicorn "
         f"{version('uvicorn')}, opentelemetry-sdk {version('opentelemetry-sdk')}, "
         f"prometheus-client {version('prometheus-client')}; wrk -t1 -c{args.connections} "
-        f"-d{args.seconds}s, {args.rounds} rounds, order rotated, app: {args.app}",
+        f"-d{args.seconds}s, {args.rounds} rounds, order rotated, app: {args.app}"
+        + (f", {args.counters} counters" if args.counters else ""),
         flush=True,
     )
     for config in args.configs:
@@ -581,7 +632,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         script = tmp / "post.lua"
-        script.write_text(POST_SCRIPT)
+        script.write_text(post_script(args.counters))
         result = bench(args, script, tmp)
         runs = result["runs"]
         print(

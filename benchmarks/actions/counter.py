@@ -1,4 +1,8 @@
-"""The entity both endpoints of the benchmark serve: the counter of examples/counter."""
+"""The entity both endpoints of the benchmark serve: the counter of examples/counter.
+
+Besides ``main``, ``BENCH_COUNTERS=N`` makes the counters ``c0`` to ``c<N-1>``."""
+
+import os
 
 from nitro import Entity, action
 
@@ -12,3 +16,5 @@ class Counter(Entity):
 
 
 Counter(id="main").save()
+for number in range(int(os.environ.get("BENCH_COUNTERS", "0"))):
+    Counter(id=f"c{number}").save()

@@ -1,5 +1,10 @@
-"""The counter of ``counter.py`` stored in SQLite (``NITRO_DATABASE_URL``): an action
-whose request reads and writes a database, as most actions do."""
+"""The counter of ``counter.py`` stored in SQL (``NITRO_DATABASE_URL``: SQLite or
+PostgreSQL): an action whose request reads and writes a database, as most actions do.
+
+Besides ``main``, ``BENCH_COUNTERS=N`` makes the counters ``c0`` to ``c<N-1>`` (for
+loads spread over many rows)."""
+
+import os
 
 from nitro import Entity, action
 from nitro.sql import SQLModelBackend
@@ -16,3 +21,6 @@ class Counter(Entity):
 
 if Counter.get("main") is None:
     Counter(id="main").save()
+for number in range(int(os.environ.get("BENCH_COUNTERS", "0"))):
+    if Counter.get(f"c{number}") is None:
+        Counter(id=f"c{number}").save()

@@ -4,7 +4,9 @@ A repository created while observers listen gets its public operations shadowed 
 timed wrappers on the instance, so ``isinstance`` checks and the class stay as they
 are, and a repository created while nothing listens is not touched at all (no cost).
 A call made by another operation of the same repository (``all()`` through
-``find()``) is not reported twice.
+``find()``) is not reported twice, and an async operation that only runs the sync one in
+a worker thread (:class:`Repository`'s defaults) is timed there, by the sync wrapper:
+one wrapper per call, none on the event loop's side.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ def instrument(repo: Repository[Any]) -> Repository[Any]:
     for operation in _OPERATIONS:
         method = getattr(repo, operation)
         setattr(repo, operation, _timed(method, backend, operation, entity))
+        if getattr(type(repo), "a" + operation) is getattr(Repository, "a" + operation):
+            continue  # the default runs the timed sync method in a worker thread
         async_method = getattr(repo, "a" + operation)
         setattr(repo, "a" + operation, _atimed(async_method, backend, operation, entity))
     return repo
@@ -49,7 +53,7 @@ def instrument(repo: Repository[Any]) -> Repository[Any]:
 def _timed(method: Callable[..., Any], backend: str, operation: str, entity: str) -> Any:
     @functools.wraps(method)
     def timed(*args: Any, **kwargs: Any) -> Any:
-        if _inside.get() or not probe.observers:
+        if not probe.listening("repository") or _inside.get():
             return method(*args, **kwargs)
         token = _inside.set(True)
         try:
@@ -64,7 +68,7 @@ def _timed(method: Callable[..., Any], backend: str, operation: str, entity: str
 def _atimed(method: Callable[..., Any], backend: str, operation: str, entity: str) -> Any:
     @functools.wraps(method)
     async def timed(*args: Any, **kwargs: Any) -> Any:
-        if _inside.get() or not probe.observers:
+        if not probe.listening("repository") or _inside.get():
             return await method(*args, **kwargs)
         token = _inside.set(True)
         try:
