@@ -414,6 +414,31 @@ def test_one_request_makes_one_trace_down_to_sql_and_into_the_job(engine: Any, o
     assert job_span.attributes["nitro.attempt"] == 1
 
 
+def test_an_engine_made_before_traces_were_on_gets_sqlalchemys_spans_too(engine: Any) -> None:
+    # the app touched its database (a seed, a migration) before observability was on
+    assert observability.active() is None
+    order = ObsOrder(total=1)
+    order.save()
+    observability.enable(tracer_provider=_provider)
+    try:
+        _exporter.clear()
+        answer = fastapi_client().post(f"/obsorder/{order.id}/pay", json={"amount": 3})
+        assert answer.status_code == 200
+        names = [
+            span.name.split()[0]
+            for span in _exporter.get_finished_spans()
+            if span.instrumentation_scope.name == "opentelemetry.instrumentation.sqlalchemy"
+        ]
+        assert "SELECT" in names
+        assert "INSERT" in names
+    finally:
+        observability.disable()
+    # off again: the engine's statements make no spans
+    _exporter.clear()
+    assert ObsOrder.get(order.id) is not None
+    assert _exporter.get_finished_spans() == ()
+
+
 def test_an_unsampled_trace_makes_no_child_spans(engine: Any, log_lines: Any) -> None:
     never = TracerProvider(sampler=ParentBased(TraceIdRatioBased(0.0)))
     exporter = InMemorySpanExporter()

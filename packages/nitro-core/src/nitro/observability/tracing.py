@@ -116,15 +116,33 @@ def instrument_libraries(provider: Any) -> list[str]:
             continue
         instrumentor = getattr(imported, cls)()
         if not instrumentor.is_instrumented_by_opentelemetry:
+            # Engines made from now on are instrumented as they are created; those
+            # made before (the app touched its database first) are handed over.
+            existing = {"engines": _existing_engines()} if name == "sqlalchemy" else {}
             # The SQLAlchemy instrumentation declares "< 2.1" but works on 2.1 (its
             # spans are tested in tests/test_observability.py).
             try:
-                instrumentor.instrument(tracer_provider=provider, skip_dep_check=True)
+                instrumentor.instrument(tracer_provider=provider, skip_dep_check=True, **existing)
             except Exception as exc:  # Nitro's own spans do not depend on it
                 logger.warning("%s's OpenTelemetry instrumentation is off: %s", name, exc)
                 continue
         done.append(name)
     return done
+
+
+#: Sent when SQLAlchemy's instrumentation is turned on; a receiver returns the engines
+#: it has already made (``nitro.sql`` does), which are then instrumented too.
+SQLALCHEMY_ENGINES = "nitro.observability.sqlalchemy_engines"
+
+
+def _existing_engines() -> list[Any]:
+    from nitro.events import event
+
+    engines: list[Any] = []
+    for _receiver, found in event(SQLALCHEMY_ENGINES).send(None):
+        if isinstance(found, list):  # (a receiver that raised returns its exception)
+            engines += found
+    return engines
 
 
 def uninstrument_libraries() -> None:

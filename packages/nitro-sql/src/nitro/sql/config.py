@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -26,6 +27,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
+
+from nitro.events import event as named_event
 
 __all__ = [
     "DEFAULT_URL",
@@ -89,6 +92,7 @@ class Database:
             with self._lock:
                 if self._engine is None:
                     self._engine = _create_engine(self.url, self.echo, self.engine_options)
+                    _with_engines.add(self)
                 engine = self._engine
         return engine
 
@@ -211,6 +215,20 @@ def _sqlite_hooks(engine: Engine, *, wal: bool) -> None:
             return
         connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(SQLITE_IMMEDIATE) else "BEGIN")
 
+
+#: Every database whose engine exists, for :func:`_existing_engines`.
+_with_engines: weakref.WeakSet[Database] = weakref.WeakSet()
+
+
+def _existing_engines(sender: Any, **kwargs: Any) -> list[Engine]:
+    """The engines made so far: tracing turned on later instruments them too (the
+    ``nitro.observability.sqlalchemy_engines`` event, sent by ``nitro.observability``),
+    so an app that touched its database before observability was on still gets
+    SQLAlchemy's statement spans."""
+    return [engine for d in list(_with_engines) if (engine := d._engine) is not None]
+
+
+named_event("nitro.observability.sqlalchemy_engines").connect(_existing_engines, weak=False)
 
 _lock = threading.RLock()  # configure() -> get_database() re-enters it
 _by_url: dict[str, Database] = {}
