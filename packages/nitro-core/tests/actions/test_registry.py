@@ -120,3 +120,21 @@ def test_isolated_hides_earlier_classes_and_keeps_later_ones():
         later = make_entity("Later", registry, 1)
         assert list(registry.entities()) == [later]
     assert set(registry.entities()) == {earlier, later}
+
+
+def test_an_action_outside_a_class_is_warned_about_at_configure_time():
+    def bump(self) -> None:  # a method written at module level, never in a class
+        self.value += 1
+
+    stray = action(bump)
+    with pytest.warns(UserWarning, match=r"@action on .*bump, which is not a method") as seen:
+        build_action_app(entities=[])
+    assert len(seen) == 1
+    assert seen[0].filename == __file__  # points at the configure call
+
+    class Taken(Entity):  # once a class body takes it, it is routed: no warning
+        value: int = 0
+        bump = stray
+
+    build_action_app(entities=[Taken])  # (filterwarnings = error: a warning fails)
+    default_registry.forget(Taken)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -182,6 +184,25 @@ class ActionApp:
         self.entities[:] = [later if entity is earlier else entity for entity in self.entities]
 
 
+def _warn_unattached() -> None:
+    from nitro.actions.decorator import unattached_actions
+
+    stray = unattached_actions()
+    if not stray:
+        return
+    # point at the app's configure_app call: the first frame outside nitro
+    level, frame = 1, sys._getframe(0)
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith("nitro."):
+        level, frame = level + 1, frame.f_back
+    for name in stray:
+        warnings.warn(
+            f"@action on {name}, which is not a method of an entity class: no route "
+            "serves it. Define it inside the class (class Counter(Entity): ...).",
+            UserWarning,
+            stacklevel=level,
+        )
+
+
 def build_action_app(
     *,
     prefix: str = "",
@@ -207,6 +228,7 @@ def build_action_app(
         of the CDN; default ``NITRO_DATASTAR_JS`` (:mod:`nitro.actions.datastar_js`).
     """
     prefix = normalize_prefix(prefix)
+    _warn_unattached()
     own_datastar = resolve_datastar_js(datastar_js, prefix)
     limit = resolve_max_body_bytes(max_body_bytes)
     hosts = AllowedHosts.from_settings(allowed_hosts)

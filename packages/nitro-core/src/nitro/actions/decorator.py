@@ -11,6 +11,7 @@ bound method (``counter.increment(2)`` runs it); accessed through the class it g
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
@@ -25,6 +26,16 @@ __all__ = ["HTTP_METHODS", "ActionDescriptor", "ActionInfo", "PatchMode", "actio
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+#: Descriptors no class body has taken (``@action`` on a module-level function): never
+#: routed, which ``configure_app`` warns about (:func:`unattached_actions`).
+_unattached: weakref.WeakSet[ActionDescriptor] = weakref.WeakSet()
+
+
+def unattached_actions() -> list[str]:
+    """``module.function`` of every ``@action`` that is not in a class: no route serves
+    it (it would be a silent 404)."""
+    return sorted(f"{d.info.func.__module__}.{d.info.func.__qualname__}" for d in list(_unattached))
+
 
 class ActionDescriptor(EntityDescriptor):
     """Class attribute standing for an action; see the module docstring. An
@@ -35,8 +46,10 @@ class ActionDescriptor(EntityDescriptor):
         self.info = info
         self.__doc__ = info.func.__doc__
         self.__wrapped__ = info.func
+        _unattached.add(self)
 
     def __set_name__(self, owner: type, name: str) -> None:
+        _unattached.discard(self)
         self.info = self.info.with_owner(name, owner)
         default_registry.add(owner, self.info)
 
