@@ -331,3 +331,63 @@ def test_units_of_other_kinds_and_databases_do_not_hide_the_sql_unit(
         # leaving the outer unit without commit drops the save made in the inner blocks
     assert stored() == (0, 0)
     other.dispose()
+
+
+async def test_an_async_unit_goes_to_a_worker_thread_only_to_reach_the_database(
+    db: Database, received: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    import nitro.persistence.base
+    import nitro.sql.backend
+    import nitro.sql.uow
+
+    trips: list[str] = []
+    real = asyncio.to_thread
+
+    async def counted(fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        trips.append(getattr(fn, "__name__", repr(fn)))
+        return await real(fn, *args, **kwargs)
+
+    for module in (nitro.sql.uow, nitro.sql.backend, nitro.persistence.base):
+        monkeypatch.setattr(module.asyncio, "to_thread", counted)  # (one asyncio module)
+    ann = Account(owner="ann", balance=1)
+    await ann.asave()
+    trips.clear()
+    async with UnitOfWork(accounts=Account) as uow:
+        assert trips == []  # beginning takes no connection yet
+        found = await Account.aget(ann.id)
+        assert found is not None
+        found.balance = 7
+        await found.asave()  # buffered in the unit
+        await Account(owner="bob").asave()
+        uow.publish(money_moved, found, amount=7)
+        await uow.commit()
+    assert trips == ["get", "_commit"]  # the read, and commit + giving the connection back
+    assert ("moved", 7) in received
+    assert sorted((a.owner, a.balance) for a in await Account.aall()) == [("ann", 7), ("bob", 0)]
+
+    # a failure after a read: the rollback reaches the database, in a worker thread
+    async def fail_after_a_read() -> None:
+        async with UnitOfWork():
+            await Account(owner="carl").asave()
+            assert await Account.query().acount() == 3  # the staged save is flushed first
+            raise RuntimeError("boom")
+
+    trips.clear()
+    with pytest.raises(RuntimeError, match="boom"):
+        await fail_after_a_read()
+    assert trips[-1] == "_rollback"
+    assert await Account.query().acount() == 2
+
+    # saves staged but never written: nothing to undo in the database
+    async def fail_before_writing() -> None:
+        async with UnitOfWork():
+            await Account(owner="dora").asave()
+            raise RuntimeError("nothing written")
+
+    trips.clear()
+    with pytest.raises(RuntimeError, match="nothing written"):
+        await fail_before_writing()
+    assert trips == []
+    assert await Account.query().acount() == 2

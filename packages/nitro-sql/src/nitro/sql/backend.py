@@ -24,6 +24,7 @@ The expiry uses this machine's clock (Unix time).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -212,6 +213,15 @@ class SQLModelBackend(Repository[E], SQLRepository):
             conn.execute(self.upsert(conn.dialect.name), row)
             self._purge_if_due(conn, database)
         return True
+
+    async def asave(self, entity: E, ttl: float | None = None) -> bool:
+        # Inside a unit of work on this database a save is only buffered (written by the
+        # unit's next statement or its commit): no trip to a worker thread for that.
+        if not self._versioned:
+            unit = self.unit(self.database)
+            if unit is not None and unit.try_stage(self, self._row(entity, ttl)):
+                return True
+        return await asyncio.to_thread(self.save, entity, ttl)
 
     def _save_versioned(self, entity: E, ttl: float | None) -> bool:
         """One conditional statement, never buffered by a unit of work: an ``UPDATE ...

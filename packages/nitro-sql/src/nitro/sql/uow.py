@@ -26,6 +26,7 @@ one at a time per unit.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -252,6 +253,19 @@ class SQLUnit(core.UnitCore):
         with tx.lock:
             tx.pending.setdefault(backend, {})[row["id"]] = row
 
+    def try_stage(self, backend: SQLRepository, row: dict[str, Any]) -> bool:
+        """:meth:`stage`, unless this unit's connection is busy in another thread right
+        now (``False``: stage from a worker thread instead; an event loop must not wait
+        for a statement to finish)."""
+        tx = self._require_tx()
+        if not tx.lock.acquire(blocking=False):
+            return False
+        try:
+            tx.pending.setdefault(backend, {})[row["id"]] = row
+        finally:
+            tx.lock.release()
+        return True
+
     def _require_tx(self) -> _Transaction:
         if not self.active or self._tx is None:
             raise RuntimeError("this UnitOfWork is not active; use it inside its 'with' block")
@@ -269,4 +283,34 @@ class UnitOfWork(SQLUnit, core.UnitOfWork):
 
 class AsyncUnitOfWork(SQLUnit, core.AsyncUnitOfWork):
     """A database transaction as a unit of work, used with ``async with``; the
-    blocking database work runs in worker threads, one at a time per unit."""
+    blocking database work runs in worker threads, one at a time per unit.
+
+    Each trip to a worker thread and back costs far more than the Python work on
+    either side (two thread wake-ups, and the GIL handed over twice), so a unit makes
+    one only where the database is reached: beginning the outermost unit only makes its
+    transaction object (the connection is taken by the first statement, in that
+    statement's thread); its commit gives the connection back in the same trip; and
+    leaving the block after that has nothing left to undo.
+    """
+
+    async def _run(self, fn: Any) -> Any:
+        if fn == self._begin and self.parent is None:
+            return fn()
+        if fn == self._rollback and self._nothing_to_undo():
+            return fn()
+        return await asyncio.to_thread(fn)
+
+    def _nothing_to_undo(self) -> bool:
+        tx = self._tx
+        if tx is None:
+            return True
+        return self._savepoint is None and tx.conn is None and tx.root is None
+
+    def _commit(self) -> None:
+        super()._commit()
+        tx = self._tx
+        if self._savepoint is None and tx is not None:  # the outermost unit: done
+            with tx.lock:
+                if tx.conn is not None and tx.root is None and not tx.pending:
+                    tx.conn.close()
+                    tx.conn = None
