@@ -543,6 +543,43 @@ def test_settings_from_the_environment() -> None:
         settings_from_environment({"NITRO_OBSERVABILITY": "metric"})
 
 
+def test_the_libraries_traced_are_a_setting() -> None:
+    from nitro.observability.plugin import settings_from_environment
+
+    on = {"NITRO_OBSERVABILITY": "traces"}
+    assert "trace_libraries" not in (settings_from_environment(on) or {})  # all there are
+    for value, libraries in (("none", []), ("", []), ("SQLAlchemy", ["sqlalchemy"])):
+        settings = settings_from_environment({**on, "NITRO_TRACES_LIBRARIES": value})
+        assert settings is not None
+        assert settings["trace_libraries"] == libraries
+    with pytest.raises(ValueError, match=r"NITRO_TRACES_LIBRARIES: unknown \['psycopg'\]"):
+        settings_from_environment({**on, "NITRO_TRACES_LIBRARIES": "redis,psycopg"})
+    with pytest.raises(TypeError, match="a list of names"):
+        observability.enable(tracer_provider=_provider, trace_libraries="sqlalchemy")
+    with pytest.raises(ValueError, match=r"unknown \['mysql'\]"):
+        observability.enable(tracer_provider=_provider, trace_libraries=["mysql"])
+    assert observability.active() is None
+
+
+def test_without_library_instrumentation_nitro_still_spans_each_repository_call(
+    engine: Any,
+) -> None:
+    order = ObsOrder(total=1)
+    order.save()
+    observability.enable(tracer_provider=_provider, trace_libraries=[])
+    try:
+        _exporter.clear()
+        answer = fastapi_client().post(f"/obsorder/{order.id}/pay", json={"amount": 3})
+        assert answer.status_code == 200
+        spans = _exporter.get_finished_spans()
+        names = {span.name for span in spans}
+        assert {"action ObsOrder.pay", "SQLModelBackend get", "SQLModelBackend save"} <= names
+        scopes = {span.instrumentation_scope.name for span in spans}
+        assert "opentelemetry.instrumentation.sqlalchemy" not in scopes
+    finally:
+        observability.disable()
+
+
 def test_the_plugin_has_hooks_only_while_observability_is_on() -> None:
     from nitro.observability.plugin import plugin
 

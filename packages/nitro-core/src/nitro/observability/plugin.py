@@ -13,6 +13,9 @@
 ``NITRO_METRICS_PATH``               where the metrics are served (``/metrics``)
 ``NITRO_METRICS_TOKEN``              the bearer token a scrape must send
 ``NITRO_TRACES_SAMPLE``              the ratio of traces sampled (``1.0``)
+``NITRO_TRACES_LIBRARIES``           the libraries whose own instrumentation adds
+                                     spans: ``sqlalchemy,redis`` (default: both where
+                                     installed), or ``none``
 ``OTEL_EXPORTER_OTLP_ENDPOINT``      where traces go (OTLP/HTTP), and the other
                                      ``OTEL_*`` settings of the OpenTelemetry SDK
 ==================================== ===============================================
@@ -26,7 +29,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from nitro.observability.setup import active, enable
+from nitro.observability.setup import TRACE_LIBRARIES, active, enable
 
 __all__ = ["ObservabilityPlugin", "plugin", "settings_from_environment"]
 
@@ -60,6 +63,17 @@ def settings_from_environment(environ: Mapping[str, str] | None = None) -> dict[
         settings["metrics_token"] = env.get("NITRO_METRICS_TOKEN") or None
     if "traces" in wanted:
         settings["traces"] = float(env.get("NITRO_TRACES_SAMPLE", "1.0"))
+        libraries = env.get("NITRO_TRACES_LIBRARIES")
+        if libraries is not None:
+            names = [n.strip().lower() for n in libraries.split(",") if n.strip()]
+            if names in ([], ["none"]):
+                names = []
+            elif strange := sorted(set(names) - set(TRACE_LIBRARIES)):
+                raise ValueError(
+                    f"NITRO_TRACES_LIBRARIES: unknown {strange}; use any of "
+                    f"{list(TRACE_LIBRARIES)}, or none"
+                )
+            settings["trace_libraries"] = names
     if "timing" in wanted:
         settings["server_timing"] = True
     return settings

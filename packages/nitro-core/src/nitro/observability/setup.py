@@ -21,6 +21,9 @@ __all__ = ["Observability", "active", "disable", "enable"]
 
 _STATE = "_nitro_observed"
 
+#: The libraries whose own OpenTelemetry instrumentation traces can turn on.
+TRACE_LIBRARIES = ("sqlalchemy", "redis")
+
 
 class _Request:
     """What the middleware keeps about one request between its two hooks."""
@@ -60,6 +63,7 @@ class Observability:
         metrics_token: str | None = None,
         traces: float | None = None,
         tracer_provider: Any = None,
+        trace_libraries: Sequence[str] | None = None,
         server_timing: bool = False,
     ) -> None:
         self.logs = logs
@@ -68,6 +72,7 @@ class Observability:
         self.metrics_path = metrics_path
         self.metrics_token = metrics_token
         self.server_timing = server_timing
+        self.trace_libraries = _libraries(trace_libraries)
         self.observers: list[probe.Observer] = []
         # id(route) -> (route, "Entity.action"): named once, not per request
         self._names: dict[int, tuple[ActionRoute, str]] = {}
@@ -178,6 +183,17 @@ def _configured_provider() -> Any:
     return provider
 
 
+def _libraries(names: Sequence[str] | None) -> tuple[str, ...] | None:
+    if names is None:
+        return None
+    if isinstance(names, str):
+        raise TypeError("trace_libraries takes a list of names, such as ['sqlalchemy']")
+    unknown = sorted(set(names) - set(TRACE_LIBRARIES))
+    if unknown:
+        raise ValueError(f"trace_libraries: unknown {unknown}; use any of {list(TRACE_LIBRARIES)}")
+    return tuple(names)
+
+
 def _action_name(route: ActionRoute) -> str:
     return f"{route.entity.__name__}.{route.info.name}"
 
@@ -209,6 +225,7 @@ class Settings(TypedDict, total=False):
     metrics_token: str | None
     traces: float | None
     tracer_provider: Any
+    trace_libraries: Sequence[str] | None
     server_timing: bool
 
 
@@ -229,6 +246,11 @@ def enable(**settings: Unpack[Settings]) -> Observability:
         to ``OTEL_EXPORTER_OTLP_ENDPOINT``. Or pass your own SDK *tracer_provider* (its
         sampler applies too; leave *traces* ``None`` to let it alone decide). A
         provider the process already set as the global one is used the same way.
+        SQLAlchemy's and redis-py's own instrumentation add their spans (each SQL
+        statement, each Redis command) where installed; *trace_libraries* names the
+        ones to turn on (``[]``: none, and Nitro's span per repository call stays).
+        Statement spans are what a sampled SQL request pays most for (see
+        ``docs/observability.md``).
     - *server_timing*: a ``Server-Timing`` header on every action answer (for
         development: it tells anyone where the time goes).
 
@@ -249,7 +271,7 @@ def enable(**settings: Unpack[Settings]) -> Observability:
         if observability.tracing is not None:
             from nitro.observability.tracing import instrument_libraries
 
-            instrument_libraries(observability.tracing.provider)
+            instrument_libraries(observability.tracing.provider, observability.trace_libraries)
         for observer in observability.observers:
             probe.install(observer)
         _active = observability

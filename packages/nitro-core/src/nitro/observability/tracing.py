@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import random
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -101,14 +101,16 @@ def _within_traces() -> Any:
     return WithinTraces()
 
 
-def instrument_libraries(provider: Any) -> list[str]:
-    """Turn on SQLAlchemy's and redis-py's OpenTelemetry instrumentation where installed;
-    return the names of those turned on."""
+def instrument_libraries(provider: Any, libraries: Sequence[str] | None = None) -> list[str]:
+    """Turn on SQLAlchemy's and redis-py's OpenTelemetry instrumentation where installed
+    (only those named in *libraries*, when given); return the names of those turned on."""
     done = []
     for name, module, cls in (
         ("sqlalchemy", "opentelemetry.instrumentation.sqlalchemy", "SQLAlchemyInstrumentor"),
         ("redis", "opentelemetry.instrumentation.redis", "RedisInstrumentor"),
     ):
+        if libraries is not None and name not in libraries:
+            continue
         try:
             imported = __import__(module, fromlist=[cls])
             __import__(name)
