@@ -27,6 +27,11 @@ Afterwards the script checks that ``on`` really was on: ``/metrics`` counts the
 requests, the log file has JSON access lines with a ``request_id``, and the sink
 received spans, about a tenth of the requests as sampled traces.
 
+``--app sqlite`` serves the counter stored in SQLite (``sql_counter.py``, the files in
+``/dev/shm`` where there is one), ``--app postgres`` in PostgreSQL (a cluster started
+for the run, a database per server); ``--counters N`` spreads the load over N counters
+picked at random per request.
+
 ``--configs`` picks other servers to compare, among them parts of ``on`` alone
 (``logs``, ``logs-access``, ``metrics``, ``traces``, ``traces-0``, ``on-access``,
 ``on-fastapi``: see ``CONFIGS``), each compared with ``off``. ``--profile SECONDS``
@@ -104,6 +109,16 @@ CONFIGS: dict[str, tuple[str, dict[str, str]]] = {
             "NITRO_ACCESS_LOG": "on",
         },
     ),
+    "on-nolib": (
+        "on, with NITRO_TRACES_LIBRARIES=none: Nitro's spans (request, repository calls) "
+        "but not SQLAlchemy's and redis-py's per-statement ones",
+        {
+            "NITRO_OBSERVABILITY": "logs,metrics,traces",
+            "NITRO_TRACES_SAMPLE": SAMPLE,
+            "NITRO_LOG_FORMAT": "json",
+            "NITRO_TRACES_LIBRARIES": "none",
+        },
+    ),
     "traces-0": (
         "traces only, sampled 0 (no trace sampled: nothing built or exported)",
         {"NITRO_OBSERVABILITY": "traces", "NITRO_TRACES_SAMPLE": "0"},
@@ -145,7 +160,7 @@ def environment(config: str, sink: str) -> dict[str, str]:
 
 def create_app() -> Any:
     """The served app (``uvicorn --factory``): the counter of ``counter.py`` (MemoryRepo)
-    or, with ``BENCH_APP=sqlite``, of ``sql_counter.py`` (SQLite). FastAPI's own
+    or, with ``BENCH_APP=sqlite`` or ``postgres``, of ``sql_counter.py``. FastAPI's own
     telemetry (FastAPI 0.165 traces every request itself once ``OTEL_*`` exporter
     settings are set) is off unless ``BENCH_FASTAPI_TELEMETRY=on``: the benchmark
     compares Nitro's observability on and off."""
