@@ -174,3 +174,56 @@ def test_nan_is_null_in_every_signal_path(db: Database) -> None:
     attribute = data_signals(meter)  # the data-signals path
     assert "NaN" not in attribute
     assert json.loads(attribute)["Meter"]["ratio"] is None
+
+
+class Tally(SQLEntity, table=True):
+    __tablename__ = "actions_unit_tally"
+    count: int = 0
+
+    @action
+    def add(self) -> None:
+        self.count += 1
+
+
+@pytest.fixture
+def tally_route(sqlite_url: str) -> Iterator[Any]:
+    from nitro.sql import use_database
+
+    with use_database(sqlite_url):
+        app = build_action_app(entities=[Tally])
+        Tally(id="t").save()
+        [route] = [r for r in app.routes if r.info.func.__name__ == "add" and r.with_id]
+        yield route
+        Tally.repository().clear()
+
+
+def _add_request() -> ActionRequest:
+    return ActionRequest(method="POST", path_params={"id": "t"})
+
+
+async def test_concurrent_async_actions_on_one_sqlite_row_lose_no_change(tally_route: Any) -> None:
+    # The entity is read inside the transaction that saves it, and async transactions
+    # on SQLite take turns on the event loop: 40 at once (more than the executor's
+    # threads) all count, each seeing the one before.
+    import asyncio
+
+    dispatcher = ActionDispatcher()
+    answers = await asyncio.wait_for(
+        asyncio.gather(*(dispatcher.ahandle(tally_route, _add_request()) for _ in range(40))),
+        timeout=60,
+    )
+    assert {answer.status for answer in answers} == {200}
+    counts = sorted(json.loads(answer.body)["entity"]["count"] for answer in answers)
+    assert counts == list(range(1, 41))
+    assert Tally.get("t").count == 40  # type: ignore[union-attr]
+
+
+def test_concurrent_sync_actions_on_one_sqlite_row_lose_no_change(tally_route: Any) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    dispatcher = ActionDispatcher()
+    with ThreadPoolExecutor(8) as pool:
+        calls = [pool.submit(dispatcher.handle, tally_route, _add_request()) for _ in range(40)]
+        answers = [call.result() for call in calls]
+    assert {answer.status for answer in answers} == {200}
+    assert Tally.get("t").count == 40  # type: ignore[union-attr]

@@ -183,6 +183,35 @@ class ActionDispatcher:
     def _fail(self, route: ActionRoute, request: ActionRequest, error: Exception) -> ActionResponse:
         return failure_response(route, request, error, self.plan(route).parameter_names)
 
+    # The entity an action runs on is read inside the transaction its change is saved
+    # in, so that two requests changing it at once do not both start from the same
+    # state (the second would overwrite the first's change): the repository's
+    # transaction serialises them where the store can (SQLite's write lock).
+
+    def _load(self, plan: _Plan, request: ActionRequest, user: Any) -> EntityAPI | None:
+        """The action's entity (``None`` for a classmethod action), checked by its guard."""
+        target: EntityAPI | None = None
+        route = plan.route
+        if not plan.info.is_classmethod:
+            target = route.entity.get(_without_nul(self._entity_id(plan, request)))
+            if target is None:
+                raise self.not_found(route)
+        if plan.info.guard is not None:
+            plan.info.guard.check_entity(user, target)
+        return target
+
+    async def _aload(self, plan: _Plan, request: ActionRequest, user: Any) -> EntityAPI | None:
+        """:meth:`_load` for the async driver."""
+        target: EntityAPI | None = None
+        route = plan.route
+        if not plan.info.is_classmethod:
+            target = await route.entity.aget(_without_nul(self._entity_id(plan, request)))
+            if target is None:
+                raise self.not_found(route)
+        if plan.info.guard is not None:
+            plan.info.guard.check_entity(user, target)
+        return target
+
     def _invoke(self, plan: _Plan, request: ActionRequest, target: Any) -> tuple[Any, Any]:
         """Bind the parameters and call the method; return the entity's state before the
         call (for change detection) and what the call returned (a value, an awaitable
@@ -211,18 +240,14 @@ class ActionDispatcher:
             user = self.identify(request)
             caller = self._enter(plan, user)
             self.check_caller(plan, user)
-            target: EntityAPI | None = None
-            if not info.is_classmethod:
-                target = route.entity.get(_without_nul(self._entity_id(plan, request)))
-                if target is None:
-                    raise self.not_found(route)
-            if info.guard is not None:
-                info.guard.check_entity(user, target)
             if info.is_generator and request.is_datastar:
+                target = self._load(plan, request, user)
                 before, result = self._invoke(plan, request, target)
                 wants = target is not None and plan.page_holds_entity(request)
                 return stream_sync(route, plan.tracker, target, before, result, wants)
             with repository_for(route.entity).transaction():
+                # read inside the transaction that writes it back (see _load)
+                target = self._load(plan, request, user)
                 with MemoryUnitOfWork() as unit:
                     before, result = self._invoke(plan, request, target)
                     if info.is_generator:
@@ -293,18 +318,13 @@ class ActionDispatcher:
             user = self.identify(request)
             caller = self._enter(plan, user)
             self.check_caller(plan, user)
-            target: EntityAPI | None = None
-            if not info.is_classmethod:
-                target = await route.entity.aget(_without_nul(self._entity_id(plan, request)))
-                if target is None:
-                    raise self.not_found(route)
-            if info.guard is not None:
-                info.guard.check_entity(user, target)
             if info.is_generator and request.is_datastar:
+                target = await self._aload(plan, request, user)
                 before, result = self._invoke(plan, request, target)
                 wants = target is not None and plan.page_holds_entity(request)
                 return stream_async(route, plan.tracker, target, before, result, wants)
             async with repository_for(route.entity).atransaction():
+                target = await self._aload(plan, request, user)  # (as in the sync driver)
                 async with AsyncMemoryUnitOfWork() as unit:
                     before, result = self._invoke(plan, request, target)
                     if info.is_generator:

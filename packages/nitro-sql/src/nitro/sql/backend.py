@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from typing import Any, ClassVar, TypeVar
 
 import sqlalchemy as sa
@@ -107,8 +109,12 @@ class SQLModelBackend(Repository[E], SQLRepository):
 
     @asynccontextmanager
     async def atransaction(self) -> AsyncIterator[AsyncUnitOfWork]:
-        """The :meth:`transaction` for ``async with`` (an :class:`~nitro.sql.AsyncUnitOfWork`)."""
-        async with AsyncUnitOfWork(self.database) as unit:
+        """The :meth:`transaction` for ``async with`` (an :class:`~nitro.sql.AsyncUnitOfWork`).
+
+        On SQLite, where one transaction writes at a time, these transactions take turns
+        on the event loop first (:func:`_one_writer`)."""
+        database = self.database
+        async with _one_writer(database), AsyncUnitOfWork(database) as unit:
             yield unit
             await unit.commit()
 
@@ -443,6 +449,39 @@ class SQLModelBackend(Repository[E], SQLRepository):
         matches = sa.select(sa.literal(1)).select_from(self.mapping.table).where(*conditions)
         capped = matches.limit(limit).subquery("matches")
         return int(self.scalar(sa.select(sa.func.count()).select_from(capped)))
+
+
+#: The SQLite databases whose writer turn the current task holds (see _one_writer).
+_turn: ContextVar[frozenset[Database]] = ContextVar("nitro_sql_writer_turn", default=frozenset())
+_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Database, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@asynccontextmanager
+async def _one_writer(database: Database) -> AsyncIterator[None]:
+    """Around an async transaction on SQLite: wait for this event loop's other
+    transactions on *database* to end first.
+
+    SQLite lets one transaction write at a time, and a unit of work starts with ``BEGIN
+    IMMEDIATE``. Waiting for that lock in a worker thread ties the thread up; with more
+    waiting transactions than the executor has threads, the one holding the lock can get
+    no thread to commit in, and all of them wait until SQLite's busy timeout. Waiting
+    here, on the event loop, ties up nothing. (Other processes still meet at SQLite's
+    lock, as before.) A transaction inside one that holds the turn does not wait."""
+    if database.dialect != "sqlite" or database in _turn.get():
+        yield
+        return
+    locks = _turns.setdefault(asyncio.get_running_loop(), {})
+    lock = locks.get(database)
+    if lock is None:
+        lock = locks[database] = asyncio.Lock()
+    async with lock:
+        token = _turn.set(_turn.get() | {database})
+        try:
+            yield
+        finally:
+            _turn.reset(token)
 
 
 @contextmanager
