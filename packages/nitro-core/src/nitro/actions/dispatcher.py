@@ -190,24 +190,21 @@ class ActionDispatcher:
 
     def _load(self, plan: _Plan, request: ActionRequest, user: Any) -> EntityAPI | None:
         """The action's entity (``None`` for a classmethod action), checked by its guard."""
-        target: EntityAPI | None = None
-        route = plan.route
-        if not plan.info.is_classmethod:
-            target = route.entity.get(_without_nul(self._entity_id(plan, request)))
-            if target is None:
-                raise self.not_found(route)
-        if plan.info.guard is not None:
-            plan.info.guard.check_entity(user, target)
-        return target
+        if plan.info.is_classmethod:
+            return self._checked(plan, None, user)
+        entity_id = _without_nul(self._entity_id(plan, request))
+        return self._checked(plan, plan.route.entity.get(entity_id), user)
 
     async def _aload(self, plan: _Plan, request: ActionRequest, user: Any) -> EntityAPI | None:
         """:meth:`_load` for the async driver."""
-        target: EntityAPI | None = None
-        route = plan.route
-        if not plan.info.is_classmethod:
-            target = await route.entity.aget(_without_nul(self._entity_id(plan, request)))
-            if target is None:
-                raise self.not_found(route)
+        if plan.info.is_classmethod:
+            return self._checked(plan, None, user)
+        entity_id = _without_nul(self._entity_id(plan, request))
+        return self._checked(plan, await plan.route.entity.aget(entity_id), user)
+
+    def _checked(self, plan: _Plan, target: EntityAPI | None, user: Any) -> EntityAPI | None:
+        if target is None and not plan.info.is_classmethod:
+            raise self.not_found(plan.route)
         if plan.info.guard is not None:
             plan.info.guard.check_entity(user, target)
         return target

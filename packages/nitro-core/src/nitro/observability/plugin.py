@@ -29,7 +29,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from nitro.observability.setup import TRACE_LIBRARIES, active, enable
+from nitro.observability.setup import TRACE_LIBRARIES, active, enable, unknown_libraries
 
 __all__ = ["ObservabilityPlugin", "plugin", "settings_from_environment"]
 
@@ -68,7 +68,7 @@ def settings_from_environment(environ: Mapping[str, str] | None = None) -> dict[
             names = [n.strip().lower() for n in libraries.split(",") if n.strip()]
             if names in ([], ["none"]):
                 names = []
-            elif strange := sorted(set(names) - set(TRACE_LIBRARIES)):
+            elif strange := unknown_libraries(names):
                 raise ValueError(
                     f"NITRO_TRACES_LIBRARIES: unknown {strange}; use any of "
                     f"{list(TRACE_LIBRARIES)}, or none"

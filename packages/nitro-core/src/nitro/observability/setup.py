@@ -25,6 +25,11 @@ _STATE = "_nitro_observed"
 TRACE_LIBRARIES = ("sqlalchemy", "redis")
 
 
+def unknown_libraries(names: Sequence[str]) -> list[str]:
+    """The names in *names* that are not in :data:`TRACE_LIBRARIES`, sorted."""
+    return sorted(set(names) - set(TRACE_LIBRARIES))
+
+
 class _Request:
     """What the middleware keeps about one request between its two hooks."""
 
@@ -188,7 +193,7 @@ def _libraries(names: Sequence[str] | None) -> tuple[str, ...] | None:
         return None
     if isinstance(names, str):
         raise TypeError("trace_libraries takes a list of names, such as ['sqlalchemy']")
-    unknown = sorted(set(names) - set(TRACE_LIBRARIES))
+    unknown = unknown_libraries(names)
     if unknown:
         raise ValueError(f"trace_libraries: unknown {unknown}; use any of {list(TRACE_LIBRARIES)}")
     return tuple(names)

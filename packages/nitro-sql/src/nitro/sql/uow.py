@@ -89,6 +89,10 @@ class _Transaction:
         # Created inside this transaction: known to exist once it commits.
         self.created: set[sa.Table] = set()
 
+    def stage(self, backend: SQLRepository, row: dict[str, Any]) -> None:
+        """Buffer *row* (the caller holds :attr:`lock`); the last save of an id wins."""
+        self.pending.setdefault(backend, {})[row["id"]] = row
+
     def ensure_tables(self, *tables: sa.Table) -> None:
         missing = [t for t in tables if t not in self.created and t not in self.database._ready]
         if not missing:
@@ -251,7 +255,7 @@ class SQLUnit(core.UnitCore):
         """Buffer a save; it is written before the next read and at commit."""
         tx = self._require_tx()
         with tx.lock:
-            tx.pending.setdefault(backend, {})[row["id"]] = row
+            tx.stage(backend, row)
 
     def try_stage(self, backend: SQLRepository, row: dict[str, Any]) -> bool:
         """:meth:`stage`, unless this unit's connection is busy in another thread right
@@ -261,7 +265,7 @@ class SQLUnit(core.UnitCore):
         if not tx.lock.acquire(blocking=False):
             return False
         try:
-            tx.pending.setdefault(backend, {})[row["id"]] = row
+            tx.stage(backend, row)
         finally:
             tx.lock.release()
         return True
