@@ -280,8 +280,8 @@ def test_requests_are_counted_by_status_and_timed(engine: Any, on: Any) -> None:
 def test_an_async_call_through_a_worker_thread_is_reported_once_under_its_caller(
     engine: Any, on: Any
 ) -> None:
-    # SQLModelBackend's aget/asave are Repository's defaults (the sync call in a worker
-    # thread): the sync wrapper times them there, in the caller's copied context
+    # SQLModelBackend's aget runs the sync get in a worker thread (marked
+    # sync_in_thread): the sync wrapper times it there, in the caller's copied context
     labels = {"backend": "SQLModelBackend"}
     gets = sample("nitro_repository_duration_seconds_count", operation="get", **labels)
     saves = sample("nitro_repository_duration_seconds_count", operation="save", **labels)

@@ -186,25 +186,23 @@ class Tally(SQLEntity, table=True):
 
 
 @pytest.fixture
-def tally_route(sqlite_url: str) -> Iterator[Any]:
-    from nitro.sql import use_database
-
-    with use_database(sqlite_url):
-        app = build_action_app(entities=[Tally])
-        Tally(id="t").save()
-        [route] = [r for r in app.routes if r.info.func.__name__ == "add" and r.with_id]
-        yield route
-        Tally.repository().clear()
+def tally_route(db: Database) -> Iterator[Any]:
+    app = build_action_app(entities=[Tally])
+    Tally(id="t").save()
+    [route] = [r for r in app.routes if r.info.func.__name__ == "add" and r.with_id]
+    yield route
+    Tally.repository().clear()
 
 
 def _add_request() -> ActionRequest:
     return ActionRequest(method="POST", path_params={"id": "t"})
 
 
-async def test_concurrent_async_actions_on_one_sqlite_row_lose_no_change(tally_route: Any) -> None:
-    # The entity is read inside the transaction that saves it, and async transactions
-    # on SQLite take turns on the event loop: 40 at once (more than the executor's
-    # threads) all count, each seeing the one before.
+async def test_concurrent_async_actions_on_one_row_lose_no_change(tally_route: Any) -> None:
+    # The entity is read inside the transaction that saves it, locked for it (FOR
+    # UPDATE on PostgreSQL), and async transactions on one SQLite database or one
+    # PostgreSQL row take turns on the event loop: 40 at once (more than the executor's
+    # threads and the engine's pool) all count, each seeing the one before.
     import asyncio
 
     dispatcher = ActionDispatcher()
@@ -218,7 +216,7 @@ async def test_concurrent_async_actions_on_one_sqlite_row_lose_no_change(tally_r
     assert Tally.get("t").count == 40  # type: ignore[union-attr]
 
 
-def test_concurrent_sync_actions_on_one_sqlite_row_lose_no_change(tally_route: Any) -> None:
+def test_concurrent_sync_actions_on_one_row_lose_no_change(tally_route: Any) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     dispatcher = ActionDispatcher()
@@ -227,3 +225,45 @@ def test_concurrent_sync_actions_on_one_sqlite_row_lose_no_change(tally_route: A
         answers = [call.result() for call in calls]
     assert {answer.status for answer in answers} == {200}
     assert Tally.get("t").count == 40  # type: ignore[union-attr]
+
+
+def test_async_actions_on_one_row_from_two_event_loops_lose_no_change(tally_route: Any) -> None:
+    # Turns are per event loop; two loops (as two processes would) meet at the
+    # database's row lock (FOR UPDATE on PostgreSQL, the write lock on SQLite).
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    async def twenty() -> list[int]:
+        dispatcher = ActionDispatcher()
+        calls = (dispatcher.ahandle(tally_route, _add_request()) for _ in range(20))
+        answers = await asyncio.wait_for(asyncio.gather(*calls), timeout=60)
+        return [answer.status for answer in answers]
+
+    with ThreadPoolExecutor(2) as pool:
+        statuses = [
+            status
+            for call in [pool.submit(asyncio.run, twenty()) for _ in range(2)]
+            for status in call.result()
+        ]
+    assert set(statuses) == {200}
+    assert Tally.get("t").count == 40  # type: ignore[union-attr]
+
+
+async def test_more_concurrent_async_actions_than_pooled_connections_all_finish(
+    tally_route: Any,
+) -> None:
+    # Each async transaction holds a connection between its trips to worker threads;
+    # 60 on 60 rows at once (the pool has 15) wait for a turn on the event loop, not
+    # for a connection in a thread that the transactions holding one need to commit.
+    import asyncio
+
+    for n in range(60):
+        Tally(id=f"row{n}").save()
+    dispatcher = ActionDispatcher()
+    requests = [ActionRequest(method="POST", path_params={"id": f"row{n}"}) for n in range(60)]
+    answers = await asyncio.wait_for(
+        asyncio.gather(*(dispatcher.ahandle(tally_route, request) for request in requests)),
+        timeout=60,
+    )
+    assert {answer.status for answer in answers} == {200}
+    assert {tally.count for tally in Tally.all() if tally.id.startswith("row")} == {1}

@@ -40,6 +40,7 @@ from nitro.auth.context import _user
 from nitro.auth.identity import ANONYMOUS, AnonymousUser, User
 from nitro.broadcast import Broadcaster
 from nitro.entity import EntityAPI
+from nitro.persistence.locking import for_update
 from nitro.persistence.registry import repository_for
 from nitro.signals import signals_namespace
 from nitro.uow.memory import AsyncMemoryUnitOfWork, MemoryUnitOfWork
@@ -185,8 +186,9 @@ class ActionDispatcher:
 
     # The entity an action runs on is read inside the transaction its change is saved
     # in, so that two requests changing it at once do not both start from the same
-    # state (the second would overwrite the first's change): the repository's
-    # transaction serialises them where the store can (SQLite's write lock).
+    # state (the second would overwrite the first's change): the read locks the entity
+    # until that transaction ends where the store can (nitro.persistence.for_update:
+    # SELECT ... FOR UPDATE on PostgreSQL; SQLite's transactions write one at a time).
 
     def _load(self, plan: _Plan, request: ActionRequest, user: Any) -> EntityAPI | None:
         """The action's entity (``None`` for a classmethod action), checked by its guard."""
@@ -244,7 +246,8 @@ class ActionDispatcher:
                 return stream_sync(route, plan.tracker, target, before, result, wants)
             with repository_for(route.entity).transaction():
                 # read inside the transaction that writes it back (see _load)
-                target = self._load(plan, request, user)
+                with for_update():
+                    target = self._load(plan, request, user)
                 with MemoryUnitOfWork() as unit:
                     before, result = self._invoke(plan, request, target)
                     if info.is_generator:
@@ -321,7 +324,8 @@ class ActionDispatcher:
                 wants = target is not None and plan.page_holds_entity(request)
                 return stream_async(route, plan.tracker, target, before, result, wants)
             async with repository_for(route.entity).atransaction():
-                target = await self._aload(plan, request, user)  # (as in the sync driver)
+                with for_update():  # (as in the sync driver)
+                    target = await self._aload(plan, request, user)
                 async with AsyncMemoryUnitOfWork() as unit:
                     before, result = self._invoke(plan, request, target)
                     if info.is_generator:

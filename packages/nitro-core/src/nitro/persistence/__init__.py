@@ -15,6 +15,8 @@ from nitro.persistence.errors import InvalidQuery as InvalidQuery
 from nitro.persistence.errors import NotFound as NotFound
 from nitro.persistence.errors import PersistenceError as PersistenceError
 from nitro.persistence.errors import UnsupportedOperation as UnsupportedOperation
+from nitro.persistence.locking import for_update as for_update
+from nitro.persistence.locking import reading_for_update as reading_for_update
 from nitro.persistence.memory import MemoryRepo as MemoryRepo
 from nitro.persistence.memory import MemoryStore as MemoryStore
 from nitro.persistence.query import Query as Query
@@ -40,7 +42,9 @@ __all__ = [
     "Repository",
     "UnsupportedOperation",
     "check_ttl",
+    "for_update",
     "get_default_backend",
+    "reading_for_update",
     "repository_for",
     "reset_repositories",
     "set_default_backend",

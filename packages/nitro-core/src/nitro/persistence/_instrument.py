@@ -5,7 +5,8 @@ timed wrappers on the instance, so ``isinstance`` checks and the class stay as t
 are, and a repository created while nothing listens is not touched at all (no cost).
 A call made by another operation of the same repository (``all()`` through
 ``find()``) is not reported twice, and an async operation that only runs the sync one in
-a worker thread (:class:`Repository`'s defaults) is timed there, by the sync wrapper:
+a worker thread (:class:`Repository`'s defaults, and operations marked with
+:func:`~nitro.persistence.base.sync_in_thread`) is timed there, by the sync wrapper:
 one wrapper per call, none on the event loop's side.
 """
 
@@ -43,8 +44,11 @@ def instrument(repo: Repository[Any]) -> Repository[Any]:
     for operation in _OPERATIONS:
         method = getattr(repo, operation)
         setattr(repo, operation, _timed(method, backend, operation, entity))
-        if getattr(type(repo), "a" + operation) is getattr(Repository, "a" + operation):
-            continue  # the default runs the timed sync method in a worker thread
+        async_op = getattr(type(repo), "a" + operation)
+        if async_op is getattr(Repository, "a" + operation) or getattr(
+            async_op, "__nitro_sync_in_thread__", False
+        ):
+            continue  # it runs the timed sync method in a worker thread
         async_method = getattr(repo, "a" + operation)
         setattr(repo, "a" + operation, _atimed(async_method, backend, operation, entity))
     return repo

@@ -26,7 +26,7 @@ from nitro.persistence.errors import InvalidQuery
 from nitro.persistence.query import Query
 from nitro.specification import Specification, where
 
-__all__ = ["BackendFactory", "EntityLike", "Repository"]
+__all__ = ["BackendFactory", "EntityLike", "Repository", "sync_in_thread"]
 
 
 class EntityLike(Protocol):
@@ -42,6 +42,18 @@ E = TypeVar("E", bound=EntityLike)
 
 # Reusable: entering it does nothing.
 _NO_TRANSACTION: nullcontext[None] = nullcontext()
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def sync_in_thread(method: _F) -> _F:
+    """Mark an async operation that, like :class:`Repository`'s defaults, does its work
+    by running the sync operation in a worker thread (after, at most, a wait on the
+    event loop). Instrumentation then times it once, in that thread, and adds no
+    wrapper on the event loop's side."""
+    method.__nitro_sync_in_thread__ = True  # type: ignore[attr-defined]
+    return method
+
 
 #: What ``_persistence_backend_class`` holds: a repository class, or any callable that
 #: takes the entity class and returns a repository (e.g. ``functools.partial``).

@@ -26,10 +26,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-import weakref
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from contextvars import ContextVar
 from typing import Any, ClassVar, TypeVar
 
 import sqlalchemy as sa
@@ -45,9 +43,12 @@ from nitro.persistence import (
     UnsupportedOperation,
     check_ttl,
 )
+from nitro.persistence.base import sync_in_thread
+from nitro.persistence.locking import reading_for_update
 from nitro.persistence.versioning import VERSION_FIELD, conflict, is_versioned, mark_saved
 from nitro.specification import Specification
 from nitro.sql._mapping import Mapping, mapping_for
+from nitro.sql._turns import row_turn, transaction_turn
 from nitro.sql.config import SQLITE_READ, Database, database_for, get_database
 from nitro.sql.errors import DuplicateId, constraint_violation, schema_mismatch
 from nitro.sql.specs import split, warn_in_memory
@@ -111,10 +112,10 @@ class SQLModelBackend(Repository[E], SQLRepository):
     async def atransaction(self) -> AsyncIterator[AsyncUnitOfWork]:
         """The :meth:`transaction` for ``async with`` (an :class:`~nitro.sql.AsyncUnitOfWork`).
 
-        On SQLite, where one transaction writes at a time, these transactions take turns
-        on the event loop first (:func:`_one_writer`)."""
+        These transactions take turns on the event loop first, so that none waits for
+        a lock or a connection in a worker thread (:mod:`nitro.sql._turns`)."""
         database = self.database
-        async with _one_writer(database), AsyncUnitOfWork(database) as unit:
+        async with transaction_turn(database), AsyncUnitOfWork(database) as unit:
             yield unit
             await unit.commit()
 
@@ -362,8 +363,19 @@ class SQLModelBackend(Repository[E], SQLRepository):
     def get(self, entity_id: str) -> E | None:
         if type(entity_id) is not str:
             self.check_id(entity_id)
-        found = self.fetch(self.live_select().where(self.mapping.id_column == entity_id))
+        statement = self.live_select().where(self.mapping.id_column == entity_id)
+        if reading_for_update() and self.unit() is not None:
+            # locked until the unit's transaction ends (nitro.persistence.for_update);
+            # SQLite renders no FOR UPDATE: its transactions write one at a time
+            statement = statement.with_for_update(of=self.mapping.table)
+        found = self.fetch(statement)
         return found[0] if found else None
+
+    @sync_in_thread
+    async def aget(self, entity_id: str) -> E | None:
+        if reading_for_update():  # wait for the row on the event loop, not in a thread
+            await row_turn(self.database, self.mapping.table.name, str(entity_id))
+        return await asyncio.to_thread(self.get, entity_id)
 
     def exists(self, entity_id: str) -> bool:
         if type(entity_id) is not str:
@@ -449,39 +461,6 @@ class SQLModelBackend(Repository[E], SQLRepository):
         matches = sa.select(sa.literal(1)).select_from(self.mapping.table).where(*conditions)
         capped = matches.limit(limit).subquery("matches")
         return int(self.scalar(sa.select(sa.func.count()).select_from(capped)))
-
-
-#: The SQLite databases whose writer turn the current task holds (see _one_writer).
-_turn: ContextVar[frozenset[Database]] = ContextVar("nitro_sql_writer_turn", default=frozenset())
-_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Database, asyncio.Lock]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-@asynccontextmanager
-async def _one_writer(database: Database) -> AsyncIterator[None]:
-    """Around an async transaction on SQLite: wait for this event loop's other
-    transactions on *database* to end first.
-
-    SQLite lets one transaction write at a time, and a unit of work starts with ``BEGIN
-    IMMEDIATE``. Waiting for that lock in a worker thread ties the thread up; with more
-    waiting transactions than the executor has threads, the one holding the lock can get
-    no thread to commit in, and all of them wait until SQLite's busy timeout. Waiting
-    here, on the event loop, ties up nothing. (Other processes still meet at SQLite's
-    lock, as before.) A transaction inside one that holds the turn does not wait."""
-    if database.dialect != "sqlite" or database in _turn.get():
-        yield
-        return
-    locks = _turns.setdefault(asyncio.get_running_loop(), {})
-    lock = locks.get(database)
-    if lock is None:
-        lock = locks[database] = asyncio.Lock()
-    async with lock:
-        token = _turn.set(_turn.get() | {database})
-        try:
-            yield
-        finally:
-            _turn.reset(token)
 
 
 @contextmanager
