@@ -30,7 +30,8 @@ from nitro import Entity, action, probe
 from nitro.adapters.fastapi import configure_app as configure_fastapi
 from nitro.adapters.flask import configure_app as configure_flask
 from nitro.cqrs.jobs import InProcessEngine, configure_jobs, job
-from nitro.observability import current_request_id
+from nitro.observability import current_request_id, tracing
+from nitro.observability._spans import LeanSpans
 from nitro.observability.logs import ConsoleFormatter, JSONFormatter, LogfmtFormatter
 from nitro.sql import SQLModelBackend, use_database
 
@@ -70,7 +71,10 @@ class ObsOrder(Entity):
 # -- fixtures ---------------------------------------------------------------------------
 
 _exporter = InMemorySpanExporter()
-_provider = TracerProvider()  # samples everything (ParentBased(AlwaysOn))
+# Nitro's sampler, as tracer_provider() makes it: Nitro's spans then skip the SDK's Span
+# (nitro.observability._spans); test_the_sdks_own_spans_make_the_same_trace checks the
+# other path, a provider of the app's own.
+_provider = TracerProvider(sampler=tracing._within_traces())
 _provider.add_span_processor(SimpleSpanProcessor(_exporter))
 
 
@@ -380,7 +384,43 @@ def _by_name(spans: tuple[ReadableSpan, ...], name: str) -> list[ReadableSpan]:
     return [span for span in spans if span.name == name]
 
 
-def test_one_request_makes_one_trace_down_to_sql_and_into_the_job(engine: Any, on: Any) -> None:
+@pytest.fixture
+def lean_spans(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the spans Nitro made without the SDK's Span (_spans)."""
+    made: list[str] = []
+    start = LeanSpans.start
+
+    def counted(self: LeanSpans, name: str, *args: Any) -> Any:
+        made.append(name)
+        return start(self, name, *args)
+
+    monkeypatch.setattr(LeanSpans, "start", counted)
+    return made
+
+
+def test_one_request_makes_one_trace_down_to_sql_and_into_the_job(
+    engine: Any, on: Any, lean_spans: list[str]
+) -> None:
+    _one_trace_down_to_sql_and_into_the_job(engine)
+    assert {"action ObsOrder.pay", "SQLModelBackend get"} <= set(lean_spans)
+
+
+def test_the_sdks_own_spans_make_the_same_trace(
+    engine: Any, log_lines: Any, lean_spans: list[str]
+) -> None:
+    # A provider of the app's own (its sampler, its processors): Nitro goes through its
+    # tracer, the SDK's Span and all
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(_exporter))
+    observability.enable(tracer_provider=provider)
+    try:
+        _one_trace_down_to_sql_and_into_the_job(engine)
+    finally:
+        observability.disable()
+    assert lean_spans == []
+
+
+def _one_trace_down_to_sql_and_into_the_job(engine: Any) -> None:
     order = ObsOrder(total=1)
     order.save()
     _exporter.clear()

@@ -191,3 +191,23 @@ def test_the_exporter_reports_a_refused_export() -> None:
     exporter = OTLPExporter(endpoint="http://127.0.0.1:9/v1/traces", timeout=1)
     assert exporter.export(make_spans([PLAIN])) is SpanExportResult.FAILURE
     exporter.shutdown()
+
+
+def test_cached_attribute_encodings_keep_their_types_and_the_cache_stays_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Repeated str and int attributes are encoded once; True == 1 but encodes apart,
+    # and values that never repeat (a path per entity) empty the cache, not grow it.
+    from nitro.observability import otlp
+
+    monkeypatch.setattr(otlp, "_PAIRS_MAX", 3)
+    monkeypatch.setattr(otlp, "_pairs", {})
+    plans = [
+        dict(PLAIN, attributes={"a": True, "b": 1, "c": "x", "d": 1.0, "path": f"/c/{n}"})
+        for n in range(5)
+    ]
+    plans.append(dict(PLAIN, attributes={"a": 1, "b": True, "c": "x"}))
+    spans = make_spans(plans)
+    for _ in range(2):  # the second time from the cache
+        assert ExportTraceServiceRequest.FromString(encode_spans(spans)) == sdk_encode_spans(spans)
+    assert len(otlp._pairs) <= 3

@@ -28,12 +28,15 @@ import os
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nitro.actions.request import ActionRequest, ActionResponse
 from nitro.events import event as named_event
 from nitro.probe import Observer
 from nitro.web import WebRoute
+
+if TYPE_CHECKING:
+    from nitro.observability._tally import TalliedCounter, TalliedRequests
 
 __all__ = ["MetricsObserver", "metrics_route"]
 
@@ -65,17 +68,37 @@ class _Metrics:
     """The metric objects: one set per process (a registry refuses a name twice)."""
 
     def __init__(self) -> None:
-        from prometheus_client import Counter, Gauge, Histogram
+        from prometheus_client import REGISTRY, Counter, Gauge, Histogram
 
-        self.requests = Counter(
-            "nitro_requests", "Action requests answered", ["action", "method", "status"]
-        )
-        self.request_seconds = Histogram(
-            "nitro_request_duration_seconds",
-            "Action request latency",
-            ["action", "method"],
-            buckets=LATENCY_BUCKETS,
-        )
+        from nitro.observability._tally import TalliedCounter, TalliedRequests
+
+        # What every request reports is tallied in plain Python and read at the scrape
+        # (see _tally), unless several processes share the values through files.
+        self.shared = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+        self.tallied: TalliedRequests | None = None
+        self.tallied_units: TalliedCounter | None = None
+        if self.shared:
+            self.requests = Counter(
+                "nitro_requests", "Action requests answered", ["action", "method", "status"]
+            )
+            self.request_seconds = Histogram(
+                "nitro_request_duration_seconds",
+                "Action request latency",
+                ["action", "method"],
+                buckets=LATENCY_BUCKETS,
+            )
+            self.units = Counter("nitro_unit_of_work", "Units of work finished", ["outcome"])
+        else:
+            self.tallied = TalliedRequests(
+                ("nitro_requests", "Action requests answered"),
+                ("nitro_request_duration_seconds", "Action request latency"),
+                LATENCY_BUCKETS,
+            )
+            self.tallied_units = TalliedCounter(
+                "nitro_unit_of_work", "Units of work finished", "outcome"
+            )
+            REGISTRY.register(self.tallied)
+            REGISTRY.register(self.tallied_units)
         self.streams = Gauge(
             "nitro_live_streams", "Live streams open", ["transport"], multiprocess_mode="livesum"
         )
@@ -85,7 +108,6 @@ class _Metrics:
             ["backend", "operation"],
             buckets=LATENCY_BUCKETS,
         )
-        self.units = Counter("nitro_unit_of_work", "Units of work finished", ["outcome"])
         self.handler_seconds = Histogram(
             "nitro_handler_duration_seconds",
             "Command, query and event handler latency",
@@ -155,6 +177,10 @@ class MetricsObserver(Observer):
 
     def request(self, action: str, method: str, status: int, seconds: float) -> None:
         key = (action, method, status)
+        tallied = self.metrics.tallied
+        if tallied is not None:
+            tallied.add(key, seconds)
+            return
         children = self._requests.get(key)
         if children is None:
             m = self.metrics
@@ -188,7 +214,10 @@ class MetricsObserver(Observer):
     def event(self, kind: str, name: str, attributes: Mapping[str, Any]) -> None:
         m = self.metrics
         if kind == "uow":
-            self._child(m.units, name).inc()
+            if m.tallied_units is not None:
+                m.tallied_units.inc(name)
+            else:
+                self._child(m.units, name).inc()
         elif kind == "stream":
             gauge = self._child(m.streams, str(attributes.get("transport", "sse")))
             if name == "open":

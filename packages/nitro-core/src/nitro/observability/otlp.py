@@ -91,9 +91,16 @@ def _key_value(key: str, value: Any) -> bytes:
     encoded = _keys.get(key)
     if encoded is None:
         encoded = _field(1, key.encode())
-        if len(_keys) < 10_000:  # attribute names are few; values are not cached
+        if len(_keys) < 10_000:  # attribute names are few
             _keys[key] = encoded
     return encoded + _field(2, _value(value))
+
+
+#: (field number, key, value) -> the encoded attribute, for str and int values: most
+#: repeat from span to span (a method, a route, a status, a backend's name). Emptied
+#: when full, so that values that do not repeat (ids in paths) cannot grow it.
+_pairs: dict[tuple[int, str, type, Any], bytes] = {}
+_PAIRS_MAX = 4096
 
 
 def _attributes(number: int, attributes: Mapping[str, Any] | None) -> bytes:
@@ -103,10 +110,24 @@ def _attributes(number: int, attributes: Mapping[str, Any] | None) -> bytes:
         return b""
     parts = []
     for key, value in attributes.items():
+        kind = type(value)
+        cached = kind is str or kind is int
+        if cached:
+            # (the type is in the key: True == 1, but they encode differently)
+            pair = _pairs.get((number, key, kind, value))
+            if pair is not None:
+                parts.append(pair)
+                continue
         try:
-            parts.append(_field(number, _key_value(key, value)))
+            pair = _field(number, _key_value(key, value))
         except Exception as exc:
             logger.warning("span attribute %s not exported: %s", key, exc)
+            continue
+        if cached:
+            if len(_pairs) >= _PAIRS_MAX:
+                _pairs.clear()
+            _pairs[number, key, kind, value] = pair
+        parts.append(pair)
     return b"".join(parts)
 
 
@@ -174,14 +195,24 @@ def _scope(scope: Any) -> bytes:
 def encode_spans(spans: Sequence[Any]) -> bytes:
     """The serialised OTLP ``ExportTraceServiceRequest`` of *spans* (SDK
     ``ReadableSpan`` objects), grouped by resource and instrumentation scope."""
-    grouped: dict[Any, dict[Any, list[bytes]]] = {}
+    # By identity: a Resource hashes by serialising its attributes to JSON, per span.
+    # (Spans of one provider share its resource and its scopes' objects, so grouping
+    # by identity gives the same groups, or more of them for equal copies: still valid.)
+    grouped: dict[int, tuple[Any, dict[int, tuple[Any, list[bytes]]]]] = {}
     for span in spans:
-        scopes = grouped.setdefault(span.resource, {})
-        scopes.setdefault(span.instrumentation_scope or None, []).append(_field(2, _span(span)))
+        resource = span.resource
+        found = grouped.get(id(resource))
+        if found is None:
+            found = grouped[id(resource)] = (resource, {})
+        scope = span.instrumentation_scope or None
+        entry = found[1].get(id(scope))
+        if entry is None:
+            entry = found[1][id(scope)] = (scope, [])
+        entry[1].append(_field(2, _span(span)))
     out = []
-    for resource, scopes in grouped.items():
+    for resource, by_scope in grouped.values():
         body = [_field(1, _attributes(1, resource.attributes))]
-        for scope, encoded in scopes.items():
+        for scope, encoded in by_scope.values():
             schema = scope.schema_url if scope is not None else None
             body.append(
                 _field(2, _field(1, _scope(scope)) + b"".join(encoded) + _string(3, schema))

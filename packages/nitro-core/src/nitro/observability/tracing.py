@@ -26,6 +26,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from nitro.observability._spans import LeanSpans
 from nitro.probe import Observer
 
 __all__ = ["TracingObserver", "tracer_provider"]
@@ -78,6 +79,9 @@ def _within_traces() -> Any:
     keep = Decision.RECORD_AND_SAMPLE
 
     class WithinTraces(Sampler):
+        #: (what TracingObserver checks before it makes spans without the SDK's Span)
+        nitro_keeps_sampled_children = True
+
         def should_sample(
             self,
             parent_context: Any,
@@ -163,17 +167,20 @@ def uninstrument_libraries() -> None:
 class _Span:
     """A child span made current for the ``with`` block; an exception marks it."""
 
-    __slots__ = ("attributes", "name", "span", "token", "tracer")
+    __slots__ = ("attributes", "name", "parent", "span", "start", "token")
 
-    def __init__(self, tracer: Any, name: str, attributes: dict[str, Any]) -> None:
-        self.tracer = tracer
+    def __init__(
+        self, start: Any, name: str, attributes: dict[str, Any], parent: Any = None
+    ) -> None:
+        self.start = start
         self.name = name
         self.attributes = attributes
+        self.parent = parent
         self.span: Any = None
         self.token: Any = None
 
     def __enter__(self) -> None:
-        self.span = self.tracer.start_span(self.name, attributes=self.attributes)
+        self.span = self.start(self.name, SpanKind.INTERNAL, self.attributes, self.parent)
         self.token = otel_context.attach(trace.set_span_in_context(self.span))
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
@@ -238,6 +245,21 @@ class TracingObserver(Observer):
         self.provider = provider
         self.tracer = provider.get_tracer("nitro")
         self.sample = sample
+        # Nitro's own spans skip the SDK's Span where that changes nothing (_spans); the
+        # provider's sampler must be Nitro's, which keeps every child of a sampled span.
+        lean = LeanSpans(self.tracer)
+        sampler = getattr(self.tracer, "sampler", None)
+        self.lean = lean if getattr(sampler, "nitro_keeps_sampled_children", False) else None
+
+    def _start(
+        self, name: str, kind: Any, attributes: Any, parent: Any, context: Any = None
+    ) -> Any:
+        """A sampled span: *parent* is its parent's ``SpanContext`` (``None``: a root, or
+        for the SDK's path, the parent in *context* or the current one)."""
+        lean = self.lean
+        if lean is not None and lean.usable():
+            return lean.start(name, parent, kind, attributes)
+        return self.tracer.start_span(name, context=context, kind=kind, attributes=attributes)
 
     def _chosen(self) -> bool:
         return self.sample is None or random.random() < self.sample
@@ -254,18 +276,20 @@ class TracingObserver(Observer):
             if not nested.trace_flags.sampled:
                 return None, _Unsampled().__enter__()
             parent = None
+            parent_span = nested
             kind = SpanKind.INTERNAL
         else:
             traceparent = headers.get("traceparent")
             if traceparent is None:
                 if not self._chosen():
                     return None, _Unsampled().__enter__()
-                parent = None
+                parent = parent_span = None
             else:
                 parent = propagate.extract(headers)
                 remote = trace.get_current_span(parent).get_span_context()
                 if remote.is_valid and not remote.trace_flags.sampled:
                     return None, _Unsampled().__enter__()
+                parent_span = remote if remote.is_valid else None
             kind = SpanKind.SERVER
         # (few attributes: each one costs every sampled span about 5 µs, created and
         # encoded; the span's name says which action)
@@ -274,9 +298,7 @@ class TracingObserver(Observer):
             "http.route": route.path,
             "url.path": request.path,
         }
-        span = self.tracer.start_span(
-            f"action {action}", context=parent, kind=kind, attributes=attributes
-        )
+        span = self._start(f"action {action}", kind, attributes, parent_span, parent)
         token = otel_context.attach(trace.set_span_in_context(span, parent))
         return span, token
 
@@ -307,7 +329,12 @@ class TracingObserver(Observer):
         elif not self._chosen():  # the root of a trace (a job, a command in a script)
             return _Unsampled()
         span_kind = kind if kind != "repository" else f"{attributes.get('backend')}"
-        return _Span(self.tracer, f"{span_kind} {name}", _attributes(attributes))
+        return _Span(
+            self._start,
+            f"{span_kind} {name}",
+            _attributes(attributes),
+            parent if parent.is_valid else None,
+        )
 
     def flush(self) -> None:
         force_flush = getattr(self.provider, "force_flush", None)

@@ -1,0 +1,197 @@
+"""Nitro's own spans (a request, a repository call), recorded without the SDK's
+``Span`` and handed to the SDK's span processors when they end.
+
+The SDK's ``Tracer.start_span`` runs the sampler, builds limit-checked attribute and
+event containers under locks, and ends under a lock again: about 18 µs per span here,
+against about 3 µs for this class. Nitro has already decided, before making one of
+these, that the trace is sampled, and its spans carry a few attributes, so the
+difference is the whole cost. What reaches the processors and exporters is the SDK's
+own ``ReadableSpan``, with the provider's resource, limits and Nitro's scope.
+
+It is used only where nothing would notice the difference: a tracer from an SDK
+``TracerProvider`` whose processors do nothing when a span starts (the SDK's batch and
+simple processors); with anything else (another provider, a processor with its own
+``on_start``), Nitro makes its spans through the tracer as usual.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.attributes import BoundedAttributes
+from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
+
+__all__ = ["LeanSpans"]
+
+_SAMPLED = TraceFlags.SAMPLED
+_PLAIN = frozenset({str, bool, int, float})
+_QUIET_STARTS = (BatchSpanProcessor, SimpleSpanProcessor)
+
+
+class LeanSpans:
+    """Makes :class:`_LeanSpan` objects for one SDK tracer, or says it cannot."""
+
+    def __init__(self, tracer: Any) -> None:
+        self.tracer = tracer
+        self.resource = getattr(tracer, "resource", None)
+        self.scope = getattr(tracer, "_instrumentation_scope", None)
+        self.ids = getattr(tracer, "id_generator", None)
+        self.limits = getattr(tracer, "_span_limits", None)
+        # (the provider's processors: its tuple is replaced when one is added)
+        self.multi = getattr(tracer, "span_processor", None)
+        self.complete = None not in (self.resource, self.scope, self.ids, self.limits)
+
+    @property
+    def processors(self) -> Sequence[SpanProcessor]:
+        found: Sequence[SpanProcessor] = getattr(self.multi, "_span_processors", ())
+        return found
+
+    def usable(self) -> bool:
+        """Whether spans made here now would be indistinguishable from the tracer's."""
+        processors = self.processors
+        return (
+            self.complete and bool(processors) and all(type(p) in _QUIET_STARTS for p in processors)
+        )
+
+    def start(
+        self,
+        name: str,
+        parent: SpanContext | None,
+        kind: SpanKind,
+        attributes: dict[str, Any],
+    ) -> _LeanSpan:
+        """A recording span, sampled, child of *parent* (a root when ``None``)."""
+        ids = self.ids
+        if parent is None:
+            flags = _SAMPLED | (0x02 if ids.is_trace_id_random() else 0)  # type: ignore[union-attr]
+            trace_id = ids.generate_trace_id()  # type: ignore[union-attr]
+            state = None
+        else:
+            flags = _SAMPLED | (parent.trace_flags & 0x02)
+            trace_id = parent.trace_id
+            state = parent.trace_state
+        context = SpanContext(
+            trace_id,
+            ids.generate_span_id(),  # type: ignore[union-attr]
+            is_remote=False,
+            trace_flags=TraceFlags(flags),
+            trace_state=state,
+        )
+        return _LeanSpan(self, name, context, parent, kind, attributes)
+
+
+class _LeanSpan(trace.Span):
+    """A recording span made by :class:`LeanSpans` (see the module docs)."""
+
+    def __init__(
+        self,
+        maker: LeanSpans,
+        name: str,
+        context: SpanContext,
+        parent: SpanContext | None,
+        kind: SpanKind,
+        attributes: dict[str, Any],
+    ) -> None:
+        self._maker = maker
+        self._name = name
+        self._context = context
+        self._parent = parent
+        self._kind = kind
+        self._attributes = attributes
+        self._events: list[Event] = []
+        self._links: list[Link] = []
+        self._status = Status(StatusCode.UNSET)
+        self._start = time.time_ns()
+        self._ended = False
+
+    def get_span_context(self) -> SpanContext:
+        return self._context
+
+    def is_recording(self) -> bool:
+        return not self._ended
+
+    def set_attributes(self, attributes: Mapping[str, Any]) -> None:
+        if not self._ended:
+            self._attributes.update(attributes)
+
+    def set_attribute(self, key: str, value: Any) -> None:
+        if not self._ended:
+            self._attributes[key] = value
+
+    def add_event(
+        self, name: str, attributes: Mapping[str, Any] | None = None, timestamp: int | None = None
+    ) -> None:
+        if not self._ended:
+            self._events.append(Event(name, attributes, timestamp or time.time_ns()))
+
+    def add_link(self, context: SpanContext, attributes: Mapping[str, Any] | None = None) -> None:
+        if not self._ended and context.is_valid:
+            self._links.append(Link(context, attributes))
+
+    def update_name(self, name: str) -> None:
+        if not self._ended:
+            self._name = name
+
+    def set_status(self, status: Status | StatusCode, description: str | None = None) -> None:
+        if self._ended or self._status.status_code is StatusCode.OK:
+            return  # (as the SDK: OK is final)
+        if isinstance(status, Status):
+            self._status = status
+        else:
+            self._status = Status(status, description)
+
+    def record_exception(
+        self,
+        exception: BaseException,
+        attributes: Mapping[str, Any] | None = None,
+        timestamp: int | None = None,
+        escaped: bool = False,
+    ) -> None:
+        import traceback
+
+        details = {
+            "exception.type": type(exception).__qualname__,
+            "exception.message": str(exception),
+            "exception.stacktrace": "".join(traceback.format_exception(exception)),
+            "exception.escaped": str(escaped),
+        }
+        if attributes:
+            details.update(attributes)
+        self.add_event("exception", details, timestamp)
+
+    def end(self, end_time: int | None = None) -> None:
+        if self._ended:
+            return
+        self._ended = True
+        maker = self._maker
+        limits = maker.limits
+        attributes: Any = self._attributes
+        most = limits.max_span_attributes  # type: ignore[union-attr]
+        longest = limits.max_span_attribute_length  # type: ignore[union-attr]
+        if (
+            (most is not None and len(attributes) > most)
+            or longest is not None
+            or any(type(value) not in _PLAIN for value in attributes.values())
+        ):  # what the SDK's span would have done: cap, truncate, clean
+            attributes = BoundedAttributes(most, attributes, immutable=True, max_value_len=longest)
+        finished = ReadableSpan(
+            name=self._name,
+            context=self._context,
+            parent=self._parent,
+            resource=maker.resource,
+            attributes=attributes,
+            events=self._events[: limits.max_events],  # type: ignore[union-attr]
+            links=self._links[: limits.max_links],  # type: ignore[union-attr]
+            kind=self._kind,
+            status=self._status,
+            start_time=self._start,
+            end_time=end_time or time.time_ns(),
+            instrumentation_scope=maker.scope,
+        )
+        for processor in maker.processors:
+            processor.on_end(finished)

@@ -1,0 +1,107 @@
+"""Nitro's spans made without the SDK's Span (nitro.observability._spans) arrive at the
+processors as the SDK's own spans would: same fields, same limits, same cleaning."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from opentelemetry.sdk.trace import ReadableSpan, SpanLimits, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
+
+from nitro.observability._spans import LeanSpans
+from nitro.observability.tracing import _within_traces
+
+PARENT = SpanContext(0x0AF7651916CD43DD8448EB211C80319C, 0xB7AD6B7169203331, True, TraceFlags(1))
+
+
+def provider(limits: SpanLimits | None = None) -> tuple[TracerProvider, InMemorySpanExporter]:
+    exporter = InMemorySpanExporter()
+    made = TracerProvider(sampler=_within_traces(), span_limits=limits)
+    made.add_span_processor(SimpleSpanProcessor(exporter))
+    return made, exporter
+
+
+def exercise(span: Any) -> None:
+    span.set_attribute("http.response.status_code", 500)
+    span.set_attributes({"list": ["a", "b"], "gone": None})
+    span.add_event("retry", {"attempt": 2})
+    span.update_name("action Order.pay")
+    span.record_exception(ValueError("no"))
+    span.set_status(Status(StatusCode.ERROR, "boom"))
+    span.end()
+    span.set_attribute("after", "end")  # ignored once ended
+    span.end()  # a second end sends nothing
+
+
+def comparable(span: ReadableSpan) -> dict[str, Any]:
+    return {
+        "name": span.name,
+        "kind": span.kind,
+        "attributes": dict(span.attributes or {}),
+        "events": [(e.name, dict(e.attributes or {})) for e in span.events],
+        "status": (span.status.status_code, span.status.description),
+        "parent": span.parent.span_id if span.parent else None,
+        "trace": span.context.trace_id,
+        "flags": span.context.trace_flags,
+        "resource": span.resource,
+        "scope": span.instrumentation_scope,
+    }
+
+
+@pytest.mark.parametrize("parent", [PARENT, None], ids=["child", "root"])
+def test_a_lean_span_exports_what_the_sdks_span_would(parent: SpanContext | None) -> None:
+    made, exporter = provider()
+    tracer = made.get_tracer("nitro")
+    maker = LeanSpans(tracer)
+    assert maker.usable()
+    attributes = {"http.request.method": "POST"}
+    exercise(maker.start("action", parent, SpanKind.SERVER, dict(attributes)))
+    from opentelemetry import trace
+
+    context = trace.set_span_in_context(trace.NonRecordingSpan(parent)) if parent else None
+    exercise(tracer.start_span("action", context, SpanKind.SERVER, dict(attributes)))
+    lean, sdk = exporter.get_finished_spans()
+    ours, theirs = comparable(lean), comparable(sdk)
+    if parent is None:  # two roots: two traces
+        assert ours.pop("trace") != theirs.pop("trace")
+    # the stack trace differs by the line it was raised from
+    for found in (ours, theirs):
+        for _name, details in found["events"]:
+            details.pop("exception.stacktrace", None)
+    assert ours == theirs
+    assert lean.start_time <= lean.end_time
+    assert lean.context.span_id != sdk.context.span_id
+
+
+def test_limits_apply_as_the_sdks() -> None:
+    made, exporter = provider(SpanLimits(max_span_attributes=2, max_span_attribute_length=3))
+    tracer = made.get_tracer("nitro")
+    LeanSpans(tracer).start("x", None, SpanKind.INTERNAL, {"a": "ab", "b": "cdef"}).end()
+    tracer.start_span("x", None, SpanKind.INTERNAL, {"a": "ab", "b": "cdef"}).end()
+    for many in (LeanSpans(tracer).start("y", None, SpanKind.INTERNAL, {}), tracer.start_span("y")):
+        many.set_attributes({"a": 1, "b": 2, "c": 3})
+        many.end()
+    lean, sdk, lean_many, sdk_many = exporter.get_finished_spans()
+    assert dict(lean.attributes) == dict(sdk.attributes) == {"a": "ab", "b": "cde"}
+    assert dict(lean_many.attributes) == dict(sdk_many.attributes)
+    assert len(lean_many.attributes) == 2
+
+
+def test_only_processors_that_ignore_starts_let_spans_skip_the_sdk() -> None:
+    class Custom(SpanExporter):
+        def export(self, spans: Any) -> SpanExportResult:
+            return SpanExportResult.SUCCESS
+
+    class Watching(SimpleSpanProcessor):
+        def on_start(self, span: Any, parent_context: Any = None) -> None:
+            pass
+
+    made, _ = provider()
+    maker = LeanSpans(made.get_tracer("nitro"))
+    assert maker.usable()
+    made.add_span_processor(Watching(Custom()))
+    assert not maker.usable()  # (read at each span: processors added later count)
+    assert not LeanSpans(TracerProvider().get_tracer("nitro")).usable()  # no processor
