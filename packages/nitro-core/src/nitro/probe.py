@@ -138,7 +138,10 @@ def _event_observers(kind: str) -> tuple[Observer, ...]:
 def listening(kind: str) -> bool:
     """Whether an installed observer wants spans of *kind* (a hot call site checks this
     before building its attributes)."""
-    return bool(_span_observers(kind)) if observers else False
+    found = _span_takers.get(kind)  # (the lookup _takers makes, without the calls)
+    if found is None:
+        found = _takers(_span_takers, kind, "wants_span")
+    return bool(found)
 
 
 class _Stack:
@@ -171,7 +174,8 @@ def span(kind: str, name: str, /, **attributes: Any) -> _Stack:
     """A context manager that reports the operation ``kind``/``name`` around it
     (``with probe.span("command", "PlaceOrder"): ...``); exceptions pass through."""
     managers = []
-    for observer in _span_observers(kind):
+    takers = _span_takers.get(kind)
+    for observer in _span_observers(kind) if takers is None else takers:
         manager = observer.span(kind, name, attributes)
         if manager is not None:
             managers.append(manager)
@@ -180,7 +184,8 @@ def span(kind: str, name: str, /, **attributes: Any) -> _Stack:
 
 def event(kind: str, name: str, /, **attributes: Any) -> None:
     """Report that ``kind``/``name`` happened (``probe.event("uow", "commit")``)."""
-    for observer in _event_observers(kind):
+    takers = _event_takers.get(kind)
+    for observer in _event_observers(kind) if takers is None else takers:
         observer.event(kind, name, attributes)
 
 

@@ -61,9 +61,11 @@ class MiddlewareChain:
     def __bool__(self) -> bool:
         return bool(self.hooks)
 
-    def _enter(
+    def enter(
         self, route: ActionRoute, request: ActionRequest, fail: Fail
     ) -> ActionResponse | None:
+        """Run the ``before_action`` hooks: the answer of the first that answers, or
+        ``None`` to run the action."""
         try:
             for before in self.before:
                 answer: ActionResponse | None = before(route, request)
@@ -73,9 +75,10 @@ class MiddlewareChain:
             return fail(route, request, error)
         return None
 
-    def _leave(
+    def leave(
         self, route: ActionRoute, request: ActionRequest, response: ActionResponse, fail: Fail
     ) -> ActionResponse:
+        """Run the ``after_action`` hooks on *response*; return what they leave."""
         for after in self.after:
             try:
                 replaced = after(route, request, response)
@@ -89,11 +92,11 @@ class MiddlewareChain:
     def run(
         self, route: ActionRoute, request: ActionRequest, handle: Handler, fail: Fail
     ) -> ActionResponse:
-        response = self._enter(route, request, fail) or handle(route, request)
-        return self._leave(route, request, response, fail)
+        response = self.enter(route, request, fail) or handle(route, request)
+        return self.leave(route, request, response, fail)
 
     async def arun(
         self, route: ActionRoute, request: ActionRequest, handle: AsyncHandler, fail: Fail
     ) -> ActionResponse:
-        response = self._enter(route, request, fail) or await handle(route, request)
-        return self._leave(route, request, response, fail)
+        response = self.enter(route, request, fail) or await handle(route, request)
+        return self.leave(route, request, response, fail)

@@ -129,7 +129,9 @@ class Observability:
         return known[1]
 
     def before_action(self, route: ActionRoute, request: ActionRequest) -> None:
-        state = _Request(self._name(route), incoming_request_id(request.headers))
+        known = self._names.get(id(route))  # (_name's lookup, inline: every request)
+        name = known[1] if known is not None and known[0] is route else self._name(route)
+        state = _Request(name, incoming_request_id(request.headers))
         request.__dict__[_STATE] = state
         if self.tracing is not None:
             state.span, state.trace_token = self.tracing.start_request(route, request, state.name)

@@ -214,6 +214,19 @@ _NO_SPAN = frozenset({"render", "uow"})
 _SUPPRESSED = otel_context.set_value(_SUPPRESS_INSTRUMENTATION_KEY, True, otel_context.Context())
 
 
+#: OpenTelemetry's context variable (behind otel_context.attach/detach), where the SDK
+#: keeps it; else a stand-in that makes _quick_unsampled take the API's way.
+_otel_now: Any = getattr(getattr(otel_context, "_RUNTIME_CONTEXT", None), "_current_context", None)
+
+
+def _quick_unsampled() -> Any:
+    """``_Unsampled().__enter__()`` when no OpenTelemetry context is current: the same
+    two context variables set, without the API's layers (the token: both resets)."""
+    if not isinstance(_otel_now, ContextVar):
+        return _Unsampled().__enter__()
+    return (_otel_now.set(_SUPPRESSED), _unsampled.set(True))
+
+
 class _Unsampled:
     """Marks the ``with`` block as part of a trace that is not sampled: Nitro makes no
     span in it, and OpenTelemetry's library instrumentations (SQLAlchemy's, redis-py's)
@@ -271,6 +284,8 @@ class TracingObserver(Observer):
         trace is not sampled (the token ends the unsampled mark)."""
         headers = request.headers
         current = otel_context.get_current()  # usually empty: no span to look up
+        if not current and "traceparent" not in headers and not self._chosen():
+            return None, _quick_unsampled()  # the usual case, in the fewest steps
         nested = trace.get_current_span(current).get_span_context() if current else None
         if nested is not None and nested.is_valid:  # under the framework's server span
             if not nested.trace_flags.sampled:
@@ -305,7 +320,11 @@ class TracingObserver(Observer):
     @staticmethod
     def end_request(span: Any, token: Any, status: int) -> None:
         if span is None:
-            token.__exit__(None, None, None)
+            if type(token) is tuple:  # (_quick_unsampled)
+                _otel_now.reset(token[0])
+                _unsampled.reset(token[1])
+            else:
+                token.__exit__(None, None, None)
             return
         if span.is_recording():
             span.set_attribute("http.response.status_code", status)
