@@ -71,19 +71,24 @@ def test_each_observer_is_asked_once_per_kind_until_the_observers_change(
     first = Recorder("job")
     installed.append(first)
     probe.install(first)
+    # Nitro's own kinds are asked at install (probe.spanned: hot call sites test it)
+    assert first.asked == list(probe.KINDS)
+    assert probe.spanned == {"job"}
     for _ in range(3):
-        with probe.span("render", "x"):
+        with probe.span("render", "x"), probe.span("a.plugins.kind", "y"):
             pass
-    assert first.asked == ["render"]
+    assert first.asked == [*probe.KINDS, "a.plugins.kind"]  # other kinds when first seen
     second = Recorder("render")  # a change of observers: every kind is asked again
     installed.append(second)
     probe.install(second)
     with probe.span("render", "x"):
         pass
-    assert first.asked == ["render", "render"]
+    assert first.asked == [*probe.KINDS, "a.plugins.kind", *probe.KINDS]
     assert second.spans == [("render", "x")]
+    assert probe.spanned == {"job", "render"}
     probe.uninstall(second)
     assert not probe.listening("render")
+    assert probe.spanned == {"job"}
 
 
 def test_an_observer_without_span_is_never_asked_for_spans(installed: list[Any]) -> None:

@@ -47,12 +47,14 @@ __all__ = [
     "Observer",
     "carrier",
     "event",
+    "evented",
     "flush",
     "install",
     "listening",
     "observers",
     "resumed",
     "span",
+    "spanned",
     "uninstall",
 ]
 
@@ -113,9 +115,21 @@ def uninstall(observer: Observer) -> None:
     _forget_kinds()
 
 
+#: The kinds Nitro's own code reports.
+KINDS = ("repository", "uow", "render", "command", "query", "event", "job", "stream")
+
+#: Which of :data:`KINDS` an installed observer wants spans of / events of. Hot call
+#: sites test membership here (``if "render" in probe.spanned:``): no call at all when
+#: nobody wants the kind. Other kinds go through :func:`listening`.
+spanned: frozenset[str] = frozenset()
+evented: frozenset[str] = frozenset()
+
+
 def _forget_kinds() -> None:
-    global _span_takers, _event_takers
+    global _span_takers, _event_takers, spanned, evented
     _span_takers, _event_takers = {}, {}
+    spanned = frozenset(kind for kind in KINDS if _span_observers(kind))
+    evented = frozenset(kind for kind in KINDS if _event_observers(kind))
 
 
 def _takers(table: dict[str, tuple[Observer, ...]], kind: str, wants: str) -> tuple[Observer, ...]:

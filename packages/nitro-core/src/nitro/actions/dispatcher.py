@@ -167,7 +167,7 @@ class ActionDispatcher:
     def _answer(
         self, plan: _Plan, request: ActionRequest, target: Any, result: Any, alive: bool
     ) -> ActionResponse:
-        if probe.observers and probe.listening("render"):
+        if "render" in probe.spanned:
             with probe.span("render", plan.route.info.name):
                 return self._render(plan, request, target, result, alive)
         return self._render(plan, request, target, result, alive)

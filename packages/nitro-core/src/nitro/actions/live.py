@@ -219,13 +219,13 @@ class _open:
         if self.streams is not None:
             self.tracked = self.streams.track(self.subscription)
             self.tracked.__enter__()
-        if probe.observers:
+        if "stream" in probe.evented:
             probe.event("stream", "open", transport="sse", entity=self.entity)
 
     def __exit__(self, *exc_info: object) -> None:
         if self.tracked is not None:
             self.tracked.__exit__(None, None, None)
-        if probe.observers:
+        if "stream" in probe.evented:
             probe.event("stream", "close", transport="sse", entity=self.entity)
 
 

@@ -215,16 +215,12 @@ _SUPPRESSED = otel_context.set_value(_SUPPRESS_INSTRUMENTATION_KEY, True, otel_c
 
 
 #: OpenTelemetry's context variable (behind otel_context.attach/detach), where the SDK
-#: keeps it; else a stand-in that makes _quick_unsampled take the API's way.
-_otel_now: Any = getattr(getattr(otel_context, "_RUNTIME_CONTEXT", None), "_current_context", None)
-
-
-def _quick_unsampled() -> Any:
-    """``_Unsampled().__enter__()`` when no OpenTelemetry context is current: the same
-    two context variables set, without the API's layers (the token: both resets)."""
-    if not isinstance(_otel_now, ContextVar):
-        return _Unsampled().__enter__()
-    return (_otel_now.set(_SUPPRESSED), _unsampled.set(True))
+#: keeps it (``None`` elsewhere: the API's functions are used then).
+_otel_now: ContextVar[Any] | None = getattr(
+    getattr(otel_context, "_RUNTIME_CONTEXT", None), "_current_context", None
+)
+if not isinstance(_otel_now, ContextVar):
+    _otel_now = None
 
 
 class _Unsampled:
@@ -283,9 +279,14 @@ class TracingObserver(Observer):
         """``(span, token)`` of the request's span, or ``(None, token)`` when its
         trace is not sampled (the token ends the unsampled mark)."""
         headers = request.headers
-        current = otel_context.get_current()  # usually empty: no span to look up
-        if not current and "traceparent" not in headers and not self._chosen():
-            return None, _quick_unsampled()  # the usual case, in the fewest steps
+        current = otel_context.get_current() if _otel_now is None else _otel_now.get()
+        if not current and "traceparent" not in headers:  # (usually: no span to look up)
+            sample = self.sample
+            if sample is not None and random.random() >= sample:  # (not _chosen())
+                if _otel_now is None:
+                    return None, _Unsampled().__enter__()
+                # the usual case, in the fewest steps: _Unsampled's two variables
+                return None, (_otel_now.set(_SUPPRESSED), _unsampled.set(True))
         nested = trace.get_current_span(current).get_span_context() if current else None
         if nested is not None and nested.is_valid:  # under the framework's server span
             if not nested.trace_flags.sampled:
@@ -320,8 +321,8 @@ class TracingObserver(Observer):
     @staticmethod
     def end_request(span: Any, token: Any, status: int) -> None:
         if span is None:
-            if type(token) is tuple:  # (_quick_unsampled)
-                _otel_now.reset(token[0])
+            if type(token) is tuple:  # (the quick unsampled mark of start_request)
+                _otel_now.reset(token[0])  # type: ignore[union-attr]
                 _unsampled.reset(token[1])
             else:
                 token.__exit__(None, None, None)

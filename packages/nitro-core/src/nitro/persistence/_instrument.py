@@ -57,7 +57,7 @@ def instrument(repo: Repository[Any]) -> Repository[Any]:
 def _timed(method: Callable[..., Any], backend: str, operation: str, entity: str) -> Any:
     @functools.wraps(method)
     def timed(*args: Any, **kwargs: Any) -> Any:
-        if not probe.listening("repository") or _inside.get():
+        if "repository" not in probe.spanned or _inside.get():
             return method(*args, **kwargs)
         token = _inside.set(True)
         try:
@@ -72,7 +72,7 @@ def _timed(method: Callable[..., Any], backend: str, operation: str, entity: str
 def _atimed(method: Callable[..., Any], backend: str, operation: str, entity: str) -> Any:
     @functools.wraps(method)
     async def timed(*args: Any, **kwargs: Any) -> Any:
-        if not probe.listening("repository") or _inside.get():
+        if "repository" not in probe.spanned or _inside.get():
             return await method(*args, **kwargs)
         token = _inside.set(True)
         try:

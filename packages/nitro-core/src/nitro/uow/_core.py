@@ -148,7 +148,7 @@ class UnitCore:
         self._token = active.set(self)
 
     def _leave(self) -> None:
-        if probe.observers and self.enclosing is None:  # the outermost unit
+        if "uow" in probe.evented and self.enclosing is None:  # the outermost unit
             outcome = "commit" if self._committed else "rollback"
             probe.event("uow", outcome, unit=type(self).__name__)
         self.active = False

@@ -48,7 +48,7 @@ class UnitOfWork(UnitCore):
     def commit(self) -> None:
         """Keep the work done so far; then send the queued events (outermost unit)."""
         self._check_active("commit")
-        if probe.observers and self.enclosing is None and probe.listening("uow"):
+        if "uow" in probe.spanned and self.enclosing is None:
             with probe.span("uow", "commit", unit=type(self).__name__):
                 self._commit()
         else:
@@ -115,7 +115,7 @@ class AsyncUnitOfWork(UnitCore):
         """Keep the work done so far; then send the queued events (outermost unit),
         awaiting async receivers."""
         self._check_active("commit")
-        if probe.observers and self.enclosing is None and probe.listening("uow"):
+        if "uow" in probe.spanned and self.enclosing is None:
             with probe.span("uow", "commit", unit=type(self).__name__):
                 await self._acommit()
         else:
