@@ -119,6 +119,14 @@ CONFIGS: dict[str, tuple[str, dict[str, str]]] = {
             "NITRO_TRACES_LIBRARIES": "none",
         },
     ),
+    "on-0": (
+        "on, with no trace sampled (what the unsampled nine in ten cost)",
+        {
+            "NITRO_OBSERVABILITY": "logs,metrics,traces",
+            "NITRO_TRACES_SAMPLE": "0",
+            "NITRO_LOG_FORMAT": "json",
+        },
+    ),
     "traces-0": (
         "traces only, sampled 0 (no trace sampled: nothing built or exported)",
         {"NITRO_OBSERVABILITY": "traces", "NITRO_TRACES_SAMPLE": "0"},
