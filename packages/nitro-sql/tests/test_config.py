@@ -155,3 +155,18 @@ def test_in_memory_sqlite_works_for_one_thread() -> None:
         ConfTodo(title="memory").save()
         assert [t.title for t in ConfTodo.all()] == ["memory"]
     database.dispose()
+
+
+def test_a_url_is_parsed_once_but_a_relative_sqlite_path_follows_the_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    absolute = f"sqlite:///{tmp_path / 'once.db'}"
+    assert database_for(absolute) is database_for(absolute)
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    monkeypatch.chdir(tmp_path / "one")
+    first = database_for("sqlite:///here.db")
+    monkeypatch.chdir(tmp_path / "two")
+    second = database_for("sqlite:///here.db")
+    assert first.url.database == str(tmp_path / "one" / "here.db")
+    assert second.url.database == str(tmp_path / "two" / "here.db")

@@ -232,6 +232,8 @@ named_event("nitro.observability.sqlalchemy_engines").connect(_existing_engines,
 
 _lock = threading.RLock()  # configure() -> get_database() re-enters it
 _by_url: dict[str, Database] = {}
+#: The same, by the text asked with, for URLs that do not depend on the working directory.
+_by_text: dict[str, Database] = {}
 _configured: Database | None = None
 # A process-wide stack rather than a ContextVar, like nitro's use_backend(): an
 # override set by a test must also reach the threads that test starts.
@@ -244,11 +246,20 @@ def database_for(url: str | URL) -> Database:
     A relative SQLite path is made absolute against the working directory of the
     first use, so a later ``chdir`` does not silently open a second database file.
     """
-    key = _absolute(make_url(url)).render_as_string(hide_password=False)
+    if isinstance(url, str):  # every operation of an entity asks: parse a text once
+        known = _by_text.get(url)
+        if known is not None:
+            return known
+    parsed = make_url(url)
+    resolved = _absolute(parsed)
+    key = resolved.render_as_string(hide_password=False)
     database = _by_url.get(key)
     if database is None:
         with _lock:
             database = _by_url.setdefault(key, Database(key))
+    # (not a relative SQLite path: where it points depends on the working directory)
+    if isinstance(url, str) and resolved is parsed and len(_by_text) < 1000:
+        _by_text[url] = database
     return database
 
 
