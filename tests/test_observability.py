@@ -68,6 +68,14 @@ class ObsOrder(Entity):
         raise RuntimeError("the till is on fire")
 
 
+class ObsTally(Entity):  # (MemoryRepo)
+    count: int = 0
+
+    @action(method="POST")
+    def add(self) -> None:
+        self.count += 1
+
+
 # -- fixtures ---------------------------------------------------------------------------
 
 _exporter = InMemorySpanExporter()
@@ -674,6 +682,32 @@ def test_nitro_decides_at_the_root_and_follows_the_caller(
             assert names == set()  # not even the job's or the SQL's
     finally:
         observability.disable()
+
+
+@pytest.mark.parametrize("ratio", [0.1, 0.5])
+def test_the_ratio_of_requests_traced_is_the_ratio_asked(ratio: float, log_lines: Any) -> None:
+    # Each root is drawn once: 600 requests at 0.1 give about 60 traces (a second draw
+    # would give 6). MemoryRepo entities, so that only the requests make traces.
+    import random
+
+    from nitro.observability.tracing import tracer_provider
+
+    exporter = InMemorySpanExporter()
+    provider = tracer_provider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    observability.enable(traces=ratio, tracer_provider=provider)
+    random.seed(20261204)
+    try:
+        ObsTally(id="t").save()
+        app = FastAPI()
+        configure_fastapi(app, entities=[ObsTally])
+        client = TestClient(app)
+        for _ in range(600):
+            assert client.post("/obstally/t/add").status_code == 200
+    finally:
+        observability.disable()
+    traced = sum(1 for span in exporter.get_finished_spans() if span.name == "action ObsTally.add")
+    assert 0.7 * 600 * ratio <= traced <= 1.3 * 600 * ratio
 
 
 def test_a_sample_ratio_outside_zero_to_one_is_refused() -> None:

@@ -280,33 +280,18 @@ class TracingObserver(Observer):
         trace is not sampled (the token ends the unsampled mark)."""
         headers = request.headers
         current = otel_context.get_current() if _otel_now is None else _otel_now.get()
-        if not current and "traceparent" not in headers:  # (usually: no span to look up)
-            sample = self.sample
-            if sample is not None and random.random() >= sample:  # (not _chosen())
+        if not current and "traceparent" not in headers:  # the root of a trace (usually)
+            if not self._chosen():
                 if _otel_now is None:
                     return None, _Unsampled().__enter__()
                 # the usual case, in the fewest steps: _Unsampled's two variables
                 return None, (_otel_now.set(_SUPPRESSED), _unsampled.set(True))
-        nested = trace.get_current_span(current).get_span_context() if current else None
-        if nested is not None and nested.is_valid:  # under the framework's server span
-            if not nested.trace_flags.sampled:
-                return None, _Unsampled().__enter__()
-            parent = None
-            parent_span = nested
-            kind = SpanKind.INTERNAL
-        else:
-            traceparent = headers.get("traceparent")
-            if traceparent is None:
-                if not self._chosen():
-                    return None, _Unsampled().__enter__()
-                parent = parent_span = None
-            else:
-                parent = propagate.extract(headers)
-                remote = trace.get_current_span(parent).get_span_context()
-                if remote.is_valid and not remote.trace_flags.sampled:
-                    return None, _Unsampled().__enter__()
-                parent_span = remote if remote.is_valid else None
+            parent = parent_span = None
             kind = SpanKind.SERVER
+        else:
+            parent, parent_span, kind = self._parent(current, headers)
+            if kind is None:  # a caller's trace that is not sampled
+                return None, _Unsampled().__enter__()
         # (few attributes: each one costs every sampled span about 5 µs, created and
         # encoded; the span's name says which action)
         attributes = {
@@ -317,6 +302,23 @@ class TracingObserver(Observer):
         span = self._start(f"action {action}", kind, attributes, parent_span, parent)
         token = otel_context.attach(trace.set_span_in_context(span, parent))
         return span, token
+
+    def _parent(self, current: Any, headers: Any) -> tuple[Any, Any, Any]:
+        """``(context, parent span context, kind)`` for a request under a span of the
+        framework (*current*) or with a ``traceparent``: the kind is ``None`` when the
+        caller's trace is not sampled (Nitro follows it); one sampled as a root else."""
+        nested = trace.get_current_span(current).get_span_context() if current else None
+        if nested is not None and nested.is_valid:  # under the framework's server span
+            if not nested.trace_flags.sampled:
+                return None, None, None
+            return None, nested, SpanKind.INTERNAL
+        if "traceparent" not in headers:
+            return None, None, SpanKind.SERVER if self._chosen() else None
+        parent = propagate.extract(headers)
+        remote = trace.get_current_span(parent).get_span_context()
+        if remote.is_valid and not remote.trace_flags.sampled:
+            return None, None, None
+        return parent, remote if remote.is_valid else None, SpanKind.SERVER
 
     @staticmethod
     def end_request(span: Any, token: Any, status: int) -> None:
