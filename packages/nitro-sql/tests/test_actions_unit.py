@@ -267,3 +267,38 @@ async def test_more_concurrent_async_actions_than_pooled_connections_all_finish(
     )
     assert {answer.status for answer in answers} == {200}
     assert {tally.count for tally in Tally.all() if tally.id.startswith("row")} == {1}
+
+
+async def test_two_transactions_locking_two_rows_in_opposite_orders_do_not_hang(
+    tally_route: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Row turns on the event loop would wait for each other for ever; after ROW_WAIT
+    # they go on to the database's own locks, where PostgreSQL finds the deadlock and
+    # fails one transaction (SQLite's take turns as a whole: both pass).
+    import asyncio
+
+    from sqlalchemy.exc import OperationalError
+
+    from nitro.persistence import for_update
+    from nitro.sql import _turns
+
+    monkeypatch.setattr(_turns, "ROW_WAIT", 0.3)
+    Tally(id="u").save()
+
+    async def lock_both(first: str, second: str) -> None:
+        async with Tally.repository().atransaction():
+            with for_update():
+                await Tally.aget(first)
+            await asyncio.sleep(0.1)
+            with for_update():
+                await Tally.aget(second)
+
+    outcomes = await asyncio.wait_for(
+        asyncio.gather(lock_both("t", "u"), lock_both("u", "t"), return_exceptions=True),
+        timeout=30,
+    )
+    failed = [o for o in outcomes if isinstance(o, BaseException)]
+    assert len(failed) <= 1
+    for error in failed:
+        assert isinstance(error, OperationalError)
+        assert "deadlock" in str(error).lower()

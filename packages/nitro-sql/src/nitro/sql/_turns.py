@@ -73,14 +73,19 @@ class _Turns:
             self.databases[database] = gate
             return gate
 
-    async def take_row(self, key: Hashable) -> None:
+    async def take_row(self, key: Hashable, timeout: float) -> bool:
+        """Wait for the row's turn; ``False`` when it did not come within *timeout*."""
         lock, users = self.rows.get(key) or (asyncio.Lock(), 0)
         self.rows[key] = (lock, users + 1)
         try:
-            await lock.acquire()
+            await asyncio.wait_for(lock.acquire(), timeout)
+        except TimeoutError:
+            self._leave(key)
+            return False
         except BaseException:
             self._leave(key)
             raise
+        return True
 
     def give_row(self, key: Hashable) -> None:
         self.rows[key][0].release()
@@ -106,6 +111,11 @@ def _capacity(database: Database) -> int | None:
         return None  # unlimited overflow
     return max(1, pool.size() + overflow - 1)
 
+
+#: How long a transaction waits for a row's turn before it goes on to the database's
+#: own lock: two transactions locking two rows in opposite orders would otherwise wait
+#: for each other here for ever, where the database detects the deadlock and fails one.
+ROW_WAIT = 5.0
 
 _loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Turns] = weakref.WeakKeyDictionary()
 _held: ContextVar[_Held | None] = ContextVar("nitro_sql_turns", default=None)
@@ -146,8 +156,9 @@ async def transaction_turn(database: Database) -> AsyncIterator[None]:
 
 async def row_turn(database: Database, table: str, entity_id: str) -> None:
     """Wait until no other transaction of this loop holds the row's turn, then hold it
-    until the transaction on *database* ends. Outside such a transaction, and on SQLite
-    (whose transactions take turns as a whole), there is nothing to wait for."""
+    until the transaction on *database* ends (after :data:`ROW_WAIT` seconds, go on
+    without it). Outside such a transaction, and on SQLite (whose transactions take
+    turns as a whole), there is nothing to wait for."""
     held = _held.get()
     if held is None or database.dialect == "sqlite":
         return
@@ -155,5 +166,5 @@ async def row_turn(database: Database, table: str, entity_id: str) -> None:
     key = (database, table, entity_id)
     if owner is None or held.holds_row(key):
         return
-    await _turns().take_row(key)
-    owner.rows.append(key)
+    if await _turns().take_row(key, ROW_WAIT):
+        owner.rows.append(key)
