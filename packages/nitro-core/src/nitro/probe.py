@@ -118,10 +118,12 @@ def uninstall(observer: Observer) -> None:
 #: The kinds Nitro's own code reports.
 KINDS = ("repository", "uow", "render", "command", "query", "event", "job", "stream")
 
-#: Which of :data:`KINDS` an installed observer wants spans of / events of. Hot call
-#: sites test membership here (``if "render" in probe.spanned:``): no call at all when
-#: nobody wants the kind. Other kinds go through :func:`listening`.
+#: Which of :data:`KINDS` an installed observer wants spans of. Hot call sites test
+#: membership here (``if "render" in probe.spanned:``): no call at all when nobody
+#: wants the kind. Other kinds go through :func:`listening`.
 spanned: frozenset[str] = frozenset()
+#: Which of :data:`KINDS` an installed observer wants events of (``if "uow" in
+#: probe.evented: probe.event("uow", ...)``), as :data:`spanned` for spans.
 evented: frozenset[str] = frozenset()
 
 
