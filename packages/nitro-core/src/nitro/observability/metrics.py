@@ -74,10 +74,9 @@ class _Metrics:
 
         # What every request reports is tallied in plain Python and read at the scrape
         # (see _tally), unless several processes share the values through files.
-        self.shared = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
         self.tallied: TalliedRequests | None = None
         self.tallied_units: TalliedCounter | None = None
-        if self.shared:
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             self.requests = Counter(
                 "nitro_requests", "Action requests answered", ["action", "method", "status"]
             )

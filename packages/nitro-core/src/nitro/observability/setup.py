@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from nitro import probe
 from nitro.actions.request import ActionRequest, ActionResponse
-from nitro.observability.context import _request_id, incoming_request_id, new_request_id
+from nitro.observability.context import incoming_request_id, reset_request_id, set_request_id
 from nitro.observability.logs import LogFormat, access_line, configure_logging
 from nitro.persistence.registry import reset_repositories
 from nitro.web import WebRoute
@@ -47,7 +47,7 @@ class _Request:
         self.started = time.perf_counter()
         self.name = name
         self.request_id = request_id
-        self.request_token = _request_id.set(request_id)  # (set_request_id, inline)
+        self.request_token = set_request_id(request_id)
         self.span: Any = None
         self.trace_token: Any = None
         self.timing_token: Any = None
@@ -129,13 +129,7 @@ class Observability:
         return known[1]
 
     def before_action(self, route: ActionRoute, request: ActionRequest) -> None:
-        known = self._names.get(id(route))  # (_name's lookup, inline: every request)
-        name = known[1] if known is not None and known[0] is route else self._name(route)
-        headers = request.headers
-        if "x-request-id" in headers or "traceparent" in headers:
-            state = _Request(name, incoming_request_id(headers))
-        else:  # (what incoming_request_id would come to, in one step fewer)
-            state = _Request(name, new_request_id())
+        state = _Request(self._name(route), incoming_request_id(request.headers))
         request.__dict__[_STATE] = state
         if self.tracing is not None:
             state.span, state.trace_token = self.tracing.start_request(route, request, state.name)
@@ -153,11 +147,7 @@ class Observability:
         seconds = time.perf_counter() - state.started
         response.headers["X-Request-ID"] = state.request_id
         if self.metrics is not None:
-            tallied = self.metrics.metrics.tallied
-            if tallied is not None:  # (MetricsObserver.request's usual case, inline)
-                tallied.add((state.name, request.method, response.status), seconds)
-            else:
-                self.metrics.request(state.name, request.method, response.status, seconds)
+            self.metrics.request(state.name, request.method, response.status, seconds)
         if self.access_log:
             status = response.status
             access_line(
@@ -175,9 +165,9 @@ class Observability:
         if state.trace_token is not None:
             self.tracing.end_request(state.span, state.trace_token, response.status)
         try:
-            _request_id.reset(state.request_token)  # (reset_request_id, inline)
+            reset_request_id(state.request_token)
         except ValueError:  # left in another context than it was entered in
-            _request_id.set(None)
+            set_request_id(None)
 
     def web_routes(self) -> Sequence[WebRoute]:
         if self.metrics is None:
