@@ -3,6 +3,7 @@ processors as the SDK's own spans would: same fields, same limits, same cleaning
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pytest
@@ -105,3 +106,119 @@ def test_only_processors_that_ignore_starts_let_spans_skip_the_sdk() -> None:
     made.add_span_processor(Watching(Custom()))
     assert not maker.usable()  # (read at each span: processors added later count)
     assert not LeanSpans(TracerProvider().get_tracer("nitro")).usable()  # no processor
+
+
+# -- the libraries' spans (LeanTracerProvider, given to SQLAlchemy's and redis-py's
+# instrumentation) ------------------------------------------------------------------
+
+
+def library_calls(tracer: Any, parent: SpanContext | None) -> None:
+    """What an instrumentation does with its tracer: a span started and ended around a
+    statement, one made current by ``start_as_current_span`` whose block raises, one
+    used as ``with span:`` that raises, one with a link, one with a given start time."""
+    from opentelemetry import trace
+
+    context = trace.set_span_in_context(trace.NonRecordingSpan(parent)) if parent else None
+    token = None
+    if context is not None:
+        from opentelemetry import context as otel_context
+
+        token = otel_context.attach(context)
+    try:
+        span = tracer.start_span("SELECT shop", kind=SpanKind.CLIENT, attributes={"db.system": "x"})
+        span.set_attribute("db.statement", "SELECT 1")
+        if parent is not None:  # (a client span starting a trace is dropped)
+            # what instrumentations read back (redis-py's reads the name)
+            assert (span.name, span.kind, span.attributes["db.statement"]) == (
+                "SELECT shop",
+                SpanKind.CLIENT,
+                "SELECT 1",
+            )
+            assert span.context == span.get_span_context()
+            assert span.start_time > 0
+        span.end()
+        current: list[Any] = []
+        with contextlib.suppress(KeyError), tracer.start_as_current_span("connect") as made:
+            current.append(trace.get_current_span() is made)
+            raise KeyError("gone")
+        assert current == [True]
+        with (
+            contextlib.suppress(ZeroDivisionError),
+            tracer.start_span("GET", kind=SpanKind.CLIENT, set_status_on_exception=False),
+        ):
+            _ = 1 / 0
+        tracer.start_span("linked", links=[trace.Link(PARENT)]).end()
+        tracer.start_span("timed", start_time=1_000).end(end_time=2_000)
+    finally:
+        if token is not None:
+            from opentelemetry import context as otel_context
+
+            otel_context.detach(token)
+
+
+@pytest.mark.parametrize("parent", [PARENT, None], ids=["in-a-sampled-trace", "root"])
+def test_a_librarys_spans_through_the_lean_provider_are_the_sdks(
+    parent: SpanContext | None,
+) -> None:
+    from nitro.observability._spans import LeanTracerProvider
+
+    made, exporter = provider()
+    lean_tracer = LeanTracerProvider(made).get_tracer("opentelemetry.instrumentation.x", "1.0")
+    library_calls(lean_tracer, parent)
+    ours = exporter.get_finished_spans()
+    exporter.clear()
+    library_calls(made.get_tracer("opentelemetry.instrumentation.x", "1.0"), parent)
+    theirs = exporter.get_finished_spans()
+    # (client spans that would start a trace of their own are dropped, by both)
+    expected = ["SELECT shop", "connect", "GET", "linked", "timed"]
+    if parent is None:
+        expected = ["connect", "linked", "timed"]
+    assert [s.name for s in ours] == expected
+    for lean, sdk in zip(ours, theirs, strict=True):
+        a, b = comparable(lean), comparable(sdk)
+        if parent is None:
+            assert a.pop("trace") != b.pop("trace")
+        for found in (a, b):
+            for _name, details in found["events"]:
+                details.pop("exception.stacktrace", None)
+        assert a == b, lean.name
+        assert [dict(link.attributes or {}) for link in lean.links] == [
+            dict(link.attributes or {}) for link in sdk.links
+        ]
+    assert (ours[-1].start_time, ours[-1].end_time) == (1_000, 2_000)
+    connect = ours[expected.index("connect")]
+    assert connect.status.status_code is StatusCode.ERROR  # its block raised
+    assert connect.events[0].name == "exception"
+    if parent:
+        assert ours[2].status.status_code is StatusCode.UNSET  # set_status_on_exception=False
+
+
+def test_the_lean_provider_makes_lean_spans_only_in_sampled_traces() -> None:
+    from opentelemetry import context as otel_context
+    from opentelemetry import trace
+
+    from nitro.observability._spans import LeanTracerProvider, _LeanSpan
+
+    made, exporter = provider()
+    tracer = LeanTracerProvider(made).get_tracer("lib")
+    unsampled = SpanContext(PARENT.trace_id, PARENT.span_id, True, TraceFlags(0))
+    for parent, lean in ((PARENT, True), (unsampled, False)):
+        token = otel_context.attach(trace.set_span_in_context(trace.NonRecordingSpan(parent)))
+        try:
+            span = tracer.start_span("SELECT", kind=SpanKind.CLIENT)
+        finally:
+            otel_context.detach(token)
+        assert isinstance(span, _LeanSpan) is lean
+        assert span.is_recording() is lean
+        span.end()
+    # a sampler other than Nitro's decides for every span itself
+    other = TracerProvider()
+    other.add_span_processor(SimpleSpanProcessor(exporter))
+    token = otel_context.attach(trace.set_span_in_context(trace.NonRecordingSpan(PARENT)))
+    try:
+        span = LeanTracerProvider(other).get_tracer("lib").start_span("SELECT")
+    finally:
+        otel_context.detach(token)
+    assert not isinstance(span, _LeanSpan)
+    assert span.is_recording()
+    span.end()

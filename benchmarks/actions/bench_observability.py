@@ -119,12 +119,34 @@ CONFIGS: dict[str, tuple[str, dict[str, str]]] = {
             "NITRO_TRACES_LIBRARIES": "none",
         },
     ),
+    "on-late": (
+        "on, with the span exports put off until after the measurement (a batch of up to "
+        "a million spans every 10 minutes): what exporting costs the serving process",
+        {
+            "NITRO_OBSERVABILITY": "logs,metrics,traces",
+            "NITRO_TRACES_SAMPLE": SAMPLE,
+            "NITRO_LOG_FORMAT": "json",
+            "OTEL_BSP_SCHEDULE_DELAY": "600000",
+            "OTEL_BSP_MAX_QUEUE_SIZE": "1000000",
+            "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "1000000",
+        },
+    ),
     "on-0": (
         "on, with no trace sampled (what the unsampled nine in ten cost)",
         {
             "NITRO_OBSERVABILITY": "logs,metrics,traces",
             "NITRO_TRACES_SAMPLE": "0",
             "NITRO_LOG_FORMAT": "json",
+        },
+    ),
+    "on-0-nolib": (
+        "on-0 with NITRO_TRACES_LIBRARIES=none (what the libraries' instrumentation costs a "
+        "request whose trace is not sampled)",
+        {
+            "NITRO_OBSERVABILITY": "logs,metrics,traces",
+            "NITRO_TRACES_SAMPLE": "0",
+            "NITRO_LOG_FORMAT": "json",
+            "NITRO_TRACES_LIBRARIES": "none",
         },
     ),
     "traces-0": (

@@ -12,12 +12,19 @@ It is used only where nothing would notice the difference: a tracer from an SDK
 ``TracerProvider`` whose processors do nothing when a span starts (the SDK's batch and
 simple processors); with anything else (another provider, a processor with its own
 ``on_start``), Nitro makes its spans through the tracer as usual.
+
+:class:`LeanTracerProvider` gives the same to SQLAlchemy's and redis-py's own
+instrumentation, which Nitro turns on with it: their spans (a statement, a command:
+several per request) keep their names, kinds and attributes, and skip the SDK's
+``Span`` inside traces Nitro samples.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from types import TracebackType
 from typing import Any
 
 from opentelemetry import trace
@@ -26,7 +33,7 @@ from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
-__all__ = ["LeanSpans"]
+__all__ = ["LeanSpans", "LeanTracerProvider"]
 
 _SAMPLED = TraceFlags.SAMPLED
 _PLAIN = frozenset({str, bool, int, float})
@@ -45,6 +52,9 @@ class LeanSpans:
         # (the provider's processors: its tuple is replaced when one is added)
         self.multi = getattr(tracer, "span_processor", None)
         self.complete = None not in (self.resource, self.scope, self.ids, self.limits)
+        # (usable()'s answer for the processors it last saw: asked for every span)
+        self._seen: Any = None
+        self._usable = False
 
     @property
     def processors(self) -> Sequence[SpanProcessor]:
@@ -54,9 +64,12 @@ class LeanSpans:
     def usable(self) -> bool:
         """Whether spans made here now would be indistinguishable from the tracer's."""
         processors = self.processors
-        return (
-            self.complete and bool(processors) and all(type(p) in _QUIET_STARTS for p in processors)
-        )
+        if processors is not self._seen:  # (the provider replaces its tuple on a change)
+            self._usable = bool(
+                self.complete and processors and all(type(p) in _QUIET_STARTS for p in processors)
+            )
+            self._seen = processors
+        return self._usable
 
     def start(
         self,
@@ -64,6 +77,7 @@ class LeanSpans:
         parent: SpanContext | None,
         kind: SpanKind,
         attributes: dict[str, Any],
+        start_time: int | None = None,
     ) -> _LeanSpan:
         """A recording span, sampled, child of *parent* (a root when ``None``)."""
         ids = self.ids
@@ -82,11 +96,16 @@ class LeanSpans:
             trace_flags=TraceFlags(flags),
             trace_state=state,
         )
-        return _LeanSpan(self, name, context, parent, kind, attributes)
+        return _LeanSpan(self, name, context, parent, kind, attributes, start_time)
 
 
 class _LeanSpan(trace.Span):
     """A recording span made by :class:`LeanSpans` (see the module docs)."""
+
+    #: What ``with span:`` does with an exception, as the SDK's span (set per span by
+    #: :class:`_LeanTracer` when a library asks otherwise).
+    _record_exception = True
+    _set_status_on_exception = True
 
     def __init__(
         self,
@@ -96,6 +115,7 @@ class _LeanSpan(trace.Span):
         parent: SpanContext | None,
         kind: SpanKind,
         attributes: dict[str, Any],
+        start_time: int | None = None,
     ) -> None:
         self._maker = maker
         self._name = name
@@ -106,11 +126,62 @@ class _LeanSpan(trace.Span):
         self._events: list[Event] = []
         self._links: list[Link] = []
         self._status = Status(StatusCode.UNSET)
-        self._start = time.time_ns()
+        self._start = start_time or time.time_ns()
         self._ended = False
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> None:
+        if exc_val is not None and not self._ended:  # (as the SDK's span)
+            if self._record_exception:
+                self.record_exception(exc_val, escaped=True)
+            if self._set_status_on_exception:
+                self.set_status(Status(StatusCode.ERROR, f"{type(exc_val).__name__}: {exc_val}"))
+        self.end()
 
     def get_span_context(self) -> SpanContext:
         return self._context
+
+    # What instrumentations read back from the SDK's span (redis-py's reads the name).
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def context(self) -> SpanContext:
+        return self._context
+
+    @property
+    def parent(self) -> SpanContext | None:
+        return self._parent
+
+    @property
+    def kind(self) -> SpanKind:
+        return self._kind
+
+    @property
+    def attributes(self) -> Mapping[str, Any]:
+        return self._attributes
+
+    @property
+    def events(self) -> Sequence[Event]:
+        return tuple(self._events)
+
+    @property
+    def links(self) -> Sequence[Link]:
+        return tuple(self._links)
+
+    @property
+    def status(self) -> Status:
+        return self._status
+
+    @property
+    def start_time(self) -> int:
+        return self._start
 
     def is_recording(self) -> bool:
         return not self._ended
@@ -195,3 +266,103 @@ class _LeanSpan(trace.Span):
         )
         for processor in maker.processors:
             processor.on_end(finished)
+
+
+class LeanTracerProvider(trace.TracerProvider):
+    """*provider* (Nitro's SDK provider) as handed to a library's instrumentation: its
+    tracers make the library's spans inside sampled traces as :class:`_LeanSpan`; any
+    other span (a root, one with links, a trace not sampled) the SDK's tracer makes."""
+
+    def __init__(self, provider: Any) -> None:
+        self.provider = provider
+
+    def get_tracer(
+        self,
+        instrumenting_module_name: str,
+        instrumenting_library_version: str | None = None,
+        schema_url: str | None = None,
+        attributes: Any = None,
+    ) -> trace.Tracer:
+        tracer = self.provider.get_tracer(
+            instrumenting_module_name, instrumenting_library_version, schema_url, attributes
+        )
+        return _LeanTracer(tracer)
+
+    def __getattr__(self, name: str) -> Any:  # force_flush(), resource, ...
+        return getattr(self.provider, name)
+
+
+class _LeanTracer(trace.Tracer):
+    """An SDK tracer whose sampled children skip the SDK's ``Span``: only behind a
+    sampler that keeps every child of a sampled parent (Nitro's), where the SDK would
+    decide the same without asking."""
+
+    def __init__(self, tracer: Any) -> None:
+        self.tracer = tracer
+        self.lean = LeanSpans(tracer)
+        sampler = getattr(tracer, "sampler", None)
+        self.keeps = bool(getattr(sampler, "nitro_keeps_sampled_children", False))
+
+    def start_span(
+        self,
+        name: str,
+        context: Any = None,
+        kind: SpanKind = SpanKind.INTERNAL,
+        attributes: Any = None,
+        links: Any = None,
+        start_time: int | None = None,
+        record_exception: bool = True,
+        set_status_on_exception: bool = True,
+    ) -> trace.Span:
+        if self.keeps and not links:
+            parent = trace.get_current_span(context).get_span_context()
+            if parent.is_valid and parent.trace_flags.sampled and self.lean.usable():
+                span = self.lean.start(
+                    name, parent, kind, dict(attributes) if attributes else {}, start_time
+                )
+                if not record_exception:
+                    span._record_exception = False
+                if not set_status_on_exception:
+                    span._set_status_on_exception = False
+                return span
+        return self.tracer.start_span(  # type: ignore[no-any-return]
+            name,
+            context,
+            kind,
+            attributes,
+            links,
+            start_time,
+            record_exception,
+            set_status_on_exception,
+        )
+
+    @contextmanager  # (the API's own decorator is private; this one serves ``with``)
+    def start_as_current_span(  # type: ignore[override]
+        self,
+        name: str,
+        context: Any = None,
+        kind: SpanKind = SpanKind.INTERNAL,
+        attributes: Any = None,
+        links: Any = None,
+        start_time: int | None = None,
+        record_exception: bool = True,
+        set_status_on_exception: bool = True,
+        end_on_exit: bool = True,
+    ) -> Iterator[trace.Span]:
+        span = self.start_span(
+            name,
+            context,
+            kind,
+            attributes,
+            links,
+            start_time,
+            record_exception,
+            set_status_on_exception,
+        )
+        with trace.use_span(
+            span,
+            end_on_exit=end_on_exit,
+            record_exception=record_exception,
+            set_status_on_exception=set_status_on_exception,
+        ) as current:
+            yield current

@@ -70,7 +70,7 @@ class _Metrics:
     def __init__(self) -> None:
         from prometheus_client import REGISTRY, Counter, Gauge, Histogram
 
-        from nitro.observability._tally import TalliedCounter, TalliedRequests
+        from nitro.observability._tally import TalliedCounter, TalliedHistogram, TalliedRequests
 
         # What every request reports is tallied in plain Python and read at the scrape
         # (see _tally), unless several processes share the values through files.
@@ -101,12 +101,16 @@ class _Metrics:
         self.streams = Gauge(
             "nitro_live_streams", "Live streams open", ["transport"], multiprocess_mode="livesum"
         )
-        self.repository_seconds = Histogram(
+        repository = (
             "nitro_repository_duration_seconds",
             "Repository call latency",
             ["backend", "operation"],
-            buckets=LATENCY_BUCKETS,
         )
+        if self.tallied is None:
+            self.repository_seconds: Any = Histogram(*repository, buckets=LATENCY_BUCKETS)
+        else:
+            self.repository_seconds = TalliedHistogram(*repository, LATENCY_BUCKETS)
+            REGISTRY.register(self.repository_seconds)
         self.handler_seconds = Histogram(
             "nitro_handler_duration_seconds",
             "Command, query and event handler latency",

@@ -26,7 +26,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from nitro.observability._spans import LeanSpans
+from nitro.observability._spans import LeanSpans, LeanTracerProvider
 from nitro.probe import Observer
 
 __all__ = ["TracingObserver", "tracer_provider"]
@@ -128,12 +128,22 @@ def instrument_libraries(provider: Any, libraries: Sequence[str] | None = None) 
             # The SQLAlchemy instrumentation declares "< 2.1" but works on 2.1 (its
             # spans are tested in tests/test_observability.py).
             try:
-                instrumentor.instrument(tracer_provider=provider, skip_dep_check=True, **existing)
+                instrumentor.instrument(
+                    tracer_provider=_for_libraries(provider), skip_dep_check=True, **existing
+                )
             except Exception as exc:  # Nitro's own spans do not depend on it
                 logger.warning("%s's OpenTelemetry instrumentation is off: %s", name, exc)
                 continue
         done.append(name)
     return done
+
+
+def _for_libraries(provider: Any) -> Any:
+    """The provider the libraries' instrumentation gets: with Nitro's sampler, one whose
+    tracers make their spans in sampled traces as lean as Nitro's own (``_spans``)."""
+    if getattr(getattr(provider, "sampler", None), "nitro_keeps_sampled_children", False):
+        return LeanTracerProvider(provider)
+    return provider
 
 
 #: Sent when SQLAlchemy's instrumentation is turned on; a receiver returns the engines
