@@ -186,7 +186,7 @@ class _Stack:
 _NOTHING = _Stack([])
 
 
-def span(kind: str, name: str, /, **attributes: Any) -> _Stack:
+def span(kind: str, name: str, /, **attributes: Any) -> AbstractContextManager[Any]:
     """A context manager that reports the operation ``kind``/``name`` around it
     (``with probe.span("command", "PlaceOrder"): ...``); exceptions pass through."""
     managers = []
@@ -195,7 +195,10 @@ def span(kind: str, name: str, /, **attributes: Any) -> _Stack:
         manager = observer.span(kind, name, attributes)
         if manager is not None:
             managers.append(manager)
-    return _Stack(managers) if managers else _NOTHING
+    if not managers:
+        return _NOTHING
+    # (usually one: the metrics' timer, in a trace that is not sampled)
+    return managers[0] if len(managers) == 1 else _Stack(managers)
 
 
 def event(kind: str, name: str, /, **attributes: Any) -> None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import Any
 
 from opentelemetry import trace
@@ -165,7 +165,7 @@ class _LeanSpan(trace.Span):
 
     @property
     def attributes(self) -> Mapping[str, Any]:
-        return self._attributes
+        return MappingProxyType(self._attributes)  # (read-only, as the SDK's)
 
     @property
     def events(self) -> Sequence[Event]:

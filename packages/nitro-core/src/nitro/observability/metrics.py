@@ -167,6 +167,8 @@ class MetricsObserver(Observer):
         self._children: dict[tuple[Any, ...], Any] = {}
         # (action, method, status) -> (its counter, its histogram)
         self._requests: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        # (backend, operation) -> its repository latency child
+        self._repository: dict[tuple[Any, str], Any] = {}
         self._job_receivers: list[Any] = []
 
     def _child(self, metric: Any, *labels: str) -> Any:
@@ -203,10 +205,15 @@ class MetricsObserver(Observer):
         return kind in ("uow", "stream")
 
     def span(self, kind: str, name: str, attributes: Mapping[str, Any]) -> _Timed | None:
+        if kind == "repository":  # (one or more per request: the shortest way)
+            backend = attributes.get("backend", "")
+            child = self._repository.get((backend, name))
+            if child is None:
+                child = self._repository[backend, name] = self._child(
+                    self.metrics.repository_seconds, str(backend), name
+                )
+            return _Timed(child)
         m = self.metrics
-        if kind == "repository":
-            backend = str(attributes.get("backend", ""))
-            return _Timed(self._child(m.repository_seconds, backend, name))
         if kind in ("command", "query", "event"):
             return _Timed(
                 self._child(m.handler_seconds, kind, name),
