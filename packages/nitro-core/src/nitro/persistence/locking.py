@@ -5,9 +5,10 @@ must not both start from the same state, or the second save overwrites the first
 change. The dispatcher therefore reads the entity inside the transaction that saves it,
 and inside :func:`for_update`: a backend that can lock a row until its transaction
 ends (``SELECT ... FOR UPDATE`` on PostgreSQL) does so for reads made in that block,
-so the second request waits for the first to commit and reads its result. Backends
-that cannot lock a row, or need not (SQLite's transactions already write one at a
-time; MemoryRepo has no transaction), ignore it.
+so the second request waits for the first to commit and reads its result.
+``MemoryRepo`` locks the entity in the process until its transaction (the action) ends
+(:mod:`nitro.persistence._entity_locks`). Backends that cannot lock a row, or need not
+(SQLite's transactions already write one at a time), ignore it.
 """
 
 from __future__ import annotations

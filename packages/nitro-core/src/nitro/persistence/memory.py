@@ -18,10 +18,13 @@ import operator
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import Any, ClassVar, TypeVar
 
+from nitro.persistence._entity_locks import EntityLocks
 from nitro.persistence._snapshot import copy_values, restore
 from nitro.persistence.base import EntityLike, Repository
+from nitro.persistence.locking import reading_for_update
 from nitro.persistence.query import Query, check_ttl, values_predicate
 from nitro.persistence.versioning import VERSION_FIELD, accepts, conflict, is_versioned, mark_saved
 from nitro.specification import Specification
@@ -46,6 +49,8 @@ class MemoryStore:
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
+        #: Entities held by actions between their read and their save (``_entity_locks``).
+        self.entity_locks = EntityLocks()
         self._lock = threading.Lock()
         self._buckets: dict[type[Any], dict[str, _Entry]] = {}
         # (expires_at, tie-breaker, bucket, id); stale rows are skipped when popped.
@@ -201,6 +206,8 @@ class MemoryRepo(Repository[E]):
     def get(self, entity_id: str) -> E | None:
         if type(entity_id) is not str:
             self.check_id(entity_id)
+        if reading_for_update():  # (an action's read: held until its transaction ends)
+            self.store.entity_locks.lock((self.entity_cls, entity_id))
         entry = self._live(entity_id)
         if entry is None:
             return None
@@ -264,7 +271,22 @@ class MemoryRepo(Repository[E]):
         return self.save(entity, ttl)
 
     async def aget(self, entity_id: str) -> E | None:
-        return self.get(entity_id)
+        if reading_for_update() and type(entity_id) is str:
+            await self.store.entity_locks.alock((self.entity_cls, entity_id))
+        return self.get(entity_id)  # (a lock held already is not taken again)
+
+    # -- transactions: the entities an action reads stay its own until it ends -------
+
+    def transaction(self) -> AbstractContextManager[object]:
+        """No atomicity (the action's unit of work buffers its writes), but entities
+        read for update inside (:func:`~nitro.persistence.for_update`: the action's
+        own) stay locked until the block ends, so concurrent actions on one entity
+        take turns instead of overwriting each other's change."""
+        return self.store.entity_locks.transaction()
+
+    def atransaction(self) -> AbstractAsyncContextManager[object]:
+        """:meth:`transaction` for ``async with``."""
+        return self.store.entity_locks.atransaction()
 
     async def adelete(self, entity_id: str) -> bool:
         return self.delete(entity_id)

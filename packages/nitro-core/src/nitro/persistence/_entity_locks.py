@@ -1,0 +1,173 @@
+"""Entity locks for a store without transactions of its own (:class:`MemoryRepo`).
+
+An action reads its entity, changes it and saves it (:mod:`nitro.persistence.locking`).
+A database locks the row it read for update until the transaction ends; an in-memory
+store has no transaction, so two actions on one entity at once (two threads of a sync
+server, or two async actions that await between reading and saving) would both start
+from the same state and the second save would overwrite the first's change. Here the
+store's "transaction" holds a lock per entity read for update until it ends.
+
+Sync code waits for the lock in its thread. Async code of one event loop waits in turn
+on the loop (an ``asyncio.Lock`` per loop and entity), and only the first in line tries
+the shared lock, so no worker thread is tied up; it polls only while another thread or
+loop holds that entity. After :data:`ENTITY_WAIT` seconds without the lock the work goes
+on without it (and says so in the log): two actions locking two entities in opposite
+orders would otherwise wait for each other for ever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Hashable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
+
+__all__ = ["ENTITY_WAIT", "EntityLocks"]
+
+logger = logging.getLogger("nitro.persistence")
+
+#: Seconds a read for update waits for an entity another action holds.
+ENTITY_WAIT = 5.0
+
+
+class _Key:
+    """One entity's lock, with the loops' queues in front of it, while anyone uses it."""
+
+    __slots__ = ("gates", "lock", "users")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.users = 0
+        self.gates: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+
+
+class _Held:
+    """The entities one transaction holds, released when it ends."""
+
+    __slots__ = ("keys", "locks")
+
+    def __init__(self, locks: EntityLocks) -> None:
+        self.locks = locks
+        self.keys: list[tuple[Hashable, asyncio.Lock | None]] = []
+
+    def holds(self, key: Hashable) -> bool:
+        return any(held == key for held, _gate in self.keys)
+
+
+_held: ContextVar[_Held | None] = ContextVar("nitro_entity_locks", default=None)
+
+
+class EntityLocks:
+    """The entity locks of one store (entities are keyed by any hashable)."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._keys: dict[Hashable, _Key] = {}
+
+    # -- the transaction ---------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Entities read for update inside the block stay locked until it ends (a block
+        inside another of the same store adds to the outer one)."""
+        outer = _held.get()
+        if outer is not None and outer.locks is self:
+            yield
+            return
+        held = _Held(self)
+        token = _held.set(held)
+        try:
+            yield
+        finally:
+            _held.reset(token)
+            self._release_all(held)
+
+    @asynccontextmanager
+    async def atransaction(self) -> AsyncIterator[None]:
+        """:meth:`transaction` for ``async with``."""
+        with self.transaction():
+            yield
+
+    # -- reads for update --------------------------------------------------------------
+
+    def lock(self, key: Hashable) -> None:
+        """Hold *key* until the current transaction ends (nothing outside one)."""
+        held = self._holder(key)
+        if held is None:
+            return
+        entry = self._enter(key)
+        if entry.lock.acquire(timeout=ENTITY_WAIT):
+            held.keys.append((key, None))
+        else:
+            self._gave_up(key, entry)
+
+    async def alock(self, key: Hashable) -> None:
+        """:meth:`lock` for async code: waits on the event loop."""
+        held = self._holder(key)
+        if held is None:
+            return
+        entry = self._enter(key)
+        if entry.lock.acquire(blocking=False):  # the usual case: nobody holds it
+            held.keys.append((key, None))
+            return
+        loop = asyncio.get_running_loop()
+        gate = entry.gates.get(loop)
+        if gate is None:
+            gate = entry.gates[loop] = asyncio.Lock()
+        deadline = time.monotonic() + ENTITY_WAIT
+        try:
+            await asyncio.wait_for(gate.acquire(), ENTITY_WAIT)
+        except TimeoutError:
+            self._gave_up(key, entry)
+            return
+        pause = 0.0005  # first in this loop's line: wait for other threads and loops
+        while not entry.lock.acquire(blocking=False):
+            if time.monotonic() >= deadline:
+                gate.release()
+                self._gave_up(key, entry)
+                return
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.01)
+        held.keys.append((key, gate))
+
+    # -- inside ------------------------------------------------------------------------
+
+    def _holder(self, key: Hashable) -> _Held | None:
+        held = _held.get()
+        if held is None or held.locks is not self or held.holds(key):
+            return None
+        return held
+
+    def _enter(self, key: Hashable) -> _Key:
+        with self._guard:
+            entry = self._keys.get(key)
+            if entry is None:
+                entry = self._keys[key] = _Key()
+            entry.users += 1
+            return entry
+
+    def _leave(self, key: Hashable, entry: _Key) -> None:
+        with self._guard:
+            entry.users -= 1
+            if entry.users == 0:  # nobody else waits: forget it (entities are many)
+                del self._keys[key]
+
+    def _gave_up(self, key: Hashable, entry: _Key) -> None:
+        self._leave(key, entry)
+        logger.warning(
+            "an action waited %.0f s for %r, held by another; it goes on without the lock",
+            ENTITY_WAIT,
+            key,
+        )
+
+    def _release_all(self, held: _Held) -> None:
+        for key, gate in reversed(held.keys):
+            entry = self._keys[key]
+            entry.lock.release()
+            if gate is not None:
+                gate.release()
+            self._leave(key, entry)
+        held.keys.clear()
