@@ -1,5 +1,5 @@
 """Concurrent actions on one MemoryRepo entity take turns: none overwrites another's
-change (nitro.persistence._entity_locks). Each action reads its count, waits (as real
+change (nitro.persistence.entity_locks). Each action reads its count, waits (as real
 work between a read and a save does), then writes count + 1."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 from nitro import Entity
 from nitro.actions import ActionDispatcher, ActionRequest, build_action_app
 from nitro.actions.decorator import action
-from nitro.persistence import _entity_locks
+from nitro.persistence import entity_locks
 
 
 class Stock(Entity):
@@ -151,7 +151,7 @@ def test_opposite_orders_do_not_hang(
     # without the lock (and logs it) instead of both waiting for ever
     from nitro.persistence import for_update
 
-    monkeypatch.setattr(_entity_locks, "ENTITY_WAIT", 0.3)
+    monkeypatch.setattr(entity_locks, "ENTITY_WAIT", 0.3)
     both = threading.Barrier(2)
 
     def lock(first: str, second: str) -> None:

@@ -7,7 +7,7 @@ and inside :func:`for_update`: a backend that can lock a row until its transacti
 ends (``SELECT ... FOR UPDATE`` on PostgreSQL) does so for reads made in that block,
 so the second request waits for the first to commit and reads its result.
 ``MemoryRepo`` locks the entity in the process until its transaction (the action) ends
-(:mod:`nitro.persistence._entity_locks`). Backends that cannot lock a row, or need not
+(:mod:`nitro.persistence.entity_locks`). Backends that cannot lock a row, or need not
 (SQLite's transactions already write one at a time), ignore it.
 """
 

@@ -21,9 +21,9 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import Any, ClassVar, TypeVar
 
-from nitro.persistence._entity_locks import EntityLocks
 from nitro.persistence._snapshot import copy_values, restore
 from nitro.persistence.base import EntityLike, Repository
+from nitro.persistence.entity_locks import EntityLocks
 from nitro.persistence.locking import reading_for_update
 from nitro.persistence.query import Query, check_ttl, values_predicate
 from nitro.persistence.versioning import VERSION_FIELD, accepts, conflict, is_versioned, mark_saved
@@ -49,7 +49,8 @@ class MemoryStore:
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
-        #: Entities held by actions between their read and their save (``_entity_locks``).
+        #: Entities held by actions between their read and their save
+        #: (:mod:`nitro.persistence.entity_locks`).
         self.entity_locks = EntityLocks()
         self._lock = threading.Lock()
         self._buckets: dict[type[Any], dict[str, _Entry]] = {}

@@ -14,12 +14,15 @@ one Lua script, so the entity and its index entry change together.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pydantic_core import ValidationError, from_json, to_json, to_jsonable_python
 from redis.exceptions import NoScriptError
 
 from nitro.persistence.base import Repository
+from nitro.persistence.entity_locks import EntityLocks
+from nitro.persistence.locking import reading_for_update
 from nitro.persistence.query import Query, check_ttl
 from nitro.persistence.versioning import VERSION_FIELD, conflict, is_versioned, mark_saved
 from nitro.redis import _scripts
@@ -37,6 +40,9 @@ from nitro.redis._connection import (
     translate_errors,
 )
 from nitro.specification import Specification
+
+#: The entities this process's actions hold (keyed by URL, key prefix and id).
+_LOCKS = EntityLocks()
 
 if TYPE_CHECKING:
     import redis
@@ -121,6 +127,17 @@ class RedisRepo(Repository[E]):
         # they are data all the same: they are stored too.
         self._excluded = tuple(name for name, info in fields.items() if info.exclude)
         self._versioned = is_versioned(entity_cls)
+
+    def transaction(self) -> AbstractContextManager[object]:
+        """No atomicity (the action's unit of work buffers its writes), but entities
+        read for update inside (the action's own read) stay locked **in this process**
+        until the block ends: concurrent actions of one process on one entity take
+        turns. Actions in other processes are not held back (yet)."""
+        return _LOCKS.transaction()
+
+    def atransaction(self) -> AbstractAsyncContextManager[object]:
+        """:meth:`transaction` for ``async with``."""
+        return _LOCKS.atransaction()
 
     def __repr__(self) -> str:
         return (
@@ -227,6 +244,8 @@ class RedisRepo(Repository[E]):
     def get(self, entity_id: str) -> E | None:
         if type(entity_id) is not str:
             self.check_id(entity_id)
+        if reading_for_update():  # (an action's read: held until its transaction ends)
+            _LOCKS.lock((self.url, self._key_prefix, entity_id))
         try:
             raw = self.client.get(self._key_prefix + entity_id)
         except UNAVAILABLE_ERRORS as error:
@@ -297,6 +316,8 @@ class RedisRepo(Repository[E]):
     async def aget(self, entity_id: str) -> E | None:
         if type(entity_id) is not str:
             self.check_id(entity_id)
+        if reading_for_update():
+            await _LOCKS.alock((self.url, self._key_prefix, entity_id))
         try:
             raw = await self._aclients.get().get(self._key_prefix + entity_id)
         except UNAVAILABLE_ERRORS as error:

@@ -1,4 +1,5 @@
-"""Entity locks for a store without transactions of its own (:class:`MemoryRepo`).
+"""Entity locks for stores without row locks of their own (``MemoryRepo``, and
+``RedisRepo`` within one process).
 
 An action reads its entity, changes it and saves it (:mod:`nitro.persistence.locking`).
 A database locks the row it read for update until the transaction ends; an in-memory
