@@ -22,7 +22,7 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Hashable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 
@@ -46,19 +46,30 @@ class _Key:
 
 
 class _Held:
-    """The entities one transaction holds, released when it ends."""
+    """The entities one transaction holds, released when it ends, and what a backend
+    holds besides (a lock in Redis: :meth:`EntityLocks.hold`)."""
 
-    __slots__ = ("keys", "locks")
+    __slots__ = ("keys", "locks", "more")
 
     def __init__(self, locks: EntityLocks) -> None:
         self.locks = locks
         self.keys: list[tuple[Hashable, asyncio.Lock | None]] = []
+        self.more: list[tuple[Callable[[], object], Callable[[], Awaitable[object]] | None]] = []
 
     def holds(self, key: Hashable) -> bool:
         return any(held == key for held, _gate in self.keys)
 
 
 _held: ContextVar[_Held | None] = ContextVar("nitro_entity_locks", default=None)
+
+
+def _quietly(release: Callable[[], object]) -> None:
+    """A backend's release that fails (its store went away) is logged: the action's
+    work is done, and such a lock expires on its own."""
+    try:
+        release()
+    except Exception:
+        logger.warning("releasing an entity lock failed", exc_info=True)
 
 
 class EntityLocks:
@@ -84,36 +95,75 @@ class EntityLocks:
             yield
         finally:
             _held.reset(token)
-            self._release_all(held)
+            try:
+                for release, _arelease in reversed(held.more):
+                    _quietly(release)
+            finally:
+                self._release_all(held)
 
     @asynccontextmanager
     async def atransaction(self) -> AsyncIterator[None]:
         """:meth:`transaction` for ``async with``."""
-        with self.transaction():
+        outer = _held.get()
+        if outer is not None and outer.locks is self:
             yield
+            return
+        held = _Held(self)
+        token = _held.set(held)
+        try:
+            yield
+        finally:
+            _held.reset(token)
+            try:
+                for release, arelease in reversed(held.more):
+                    if arelease is None:
+                        _quietly(release)
+                    else:
+                        try:
+                            await arelease()
+                        except Exception:
+                            logger.warning("releasing an entity lock failed", exc_info=True)
+            finally:
+                self._release_all(held)
+
+    def hold(
+        self,
+        release: Callable[[], object],
+        arelease: Callable[[], Awaitable[object]] | None = None,
+    ) -> None:
+        """Call *release* when the current transaction ends (await *arelease* instead
+        when it is an async one): how a backend adds a lock of its own, taken after
+        :meth:`lock` said the entity is newly held."""
+        held = _held.get()
+        if held is None or held.locks is not self:
+            raise RuntimeError("EntityLocks.hold() outside a transaction of these locks")
+        held.more.append((release, arelease))
 
     # -- reads for update --------------------------------------------------------------
 
-    def lock(self, key: Hashable) -> None:
-        """Hold *key* until the current transaction ends (nothing outside one)."""
+    def lock(self, key: Hashable) -> bool:
+        """Hold *key* until the current transaction ends; ``True`` when it is newly
+        held now (``False``: outside a transaction, held already, or not had in
+        time)."""
         held = self._holder(key)
         if held is None:
-            return
+            return False
         entry = self._enter(key)
         if entry.lock.acquire(timeout=ENTITY_WAIT):
             held.keys.append((key, None))
-        else:
-            self._gave_up(key, entry)
+            return True
+        self._gave_up(key, entry)
+        return False
 
-    async def alock(self, key: Hashable) -> None:
+    async def alock(self, key: Hashable) -> bool:
         """:meth:`lock` for async code: waits on the event loop."""
         held = self._holder(key)
         if held is None:
-            return
+            return False
         entry = self._enter(key)
         if entry.lock.acquire(blocking=False):  # the usual case: nobody holds it
             held.keys.append((key, None))
-            return
+            return True
         loop = asyncio.get_running_loop()
         gate = entry.gates.get(loop)
         if gate is None:
@@ -123,16 +173,17 @@ class EntityLocks:
             await asyncio.wait_for(gate.acquire(), ENTITY_WAIT)
         except TimeoutError:
             self._gave_up(key, entry)
-            return
+            return False
         pause = 0.0005  # first in this loop's line: wait for other threads and loops
         while not entry.lock.acquire(blocking=False):
             if time.monotonic() >= deadline:
                 gate.release()
                 self._gave_up(key, entry)
-                return
+                return False
             await asyncio.sleep(pause)
             pause = min(pause * 2, 0.01)
         held.keys.append((key, gate))
+        return True
 
     # -- inside ------------------------------------------------------------------------
 

@@ -21,11 +21,10 @@ from pydantic_core import ValidationError, from_json, to_json, to_jsonable_pytho
 from redis.exceptions import NoScriptError
 
 from nitro.persistence.base import Repository
-from nitro.persistence.entity_locks import EntityLocks
 from nitro.persistence.locking import reading_for_update
 from nitro.persistence.query import Query, check_ttl
 from nitro.persistence.versioning import VERSION_FIELD, conflict, is_versioned, mark_saved
-from nitro.redis import _scripts
+from nitro.redis import _entity_lock, _scripts
 from nitro.redis._connection import (
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_RETRIES,
@@ -40,9 +39,6 @@ from nitro.redis._connection import (
     translate_errors,
 )
 from nitro.specification import Specification
-
-#: The entities this process's actions hold (keyed by URL, key prefix and id).
-_LOCKS = EntityLocks()
 
 if TYPE_CHECKING:
     import redis
@@ -130,14 +126,14 @@ class RedisRepo(Repository[E]):
 
     def transaction(self) -> AbstractContextManager[object]:
         """No atomicity (the action's unit of work buffers its writes), but entities
-        read for update inside (the action's own read) stay locked **in this process**
-        until the block ends: concurrent actions of one process on one entity take
-        turns. Actions in other processes are not held back (yet)."""
-        return _LOCKS.transaction()
+        read for update inside (the action's own read) stay locked until the block
+        ends, in this process and, through a lock key in Redis, in every other: two
+        actions on one entity take turns instead of overwriting each other's change."""
+        return _entity_lock.LOCKS.transaction()
 
     def atransaction(self) -> AbstractAsyncContextManager[object]:
         """:meth:`transaction` for ``async with``."""
-        return _LOCKS.atransaction()
+        return _entity_lock.LOCKS.atransaction()
 
     def __repr__(self) -> str:
         return (
@@ -245,7 +241,7 @@ class RedisRepo(Repository[E]):
         if type(entity_id) is not str:
             self.check_id(entity_id)
         if reading_for_update():  # (an action's read: held until its transaction ends)
-            _LOCKS.lock((self.url, self._key_prefix, entity_id))
+            _entity_lock.hold(self, entity_id)
         try:
             raw = self.client.get(self._key_prefix + entity_id)
         except UNAVAILABLE_ERRORS as error:
@@ -317,7 +313,7 @@ class RedisRepo(Repository[E]):
         if type(entity_id) is not str:
             self.check_id(entity_id)
         if reading_for_update():
-            await _LOCKS.alock((self.url, self._key_prefix, entity_id))
+            await _entity_lock.ahold(self, entity_id)
         try:
             raw = await self._aclients.get().get(self._key_prefix + entity_id)
         except UNAVAILABLE_ERRORS as error:
