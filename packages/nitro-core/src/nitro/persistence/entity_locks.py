@@ -24,7 +24,8 @@ import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
+from typing import Any
 
 __all__ = ["ENTITY_WAIT", "EntityLocks"]
 
@@ -49,9 +50,10 @@ class _Held:
     """The entities one transaction holds, released when it ends, and what a backend
     holds besides (a lock in Redis: :meth:`EntityLocks.hold`)."""
 
-    __slots__ = ("keys", "locks", "more")
+    __slots__ = ("keys", "locks", "more", "token")
 
     def __init__(self, locks: EntityLocks) -> None:
+        self.token: Token[_Held | None] | None = None
         self.locks = locks
         self.keys: list[tuple[Hashable, asyncio.Lock | None]] = []
         self.more: list[tuple[Callable[[], object], Callable[[], Awaitable[object]] | None]] = []
@@ -85,18 +87,15 @@ class EntityLocks:
     def transaction(self) -> Iterator[None]:
         """Entities read for update inside the block stay locked until it ends (a block
         inside another of the same store adds to the outer one)."""
-        outer = _held.get()
-        if outer is not None and outer.locks is self:
+        held = self._open()
+        if held is None:
             yield
             return
-        held = _Held(self)
-        token = _held.set(held)
         try:
             yield
         finally:
-            _held.reset(token)
             try:
-                for release, _arelease in reversed(held.more):
+                for release, _arelease in reversed(self._close(held)):
                     _quietly(release)
             finally:
                 self._release_all(held)
@@ -104,27 +103,39 @@ class EntityLocks:
     @asynccontextmanager
     async def atransaction(self) -> AsyncIterator[None]:
         """:meth:`transaction` for ``async with``."""
-        outer = _held.get()
-        if outer is not None and outer.locks is self:
+        held = self._open()
+        if held is None:
             yield
             return
-        held = _Held(self)
-        token = _held.set(held)
         try:
             yield
         finally:
-            _held.reset(token)
             try:
-                for release, arelease in reversed(held.more):
+                for release, arelease in reversed(self._close(held)):
                     if arelease is None:
                         _quietly(release)
-                    else:
-                        try:
-                            await arelease()
-                        except Exception:
-                            logger.warning("releasing an entity lock failed", exc_info=True)
+                        continue
+                    try:
+                        await arelease()
+                    except Exception:
+                        logger.warning("releasing an entity lock failed", exc_info=True)
             finally:
                 self._release_all(held)
+
+    def _open(self) -> _Held | None:
+        """A new transaction's holdings, made current (``None`` inside one already)."""
+        outer = _held.get()
+        if outer is not None and outer.locks is self:
+            return None
+        held = _Held(self)
+        held.token = _held.set(held)
+        return held
+
+    def _close(self, held: _Held) -> list[Any]:
+        """End *held*'s time as the current transaction; what backends hold besides."""
+        if held.token is not None:
+            _held.reset(held.token)
+        return held.more
 
     def hold(
         self,
