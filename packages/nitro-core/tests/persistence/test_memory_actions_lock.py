@@ -36,6 +36,11 @@ class Stock(Entity):
         self.count = seen + 1
 
     @action
+    def fail(self) -> None:
+        self.count += 100
+        raise ValueError("out of stock")
+
+    @action
     def hold(self, seconds: float = 0.3) -> None:
         time.sleep(seconds)
         self.count += 1
@@ -167,3 +172,15 @@ def test_opposite_orders_do_not_hang(
             each.result(timeout=10)
     assert time.monotonic() - started < 5
     assert "goes on without the lock" in caplog.text
+
+
+async def test_an_action_that_raises_gives_its_entity_back(routes: dict[str, Any]) -> None:
+    dispatcher = ActionDispatcher()
+    failed = dispatcher.handle(routes["fail"], request())
+    assert failed.status >= 400
+    started = time.monotonic()
+    assert dispatcher.handle(routes["add"], request()).status == 200
+    assert (await dispatcher.ahandle(routes["fail"], request())).status >= 400
+    assert (await dispatcher.ahandle(routes["aadd"], request())).status == 200
+    assert time.monotonic() - started < 1  # nobody waited for a lock left behind
+    assert Stock.get("a").count == 2  # type: ignore[union-attr]
