@@ -75,6 +75,14 @@ def _quietly(release: Callable[[], object]) -> None:
         logger.warning("releasing an entity lock failed", exc_info=True)
 
 
+async def _aquietly(arelease: Callable[[], Awaitable[object]]) -> None:
+    """:func:`_quietly` for a release that is awaited."""
+    try:
+        await arelease()
+    except Exception:
+        logger.warning("releasing an entity lock failed", exc_info=True)
+
+
 class EntityLocks:
     """The entity locks of one store (entities are keyed by any hashable)."""
 
@@ -246,10 +254,7 @@ class _Transaction:
             for release, arelease in reversed(self.locks._close(held)):
                 if arelease is None:
                     _quietly(release)
-                    continue
-                try:
-                    await arelease()
-                except Exception:
-                    logger.warning("releasing an entity lock failed", exc_info=True)
+                else:
+                    await _aquietly(arelease)
         finally:
             self.locks._release_all(held)
