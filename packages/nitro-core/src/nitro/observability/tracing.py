@@ -127,10 +127,14 @@ def instrument_libraries(provider: Any, libraries: Sequence[str] | None = None) 
             existing = {"engines": _existing_engines()} if name == "sqlalchemy" else {}
             # The SQLAlchemy instrumentation declares "< 2.1" but works on 2.1 (its
             # spans are tested in tests/test_observability.py).
+            options = {"tracer_provider": _for_libraries(provider), "skip_dep_check": True}
             try:
-                instrumentor.instrument(
-                    tracer_provider=_for_libraries(provider), skip_dep_check=True, **existing
-                )
+                if name == "sqlalchemy" and _keeps_sampled_children(provider):
+                    from nitro.observability import _sqlalchemy
+
+                    _sqlalchemy.instrument(instrumentor, **options, **existing)
+                else:
+                    instrumentor.instrument(**options, **existing)
             except Exception as exc:  # Nitro's own spans do not depend on it
                 logger.warning("%s's OpenTelemetry instrumentation is off: %s", name, exc)
                 continue
@@ -138,12 +142,16 @@ def instrument_libraries(provider: Any, libraries: Sequence[str] | None = None) 
     return done
 
 
+def _keeps_sampled_children(provider: Any) -> bool:
+    """Whether *provider* samples with Nitro's sampler, which keeps a span exactly when
+    its parent is sampled (what the lean spans and ``_sqlalchemy`` rely on)."""
+    return bool(getattr(getattr(provider, "sampler", None), "nitro_keeps_sampled_children", False))
+
+
 def _for_libraries(provider: Any) -> Any:
     """The provider the libraries' instrumentation gets: with Nitro's sampler, one whose
     tracers make their spans in sampled traces as lean as Nitro's own (``_spans``)."""
-    if getattr(getattr(provider, "sampler", None), "nitro_keeps_sampled_children", False):
-        return LeanTracerProvider(provider)
-    return provider
+    return LeanTracerProvider(provider) if _keeps_sampled_children(provider) else provider
 
 
 #: Sent when SQLAlchemy's instrumentation is turned on; a receiver returns the engines
@@ -170,6 +178,12 @@ def uninstrument_libraries() -> None:
             instrumentor = getattr(__import__(module, fromlist=[cls]), cls)()
         except ImportError:
             continue
+        if module.endswith("sqlalchemy"):
+            from nitro.observability import _sqlalchemy
+
+            if _sqlalchemy.instrumented():
+                _sqlalchemy.uninstrument(instrumentor)
+                continue
         if instrumentor.is_instrumented_by_opentelemetry:
             instrumentor.uninstrument()
 

@@ -1,0 +1,119 @@
+"""SQLAlchemy's OpenTelemetry instrumentation, its statement listeners put only on the
+connections that sampled traces open.
+
+SQLAlchemy's instrumentation listens to every statement of an engine
+(``before_cursor_execute`` and ``after_cursor_execute`` on the engine). Any listener
+on an engine turns on SQLAlchemy's event dispatch for every connection the engine
+opens: its connect, begin, each statement and its commit then go through the event
+machinery, even where the listener returns at once because the trace is not sampled.
+On PostgreSQL, whose engines have no other listener, that measured 50 µs of CPU per
+two-statement transaction (320 → 370 µs, ``benchmarks/README.md``).
+
+Under Nitro's sampler a statement's span is kept exactly when its trace is sampled,
+so here the instrumentation's two statement listeners are put on each connection
+opened inside a sampled trace instead of on the engine: the same spans, made by the
+same code, and connections outside sampled traces pay nothing. The rest of the
+instrumentation (its ``connect`` span, the pool listeners behind its connection
+metric, the error listener) stays as it is.
+
+One difference: a connection opened outside a sampled trace and used inside one (a
+connection held across requests) gets no statement spans.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from typing import Any
+
+import wrapt  # (what the OpenTelemetry instrumentations wrap with: always there with them)
+from opentelemetry import context, trace
+from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
+from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+from opentelemetry.instrumentation.utils import unwrap
+from sqlalchemy import event
+from sqlalchemy.engine.base import Engine
+
+__all__ = ["instrument", "instrumented", "uninstrument"]
+
+#: The classmethod through which ``EngineTracer`` puts each of its listeners on an engine.
+_HOOK = "_register_event_listener"
+_STATEMENT_EVENTS = frozenset({"before_cursor_execute", "after_cursor_execute"})
+
+#: engine -> [(event, listener, keywords)]: the statement listeners its EngineTracer
+#: would have put on it.
+_listeners: weakref.WeakKeyDictionary[Any, list[tuple[str, Any, dict[str, Any]]]] = (
+    weakref.WeakKeyDictionary()
+)
+_lock = threading.Lock()
+_patched: Any = None  # EngineTracer._register_event_listener before Nitro's
+
+
+def instrument(instrumentor: Any, **options: Any) -> None:
+    """``instrumentor.instrument(**options)`` (a ``SQLAlchemyInstrumentor``, Nitro's
+    lean tracer provider among the options), with the statement listeners per
+    connection (see the module docs)."""
+    global _patched
+    with _lock:
+        if _patched is None:
+            _patched = EngineTracer.__dict__[_HOOK]
+            setattr(EngineTracer, _HOOK, classmethod(_register))
+    try:
+        instrumentor.instrument(**options)
+    except BaseException:
+        _unpatch()
+        raise
+    # (outside the instrumentation's own wrapper: its "connect" span is not current)
+    wrapt.wrap_function_wrapper("sqlalchemy.engine.base", "Engine.connect", _connect)
+
+
+def uninstrument(instrumentor: Any) -> None:
+    """Undo :func:`instrument` (this module's wrapper first: the instrumentation removes
+    the outermost wrapper of ``Engine.connect``)."""
+    if getattr(Engine.connect, "_self_wrapper", None) is _connect:
+        unwrap(Engine, "connect")
+    try:
+        if instrumentor.is_instrumented_by_opentelemetry:
+            instrumentor.uninstrument()
+    finally:
+        _unpatch()
+
+
+def instrumented() -> bool:
+    """Whether :func:`instrument` is in effect."""
+    return _patched is not None
+
+
+def _unpatch() -> None:
+    global _patched
+    with _lock:
+        if _patched is not None:
+            setattr(EngineTracer, _HOOK, _patched)
+            _patched = None
+        _listeners.clear()
+
+
+def _register(cls: Any, target: Any, identifier: str, func: Any, *args: Any, **kw: Any) -> None:
+    """What ``EngineTracer`` calls to listen on an engine: statement listeners are kept
+    for the connections of sampled traces, the others listen as usual."""
+    if identifier in _STATEMENT_EVENTS and not args:
+        with _lock:
+            _listeners.setdefault(target, []).append((identifier, func, kw))
+        return
+    _patched.__func__(cls, target, identifier, func, *args, **kw)
+
+
+def _connect(wrapped: Any, engine: Any, args: Any, kwargs: Any) -> Any:
+    connection = wrapped(*args, **kwargs)
+    listeners = _listeners.get(engine)
+    if listeners and _in_sampled_trace():
+        for identifier, func, kw in listeners:
+            event.listen(connection, identifier, func, **kw)
+    return connection
+
+
+def _in_sampled_trace() -> bool:
+    if context.get_value(_SUPPRESS_INSTRUMENTATION_KEY):
+        return False
+    span = trace.get_current_span().get_span_context()
+    return span.is_valid and span.trace_flags.sampled

@@ -1,0 +1,142 @@
+"""SQLAlchemy's own instrumentation under Nitro's sampler (``nitro.observability._sqlalchemy``):
+its statement listeners sit on the connections sampled traces open, not on the engine,
+so an engine's other connections keep SQLAlchemy's event dispatch off."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanContext, StatusCode, TraceFlags
+
+import nitro.observability as observability
+from nitro.observability import _sqlalchemy, tracing
+
+SCOPE = "opentelemetry.instrumentation.sqlalchemy"
+SAMPLED = SpanContext(0x0AF7651916CD43DD8448EB211C80319C, 0xB7AD6B7169203331, True, TraceFlags(1))
+UNSAMPLED = SpanContext(SAMPLED.trace_id, SAMPLED.span_id, True, TraceFlags(0))
+
+_exporter = InMemorySpanExporter()
+
+
+@contextmanager
+def under(parent: SpanContext | None) -> Iterator[None]:
+    """Inside a trace whose current span is *parent* (``None``: outside any trace)."""
+    if parent is None:
+        yield
+        return
+    token = otel_context.attach(trace.set_span_in_context(trace.NonRecordingSpan(parent)))
+    try:
+        yield
+    finally:
+        otel_context.detach(token)
+
+
+def statements() -> list[Any]:
+    """SQLAlchemy's statement spans (not its ``connect`` spans, which stay as they were)."""
+    return [
+        s
+        for s in _exporter.get_finished_spans()
+        if s.instrumentation_scope.name == SCOPE and s.name != "connect"
+    ]
+
+
+@pytest.fixture
+def nitros_sampler() -> Iterator[None]:
+    provider = TracerProvider(sampler=tracing._within_traces())
+    provider.add_span_processor(SimpleSpanProcessor(_exporter))
+    observability.enable(tracer_provider=provider, trace_libraries=["sqlalchemy"])
+    _exporter.clear()
+    yield
+    observability.disable()
+
+
+def test_only_connections_of_sampled_traces_listen_to_statements(nitros_sampler: None) -> None:
+    engine = sa.create_engine("sqlite://")  # made while traces are on: instrumented
+    assert not engine._has_events  # no listener on the engine: no dispatch per statement
+    for parent, spans in ((SAMPLED, 1), (UNSAMPLED, 0), (None, 0)):
+        _exporter.clear()
+        with under(parent), engine.connect() as connection:
+            assert connection.execute(sa.text("SELECT 1")).scalar() == 1
+            assert connection._has_events is (parent is SAMPLED)
+        found = statements()
+        assert len(found) == spans, parent
+    _exporter.clear()
+    with under(SAMPLED), engine.connect() as connection:
+        connection.execute(sa.text("SELECT 1"))
+    [span] = statements()
+    assert span.name.startswith("SELECT")
+    assert span.parent is not None
+    assert span.parent.span_id == SAMPLED.span_id
+    assert span.context.trace_id == SAMPLED.trace_id
+    assert span.attributes["db.system"] == "sqlite"
+
+
+def test_a_failing_statement_in_a_sampled_trace_ends_its_span_with_the_error(
+    nitros_sampler: None,
+) -> None:
+    engine = sa.create_engine("sqlite://")
+    with under(SAMPLED), engine.connect() as connection, pytest.raises(sa.exc.OperationalError):
+        connection.execute(sa.text("SELECT * FROM missing"))
+    [span] = statements()
+    assert span.status.status_code is StatusCode.ERROR
+
+
+def test_an_engine_made_before_is_handed_over_and_off_leaves_nothing_behind() -> None:
+    from nitro.events import event
+
+    engine = sa.create_engine("sqlite://")  # made before traces were on
+
+    def made_before(sender: Any) -> list[Any]:
+        return [engine]
+
+    event(tracing.SQLALCHEMY_ENGINES).connect(made_before)
+    provider = TracerProvider(sampler=tracing._within_traces())
+    provider.add_span_processor(SimpleSpanProcessor(_exporter))
+    original = EngineTracer.__dict__["_register_event_listener"]
+    try:
+        for _ in range(2):  # on, off, on again, off again
+            assert tracing.instrument_libraries(provider, ["sqlalchemy"]) == ["sqlalchemy"]
+            try:
+                assert _sqlalchemy.instrumented()
+                _exporter.clear()
+                with under(SAMPLED), engine.connect() as connection:
+                    connection.execute(sa.text("SELECT 2"))
+                assert [s.name.split()[0] for s in statements()] == ["SELECT"]
+                assert not engine._has_events
+            finally:
+                tracing.uninstrument_libraries()
+            assert not _sqlalchemy.instrumented()
+            assert EngineTracer.__dict__["_register_event_listener"] is original
+            assert not hasattr(sa.engine.base.Engine.connect, "__wrapped__")
+            _exporter.clear()
+            with under(SAMPLED), engine.connect() as connection:
+                connection.execute(sa.text("SELECT 3"))
+            assert statements() == []
+    finally:
+        event(tracing.SQLALCHEMY_ENGINES).disconnect(made_before)
+
+
+def test_with_a_sampler_of_the_apps_own_the_engine_listens_as_usual() -> None:
+    provider = TracerProvider()  # the SDK's default sampler decides each span itself
+    provider.add_span_processor(SimpleSpanProcessor(_exporter))
+    observability.enable(tracer_provider=provider, trace_libraries=["sqlalchemy"])
+    try:
+        assert not _sqlalchemy.instrumented()
+        engine = sa.create_engine("sqlite://")
+        assert engine._has_events
+        _exporter.clear()
+        with under(SAMPLED), engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+        assert [s.name.split()[0] for s in statements()] == ["SELECT"]
+    finally:
+        observability.disable()
