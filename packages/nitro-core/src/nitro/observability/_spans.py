@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from types import MappingProxyType, TracebackType
+from types import TracebackType
 from typing import Any
 
 from opentelemetry import trace
@@ -36,6 +36,8 @@ from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode,
 __all__ = ["LeanSpans", "LeanTracerProvider"]
 
 _SAMPLED = TraceFlags.SAMPLED
+_UNSET = Status(StatusCode.UNSET)
+_FLAGS = {flags: TraceFlags(flags) for flags in (0x01, 0x03)}  # sampled, with random ids
 _PLAIN = frozenset({str, bool, int, float})
 _QUIET_STARTS = (BatchSpanProcessor, SimpleSpanProcessor)
 
@@ -93,19 +95,24 @@ class LeanSpans:
             trace_id,
             ids.generate_span_id(),  # type: ignore[union-attr]
             is_remote=False,
-            trace_flags=TraceFlags(flags),
+            trace_flags=_FLAGS.get(flags) or TraceFlags(flags),
             trace_state=state,
         )
         return _LeanSpan(self, name, context, parent, kind, attributes, start_time)
 
 
-class _LeanSpan(trace.Span):
-    """A recording span made by :class:`LeanSpans` (see the module docs)."""
+class _LeanSpan(trace.Span, ReadableSpan):
+    """A recording span made by :class:`LeanSpans` (see the module docs). It is its own
+    ``ReadableSpan``: once ended, it is what the processors get (the SDK's span hands
+    them a copy of itself; nothing changes this one after its end)."""
 
     #: What ``with span:`` does with an exception, as the SDK's span (set per span by
     #: :class:`_LeanTracer` when a library asks otherwise).
     _record_exception = True
     _set_status_on_exception = True
+    _instrumentation_info = None  # (ReadableSpan's deprecated field)
+    _end_time: int | None = None
+    _ended = False
 
     def __init__(
         self,
@@ -117,17 +124,19 @@ class _LeanSpan(trace.Span):
         attributes: dict[str, Any],
         start_time: int | None = None,
     ) -> None:
+        # (ReadableSpan's fields, set here rather than through its __init__)
         self._maker = maker
         self._name = name
         self._context = context
         self._parent = parent
         self._kind = kind
-        self._attributes = attributes
+        self._attributes: Any = attributes
         self._events: list[Event] = []
         self._links: list[Link] = []
-        self._status = Status(StatusCode.UNSET)
-        self._start = start_time or time.time_ns()
-        self._ended = False
+        self._status = _UNSET
+        self._start_time = start_time or time.time_ns()
+        self._resource = maker.resource
+        self._instrumentation_scope = maker.scope
 
     def __exit__(
         self,
@@ -144,44 +153,6 @@ class _LeanSpan(trace.Span):
 
     def get_span_context(self) -> SpanContext:
         return self._context
-
-    # What instrumentations read back from the SDK's span (redis-py's reads the name).
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def context(self) -> SpanContext:
-        return self._context
-
-    @property
-    def parent(self) -> SpanContext | None:
-        return self._parent
-
-    @property
-    def kind(self) -> SpanKind:
-        return self._kind
-
-    @property
-    def attributes(self) -> Mapping[str, Any]:
-        return MappingProxyType(self._attributes)  # (read-only, as the SDK's)
-
-    @property
-    def events(self) -> Sequence[Event]:
-        return tuple(self._events)
-
-    @property
-    def links(self) -> Sequence[Link]:
-        return tuple(self._links)
-
-    @property
-    def status(self) -> Status:
-        return self._status
-
-    @property
-    def start_time(self) -> int:
-        return self._start
 
     def is_recording(self) -> bool:
         return not self._ended
@@ -241,7 +212,7 @@ class _LeanSpan(trace.Span):
         self._ended = True
         maker = self._maker
         limits = maker.limits
-        attributes: Any = self._attributes
+        attributes = self._attributes
         most = limits.max_span_attributes  # type: ignore[union-attr]
         longest = limits.max_span_attribute_length  # type: ignore[union-attr]
         if (
@@ -249,23 +220,16 @@ class _LeanSpan(trace.Span):
             or longest is not None
             or any(type(value) not in _PLAIN for value in attributes.values())
         ):  # what the SDK's span would have done: cap, truncate, clean
-            attributes = BoundedAttributes(most, attributes, immutable=True, max_value_len=longest)
-        finished = ReadableSpan(
-            name=self._name,
-            context=self._context,
-            parent=self._parent,
-            resource=maker.resource,
-            attributes=attributes,
-            events=self._events[: limits.max_events],  # type: ignore[union-attr]
-            links=self._links[: limits.max_links],  # type: ignore[union-attr]
-            kind=self._kind,
-            status=self._status,
-            start_time=self._start,
-            end_time=end_time or time.time_ns(),
-            instrumentation_scope=maker.scope,
-        )
+            self._attributes = BoundedAttributes(
+                most, attributes, immutable=True, max_value_len=longest
+            )
+        if self._events:
+            self._events = self._events[: limits.max_events]  # type: ignore[union-attr]
+        if self._links:
+            self._links = self._links[: limits.max_links]  # type: ignore[union-attr]
+        self._end_time = end_time or time.time_ns()
         for processor in maker.processors:
-            processor.on_end(finished)
+            processor.on_end(self)
 
 
 class LeanTracerProvider(trace.TracerProvider):

@@ -41,7 +41,9 @@ class TalliedRequests:
         # (action, method, status) -> [sum of seconds, count per bucket..., count over]
         self.cells: dict[tuple[str, str, int], list[float]] = {}
 
-    def add(self, key: tuple[str, str, int], seconds: float) -> None:
+    def add(self, action: str, method: str, status: int, seconds: float) -> None:
+        """Count one request and its latency."""
+        key = (action, method, status)
         slot = bisect_left(self.bounds, seconds) + 1  # a bucket holds values <= its bound
         with self.lock:
             cell = self.cells.get(key)

@@ -180,11 +180,19 @@ class MetricsObserver(Observer):
 
     # -- requests (called by the middleware) ---------------------------------------------
 
+    @property
+    def counter(self) -> Any:
+        """``request``, or what it calls when the metrics are tallied (one call less per
+        request, for the middleware)."""
+        tallied = self.metrics.tallied
+        return self.request if tallied is None else tallied.add
+
     def request(self, action: str, method: str, status: int, seconds: float) -> None:
+        """Count one action request and its latency (``counter`` is the same, quicker)."""
         key = (action, method, status)
         tallied = self.metrics.tallied
         if tallied is not None:
-            tallied.add(key, seconds)
+            tallied.add(action, method, status, seconds)
             return
         children = self._requests.get(key)
         if children is None:

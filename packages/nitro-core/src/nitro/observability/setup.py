@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Sequence
+from random import random as _random
+from time import perf_counter
 from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from nitro import probe
 from nitro.actions.request import ActionRequest, ActionResponse
-from nitro.observability.context import incoming_request_id, reset_request_id, set_request_id
+from nitro.observability.context import _random_bytes as _new_id
+from nitro.observability.context import _request_id, incoming_request_id, set_request_id
 from nitro.observability.logs import LogFormat, access_line, configure_logging
 from nitro.persistence.registry import reset_repositories
 from nitro.web import WebRoute
@@ -19,6 +21,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Observability", "active", "disable", "enable"]
 
+#: Where a request keeps what ``before_action`` started, for ``after_action``:
+#: ``(started, action name, request id, its token, span, trace token, timing token)``.
 _STATE = "_nitro_observed"
 
 #: The libraries whose own OpenTelemetry instrumentation traces can turn on.
@@ -28,29 +32,6 @@ TRACE_LIBRARIES = ("sqlalchemy", "redis")
 def unknown_libraries(names: Sequence[str]) -> list[str]:
     """The names in *names* that are not in :data:`TRACE_LIBRARIES`, sorted."""
     return sorted(set(names) - set(TRACE_LIBRARIES))
-
-
-class _Request:
-    """What the middleware keeps about one request between its two hooks."""
-
-    __slots__ = (
-        "name",
-        "request_id",
-        "request_token",
-        "span",
-        "started",
-        "timing_token",
-        "trace_token",
-    )
-
-    def __init__(self, name: str, request_id: str) -> None:
-        self.started = time.perf_counter()
-        self.name = name
-        self.request_id = request_id
-        self.request_token = set_request_id(request_id)
-        self.span: Any = None
-        self.trace_token: Any = None
-        self.timing_token: Any = None
 
 
 class Observability:
@@ -83,10 +64,16 @@ class Observability:
         self._names: dict[int, tuple[ActionRoute, str]] = {}
         self.metrics: Any = None
         self.tracing: Any = None
+        # (action, method, status, seconds) -> None: a request counted and timed
+        self._count: Any = None
+        # (ratio, OpenTelemetry's context variable, its suppressed context, Nitro's
+        # unsampled mark): what marks a request's own trace as not sampled, or None
+        self._quick: tuple[float, Any, Any, Any] | None = None
         if metrics:
             from nitro.observability.metrics import MetricsObserver
 
             self.metrics = MetricsObserver()
+            self._count = self.metrics.counter
         if traces is not None or tracer_provider is not None:
             from nitro.observability.tracing import TracingObserver
             from nitro.observability.tracing import tracer_provider as make_provider
@@ -97,6 +84,7 @@ class Observability:
             # Nitro samples the roots at *traces*; then the provider's sampler applies
             # (Nitro's own keeps what its parent keeps).
             self.tracing = TracingObserver(provider, traces)
+            self._quick = self.tracing.quick_unsampled()
         if logs is not None:
             from nitro.observability._logged import LogObserver
 
@@ -122,21 +110,45 @@ class Observability:
 
     # -- the middleware ------------------------------------------------------------------
 
-    def _name(self, route: ActionRoute) -> str:
+    # Every request pays for these two, so they are written out in few steps: what
+    # they keep between them is one tuple (_STATE), the usual request id (none given)
+    # is made here, and the metrics get one call.
+
+    def before_action(self, route: ActionRoute, request: ActionRequest) -> None:
+        started = perf_counter()
+        headers = request.headers
+        continued = "traceparent" in headers
+        if continued or "x-request-id" in headers:
+            request_id = incoming_request_id(headers)
+        else:
+            request_id = _new_id(16).hex()  # (new_request_id, written out)
         known = self._names.get(id(route))
         if known is None or known[0] is not route:
             known = self._names[id(route)] = (route, _action_name(route))
-        return known[1]
-
-    def before_action(self, route: ActionRoute, request: ActionRequest) -> None:
-        state = _Request(self._name(route), incoming_request_id(request.headers))
-        request.__dict__[_STATE] = state
-        if self.tracing is not None:
-            state.span, state.trace_token = self.tracing.start_request(route, request, state.name)
+        name = known[1]
+        span = trace_token = timing_token = None
+        quick = self._quick
+        if quick is not None and not continued and not quick[1].get():
+            # the root of a trace: drawn here, once (start_request would draw again)
+            if _random() >= quick[0]:  # not sampled: start_request's mark
+                trace_token = (quick[1].set(quick[2]), quick[3].set(True))
+            else:
+                span, trace_token = self.tracing.start_request(route, request, name, True)
+        elif self.tracing is not None:
+            span, trace_token = self.tracing.start_request(route, request, name)
         if self.server_timing:
             from nitro.observability.timing import totals
 
-            state.timing_token = totals.set({})
+            timing_token = totals.set({})
+        request.__dict__[_STATE] = (
+            started,
+            name,
+            request_id,
+            _request_id.set(request_id),
+            span,
+            trace_token,
+            timing_token,
+        )
 
     def after_action(
         self, route: ActionRoute, request: ActionRequest, response: ActionResponse
@@ -144,28 +156,33 @@ class Observability:
         state = request.__dict__.pop(_STATE, None)
         if state is None:  # an earlier hook answered before ours ran
             return
-        seconds = time.perf_counter() - state.started
-        response.headers["X-Request-ID"] = state.request_id
-        if self.metrics is not None:
-            self.metrics.request(state.name, request.method, response.status, seconds)
+        started, name, request_id, request_token, span, trace_token, timing_token = state
+        seconds = perf_counter() - started
+        response.headers["X-Request-ID"] = request_id
+        if self._count is not None:
+            self._count(name, request.method, response.status, seconds)
         if self.access_log:
             status = response.status
             access_line(
                 f"{request.method} {request.path or route.path} {status} {seconds * 1000:.1f} ms",
-                state.request_id,
+                request_id,
                 status=status,
                 duration_ms=round(seconds * 1000, 3),
             )
-        if state.timing_token is not None:
+        if timing_token is not None:
             from nitro.observability.timing import server_timing, totals
 
             sums = totals.get() or {}
             response.headers["Server-Timing"] = server_timing(seconds, sums)
-            _reset(totals, state.timing_token)
-        if state.trace_token is not None:
-            self.tracing.end_request(state.span, state.trace_token, response.status)
+            _reset(totals, timing_token)
+        if trace_token is not None:
+            if span is None and type(trace_token) is tuple and self._quick is not None:
+                self._quick[1].reset(trace_token[0])  # (the quick unsampled mark)
+                self._quick[3].reset(trace_token[1])
+            else:
+                self.tracing.end_request(span, trace_token, response.status)
         try:
-            reset_request_id(state.request_token)
+            _request_id.reset(request_token)
         except ValueError:  # left in another context than it was entered in
             set_request_id(None)
 

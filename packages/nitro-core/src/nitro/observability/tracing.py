@@ -299,13 +299,26 @@ class TracingObserver(Observer):
 
     # -- requests (called by the middleware) --------------------------------------------
 
-    def start_request(self, route: Any, request: Any, action: str) -> tuple[Any, Any]:
+    def quick_unsampled(self) -> tuple[float, Any, Any, Any] | None:
+        """What the middleware needs to mark a request that starts a trace of its own,
+        not sampled, without calling :meth:`start_request`: ``(ratio, OpenTelemetry's
+        context variable, the context suppressing instrumentation, the unsampled
+        mark)``, the tokens of the last two to be reset as :meth:`end_request` does.
+        ``None`` when the provider's sampler decides, or the context is not the SDK's."""
+        if self.sample is None or _otel_now is None:
+            return None
+        return self.sample, _otel_now, _SUPPRESSED, _unsampled
+
+    def start_request(
+        self, route: Any, request: Any, action: str, chosen: bool = False
+    ) -> tuple[Any, Any]:
         """``(span, token)`` of the request's span, or ``(None, token)`` when its
-        trace is not sampled (the token ends the unsampled mark)."""
+        trace is not sampled (the token ends the unsampled mark). *chosen*: the caller
+        drew this root as sampled already (a root is drawn once)."""
         headers = request.headers
         current = otel_context.get_current() if _otel_now is None else _otel_now.get()
         if not current and "traceparent" not in headers:  # the root of a trace (usually)
-            if not self._chosen():
+            if not (chosen or self._chosen()):
                 if _otel_now is None:
                     return None, _Unsampled().__enter__()
                 # the usual case, in the fewest steps: _Unsampled's two variables
