@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from contextvars import Token
 from random import random as _random
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, TypedDict, Unpack
@@ -66,9 +67,9 @@ class Observability:
         self.tracing: Any = None
         # (action, method, status, seconds) -> None: a request counted and timed
         self._count: Any = None
-        # (ratio, OpenTelemetry's context variable, its suppressed context, Nitro's
-        # unsampled mark): what marks a request's own trace as not sampled, or None
-        self._quick: tuple[float, Any, Any, Any] | None = None
+        # (ratio, OpenTelemetry's context variable, its suppressed context): what marks
+        # a request's own trace as not sampled (TracingObserver.quick_unsampled), or None
+        self._quick: tuple[float, Any, Any] | None = None
         if metrics:
             from nitro.observability.metrics import MetricsObserver
 
@@ -131,7 +132,7 @@ class Observability:
         if quick is not None and not continued and not quick[1].get():
             # the root of a trace: drawn here, once (start_request would draw again)
             if _random() >= quick[0]:  # not sampled: start_request's mark
-                trace_token = (quick[1].set(quick[2]), quick[3].set(True))
+                trace_token = quick[1].set(quick[2])
             else:
                 span, trace_token = self.tracing.start_request(route, request, name, True)
         elif self.tracing is not None:
@@ -176,9 +177,8 @@ class Observability:
             response.headers["Server-Timing"] = server_timing(seconds, sums)
             _reset(totals, timing_token)
         if trace_token is not None:
-            if span is None and type(trace_token) is tuple and self._quick is not None:
-                self._quick[1].reset(trace_token[0])  # (the quick unsampled mark)
-                self._quick[3].reset(trace_token[1])
+            if span is None and type(trace_token) is Token and self._quick is not None:
+                self._quick[1].reset(trace_token)  # (the quick unsampled mark)
             else:
                 self.tracing.end_request(span, trace_token, response.status)
         try:

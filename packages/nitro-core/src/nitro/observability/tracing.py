@@ -18,7 +18,7 @@ import os
 import random
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -222,10 +222,6 @@ def _attributes(attributes: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-#: Set while a request or job runs in a trace that is not sampled: Nitro makes no span
-#: there, and spends no time deciding.
-_unsampled: ContextVar[bool] = ContextVar("nitro_trace_unsampled", default=False)
-
 #: The carrier key that says "this work's trace is not sampled" (a job enqueued in an
 #: unsampled request is not traced either: traces are kept or dropped whole).
 UNSAMPLED = "nitro-unsampled"
@@ -247,15 +243,22 @@ if not isinstance(_otel_now, ContextVar):
     _otel_now = None
 
 
+def _unsampled() -> bool:
+    """Whether this runs in a trace Nitro does not sample: there instrumentation is
+    suppressed (OpenTelemetry's own mark, which the libraries' instrumentation obeys),
+    and Nitro makes no span either, nor where other code suppressed it."""
+    current = otel_context.get_current() if _otel_now is None else _otel_now.get()
+    return bool(current) and bool(current.get(_SUPPRESS_INSTRUMENTATION_KEY))
+
+
 class _Unsampled:
     """Marks the ``with`` block as part of a trace that is not sampled: Nitro makes no
     span in it, and OpenTelemetry's library instrumentations (SQLAlchemy's, redis-py's)
     are suppressed, so their per-statement work is not done for nothing."""
 
-    __slots__ = ("otel_token", "token")
+    __slots__ = ("otel_token",)
 
     def __enter__(self) -> _Unsampled:
-        self.token = _unsampled.set(True)
         current = otel_context.get_current()
         self.otel_token = otel_context.attach(
             otel_context.set_value(_SUPPRESS_INSTRUMENTATION_KEY, True, current)
@@ -266,7 +269,6 @@ class _Unsampled:
 
     def __exit__(self, *exc_info: object) -> None:
         otel_context.detach(self.otel_token)
-        _unsampled.reset(self.token)
 
 
 class TracingObserver(Observer):
@@ -299,15 +301,15 @@ class TracingObserver(Observer):
 
     # -- requests (called by the middleware) --------------------------------------------
 
-    def quick_unsampled(self) -> tuple[float, Any, Any, Any] | None:
+    def quick_unsampled(self) -> tuple[float, Any, Any] | None:
         """What the middleware needs to mark a request that starts a trace of its own,
         not sampled, without calling :meth:`start_request`: ``(ratio, OpenTelemetry's
-        context variable, the context suppressing instrumentation, the unsampled
-        mark)``, the tokens of the last two to be reset as :meth:`end_request` does.
-        ``None`` when the provider's sampler decides, or the context is not the SDK's."""
+        context variable, the context suppressing instrumentation)``: the variable set
+        to that context, its token reset as :meth:`end_request` does. ``None`` when the
+        provider's sampler decides, or the context is not the SDK's."""
         if self.sample is None or _otel_now is None:
             return None
-        return self.sample, _otel_now, _SUPPRESSED, _unsampled
+        return self.sample, _otel_now, _SUPPRESSED
 
     def start_request(
         self, route: Any, request: Any, action: str, chosen: bool = False
@@ -321,8 +323,8 @@ class TracingObserver(Observer):
             if not (chosen or self._chosen()):
                 if _otel_now is None:
                     return None, _Unsampled().__enter__()
-                # the usual case, in the fewest steps: _Unsampled's two variables
-                return None, (_otel_now.set(_SUPPRESSED), _unsampled.set(True))
+                # the usual case, in the fewest steps: _Unsampled's mark
+                return None, _otel_now.set(_SUPPRESSED)
             parent = parent_span = None
             kind = SpanKind.SERVER
         else:
@@ -360,9 +362,8 @@ class TracingObserver(Observer):
     @staticmethod
     def end_request(span: Any, token: Any, status: int) -> None:
         if span is None:
-            if type(token) is tuple:  # (the quick unsampled mark of start_request)
-                _otel_now.reset(token[0])  # type: ignore[union-attr]
-                _unsampled.reset(token[1])
+            if type(token) is Token:  # (the quick unsampled mark of start_request)
+                _otel_now.reset(token)  # type: ignore[union-attr]
             else:
                 token.__exit__(None, None, None)
             return
@@ -379,7 +380,7 @@ class TracingObserver(Observer):
         return kind not in _NO_SPAN
 
     def span(self, kind: str, name: str, attributes: Mapping[str, Any]) -> Any:
-        if kind in _NO_SPAN or _unsampled.get():
+        if kind in _NO_SPAN or _unsampled():
             return None
         parent = trace.get_current_span().get_span_context()
         if parent.is_valid:
@@ -401,7 +402,7 @@ class TracingObserver(Observer):
             force_flush(5000)
 
     def inject(self, carrier: dict[str, str]) -> None:
-        if _unsampled.get():  # the work sent on belongs to a trace nobody keeps
+        if _unsampled():  # the work sent on belongs to a trace nobody keeps
             carrier[UNSAMPLED] = "1"
         else:
             propagate.inject(carrier)
