@@ -140,3 +140,20 @@ def test_with_a_sampler_of_the_apps_own_the_engine_listens_as_usual() -> None:
         assert [s.name.split()[0] for s in statements()] == ["SELECT"]
     finally:
         observability.disable()
+
+
+def test_an_engine_with_listeners_of_its_own_gets_the_statement_listeners_itself(
+    nitros_sampler: None,
+) -> None:
+    engine = sa.create_engine("sqlite://")
+    begun: list[str] = []
+    sa.event.listen(engine, "begin", lambda connection: begun.append("begin"))
+    assert engine._has_events  # (as nitro.sql's SQLite engines: BEGIN IMMEDIATE)
+    for parent, spans in ((SAMPLED, 1), (UNSAMPLED, 0), (SAMPLED, 1), (None, 0)):
+        _exporter.clear()
+        with under(parent), engine.begin() as connection:
+            assert connection.execute(sa.text("SELECT 1")).scalar() == 1
+            assert not connection._has_events  # (the engine's listeners serve it)
+        assert len(statements()) == spans, parent  # one span each: never twice
+    assert len(begun) == 4
+    assert _sqlalchemy._listeners.get(engine) is None  # moved to the engine

@@ -16,8 +16,10 @@ same code, and connections outside sampled traces pay nothing. The rest of the
 instrumentation (its ``connect`` span, the pool listeners behind its connection
 metric, the error listener) stays as it is.
 
-One difference: a connection opened outside a sampled trace and used inside one (a
-connection held across requests) gets no statement spans.
+An engine with listeners of its own dispatches every event anyway: there the
+statement listeners go on the engine, as the instrumentation does, at its first
+connection. One difference remains on the others: a connection opened outside a
+sampled trace and used inside one (held across requests) gets no statement spans.
 """
 
 from __future__ import annotations
@@ -106,10 +108,24 @@ def _register(cls: Any, target: Any, identifier: str, func: Any, *args: Any, **k
 def _connect(wrapped: Any, engine: Any, args: Any, kwargs: Any) -> Any:
     connection = wrapped(*args, **kwargs)
     listeners = _listeners.get(engine)
-    if listeners and _in_sampled_trace():
-        for identifier, func, kw in listeners:
-            event.listen(connection, identifier, func, **kw)
+    if listeners:
+        if engine._has_events:  # it dispatches anyway (it has listeners of its own)
+            _to_engine(engine)
+        elif _in_sampled_trace():
+            for identifier, func, kw in listeners:
+                event.listen(connection, identifier, func, **kw)
     return connection
+
+
+def _to_engine(engine: Any) -> None:
+    """Put *engine*'s statement listeners on the engine itself, as the instrumentation
+    does: an engine with listeners of its own (``nitro.sql``'s SQLite engines have
+    one for ``BEGIN``) dispatches every event already, and listening on each sampled
+    connection would only add work. Connections already open see them too."""
+    with _lock:
+        listeners = _listeners.pop(engine, None)
+    for identifier, func, kw in listeners or ():
+        _patched.__func__(EngineTracer, engine, identifier, func, **kw)
 
 
 def _in_sampled_trace() -> bool:
