@@ -135,7 +135,7 @@ class _LeanSpan(trace.Span, ReadableSpan):
         self._links: list[Link] = []
         self._status = _UNSET
         self._start_time = start_time or time.time_ns()
-        self._resource = maker.resource
+        self._resource = maker.resource  # type: ignore[assignment]  # (known, see usable())
         self._instrumentation_scope = maker.scope
 
     def __exit__(
@@ -152,7 +152,7 @@ class _LeanSpan(trace.Span, ReadableSpan):
         self.end()
 
     def get_span_context(self) -> SpanContext:
-        return self._context
+        return self._context  # type: ignore[return-value]  # (always set here)
 
     def is_recording(self) -> bool:
         return not self._ended

@@ -49,7 +49,7 @@ from nitro.persistence.versioning import VERSION_FIELD, conflict, is_versioned, 
 from nitro.specification import Specification
 from nitro.sql._mapping import Mapping, mapping_for
 from nitro.sql._turns import row_turn, transaction_turn
-from nitro.sql.config import SQLITE_READ, Database, database_for, get_database
+from nitro.sql.config import Database, database_for, get_database, sqlite_begin
 from nitro.sql.errors import DuplicateId, constraint_violation, schema_mismatch
 from nitro.sql.specs import split, warn_in_memory
 from nitro.sql.uow import AsyncUnitOfWork, SQLRepository, SQLUnit, UnitOfWork, active_unit
@@ -144,7 +144,7 @@ class SQLModelBackend(Repository[E], SQLRepository):
         except OperationalError as exc:
             raise BackendUnavailable(f"{database!r} cannot be reached: {exc.orig}") from exc
         if not write and conn.dialect.name == "sqlite":
-            conn.execution_options(**{SQLITE_READ: True})
+            sqlite_begin(conn, None)
         try:
             yield conn
         except BaseException as exc:

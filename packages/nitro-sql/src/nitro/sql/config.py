@@ -44,12 +44,18 @@ DEFAULT_URL = "sqlite:///nitro.db"
 #: The environment variable holding the database URL.
 ENV_VAR = "NITRO_DATABASE_URL"
 
-#: Execution option asking the SQLite ``begin`` hook for ``BEGIN IMMEDIATE`` (units of
-#: work take the write lock up front, so a read-then-write never deadlocks).
-SQLITE_IMMEDIATE = "nitro_sqlite_immediate"
-#: Execution option marking a read-only SQLite connection: no ``BEGIN`` is sent, each
-#: SELECT runs in its own implicit transaction (one statement less per read).
-SQLITE_READ = "nitro_sqlite_read"
+#: Where a SQLite connection keeps how its next transaction begins, in the DBAPI
+#: connection's ``info`` (see :func:`sqlite_begin`); emptied at each checkout.
+_BEGIN = "nitro_sqlite_begin"
+
+
+def sqlite_begin(connection: sa.Connection, statement: str | None) -> None:
+    """Make the next transaction of *connection* (SQLite) begin with *statement*:
+    ``"BEGIN IMMEDIATE"`` takes the write lock up front (a unit of work's
+    read-then-write never deadlocks), ``None`` sends no ``BEGIN`` (a read-only
+    connection: each SELECT its own implicit transaction, one statement less per read).
+    Without it, a transaction begins with ``BEGIN``."""
+    connection.info[_BEGIN] = statement
 
 
 class Database:
@@ -137,7 +143,7 @@ class Database:
         write ("database is locked" at once, not after the busy timeout)."""
         with self.engine.connect() as conn:
             if conn.dialect.name == "sqlite":
-                conn = conn.execution_options(**{SQLITE_IMMEDIATE: True})
+                sqlite_begin(conn, "BEGIN IMMEDIATE")
             with conn.begin():
                 metadata.create_all(conn, tables=tables, checkfirst=True)
 
@@ -194,8 +200,12 @@ def _sqlite_hooks(engine: Engine, *, wal: bool) -> None:
     """Make pysqlite transactional the way SQLAlchemy expects.
 
     The sqlite3 module opens transactions on its own and breaks SAVEPOINT; the recipe
-    from the SQLAlchemy docs turns that off and lets SQLAlchemy emit ``BEGIN``. WAL lets
-    readers run while one connection writes; foreign keys are off in SQLite by default.
+    from the SQLAlchemy docs turns that off and sends ``BEGIN`` when SQLAlchemy begins a
+    transaction. The recipe's ``begin`` listener is replaced here by the dialect's own
+    ``do_begin``, which SQLAlchemy calls for every transaction: a listener on an engine
+    turns on SQLAlchemy's event dispatch for each of its connections and statements.
+    WAL lets readers run while one connection writes; foreign keys are off in SQLite by
+    default.
     """
 
     @event.listens_for(engine, "connect")
@@ -208,12 +218,16 @@ def _sqlite_hooks(engine: Engine, *, wal: bool) -> None:
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    @event.listens_for(engine, "begin")
-    def _begin(connection: sa.Connection) -> None:
-        options = connection.get_execution_options()
-        if options.get(SQLITE_READ, False):
-            return
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(SQLITE_IMMEDIATE) else "BEGIN")
+    @event.listens_for(engine, "checkout")
+    def _checkout(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        record.info.pop(_BEGIN, None)  # (what sqlite_begin asked of the last user)
+
+    def do_begin(connection: Any) -> None:  # (the pool's proxy of the DBAPI connection)
+        statement = connection.info.pop(_BEGIN, "BEGIN")
+        if statement is not None:
+            connection.dbapi_connection.execute(statement)
+
+    engine.dialect.do_begin = do_begin  # type: ignore[method-assign, assignment]
 
 
 #: Every database whose engine exists, for :func:`_existing_engines`.

@@ -40,7 +40,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from nitro import uow as core
 from nitro.persistence import BackendUnavailable, Repository
 from nitro.sql._mapping import Mapping, tables_in_use
-from nitro.sql.config import SQLITE_IMMEDIATE, Database, database_for, get_database
+from nitro.sql.config import Database, database_for, get_database, sqlite_begin
 from nitro.sql.errors import constraint_violation, schema_mismatch
 
 __all__ = ["AsyncUnitOfWork", "SQLRepository", "UnitOfWork", "active_unit"]
@@ -114,7 +114,7 @@ class _Transaction:
                     f"{self.database!r} cannot be reached: {exc.orig}"
                 ) from exc
             if conn.dialect.name == "sqlite":
-                conn.execution_options(**{SQLITE_IMMEDIATE: True})
+                sqlite_begin(conn, "BEGIN IMMEDIATE")
             self.conn = conn
         if self.root is None or not self.root.is_active:
             self.root = self.conn.begin()
