@@ -67,7 +67,9 @@ def test_only_connections_of_sampled_traces_listen_to_statements(nitros_sampler:
         _exporter.clear()
         with under(parent), engine.connect() as connection:
             assert connection.execute(sa.text("SELECT 1")).scalar() == 1
-            assert connection._has_events is (parent is SAMPLED)
+            # (a connection of a sampled trace comes from the engine's view for them)
+            assert (connection.engine is engine) is (parent is not SAMPLED)
+            assert connection.engine.pool is engine.pool
         found = statements()
         assert len(found) == spans, parent
     _exporter.clear()
