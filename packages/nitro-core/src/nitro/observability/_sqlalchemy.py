@@ -1,4 +1,4 @@
-"""SQLAlchemy's OpenTelemetry instrumentation, its statement listeners put only on the
+"""SQLAlchemy's OpenTelemetry instrumentation, its statement listeners heard only by the
 connections that sampled traces open.
 
 SQLAlchemy's instrumentation listens to every statement of an engine
@@ -6,16 +6,17 @@ SQLAlchemy's instrumentation listens to every statement of an engine
 on an engine turns on SQLAlchemy's event dispatch for every connection the engine
 opens: its connect, begin, each statement and its commit then go through the event
 machinery, even where the listener returns at once because the trace is not sampled.
-On PostgreSQL, whose engines have no other listener, that measured 50 µs of CPU per
-two-statement transaction (320 → 370 µs, ``benchmarks/README.md``).
+On PostgreSQL, whose engines have no other listener, that measured about 50 µs of CPU
+per two-statement transaction (about 300 → 380 µs, ``benchmarks/README.md``).
 
 Under Nitro's sampler a statement's span is kept exactly when its trace is sampled,
 so here the instrumentation's two statement listeners are put on a view of the
 engine (``engine.execution_options()``: the same pool, listeners of its own) that
-gives the connections opened inside sampled traces, instead of on the engine: the same
-spans, made by the same code, and connections outside sampled traces pay nothing. The rest of the
-instrumentation (its ``connect`` span, the pool listeners behind its connection
-metric, the error listener) stays as it is.
+gives the connections opened inside sampled traces, instead of on the engine: the
+same spans, made by the same code, and connections outside sampled traces pay nothing
+(the ``connection.engine`` of the others is the view). The rest of the instrumentation
+(its ``connect`` span, the pool listeners behind its connection metric, the error
+listener) stays as it is.
 
 An engine with listeners of its own dispatches every event anyway: there the
 statement listeners go on the engine, as the instrumentation does, at its first
