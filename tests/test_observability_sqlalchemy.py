@@ -159,3 +159,21 @@ def test_an_engine_with_listeners_of_its_own_gets_the_statement_listeners_itself
         assert len(statements()) == spans, parent  # one span each: never twice
     assert len(begun) == 4
     assert _sqlalchemy._listeners.get(engine) is None  # moved to the engine
+
+
+def test_an_engine_dropped_while_traces_are_on_is_freed_with_its_view(
+    nitros_sampler: None,
+) -> None:
+    import gc
+    import weakref
+
+    engine = sa.create_engine("sqlite://")
+    with under(SAMPLED), engine.connect() as connection:
+        connection.execute(sa.text("SELECT 1"))
+        view = weakref.ref(connection.engine)
+    assert view() is not None
+    gone = weakref.ref(engine)
+    del engine, connection
+    gc.collect()
+    assert gone() is None  # (with its pool and the connections it holds)
+    assert view() is None

@@ -49,9 +49,10 @@ _STATEMENT_EVENTS = frozenset({"before_cursor_execute", "after_cursor_execute"})
 _listeners: weakref.WeakKeyDictionary[Any, list[tuple[str, Any, dict[str, Any]]]] = (
     weakref.WeakKeyDictionary()
 )
-#: engine -> its view for sampled traces (:func:`_sampled_view`). The view refers to
-#: its engine, so an entry lives until the instrumentation is turned off.
-_views: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+#: Where an engine keeps its view for sampled traces (:func:`_sampled_view`), and the
+#: engines that have one.
+_VIEW = "_nitro_sampled_view"
+_viewed: weakref.WeakSet[Any] = weakref.WeakSet()
 _lock = threading.Lock()
 _patched: Any = None  # EngineTracer._register_event_listener before Nitro's
 
@@ -98,7 +99,9 @@ def _unpatch() -> None:
             setattr(EngineTracer, _HOOK, _patched)
             _patched = None
         _listeners.clear()
-        _views.clear()
+        for engine in list(_viewed):
+            engine.__dict__.pop(_VIEW, None)
+        _viewed.clear()
 
 
 def _register(cls: Any, target: Any, identifier: str, func: Any, *args: Any, **kw: Any) -> None:
@@ -127,15 +130,18 @@ def _sampled_view(engine: Any) -> Any:
     (documented for that), with the statement listeners on it, made once. Listening on
     each connection instead costs SQLAlchemy's event registry about 30 µs per
     connection."""
-    view = _views.get(engine)
+    view = engine.__dict__.get(_VIEW)
     if view is None:
         with _lock:
-            view = _views.get(engine)
+            view = engine.__dict__.get(_VIEW)
             if view is None:
                 view = engine.execution_options()
                 for identifier, func, kw in _listeners.get(engine) or ():
                     event.listen(view, identifier, func, **kw)
-                _views[engine] = view
+                # (kept by the engine itself: a table of its own would keep the engine,
+                # which the view refers to, and its pool's connections, alive)
+                engine.__dict__[_VIEW] = view
+                _viewed.add(engine)
     return view
 
 
@@ -146,7 +152,7 @@ def _to_engine(engine: Any) -> None:
     connection would only add work. Connections already open see them too."""
     with _lock:
         listeners = _listeners.pop(engine, None)
-        _views.pop(engine, None)
+        engine.__dict__.pop(_VIEW, None)
     for identifier, func, kw in listeners or ():
         _patched.__func__(EngineTracer, engine, identifier, func, **kw)
 
