@@ -177,3 +177,18 @@ def test_an_engine_dropped_while_traces_are_on_is_freed_with_its_view(
     gc.collect()
     assert gone() is None  # (with its pool and the connections it holds)
     assert view() is None
+
+
+def test_the_apps_own_view_of_an_engine_gets_statement_spans_too(nitros_sampler: None) -> None:
+    engine = sa.create_engine("sqlite://")
+    mine = engine.execution_options(isolation_level="SERIALIZABLE")  # an OptionEngine
+    seen: list[str] = []
+    sa.event.listen(mine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    for parent, spans in ((SAMPLED, 1), (UNSAMPLED, 0), (SAMPLED, 1)):
+        _exporter.clear()
+        with under(parent), mine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+            assert connection.get_isolation_level() == "SERIALIZABLE"  # its options kept
+        assert len(statements()) == spans, parent
+    assert seen == ["SELECT 1"] * 3  # its own listener heard every statement
+    assert not engine._has_events

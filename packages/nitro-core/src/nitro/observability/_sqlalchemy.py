@@ -52,6 +52,7 @@ _listeners: weakref.WeakKeyDictionary[Any, list[tuple[str, Any, dict[str, Any]]]
 #: Where an engine keeps its view for sampled traces (:func:`_sampled_view`), and the
 #: engines that have one.
 _VIEW = "_nitro_sampled_view"
+_IS_VIEW = "_nitro_is_sampled_view"
 _viewed: weakref.WeakSet[Any] = weakref.WeakSet()
 _lock = threading.Lock()
 _patched: Any = None  # EngineTracer._register_event_listener before Nitro's
@@ -115,20 +116,35 @@ def _register(cls: Any, target: Any, identifier: str, func: Any, *args: Any, **k
 
 
 def _connect(wrapped: Any, engine: Any, args: Any, kwargs: Any) -> Any:
-    listeners = _listeners.get(engine)
+    if _IS_VIEW in engine.__dict__:  # (a view of _sampled_view connecting)
+        return wrapped(*args, **kwargs)
+    base, listeners = _statement_listeners(engine)
     if listeners:
-        if engine._has_events:  # it dispatches anyway (it has listeners of its own)
-            _to_engine(engine)
+        if base._has_events:  # it dispatches anyway (it has listeners of its own)
+            _to_engine(base)
         elif _in_sampled_trace():
-            return _sampled_view(engine).connect(*args, **kwargs)
+            return _sampled_view(engine, listeners).connect(*args, **kwargs)
     return wrapped(*args, **kwargs)
 
 
-def _sampled_view(engine: Any) -> Any:
+def _statement_listeners(engine: Any) -> tuple[Any, list[tuple[str, Any, dict[str, Any]]] | None]:
+    """``(the engine the instrumentation registered, its statement listeners)`` for
+    *engine*, which may be a view of it (``engine.execution_options(...)``, the app's
+    own or one of :func:`_sampled_view`): views see their engine's listeners."""
+    base = engine
+    while True:
+        listeners = _listeners.get(base)
+        proxied = getattr(base, "_proxied", None)  # (an OptionEngine's engine)
+        if listeners is not None or proxied is None:
+            return base, listeners
+        base = proxied
+
+
+def _sampled_view(engine: Any, listeners: list[tuple[str, Any, dict[str, Any]]]) -> Any:
     """*engine* as seen by sampled traces: ``engine.execution_options()``, SQLAlchemy's
     view of an engine that shares its pool and state and has listeners of its own
-    (documented for that), with the statement listeners on it, made once. Listening on
-    each connection instead costs SQLAlchemy's event registry about 30 µs per
+    (documented for that), with the statement *listeners* on it, made once. Listening
+    on each connection instead costs SQLAlchemy's event registry about 30 µs per
     connection."""
     view = engine.__dict__.get(_VIEW)
     if view is None:
@@ -136,7 +152,8 @@ def _sampled_view(engine: Any) -> Any:
             view = engine.__dict__.get(_VIEW)
             if view is None:
                 view = engine.execution_options()
-                for identifier, func, kw in _listeners.get(engine) or ():
+                view.__dict__[_IS_VIEW] = True
+                for identifier, func, kw in listeners:
                     event.listen(view, identifier, func, **kw)
                 # (kept by the engine itself: a table of its own would keep the engine,
                 # which the view refers to, and its pool's connections, alive)
