@@ -164,9 +164,9 @@ def _sampled_view(engine: Any, listeners: list[tuple[str, Any, dict[str, Any]]])
 
 def _to_engine(engine: Any) -> None:
     """Put *engine*'s statement listeners on the engine itself, as the instrumentation
-    does: an engine with listeners of its own (``nitro.sql``'s SQLite engines have
-    one for ``BEGIN``) dispatches every event already, and listening on each sampled
-    connection would only add work. Connections already open see them too."""
+    does: an engine with listeners of its own dispatches every event already, and
+    connecting sampled traces through a view would only add work. Connections already
+    open see them too."""
     with _lock:
         listeners = _listeners.pop(engine, None)
         engine.__dict__.pop(_VIEW, None)

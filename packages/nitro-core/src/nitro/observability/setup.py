@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from contextvars import Token
 from random import random as _random
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, TypedDict, Unpack
@@ -176,11 +175,8 @@ class Observability:
             sums = totals.get() or {}
             response.headers["Server-Timing"] = server_timing(seconds, sums)
             _reset(totals, timing_token)
-        if trace_token is not None:
-            if span is None and type(trace_token) is Token and self._quick is not None:
-                self._quick[1].reset(trace_token)  # (the quick unsampled mark)
-            else:
-                self.tracing.end_request(span, trace_token, response.status)
+        if trace_token is not None:  # (end_request also ends the quick unsampled mark)
+            self.tracing.end_request(span, trace_token, response.status)
         try:
             _request_id.reset(request_token)
         except ValueError:  # left in another context than it was entered in

@@ -243,11 +243,16 @@ if not isinstance(_otel_now, ContextVar):
     _otel_now = None
 
 
+def _current() -> Any:
+    """OpenTelemetry's current context, read from its variable where the SDK keeps it."""
+    return otel_context.get_current() if _otel_now is None else _otel_now.get()
+
+
 def _unsampled() -> bool:
     """Whether this runs in a trace Nitro does not sample: there instrumentation is
     suppressed (OpenTelemetry's own mark, which the libraries' instrumentation obeys),
     and Nitro makes no span either, nor where other code suppressed it."""
-    current = otel_context.get_current() if _otel_now is None else _otel_now.get()
+    current = _current()
     return bool(current) and bool(current.get(_SUPPRESS_INSTRUMENTATION_KEY))
 
 
@@ -318,7 +323,7 @@ class TracingObserver(Observer):
         trace is not sampled (the token ends the unsampled mark). *chosen*: the caller
         drew this root as sampled already (a root is drawn once)."""
         headers = request.headers
-        current = otel_context.get_current() if _otel_now is None else _otel_now.get()
+        current = _current()
         if not current and "traceparent" not in headers:  # the root of a trace (usually)
             if not (chosen or self._chosen()):
                 if _otel_now is None:
