@@ -222,3 +222,39 @@ def test_the_lean_provider_makes_lean_spans_only_in_sampled_traces() -> None:
     assert not isinstance(span, _LeanSpan)
     assert span.is_recording()
     span.end()
+
+
+def test_a_providers_own_id_generator_makes_the_ids() -> None:
+    """The SDK's default ids are drawn inline; any other generator is asked, as the SDK
+    asks it (and its trace ids are not flagged random unless it says so)."""
+    from opentelemetry.sdk.trace.id_generator import IdGenerator
+
+    class Counting(IdGenerator):
+        def __init__(self) -> None:
+            self.next = 0x100
+
+        def generate_span_id(self) -> int:
+            self.next += 1
+            return self.next
+
+        def generate_trace_id(self) -> int:
+            return 0xABC
+
+    exporter = InMemorySpanExporter()
+    made = TracerProvider(sampler=_within_traces(), id_generator=Counting())
+    made.add_span_processor(SimpleSpanProcessor(exporter))
+    maker = LeanSpans(made.get_tracer("nitro"))
+    maker.start("root", None, SpanKind.SERVER, {}).end()
+    maker.start("child", PARENT, SpanKind.INTERNAL, {}).end()
+    root, child = exporter.get_finished_spans()
+    assert (root.context.trace_id, root.context.span_id) == (0xABC, 0x101)
+    assert root.context.trace_flags == TraceFlags(0x01)  # sampled, ids not said random
+    assert (child.context.trace_id, child.context.span_id) == (PARENT.trace_id, 0x102)
+
+    made, exporter = provider()  # the SDK's default: random ids, flagged as such
+    maker = LeanSpans(made.get_tracer("nitro"))
+    spans = [maker.start("root", None, SpanKind.SERVER, {}) for _ in range(50)]
+    ids = {(s.get_span_context().trace_id, s.get_span_context().span_id) for s in spans}
+    assert len(ids) == 50
+    assert all(t and s for t, s in ids)
+    assert {s.get_span_context().trace_flags for s in spans} == {TraceFlags(0x03)}

@@ -21,7 +21,9 @@ one per configuration:
 
 After a warm-up, ``wrk -t1 -c16`` loads the three in turn for ``--rounds`` rounds, the
 order rotated every round. Printed: requests/s per configuration per round, the medians
-of requests/s, p99 and server CPU per request, and the median over rounds of the
+of requests/s, p99 and server CPU per request (with its kernel part, and the part of the
+threads other than the event loop's: the span exporter's, the app's worker threads), and
+the median over rounds of the
 on/off (target >= 0.90) and off/without (target: no measurable difference) ratios.
 Afterwards the script checks that ``on`` really was on: ``/metrics`` counts the
 requests, the log file has JSON access lines with a ``request_id``, and the sink
@@ -34,7 +36,7 @@ picked at random per request.
 
 ``--configs`` picks other servers to compare, among them parts of ``on`` alone
 (``logs``, ``logs-access``, ``metrics``, ``traces``, ``traces-0``, ``on-access``,
-``on-fastapi``: see ``CONFIGS``), each compared with ``off``. ``--profile SECONDS``
+``on-fastapi``, ``on-1``: see ``CONFIGS``), each compared with ``off``. ``--profile SECONDS``
 then runs py-spy on the ``off`` and ``on`` servers under wrk and prints their CPU per
 request by area (FastAPI's telemetry, OpenTelemetry, nitro.observability, the probes,
 prometheus_client, logging, the span exporter's thread, the rest).
@@ -149,6 +151,14 @@ CONFIGS: dict[str, tuple[str, dict[str, str]]] = {
             "NITRO_TRACES_LIBRARIES": "none",
         },
     ),
+    "on-1": (
+        "on, with every trace sampled (what a sampled request costs, times ten)",
+        {
+            "NITRO_OBSERVABILITY": "logs,metrics,traces",
+            "NITRO_TRACES_SAMPLE": "1",
+            "NITRO_LOG_FORMAT": "json",
+        },
+    ),
     "traces-0": (
         "traces only, sampled 0 (no trace sampled: nothing built or exported)",
         {"NITRO_OBSERVABILITY": "traces", "NITRO_TRACES_SAMPLE": "0"},
@@ -224,6 +234,21 @@ def system_seconds(pid: int) -> float:
     """The system (kernel) part of the server's CPU time."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return int(fields[12]) / os.sysconf("SC_CLK_TCK")
+
+
+def other_threads_seconds(pid: int) -> float:
+    """CPU time of the server's threads other than its main one (the event loop's): the
+    span exporter's thread, and any worker threads the app runs work in."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        if task.name == str(pid):
+            continue
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # (a thread that ended meanwhile)
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def server_command(port: int) -> list[str]:
@@ -337,9 +362,11 @@ def bench(args: argparse.Namespace, script: Path, tmp: Path) -> dict[str, Any]:
             for config in order:
                 pid = servers[config].pid
                 cpu_before, sys_before = server_cpu_seconds(pid), system_seconds(pid)
+                threads_before = other_threads_seconds(pid)
                 run = wrk(urls[config], script, args.seconds, args.connections)
                 run.cpu_us = (server_cpu_seconds(pid) - cpu_before) / run.requests * 1e6
                 run.sys_us = (system_seconds(pid) - sys_before) / run.requests * 1e6
+                run.threads_us = (other_threads_seconds(pid) - threads_before) / run.requests * 1e6
                 runs[config].append(run)
             print(
                 f"round {round_number + 1}: "
@@ -682,17 +709,18 @@ def main() -> None:
         runs = result["runs"]
         print(
             f"\n{'config':<14}{'req/s':>9}{'p99 ms':>9}{'CPU us/req':>12}{'of it sys':>11}"
-            f"{'errors':>8}  req/s per round"
+            f"{'threads':>9}{'errors':>8}  req/s per round"
         )
         for config in args.configs:
             rps = statistics.median(r.rps for r in runs[config])
             p99 = statistics.median(r.p99_ms for r in runs[config])
             cpu = statistics.median(r.cpu_us for r in runs[config])
             sys_us = statistics.median(r.sys_us for r in runs[config])  # type: ignore[attr-defined]
+            threads = statistics.median(r.threads_us for r in runs[config])  # type: ignore[attr-defined]
             errors = sum(r.errors for r in runs[config])
             rounds = " ".join(f"{r.rps:.0f}" for r in runs[config])
             print(
-                f"{config:<14}{rps:>9.0f}{p99:>9.2f}{cpu:>12.1f}{sys_us:>11.1f}{errors:>8}"
+                f"{config:<14}{rps:>9.0f}{p99:>9.2f}{cpu:>12.1f}{sys_us:>11.1f}{threads:>9.1f}{errors:>8}"
                 f"  {rounds}"
             )
         pairs = [("off", "without", None)] + [

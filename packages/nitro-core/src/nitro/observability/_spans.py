@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from random import getrandbits
 from types import TracebackType
 from typing import Any
 
@@ -31,6 +32,7 @@ from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor
 from opentelemetry.sdk.trace import Tracer as SDKTracer
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
 __all__ = ["LeanSpans", "LeanTracerProvider"]
@@ -54,6 +56,8 @@ class LeanSpans:
         # (the provider's processors: its tuple is replaced when one is added)
         self.multi = getattr(tracer, "span_processor", None)
         self.complete = None not in (self.resource, self.scope, self.ids, self.limits)
+        # the SDK's default ids (random bits, zero is invalid), drawn here without the calls
+        self.random_ids = type(self.ids) is RandomIdGenerator
         # (usable()'s answer for the processors it last saw: asked for every span)
         self._seen: Any = None
         self._usable = False
@@ -84,16 +88,21 @@ class LeanSpans:
         """A recording span, sampled, child of *parent* (a root when ``None``)."""
         ids = self.ids
         if parent is None:
-            flags = _SAMPLED | (0x02 if ids.is_trace_id_random() else 0)  # type: ignore[union-attr]
-            trace_id = ids.generate_trace_id()  # type: ignore[union-attr]
+            if self.random_ids:
+                flags = 0x03  # sampled, with a random trace id
+                trace_id = getrandbits(128) or ids.generate_trace_id()  # type: ignore[union-attr]
+            else:
+                flags = _SAMPLED | (0x02 if ids.is_trace_id_random() else 0)  # type: ignore[union-attr]
+                trace_id = ids.generate_trace_id()  # type: ignore[union-attr]
             state = None
         else:
             flags = _SAMPLED | (parent.trace_flags & 0x02)
             trace_id = parent.trace_id
             state = parent.trace_state
+        span_id = (self.random_ids and getrandbits(64)) or ids.generate_span_id()  # type: ignore[union-attr]
         context = SpanContext(
             trace_id,
-            ids.generate_span_id(),  # type: ignore[union-attr]
+            span_id,
             is_remote=False,
             trace_flags=_FLAGS.get(flags) or TraceFlags(flags),
             trace_state=state,
@@ -218,7 +227,7 @@ class _LeanSpan(trace.Span, ReadableSpan):
         if (
             (most is not None and len(attributes) > most)
             or longest is not None
-            or any(type(value) not in _PLAIN for value in attributes.values())
+            or not _PLAIN.issuperset(map(type, attributes.values()))
         ):  # what the SDK's span would have done: cap, truncate, clean
             self._attributes = BoundedAttributes(
                 most, attributes, immutable=True, max_value_len=longest
@@ -228,7 +237,7 @@ class _LeanSpan(trace.Span, ReadableSpan):
         if self._links:
             self._links = self._links[: limits.max_links]  # type: ignore[union-attr]
         self._end_time = end_time or time.time_ns()
-        for processor in maker.processors:
+        for processor in maker.multi._span_processors:  # type: ignore[union-attr]
             processor.on_end(self)
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
-from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
+from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, Context
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from nitro.observability._spans import LeanSpans, LeanTracerProvider
@@ -243,6 +243,13 @@ if not isinstance(_otel_now, ContextVar):
     _otel_now = None
 
 
+#: The key OpenTelemetry keeps the current span under in a context (its private name:
+#: ``None`` where it is not there, and then its functions are used).
+_SPAN_KEY: str | None = getattr(
+    __import__("opentelemetry.trace.propagation", fromlist=["_SPAN_KEY"]), "_SPAN_KEY", None
+)
+
+
 def _current() -> Any:
     """OpenTelemetry's current context, read from its variable where the SDK keeps it."""
     return otel_context.get_current() if _otel_now is None else _otel_now.get()
@@ -344,8 +351,7 @@ class TracingObserver(Observer):
             "url.path": request.path,
         }
         span = self._start(f"action {action}", kind, attributes, parent_span, parent)
-        token = otel_context.attach(trace.set_span_in_context(span, parent))
-        return span, token
+        return span, _attach_span(span, parent if parent is not None else current)
 
     def _parent(self, current: Any, headers: Any) -> tuple[Any, Any, Any]:
         """``(context, parent span context, kind)`` for a request under a span of the
@@ -377,7 +383,10 @@ class TracingObserver(Observer):
             if status >= 500:
                 span.set_status(Status(StatusCode.ERROR))
         span.end()
-        otel_context.detach(token)
+        if type(token) is Token:  # (set by _attach_span)
+            _otel_now.reset(token)  # type: ignore[union-attr]
+        else:
+            otel_context.detach(token)
 
     # -- probe reports ------------------------------------------------------------------
 
@@ -418,6 +427,15 @@ class TracingObserver(Observer):
         if "traceparent" not in carrier:
             return None
         return _resumed(carrier)
+
+
+def _attach_span(span: Any, context: Any) -> Any:
+    """Make *span* current in a copy of *context* (what ``otel_context.attach(trace.
+    set_span_in_context(span, context))`` does, in one step where OpenTelemetry's
+    context variable and key are known); the token for :meth:`TracingObserver.end_request`."""
+    if _otel_now is None or _SPAN_KEY is None:
+        return otel_context.attach(trace.set_span_in_context(span, context))
+    return _otel_now.set(Context({**context, _SPAN_KEY: span} if context else {_SPAN_KEY: span}))
 
 
 @contextmanager
