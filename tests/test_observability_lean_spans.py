@@ -258,3 +258,33 @@ def test_a_providers_own_id_generator_makes_the_ids() -> None:
     assert len(ids) == 50
     assert all(t and s for t, s in ids)
     assert {s.get_span_context().trace_flags for s in spans} == {TraceFlags(0x03)}
+
+
+@pytest.mark.parametrize("known", [True, False], ids=["sdk-variable", "api-only"])
+def test_a_request_span_is_current_until_its_end_and_then_gone(
+    known: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The request's span is made current and undone in one step where OpenTelemetry's
+    context variable is known, and through its API where it is not (another runtime
+    context: its tokens may be ``contextvars.Token`` all the same)."""
+    from types import SimpleNamespace
+
+    from opentelemetry import context as otel_context
+    from opentelemetry import trace
+
+    from nitro.observability import tracing
+
+    if not known:
+        monkeypatch.setattr(tracing, "_otel_now", None)
+    made, exporter = provider()
+    observer = tracing.TracingObserver(made, sample=1.0)
+    request = SimpleNamespace(headers={}, method="POST", path="/counter/main/increment")
+    route = SimpleNamespace(path="/counter/{id}/increment")
+    before = otel_context.get_current()
+    span, token = observer.start_request(route, request, "Counter.increment")
+    assert trace.get_current_span() is span
+    observer.end_request(span, token, 201)
+    assert otel_context.get_current() == before
+    (finished,) = exporter.get_finished_spans()
+    assert finished.name == "action Counter.increment"
+    assert finished.attributes["http.response.status_code"] == 201

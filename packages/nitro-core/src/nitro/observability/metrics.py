@@ -189,11 +189,11 @@ class MetricsObserver(Observer):
 
     def request(self, action: str, method: str, status: int, seconds: float) -> None:
         """Count one action request and its latency (``counter`` is the same, quicker)."""
-        key = (action, method, status)
         tallied = self.metrics.tallied
         if tallied is not None:
             tallied.add(action, method, status, seconds)
             return
+        key = (action, method, status)
         children = self._requests.get(key)
         if children is None:
             m = self.metrics

@@ -373,20 +373,17 @@ class TracingObserver(Observer):
     @staticmethod
     def end_request(span: Any, token: Any, status: int) -> None:
         if span is None:
-            if type(token) is Token:  # (the quick unsampled mark of start_request)
-                _otel_now.reset(token)  # type: ignore[union-attr]
-            else:
+            if type(token) is _Unsampled:
                 token.__exit__(None, None, None)
+            else:  # (the quick unsampled mark of start_request)
+                _detach(token)
             return
         if span.is_recording():
             span.set_attribute("http.response.status_code", status)
             if status >= 500:
                 span.set_status(Status(StatusCode.ERROR))
         span.end()
-        if type(token) is Token:  # (set by _attach_span)
-            _otel_now.reset(token)  # type: ignore[union-attr]
-        else:
-            otel_context.detach(token)
+        _detach(token)
 
     # -- probe reports ------------------------------------------------------------------
 
@@ -436,6 +433,16 @@ def _attach_span(span: Any, context: Any) -> Any:
     if _otel_now is None or _SPAN_KEY is None:
         return otel_context.attach(trace.set_span_in_context(span, context))
     return _otel_now.set(Context({**context, _SPAN_KEY: span} if context else {_SPAN_KEY: span}))
+
+
+def _detach(token: Any) -> None:
+    """Undo :func:`_attach_span` or the quick unsampled mark: the reset of
+    OpenTelemetry's context variable where its token is one, else OpenTelemetry's
+    ``detach`` (a runtime context of another kind, whose tokens may be ``Token`` too)."""
+    if _otel_now is not None and type(token) is Token:
+        _otel_now.reset(token)
+    else:
+        otel_context.detach(token)
 
 
 @contextmanager
