@@ -8,7 +8,12 @@ from typing import Any
 
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan, SpanLimits, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    SimpleSpanProcessor,
+    SpanExporter,
+    SpanExportResult,
+)
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
@@ -89,6 +94,50 @@ def test_limits_apply_as_the_sdks() -> None:
     assert dict(lean.attributes) == dict(sdk.attributes) == {"a": "ab", "b": "cde"}
     assert dict(lean_many.attributes) == dict(sdk_many.attributes)
     assert len(lean_many.attributes) == 2
+
+
+@pytest.mark.parametrize("parent", [PARENT, None], ids=["child", "root"])
+def test_through_the_sdks_batch_processor_a_lean_span_arrives_as_the_sdks(
+    parent: SpanContext | None,
+) -> None:
+    """The batch processor gets the span without its on_end (see _spans._sink), the
+    span's context is built without SpanContext() and its events and links are made
+    only when added: what arrives is still what the SDK's span would send."""
+    from opentelemetry import trace
+
+    exporter = InMemorySpanExporter()
+    made = TracerProvider(sampler=_within_traces())
+    made.add_span_processor(BatchSpanProcessor(exporter))
+    tracer = made.get_tracer("nitro")
+    context = trace.set_span_in_context(trace.NonRecordingSpan(parent)) if parent else None
+    lean = LeanSpans(tracer).start("plain", parent, SpanKind.SERVER, {"a": "b"})
+    sdk = tracer.start_span("plain", context, SpanKind.SERVER, {"a": "b"})
+    for span in (lean, sdk):
+        span.end()
+    linked = LeanSpans(tracer).start("linked", parent, SpanKind.INTERNAL, {})
+    linked.add_link(PARENT, {"why": "batch"})
+    linked.add_link(SpanContext(0, 0, False))  # invalid: not kept, as the SDK
+    linked.add_event("one")
+    linked.add_event("two")
+    linked.end()
+    assert made.force_flush(5000)
+    ours, theirs, with_links = exporter.get_finished_spans()
+    assert ours.events == theirs.events == ()
+    assert ours.links == theirs.links == ()
+    assert [e.name for e in with_links.events] == ["one", "two"]
+    assert [(link.context, dict(link.attributes or {})) for link in with_links.links] == [
+        (PARENT, {"why": "batch"})
+    ]
+    for field in ("is_remote", "is_valid", "trace_flags", "trace_state"):
+        assert getattr(ours.context, field) == getattr(theirs.context, field), field
+    assert ours.context.trace_state is theirs.context.trace_state
+    assert ours.context == SpanContext(
+        ours.context.trace_id, ours.context.span_id, False, ours.context.trace_flags
+    )
+    if parent is not None:
+        assert ours.context.trace_id == theirs.context.trace_id == parent.trace_id
+        assert ours.parent == theirs.parent == parent
+    made.shutdown()
 
 
 def test_only_processors_that_ignore_starts_let_spans_skip_the_sdk() -> None:

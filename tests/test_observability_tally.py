@@ -6,9 +6,16 @@ from __future__ import annotations
 import random
 import threading
 
-from prometheus_client import CollectorRegistry, Histogram, generate_latest
+import pytest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
-from nitro.observability._tally import TalliedHistogram
+from nitro.observability._tally import (
+    FOLD_EVERY,
+    TalliedCounter,
+    TalliedHistogram,
+    TalliedRequests,
+    Tally,
+)
 from nitro.observability.metrics import LATENCY_BUCKETS
 
 
@@ -56,3 +63,91 @@ def test_observations_from_many_threads_are_all_counted() -> None:
     assert (
         registry.get_sample_value("calls_seconds_bucket", {"operation": "get", "le": "0.001"}) == 0
     )
+
+
+def tally_in(registry: CollectorRegistry) -> Tally:
+    requests = TalliedRequests(
+        ("requests", "Requests answered"),
+        ("request_duration_seconds", "Request latency"),
+        LATENCY_BUCKETS,
+    )
+    units = TalliedCounter("units", "Units of work", "outcome")
+    registry.register(requests)
+    registry.register(units)
+    return Tally(requests, units)
+
+
+def test_noted_requests_expose_what_prometheus_clients_counter_and_histogram_would() -> None:
+    ours, theirs = CollectorRegistry(), CollectorRegistry()
+    tally = tally_in(ours)
+    counted = Counter("requests", "Requests answered", ["action", "method", "status"],
+                      registry=theirs)  # fmt: skip
+    timed = Histogram("request_duration_seconds", "Request latency", ["action", "method"],
+                      buckets=LATENCY_BUCKETS, registry=theirs)  # fmt: skip
+    units = Counter("units", "Units of work", ["outcome"], registry=theirs)
+    draw = random.Random(11)
+    values = [*LATENCY_BUCKETS, 0.0, 11.0, *(draw.expovariate(300) for _ in range(2500))]
+    for value in values:  # more than FOLD_EVERY: folded on the way and at the scrape
+        action, status = draw.choice(["Todo.add", "Todo.rename"]), draw.choice([200, 422])
+        tally.add(action, "POST", status, value)
+        counted.labels(action, "POST", str(status)).inc()
+        timed.labels(action, "POST").observe(value)
+        if status == 200:
+            outcome = draw.choice(["commit", "rollback"])
+            tally.unit(outcome)
+            units.labels(outcome).inc()
+    assert len(values) > FOLD_EVERY
+    # the sums are added up in another order (per status first): equal but for rounding
+    ours_lines, theirs_lines = exposed(ours), exposed(theirs)
+    assert [line for line in ours_lines if "_sum{" not in line] == [
+        line for line in theirs_lines if "_sum{" not in line
+    ]
+    sums = [[float(line.rsplit(" ", 1)[1]) for line in lines if "_sum{" in line]
+            for lines in (ours_lines, theirs_lines)]  # fmt: skip
+    assert len(sums[0]) == 2
+    assert sums[0] == pytest.approx(sums[1], rel=1e-12)
+
+
+def test_notes_wait_at_most_fold_every_and_a_scrape_counts_them_all() -> None:
+    registry = CollectorRegistry()
+    tally = tally_in(registry)
+    for _ in range(FOLD_EVERY - 1):
+        tally.add("Todo.add", "POST", 200, 0.001)
+    assert len(tally.notes) == FOLD_EVERY - 1  # not folded yet
+    tally.unit("commit")
+    assert not tally.notes  # the FOLD_EVERY-th note folded them all
+    tally.add("Todo.add", "POST", 200, 0.001)
+    labels = {"action": "Todo.add", "method": "POST", "status": "200"}
+    assert registry.get_sample_value("requests_total", labels) == FOLD_EVERY
+    assert not tally.notes  # the collection folded the last one
+    assert registry.get_sample_value("units_total", {"outcome": "commit"}) == 1
+
+
+def test_requests_noted_from_many_threads_while_scraped_are_all_counted() -> None:
+    registry = CollectorRegistry()
+    tally = tally_in(registry)
+    done = threading.Event()
+
+    def note() -> None:
+        for _ in range(20000):
+            tally.add("Todo.add", "POST", 200, 0.002)
+            tally.unit("commit")
+
+    def scrape() -> None:
+        while not done.is_set():
+            generate_latest(registry)
+
+    scraper = threading.Thread(target=scrape)
+    scraper.start()
+    threads = [threading.Thread(target=note) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    done.set()
+    scraper.join()
+    labels = {"action": "Todo.add", "method": "POST", "status": "200"}
+    assert registry.get_sample_value("requests_total", labels) == 80000
+    assert registry.get_sample_value("request_duration_seconds_count", {
+        "action": "Todo.add", "method": "POST"}) == 80000  # fmt: skip
+    assert registry.get_sample_value("units_total", {"outcome": "commit"}) == 80000

@@ -567,9 +567,12 @@ class AdapterSuite:
         assert "hunter2" not in response.text
         assert any("hunter2" in (r.exc_text or str(r.exc_info)) for r in caplog.records)
 
-    def test_middleware_wraps_every_action_request(self, counter, caplog) -> None:
+    @pytest.mark.parametrize("hooks", ["two", "one"])
+    def test_middleware_wraps_every_action_request(self, counter, caplog, hooks) -> None:
         """before_action may answer in place of the action, after_action may replace
-        the answer; a hook that raises gives the generic 500, never its traceback."""
+        the answer; a hook that raises gives the generic 500, never its traceback.
+        (One hook with both methods is called by the dispatcher without the chain's
+        loops: the same answers.)"""
         from nitro.actions import ActionResponse, PermissionDenied
 
         seen: list[str] = []
@@ -592,7 +595,13 @@ class AdapterSuite:
                 if route.info.name == "peek":
                     raise RuntimeError("hook secret hunter3")
 
-        app = self.build_app(entities=[Counter], middleware=[Timing(), Broken()])
+        class Both(Timing):
+            def after_action(self, route, request, response):
+                super().after_action(route, request, response)
+                Broken().after_action(route, request, response)
+
+        middleware = [Timing(), Broken()] if hooks == "two" else [Both()]
+        app = self.build_app(entities=[Counter], middleware=middleware)
         with self.serve(app) as url, httpx.Client(base_url=url, timeout=10) as client:
             ok = client.post("/counter/c1/increment", json={"amount": 2})
             assert ok.status_code == 200

@@ -31,6 +31,7 @@ from nitro.actions.binding import NUL_MESSAGE, ParameterBinder
 from nitro.actions.errors import CrossOriginRequest, EntityNotFound, InvalidParameters
 from nitro.actions.hosts import AllowedHosts
 from nitro.actions.middleware import MiddlewareChain
+from nitro.actions.middleware import logger as middleware_logger
 from nitro.actions.registry import ActionRoute
 from nitro.actions.request import ActionRequest, ActionResponse
 from nitro.audit import context as audit_context
@@ -308,9 +309,26 @@ class ActionDispatcher:
         chain = self.middleware
         if chain is None:
             return await self._ahandle(route, request)
-        # (MiddlewareChain.arun, written out: one coroutine per request, not two)
-        response = chain.enter(route, request, self._fail) or await self._ahandle(route, request)
-        return chain.leave(route, request, response, self._fail)
+        if chain.sole is None:
+            # (MiddlewareChain.arun, written out: one coroutine per request, not two)
+            response = chain.enter(route, request, self._fail)
+            response = response or await self._ahandle(route, request)
+            return chain.leave(route, request, response, self._fail)
+        # One hook: what enter() and leave() do for it, without their two calls (each
+        # costs a loaded server about half a microsecond per request).
+        before, after = chain.sole
+        try:
+            response = before(route, request)
+        except Exception as error:
+            response = self._fail(route, request, error)
+        if response is None:
+            response = await self._ahandle(route, request)
+        try:
+            replaced = after(route, request, response)
+        except Exception as error:
+            middleware_logger.exception("action middleware %r failed after %s", after, route)
+            return self._fail(route, request, error)
+        return response if replaced is None else replaced
 
     async def _ahandle(self, route: ActionRoute, request: ActionRequest) -> ActionResponse:
         caller = None

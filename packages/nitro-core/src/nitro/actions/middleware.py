@@ -43,7 +43,7 @@ Fail = Callable[["ActionRoute", ActionRequest, Exception], ActionResponse]
 class MiddlewareChain:
     """The ``before_action`` and ``after_action`` hooks of an app, in calling order."""
 
-    __slots__ = ("after", "before", "hooks")
+    __slots__ = ("after", "before", "hooks", "sole")
 
     def __init__(self, hooks: Iterable[Any] = ()) -> None:
         self.hooks = tuple(hooks)
@@ -57,6 +57,11 @@ class MiddlewareChain:
         self.after = tuple(
             h.after_action for h in reversed(self.hooks) if hasattr(h, "after_action")
         )
+        #: ``(before_action, after_action)`` of the one hook when there is one with both
+        #: (the usual case: observability), for the dispatcher to call without the loops
+        self.sole: tuple[Any, Any] | None = None
+        if len(self.hooks) == 1 and len(self.before) == len(self.after) == 1:
+            self.sole = (self.before[0], self.after[0])
 
     def __bool__(self) -> bool:
         return bool(self.hooks)

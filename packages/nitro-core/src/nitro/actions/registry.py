@@ -22,6 +22,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from nitro.actions.errors import ActionConfigurationError
@@ -48,6 +49,12 @@ class ActionRoute:
     method: str
     path: str
     with_id: bool
+
+    @cached_property
+    def action_name(self) -> str:
+        """``Entity.action``: how logs, metrics and traces name the action (made once:
+        they ask on every request)."""
+        return f"{self.entity.__name__}.{self.info.name}"
 
     @property
     def endpoint(self) -> str:

@@ -22,7 +22,7 @@ several per request) keep their names, kinds and attributes, and skip the SDK's
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from random import getrandbits
 from types import TracebackType
 from typing import Any
@@ -34,6 +34,7 @@ from opentelemetry.sdk.trace import Tracer as SDKTracer
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
+from opentelemetry.trace.span import DEFAULT_TRACE_STATE
 
 __all__ = ["LeanSpans", "LeanTracerProvider"]
 
@@ -55,12 +56,14 @@ class LeanSpans:
         self.limits = getattr(tracer, "_span_limits", None)
         # (the provider's processors: its tuple is replaced when one is added)
         self.multi = getattr(tracer, "span_processor", None)
-        self.complete = None not in (self.resource, self.scope, self.ids, self.limits)
+        self.complete = None not in (self.resource, self.scope, self.ids, self.limits) and (
+            hasattr(self.multi, "_span_processors")
+        )
         # the SDK's default ids (random bits, zero is invalid), drawn here without the calls
         self.random_ids = type(self.ids) is RandomIdGenerator
-        # (usable()'s answer for the processors it last saw: asked for every span)
+        # (sinks()' answer for the processors it last saw: asked for every span)
         self._seen: Any = None
-        self._usable = False
+        self._sinks: tuple[Callable[[ReadableSpan], None], ...] | None = None
 
     @property
     def processors(self) -> Sequence[SpanProcessor]:
@@ -69,13 +72,21 @@ class LeanSpans:
 
     def usable(self) -> bool:
         """Whether spans made here now would be indistinguishable from the tracer's."""
-        processors = self.processors
+        return self.sinks() is not None
+
+    def sinks(self) -> tuple[Callable[[ReadableSpan], None], ...] | None:
+        """What an ended span is handed to: each processor's ``on_end``, or for the SDK's
+        batch processor what its ``on_end`` calls for a sampled span (these all are);
+        ``None`` when spans made here now would not be indistinguishable from the
+        tracer's (see the module docs)."""
+        if not self.complete:
+            return None
+        processors = self.multi._span_processors  # type: ignore[union-attr]
         if processors is not self._seen:  # (the provider replaces its tuple on a change)
-            self._usable = bool(
-                self.complete and processors and all(type(p) in _QUIET_STARTS for p in processors)
-            )
+            quiet = processors and all(type(p) in _QUIET_STARTS for p in processors)
+            self._sinks = tuple(map(_sink, processors)) if quiet else None
             self._seen = processors
-        return self._usable
+        return self._sinks
 
     def start(
         self,
@@ -100,13 +111,12 @@ class LeanSpans:
             trace_id = parent.trace_id
             state = parent.trace_state
         span_id = (self.random_ids and getrandbits(64)) or ids.generate_span_id()  # type: ignore[union-attr]
-        context = SpanContext(
-            trace_id,
-            span_id,
-            is_remote=False,
-            trace_flags=_FLAGS.get(flags) or TraceFlags(flags),
-            trace_state=state,
-        )
+        trace_flags = _FLAGS.get(flags) or TraceFlags(flags)
+        if self.random_ids and _TUPLE_CONTEXT:  # valid ids: what SpanContext() makes of them
+            context = _new_tuple(SpanContext, (trace_id, span_id, False, trace_flags,
+                                               state or DEFAULT_TRACE_STATE, True))  # fmt: skip
+        else:
+            context = SpanContext(trace_id, span_id, False, trace_flags, state)
         return _LeanSpan(self, name, context, parent, kind, attributes, start_time)
 
 
@@ -122,6 +132,12 @@ class _LeanSpan(trace.Span, ReadableSpan):
     _instrumentation_info = None  # (ReadableSpan's deprecated field)
     _end_time: int | None = None
     _ended = False
+    # No events or links until one is added: each list would be one more object per
+    # span for the garbage collector to track until the export (spans wait there for
+    # seconds; with two lists per span, they made most of a serving process's
+    # collections).
+    _events: Sequence[Event] = ()
+    _links: Sequence[Link] = ()
 
     def __init__(
         self,
@@ -140,8 +156,6 @@ class _LeanSpan(trace.Span, ReadableSpan):
         self._parent = parent
         self._kind = kind
         self._attributes: Any = attributes
-        self._events: list[Event] = []
-        self._links: list[Link] = []
         self._status = _UNSET
         self._start_time = start_time or time.time_ns()
         self._resource = maker.resource  # type: ignore[assignment]  # (known, see usable())
@@ -178,11 +192,19 @@ class _LeanSpan(trace.Span, ReadableSpan):
         self, name: str, attributes: Mapping[str, Any] | None = None, timestamp: int | None = None
     ) -> None:
         if not self._ended:
-            self._events.append(Event(name, attributes, timestamp or time.time_ns()))
+            event = Event(name, attributes, timestamp or time.time_ns())
+            if isinstance(self._events, list):
+                self._events.append(event)
+            else:
+                self._events = [event]
 
     def add_link(self, context: SpanContext, attributes: Mapping[str, Any] | None = None) -> None:
         if not self._ended and context.is_valid:
-            self._links.append(Link(context, attributes))
+            link = Link(context, attributes)
+            if isinstance(self._links, list):
+                self._links.append(link)
+            else:
+                self._links = [link]
 
     def update_name(self, name: str) -> None:
         if not self._ended:
@@ -237,8 +259,48 @@ class _LeanSpan(trace.Span, ReadableSpan):
         if self._links:
             self._links = self._links[: limits.max_links]  # type: ignore[union-attr]
         self._end_time = end_time or time.time_ns()
-        for processor in maker.multi._span_processors:  # type: ignore[union-attr]
-            processor.on_end(self)
+        sinks = maker._sinks if maker.multi._span_processors is maker._seen else maker.sinks()  # type: ignore[union-attr]
+        if sinks is None:  # (processors changed since the start: the SDK's way then)
+            for processor in maker.multi._span_processors:  # type: ignore[union-attr]
+                processor.on_end(self)
+        else:
+            for sink in sinks:
+                sink(self)
+
+    def finish(self, status: int) -> None:
+        """End a request's span with its HTTP *status* (what ``end_request`` does through
+        the span's API: ``set_attribute``, ``set_status`` for a 5xx, ``end``)."""
+        if not self._ended:
+            self._attributes["http.response.status_code"] = status
+            if status >= 500:
+                self.set_status(Status(StatusCode.ERROR))
+            self.end()
+
+
+def _sink(processor: SpanProcessor) -> Callable[[ReadableSpan], None]:
+    """What *processor*'s ``on_end`` calls for a sampled span: the batch processor's
+    ``emit`` for the SDK's ``BatchSpanProcessor`` (its ``on_end`` checks the span is
+    sampled, then calls it: four calls less per span), else ``on_end`` itself."""
+    if type(processor) is BatchSpanProcessor:
+        emit = getattr(getattr(processor, "_batch_processor", None), "emit", None)
+        if callable(emit):
+            return emit  # type: ignore[no-any-return]
+    return processor.on_end
+
+
+def _tuple_context_works() -> bool:
+    """Whether a ``SpanContext`` is still the tuple :meth:`LeanSpans.start` builds
+    directly (its ``__new__`` checks ids that the SDK's random ones always pass)."""
+    try:
+        made = SpanContext(5, 7, False, TraceFlags(1), DEFAULT_TRACE_STATE)
+        built = _new_tuple(SpanContext, (5, 7, False, TraceFlags(1), DEFAULT_TRACE_STATE, True))
+        return built == made and built.is_valid and built.span_id == 7 and not built.is_remote
+    except Exception:  # pragma: no cover - an API whose SpanContext is built otherwise
+        return False
+
+
+_new_tuple = tuple.__new__
+_TUPLE_CONTEXT = _tuple_context_works()
 
 
 class LeanTracerProvider(trace.TracerProvider):

@@ -36,7 +36,7 @@ from nitro.probe import Observer
 from nitro.web import WebRoute
 
 if TYPE_CHECKING:
-    from nitro.observability._tally import TalliedCounter, TalliedRequests
+    from nitro.observability._tally import Tally
 
 __all__ = ["MetricsObserver", "metrics_route"]
 
@@ -70,12 +70,16 @@ class _Metrics:
     def __init__(self) -> None:
         from prometheus_client import REGISTRY, Counter, Gauge, Histogram
 
-        from nitro.observability._tally import TalliedCounter, TalliedHistogram, TalliedRequests
+        from nitro.observability._tally import (
+            TalliedCounter,
+            TalliedHistogram,
+            TalliedRequests,
+            Tally,
+        )
 
-        # What every request reports is tallied in plain Python and read at the scrape
-        # (see _tally), unless several processes share the values through files.
-        self.tallied: TalliedRequests | None = None
-        self.tallied_units: TalliedCounter | None = None
+        # What every request reports is noted, tallied in plain Python and read at the
+        # scrape (see _tally), unless several processes share the values through files.
+        self.tally: Tally | None = None
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             self.requests = Counter(
                 "nitro_requests", "Action requests answered", ["action", "method", "status"]
@@ -88,16 +92,15 @@ class _Metrics:
             )
             self.units = Counter("nitro_unit_of_work", "Units of work finished", ["outcome"])
         else:
-            self.tallied = TalliedRequests(
+            requests = TalliedRequests(
                 ("nitro_requests", "Action requests answered"),
                 ("nitro_request_duration_seconds", "Action request latency"),
                 LATENCY_BUCKETS,
             )
-            self.tallied_units = TalliedCounter(
-                "nitro_unit_of_work", "Units of work finished", "outcome"
-            )
-            REGISTRY.register(self.tallied)
-            REGISTRY.register(self.tallied_units)
+            units = TalliedCounter("nitro_unit_of_work", "Units of work finished", "outcome")
+            self.tally = Tally(requests, units)
+            REGISTRY.register(requests)
+            REGISTRY.register(units)
         self.streams = Gauge(
             "nitro_live_streams", "Live streams open", ["transport"], multiprocess_mode="livesum"
         )
@@ -106,7 +109,7 @@ class _Metrics:
             "Repository call latency",
             ["backend", "operation"],
         )
-        if self.tallied is None:
+        if self.tally is None:
             self.repository_seconds: Any = Histogram(*repository, buckets=LATENCY_BUCKETS)
         else:
             self.repository_seconds = TalliedHistogram(*repository, LATENCY_BUCKETS)
@@ -181,17 +184,16 @@ class MetricsObserver(Observer):
     # -- requests (called by the middleware) ---------------------------------------------
 
     @property
-    def counter(self) -> Any:
-        """``request``, or what it calls when the metrics are tallied (one call less per
-        request, for the middleware)."""
-        tallied = self.metrics.tallied
-        return self.request if tallied is None else tallied.add
+    def tally(self) -> Tally | None:
+        """Where requests are noted when the metrics are tallied in this process (the
+        middleware notes them there itself: one call less per request)."""
+        return self.metrics.tally
 
     def request(self, action: str, method: str, status: int, seconds: float) -> None:
-        """Count one action request and its latency (``counter`` is the same, quicker)."""
-        tallied = self.metrics.tallied
-        if tallied is not None:
-            tallied.add(action, method, status, seconds)
+        """Count one action request and its latency."""
+        tally = self.metrics.tally
+        if tally is not None:
+            tally.add(action, method, status, seconds)
             return
         key = (action, method, status)
         children = self._requests.get(key)
@@ -232,8 +234,8 @@ class MetricsObserver(Observer):
     def event(self, kind: str, name: str, attributes: Mapping[str, Any]) -> None:
         m = self.metrics
         if kind == "uow":
-            if m.tallied_units is not None:
-                m.tallied_units.inc(name)
+            if m.tally is not None:
+                m.tally.unit(name)
             else:
                 self._child(m.units, name).inc()
         elif kind == "stream":

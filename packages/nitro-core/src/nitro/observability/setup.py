@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from contextvars import Token
 from random import random as _random
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from nitro import probe
 from nitro.actions.request import ActionRequest, ActionResponse
-from nitro.observability.context import _random_bytes as _new_id
-from nitro.observability.context import _request_id, incoming_request_id, set_request_id
+from nitro.observability.context import (
+    _getrandbits,
+    _request_id,
+    incoming_request_id,
+    set_request_id,
+)
 from nitro.observability.logs import LogFormat, access_line, configure_logging
 from nitro.persistence.registry import reset_repositories
 from nitro.web import WebRoute
@@ -60,12 +65,14 @@ class Observability:
         self.server_timing = server_timing
         self.trace_libraries = _libraries(trace_libraries)
         self.observers: list[probe.Observer] = []
-        # id(route) -> (route, "Entity.action"): named once, not per request
-        self._names: dict[int, tuple[ActionRoute, str]] = {}
         self.metrics: Any = None
         self.tracing: Any = None
-        # (action, method, status, seconds) -> None: a request counted and timed
+        # (action, method, status, seconds) -> None: a request counted and timed, where
+        # the metrics are not tallied in this process (else _notes, their Tally's notes)
         self._count: Any = None
+        self._notes: Any = None
+        self._fold: Any = None  # (the tally's fold, once _fold_at notes wait)
+        self._fold_at = 0
         # (ratio, OpenTelemetry's context variable, its suppressed context): what marks
         # a request's own trace as not sampled (TracingObserver.quick_unsampled), or None
         self._quick: tuple[float, Any, Any] | None = None
@@ -73,7 +80,13 @@ class Observability:
             from nitro.observability.metrics import MetricsObserver
 
             self.metrics = MetricsObserver()
-            self._count = self.metrics.counter
+            tally = self.metrics.tally
+            if tally is None:
+                self._count = self.metrics.request
+            else:
+                from nitro.observability._tally import FOLD_EVERY
+
+                self._notes, self._fold, self._fold_at = tally.notes, tally.fold, FOLD_EVERY
         if traces is not None or tracer_provider is not None:
             from nitro.observability.tracing import TracingObserver
             from nitro.observability.tracing import tracer_provider as make_provider
@@ -110,9 +123,12 @@ class Observability:
 
     # -- the middleware ------------------------------------------------------------------
 
-    # Every request pays for these two, so they are written out in few steps: what
-    # they keep between them is one tuple (_STATE), the usual request id (none given)
-    # is made here, and the metrics get one call.
+    # Every request pays for these two, so they are written out in few calls: on a
+    # loaded server each call costs several times what it costs in a tight loop (its
+    # code and data are out of the CPU's caches by the next request). What they keep
+    # between them is one tuple (_STATE); the usual request id (none given) is made
+    # here, the request is noted for the metrics here (Tally.add), and the mark of a
+    # trace not sampled is undone here (TracingObserver.end_request).
 
     def before_action(self, route: ActionRoute, request: ActionRequest) -> None:
         started = perf_counter()
@@ -121,11 +137,8 @@ class Observability:
         if continued or "x-request-id" in headers:
             request_id = incoming_request_id(headers)
         else:
-            request_id = _new_id(16).hex()  # (new_request_id, written out)
-        known = self._names.get(id(route))
-        if known is None or known[0] is not route:
-            known = self._names[id(route)] = (route, _action_name(route))
-        name = known[1]
+            request_id = _getrandbits(128).to_bytes(16, "big").hex()  # (new_request_id)
+        name = route.action_name
         span = trace_token = timing_token = None
         quick = self._quick
         if quick is not None and not continued and not quick[1].get():
@@ -153,13 +166,19 @@ class Observability:
     def after_action(
         self, route: ActionRoute, request: ActionRequest, response: ActionResponse
     ) -> None:
-        state = request.__dict__.pop(_STATE, None)
-        if state is None:  # an earlier hook answered before ours ran
+        try:  # (left on the request, which ends with the answer: no call to remove it)
+            state = request.__dict__[_STATE]
+        except KeyError:  # an earlier hook answered before ours ran
             return
         started, name, request_id, request_token, span, trace_token, timing_token = state
         seconds = perf_counter() - started
         response.headers["X-Request-ID"] = request_id
-        if self._count is not None:
+        notes = self._notes
+        if notes is not None:
+            notes.append((name, request.method, response.status, seconds))
+            if len(notes) >= self._fold_at:
+                self._fold()
+        elif self._count is not None:
             self._count(name, request.method, response.status, seconds)
         if self.access_log:
             status = response.status
@@ -175,8 +194,11 @@ class Observability:
             sums = totals.get() or {}
             response.headers["Server-Timing"] = server_timing(seconds, sums)
             _reset(totals, timing_token)
-        if trace_token is not None:  # (end_request also ends the quick unsampled mark)
-            self.tracing.end_request(span, trace_token, response.status)
+        if trace_token is not None:
+            if span is None and type(trace_token) is Token and self._quick is not None:
+                self._quick[1].reset(trace_token)  # the quick unsampled mark's end
+            else:
+                self.tracing.end_request(span, trace_token, response.status)
         try:
             _request_id.reset(request_token)
         except ValueError:  # left in another context than it was entered in
@@ -210,10 +232,6 @@ def _libraries(names: Sequence[str] | None) -> tuple[str, ...] | None:
     if unknown:
         raise ValueError(f"trace_libraries: unknown {unknown}; use any of {list(TRACE_LIBRARIES)}")
     return tuple(names)
-
-
-def _action_name(route: ActionRoute) -> str:
-    return f"{route.entity.__name__}.{route.info.name}"
 
 
 def _reset(var: Any, token: Any) -> None:
