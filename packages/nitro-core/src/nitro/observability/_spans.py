@@ -65,11 +65,6 @@ class LeanSpans:
         self._seen: Any = None
         self._sinks: tuple[Callable[[ReadableSpan], None], ...] | None = None
 
-    @property
-    def processors(self) -> Sequence[SpanProcessor]:
-        found: Sequence[SpanProcessor] = getattr(self.multi, "_span_processors", ())
-        return found
-
     def usable(self) -> bool:
         """Whether spans made here now would be indistinguishable from the tracer's."""
         return self.sinks() is not None
@@ -259,6 +254,7 @@ class _LeanSpan(trace.Span, ReadableSpan):
         if self._links:
             self._links = self._links[: limits.max_links]  # type: ignore[union-attr]
         self._end_time = end_time or time.time_ns()
+        # (maker.sinks(), without the call while the processors are those it last saw)
         sinks = maker._sinks if maker.multi._span_processors is maker._seen else maker.sinks()  # type: ignore[union-attr]
         if sinks is None:  # (processors changed since the start: the SDK's way then)
             for processor in maker.multi._span_processors:  # type: ignore[union-attr]

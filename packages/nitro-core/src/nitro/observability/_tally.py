@@ -41,6 +41,9 @@ class Tally:
     """The notes of requests (``(action, method, status, seconds)``) and of units of
     work (their outcome, a ``str``) in *notes*, folded into *requests* and *units*."""
 
+    #: the length of *notes* at which they are folded (FOLD_EVERY)
+    fold_every = FOLD_EVERY
+
     def __init__(self, requests: TalliedRequests, units: TalliedCounter) -> None:
         self.requests = requests
         self.units = units
@@ -52,14 +55,14 @@ class Tally:
         """Note one request and its latency."""
         notes = self.notes
         notes.append((action, method, status, seconds))
-        if len(notes) >= FOLD_EVERY:
+        if len(notes) >= self.fold_every:
             self.fold()
 
     def unit(self, outcome: str) -> None:
         """Note one unit of work's outcome (``commit``, ``rollback``)."""
         notes = self.notes
         notes.append(outcome)
-        if len(notes) >= FOLD_EVERY:
+        if len(notes) >= self.fold_every:
             self.fold()
 
     def fold(self) -> None:
@@ -196,7 +199,7 @@ class _TalliedChild:
 
 
 class TalliedCounter:
-    """A counter with one label, counted with :meth:`inc` or :meth:`count`."""
+    """A counter with one label, counted with :meth:`count`."""
 
     def __init__(self, name: str, documentation: str, label: str) -> None:
         self.name = name
@@ -206,9 +209,6 @@ class TalliedCounter:
         self.counts: dict[str, float] = {}
         #: the tally whose notes are folded in before each collection
         self.tally: Tally | None = None
-
-    def inc(self, value: str) -> None:
-        self.count((value,))
 
     def count(self, values: Sequence[str]) -> None:
         """Count one for each of *values* (label values, repeated as often as counted)."""

@@ -68,11 +68,9 @@ class Observability:
         self.metrics: Any = None
         self.tracing: Any = None
         # (action, method, status, seconds) -> None: a request counted and timed, where
-        # the metrics are not tallied in this process (else _notes, their Tally's notes)
+        # the metrics are not tallied in this process (else _tally, where it is noted)
         self._count: Any = None
-        self._notes: Any = None
-        self._fold: Any = None  # (the tally's fold, once _fold_at notes wait)
-        self._fold_at = 0
+        self._tally: Any = None
         # (ratio, OpenTelemetry's context variable, its suppressed context): what marks
         # a request's own trace as not sampled (TracingObserver.quick_unsampled), or None
         self._quick: tuple[float, Any, Any] | None = None
@@ -80,13 +78,9 @@ class Observability:
             from nitro.observability.metrics import MetricsObserver
 
             self.metrics = MetricsObserver()
-            tally = self.metrics.tally
-            if tally is None:
+            self._tally = self.metrics.tally
+            if self._tally is None:
                 self._count = self.metrics.request
-            else:
-                from nitro.observability._tally import FOLD_EVERY
-
-                self._notes, self._fold, self._fold_at = tally.notes, tally.fold, FOLD_EVERY
         if traces is not None or tracer_provider is not None:
             from nitro.observability.tracing import TracingObserver
             from nitro.observability.tracing import tracer_provider as make_provider
@@ -173,11 +167,12 @@ class Observability:
         started, name, request_id, request_token, span, trace_token, timing_token = state
         seconds = perf_counter() - started
         response.headers["X-Request-ID"] = request_id
-        notes = self._notes
-        if notes is not None:
+        tally = self._tally
+        if tally is not None:  # (Tally.add, written out)
+            notes = tally.notes
             notes.append((name, request.method, response.status, seconds))
-            if len(notes) >= self._fold_at:
-                self._fold()
+            if len(notes) >= tally.fold_every:
+                tally.fold()
         elif self._count is not None:
             self._count(name, request.method, response.status, seconds)
         if self.access_log:
