@@ -192,3 +192,61 @@ def test_the_apps_own_view_of_an_engine_gets_statement_spans_too(nitros_sampler:
         assert len(statements()) == spans, parent
     assert seen == ["SELECT 1"] * 3  # its own listener heard every statement
     assert not engine._has_events
+
+
+def test_without_a_meter_provider_the_pool_has_no_usage_listeners(nitros_sampler: None) -> None:
+    engine = sa.create_engine("sqlite://")
+    with under(SAMPLED), engine.connect() as connection:
+        connection.execute(sa.text("SELECT 1"))
+    # (OpenTelemetry's connection usage metric would go nowhere: no listener per checkout)
+    # (and none on connect and close, where SQLAlchemy's own SQLite dialect listens)
+    assert not engine.pool.dispatch.checkout
+    assert not engine.pool.dispatch.checkin
+    for name in ("connect", "close"):
+        owners = {getattr(f, "__self__", None) for f in getattr(engine.pool.dispatch, name)}
+        assert not any(type(owner) is EngineTracer for owner in owners), name
+    assert any(s.name == "connect" for s in _exporter.get_finished_spans())  # (still traced)
+
+
+METERED = """
+import sqlalchemy as sa
+from opentelemetry import metrics
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace import TracerProvider
+
+import nitro.observability as observability
+from nitro.observability import tracing
+
+reader = InMemoryMetricReader()
+metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
+observability.enable(
+    tracer_provider=TracerProvider(sampler=tracing._within_traces()),
+    trace_libraries=["sqlalchemy"],
+)
+engine = sa.create_engine("sqlite://")
+assert engine.pool.dispatch.checkout
+with engine.connect() as connection:
+    connection.execute(sa.text("SELECT 1"))
+points = {
+    point.attributes["state"]: point.value
+    for resource in reader.get_metrics_data().resource_metrics
+    for scope in resource.scope_metrics
+    for metric in scope.metrics
+    if metric.name == "db.client.connections.usage"
+    for point in metric.data.data_points
+}
+print(sorted(points.items()))
+"""
+
+
+def test_with_a_meter_provider_the_connection_usage_metric_is_kept() -> None:
+    import subprocess
+    import sys
+
+    # (a process of its own: OpenTelemetry's meter provider can be set once per process)
+    done = subprocess.run(
+        [sys.executable, "-c", METERED], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[('idle', 1), ('used', 0)]"

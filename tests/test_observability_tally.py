@@ -72,9 +72,10 @@ def tally_in(registry: CollectorRegistry) -> Tally:
         LATENCY_BUCKETS,
     )
     units = TalliedCounter("units", "Units of work", "outcome")
-    registry.register(requests)
-    registry.register(units)
-    return Tally(requests, units)
+    calls = TalliedHistogram("calls_seconds", "Calls", ["backend", "operation"], LATENCY_BUCKETS)
+    for collector in (requests, units, calls):
+        registry.register(collector)
+    return Tally(requests, units, calls)
 
 
 def test_noted_requests_expose_what_prometheus_clients_counter_and_histogram_would() -> None:
@@ -85,6 +86,8 @@ def test_noted_requests_expose_what_prometheus_clients_counter_and_histogram_wou
     timed = Histogram("request_duration_seconds", "Request latency", ["action", "method"],
                       buckets=LATENCY_BUCKETS, registry=theirs)  # fmt: skip
     units = Counter("units", "Units of work", ["outcome"], registry=theirs)
+    calls = Histogram("calls_seconds", "Calls", ["backend", "operation"],
+                      buckets=LATENCY_BUCKETS, registry=theirs)  # fmt: skip
     draw = random.Random(11)
     values = [*LATENCY_BUCKETS, 0.0, 11.0, *(draw.expovariate(300) for _ in range(2500))]
     for value in values:  # more than FOLD_EVERY: folded on the way and at the scrape
@@ -96,6 +99,9 @@ def test_noted_requests_expose_what_prometheus_clients_counter_and_histogram_wou
             outcome = draw.choice(["commit", "rollback"])
             tally.unit(outcome)
             units.labels(outcome).inc()
+            operation = draw.choice(["get", "save"])
+            tally.call(operation, {"backend": "SQLModelBackend"}, value / 3, False)
+            calls.labels("SQLModelBackend", operation).observe(value / 3)
     assert len(values) > FOLD_EVERY
     # the sums are added up in another order (per status first): equal but for rounding
     ours_lines, theirs_lines = exposed(ours), exposed(theirs)
@@ -104,7 +110,7 @@ def test_noted_requests_expose_what_prometheus_clients_counter_and_histogram_wou
     ]
     sums = [[float(line.rsplit(" ", 1)[1]) for line in lines if "_sum{" in line]
             for lines in (ours_lines, theirs_lines)]  # fmt: skip
-    assert len(sums[0]) == 2
+    assert len(sums[0]) == 4  # two actions, two repository operations
     assert sums[0] == pytest.approx(sums[1], rel=1e-12)
 
 
@@ -131,6 +137,7 @@ def test_requests_noted_from_many_threads_while_scraped_are_all_counted() -> Non
     def note() -> None:
         for _ in range(20000):
             tally.add("Todo.add", "POST", 200, 0.002)
+            tally.call("get", {"backend": "MemoryRepo"}, 0.0001, False)
             tally.unit("commit")
 
     def scrape() -> None:
@@ -151,3 +158,5 @@ def test_requests_noted_from_many_threads_while_scraped_are_all_counted() -> Non
     assert registry.get_sample_value("request_duration_seconds_count", {
         "action": "Todo.add", "method": "POST"}) == 80000  # fmt: skip
     assert registry.get_sample_value("units_total", {"outcome": "commit"}) == 80000
+    assert registry.get_sample_value("calls_seconds_count", {
+        "backend": "MemoryRepo", "operation": "get"}) == 80000  # fmt: skip

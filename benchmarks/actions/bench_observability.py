@@ -251,6 +251,10 @@ def other_threads_seconds(pid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def _pin_server() -> None:
+    os.sched_setaffinity(0, {os.cpu_count() - 1})
+
+
 def server_command(port: int) -> list[str]:
     return [
         sys.executable, "-m", "uvicorn", "bench_observability:create_app", "--factory",
@@ -324,39 +328,20 @@ def bench(args: argparse.Namespace, script: Path, tmp: Path) -> dict[str, Any]:
     sink = f"http://127.0.0.1:{sink_port}"
     sink_process = subprocess.Popen([sys.executable, __file__, "--sink", str(sink_port)], cwd=HERE)
     servers: dict[str, subprocess.Popen[bytes]] = {}
-    bases: dict[str, str] = {}
-    logs: dict[str, Path] = {}
-    result: dict[str, Any] = {"logs": logs, "metrics": {}}
+    urls: dict[str, str] = {}
+    logs = {config: tmp / f"{config}.log" for config in configs}
+    result: dict[str, Any] = {"logs": logs, "metrics": {config: [] for config in configs}}
+    args.extra = result["extra"] = {}  # config -> requests made outside the measurement
     db_dir = database_dir(tmp)
     databases = Databases(args.app, db_dir)
     try:
         wait_until_up(sink, sink_process)
-        for config in configs:
-            port = free_port()
-            bases[config] = f"http://127.0.0.1:{port}"
-            logs[config] = tmp / f"{config}.log"
-            with logs[config].open("wb") as log:  # stderr to a file: the JSON log lines
-                env = environment(config, sink)
-                env["BENCH_APP"] = args.app
-                env["BENCH_COUNTERS"] = str(args.counters)
-                env["NITRO_DATABASE_URL"] = databases.url(config)
-                servers[config] = subprocess.Popen(
-                    server_command(port),
-                    cwd=HERE,
-                    env=env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=log,
-                )
-        for config in configs:
-            wait_until_up(bases[config], servers[config])
-        urls = {config: bases[config] + NITRO_PATH for config in configs}
-        for config, url in urls.items():  # each answers the action's JSON, counting up
-            first, second = post_json(url), post_json(url)
-            assert second["entity"]["count"] == first["entity"]["count"] + 1, (config, second)
-        for url in urls.values():  # warm-up
-            wrk(url, script, args.warmup, args.connections)
+        database_urls = {config: databases.url(config) for config in configs}
         runs: dict[str, list[Run]] = {config: [] for config in configs}
         for round_number in range(args.rounds):
+            if round_number == 0 or args.fresh:
+                stop_servers(servers, urls, result)
+                servers, urls = start_servers(args, sink, database_urls, logs, script)
             shift = round_number % len(configs)
             order = configs[shift:] + configs[:shift]
             for config in order:
@@ -382,14 +367,7 @@ def bench(args: argparse.Namespace, script: Path, tmp: Path) -> dict[str, Any]:
                 if config in servers
             }
             print_profiles(profiles)
-        for config in configs:
-            if "metrics" in CONFIGS[config][1].get("NITRO_OBSERVABILITY", ""):
-                with urllib.request.urlopen(bases[config] + "/metrics", timeout=5) as response:
-                    result["metrics"][config] = response.read().decode()
-        # The batch span processor sends a batch every 512 spans or 5 s; a stopping
-        # uvicorn re-raises SIGTERM, which ends the process without atexit (the SDK's
-        # flush): wait for the last batch rather than lose it.
-        time.sleep(6)
+        stop_servers(servers, urls, result)
         result["sink"] = sink_stats(sink)
         result["sink"]["cpu_seconds"] = server_cpu_seconds(sink_process.pid)
     finally:
@@ -403,6 +381,66 @@ def bench(args: argparse.Namespace, script: Path, tmp: Path) -> dict[str, Any]:
         if db_dir != tmp:
             shutil.rmtree(db_dir, ignore_errors=True)
     return result
+
+
+def start_servers(
+    args: argparse.Namespace,
+    sink: str,
+    database_urls: dict[str, str],
+    logs: dict[str, Path],
+    script: Path,
+) -> tuple[dict[str, subprocess.Popen[bytes]], dict[str, str]]:
+    """A server per configuration, up, checked and warmed up: ``(processes, action URLs)``."""
+    servers, bases = {}, {}
+    for config in args.configs:
+        port = free_port()
+        bases[config] = f"http://127.0.0.1:{port}"
+        with logs[config].open("ab") as log:  # stderr to a file: the JSON log lines
+            env = environment(config, sink)
+            env["BENCH_APP"] = args.app
+            env["BENCH_COUNTERS"] = str(args.counters)
+            env["NITRO_DATABASE_URL"] = database_urls[config]
+            servers[config] = subprocess.Popen(
+                server_command(port),
+                cwd=HERE,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+                preexec_fn=_pin_server if args.pin else None,
+            )
+    for config in args.configs:
+        wait_until_up(bases[config], servers[config])
+    urls = {config: bases[config] + NITRO_PATH for config in args.configs}
+    for config, url in urls.items():  # each answers the action's JSON, counting up
+        first, second = post_json(url), post_json(url)
+        assert second["entity"]["count"] == first["entity"]["count"] + 1, (config, second)
+    for config, url in urls.items():  # warm-up (its requests are traced too)
+        warmed = wrk(url, script, args.warmup, args.connections).requests
+        args.extra[config] = args.extra.get(config, 0) + warmed + 2
+    return servers, urls
+
+
+def stop_servers(
+    servers: dict[str, subprocess.Popen[bytes]], urls: dict[str, str], result: dict[str, Any]
+) -> None:
+    """Keep what each server's ``/metrics`` counted, let the span exporters send their
+    last batch, and stop them."""
+    if not servers:
+        return
+    for config, url in urls.items():
+        if "metrics" in CONFIGS[config][1].get("NITRO_OBSERVABILITY", ""):
+            base = url.removesuffix(NITRO_PATH)
+            with urllib.request.urlopen(base + "/metrics", timeout=5) as response:
+                result["metrics"][config].append(response.read().decode())
+    # The batch span processor sends a batch every second (Nitro's default); a stopping
+    # uvicorn re-raises SIGTERM, which ends the process without atexit (the SDK's
+    # flush): wait for the last batch rather than lose it.
+    time.sleep(2)
+    for process in servers.values():
+        process.terminate()
+    for process in servers.values():
+        process.wait(timeout=15)
+    servers.clear()
 
 
 class Databases:
@@ -551,9 +589,12 @@ def print_profiles(profiles: dict[str, dict[str, Any]]) -> None:
 def check(result: dict[str, Any]) -> list[str]:
     notes, failures = [], []
     runs = result["runs"]
-    for config, metrics in result["metrics"].items():
-        counted = sum(
+    for config, texts in result["metrics"].items():
+        if not texts:
+            continue
+        counted = sum(  # (each server's, when fresh servers served each round)
             float(value)
+            for metrics in texts
             for value in re.findall(
                 r'^nitro_requests_total\{[^}]*action="Counter\.increment"[^}]*\} ([\d.e+]+)$',
                 metrics,
@@ -602,7 +643,8 @@ def check(result: dict[str, Any]) -> list[str]:
         and "BENCH_NO_EXPORT" not in CONFIGS[c][1]
     ]
     if traced:
-        answered = sum(sum(r.requests for r in runs[c]) for c in traced)  # (not warm-ups)
+        # (the measured requests, the warm-ups' and the checks')
+        answered = sum(sum(r.requests for r in runs[c]) + result["extra"].get(c, 0) for c in traced)
         notes.append(
             f"OTLP sink ({', '.join(traced)}): {sink['posts']} exports, "
             f"{sink['bytes'] / 1e6:.1f} MB, {sink['spans']} spans, {sink['roots']} traces "
@@ -680,6 +722,17 @@ def main() -> None:
         help="spread the load over N counters (each request increments one of c0..cN-1 "
         "at random) instead of all on `main`",
     )  # fmt: skip
+    parser.add_argument(
+        "--pin", action=argparse.BooleanOptionalAction, default=None,
+        help="servers on the last CPU, wrk and the sink on the others (default where "
+        "there are two CPUs or more, except with --app postgres: its server processes "
+        "would share wrk's CPU)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--fresh", action=argparse.BooleanOptionalAction, default=True,
+        help="new server processes for each round (default): a process's memory layout "
+        "(hash seeds, addresses) moves its speed by a few %%, the same way all run long",
+    )  # fmt: skip
     parser.add_argument("--sink", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.sink:
@@ -688,6 +741,10 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
     args.configs = tuple(dict.fromkeys(args.configs))
+    if args.pin is None:
+        args.pin = (os.cpu_count() or 1) > 1 and args.app != "postgres"
+    if args.pin:
+        os.sched_setaffinity(0, set(range(os.cpu_count() - 1)))
     print(tree_state())
     print(
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, {os.cpu_count()} CPUs, "

@@ -107,3 +107,89 @@ def test_nothing_installed_listens_to_nothing() -> None:
     assert not probe.listening("job")
     with probe.span("job", "x"):  # a no-op, not an error
         pass
+
+
+class Stopwatch(probe.Observer):
+    """Times *kinds* (``timer``) and makes no spans; records what its timers get."""
+
+    def __init__(self, *kinds: str) -> None:
+        self.kinds = set(kinds)
+        self.timed: list[tuple[str, str, dict[str, Any], float, bool]] = []
+
+    def timer(self, kind: str) -> probe.Timer | None:
+        if kind not in self.kinds:
+            return None
+
+        def note(name: str, attributes: Mapping[str, Any], seconds: float, failed: bool) -> None:
+            self.timed.append((kind, name, dict(attributes), seconds, failed))
+
+        return note
+
+
+def test_a_timer_gets_each_operations_duration_and_whether_it_failed(
+    installed: list[Any],
+) -> None:
+    import time
+
+    watch = Stopwatch("command", "a.plugins.kind")
+    installed.append(watch)
+    probe.install(watch)
+    assert probe.spanned == {"command"}  # a timed kind counts as listened to
+    assert probe.listening("a.plugins.kind")
+    with probe.span("command", "PlaceOrder", handler="place"):
+        time.sleep(0.01)
+    with pytest.raises(KeyError), probe.span("a.plugins.kind", "lookup"):
+        raise KeyError("sku")
+    with probe.span("render", "page"):  # not timed
+        pass
+    [(kind, name, attributes, seconds, failed), second] = watch.timed
+    assert (kind, name, attributes) == ("command", "PlaceOrder", {"handler": "place"})
+    assert failed is False
+    assert 0.01 <= seconds < 1.0
+    assert second[:3] == ("a.plugins.kind", "lookup", {})
+    assert second[4] is True  # it raised
+
+
+def test_spans_leaves_the_timers_to_the_call_site_and_says_when_there_is_no_span(
+    installed: list[Any],
+) -> None:
+    watch, spans = Stopwatch("repository"), Recorder("repository")
+    installed.append(watch)
+    probe.install(watch)
+    assert probe.spans("repository", "get", {"backend": "MemoryRepo"}) is probe.NOTHING
+    assert len(probe.timers["repository"]) == 1  # (what the call site calls itself)
+    installed.append(spans)
+    probe.install(spans)
+    with probe.spans("repository", "get", {"backend": "MemoryRepo"}):
+        pass
+    assert spans.spans == [("repository", "get")]
+    assert watch.timed == []  # spans() alone times nothing
+
+
+def test_each_repository_call_reaches_the_timers_with_its_outcome(
+    installed: list[Any],
+) -> None:
+    from nitro import Entity
+    from nitro.persistence import MemoryRepo
+    from nitro.persistence.registry import repository_for
+
+    class Observed(MemoryRepo[Any]):
+        observed = True  # (MemoryRepo itself is not: a dict lookup has no latency)
+
+    class Timed(Entity):
+        _persistence_backend_class = Observed
+        title: str = ""
+
+    watch = Stopwatch("repository")
+    installed.append(watch)
+    probe.install(watch)
+    repo = repository_for(Timed)  # made while something listens: its calls are timed
+    Timed(id="a", title="first").save()
+    assert repo.get("a") is not None
+    with pytest.raises(TypeError):
+        repo.get(object())  # type: ignore[arg-type]
+    assert [(name, a["backend"], failed) for _, name, a, _, failed in watch.timed] == [
+        ("save", "Observed", False),
+        ("get", "Observed", False),
+        ("get", "Observed", True),
+    ]

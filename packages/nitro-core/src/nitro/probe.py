@@ -20,7 +20,12 @@ hot call site can skip building its attributes with :func:`listening`.
 An :class:`Observer` subclass overrides what it needs:
 
 ``span(kind, name, attributes)``
-    a context manager around one timed operation (``None``: not interested);
+    a context manager around one operation (``None``: not interested);
+``timer(kind)``
+    a function called with ``(name, attributes, seconds, failed)`` once each operation
+    of *kind* ended, for an observer that only wants durations (a histogram): the
+    reporting site times the operation itself, and no context manager is made per
+    operation (``None``: not interested; asked once per kind);
 ``event(kind, name, attributes)``
     something that happened (a commit, a stream opened);
 ``inject(carrier)``
@@ -38,13 +43,16 @@ An :class:`Observer` subclass overrides what it needs:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
+from time import perf_counter
 from types import TracebackType
 from typing import Any
 
 __all__ = [
+    "NOTHING",
     "Observer",
+    "Timer",
     "carrier",
     "event",
     "evented",
@@ -55,10 +63,14 @@ __all__ = [
     "resumed",
     "span",
     "spanned",
+    "spans",
+    "timers",
     "uninstall",
 ]
 
 Attributes = Mapping[str, Any]
+#: What :meth:`Observer.timer` gives: called with ``(name, attributes, seconds, failed)``.
+Timer = Callable[[str, Attributes, float, bool], None]
 
 
 class Observer:
@@ -81,6 +93,11 @@ class Observer:
     def flush(self) -> None:
         return None
 
+    def timer(self, kind: str) -> Timer | None:
+        """A function to call with each *kind* operation's duration (``None``: not
+        interested); asked once per kind while installed, like :meth:`wants_span`."""
+        return None
+
     def wants_span(self, kind: str) -> bool:
         """Whether :meth:`span` can return a manager for *kind*; asked once per kind
         while installed, so that kinds nobody times cost nothing per report."""
@@ -98,6 +115,10 @@ observers: tuple[Observer, ...] = ()
 # the observers change: a report racing an install fills the table it started with.
 _span_takers: dict[str, tuple[Observer, ...]] = {}
 _event_takers: dict[str, tuple[Observer, ...]] = {}
+#: kind -> the :class:`Timer` functions of the observers that time it (read-only: a hot
+#: call site reads ``probe.timers.get(kind, ())`` after :func:`spans`); replaced when
+#: the observers change, like the tables above.
+timers: dict[str, tuple[Timer, ...]] = {}
 
 
 def install(observer: Observer) -> None:
@@ -118,8 +139,8 @@ def uninstall(observer: Observer) -> None:
 #: The kinds Nitro's own code reports.
 KINDS = ("repository", "uow", "render", "command", "query", "event", "job", "stream")
 
-#: Which of :data:`KINDS` an installed observer wants spans of. Hot call sites test
-#: membership here (``if "render" in probe.spanned:``): no call at all when nobody
+#: Which of :data:`KINDS` an installed observer wants spans of or times. Hot call sites
+#: test membership here (``if "render" in probe.spanned:``): no call at all when nobody
 #: wants the kind. Other kinds go through :func:`listening`.
 spanned: frozenset[str] = frozenset()
 #: Which of :data:`KINDS` an installed observer wants events of (``if "uow" in
@@ -128,10 +149,21 @@ evented: frozenset[str] = frozenset()
 
 
 def _forget_kinds() -> None:
-    global _span_takers, _event_takers, spanned, evented
-    _span_takers, _event_takers = {}, {}
-    spanned = frozenset(kind for kind in KINDS if _span_observers(kind))
+    global _span_takers, _event_takers, timers, spanned, evented
+    _span_takers, _event_takers, timers = {}, {}, {}
+    # (every kind's timers looked up now: hot call sites read probe.timers directly)
+    spanned = frozenset(kind for kind in KINDS if _timers(kind) or _span_observers(kind))
     evented = frozenset(kind for kind in KINDS if _event_observers(kind))
+
+
+def _timers(kind: str) -> tuple[Timer, ...]:
+    """The timers of *kind* (from :data:`timers`, which keeps them until the observers
+    change)."""
+    found = timers.get(kind)
+    if found is None:
+        found = tuple(t for o in observers if (t := o.timer(kind)) is not None)
+        timers[kind] = found
+    return found
 
 
 def _takers(table: dict[str, tuple[Observer, ...]], kind: str, wants: str) -> tuple[Observer, ...]:
@@ -157,7 +189,7 @@ def listening(kind: str) -> bool:
     found = _span_takers.get(kind)  # (the lookup _takers makes, without the calls)
     if found is None:
         found = _takers(_span_takers, kind, "wants_span")
-    return bool(found)
+    return bool(found) or bool(_timers(kind))
 
 
 class _Stack:
@@ -183,12 +215,62 @@ class _Stack:
             manager.__exit__(exc_type, exc, tb)
 
 
-_NOTHING = _Stack([])
+class _Clock:
+    """A span's managers (*inner*) around a timing for the kind's timers."""
+
+    __slots__ = ("attributes", "inner", "name", "started", "timers")
+
+    def __init__(
+        self,
+        inner: AbstractContextManager[Any],
+        timers: tuple[Timer, ...],
+        name: str,
+        attributes: Attributes,
+    ) -> None:
+        self.inner = inner
+        self.timers = timers
+        self.name = name
+        self.attributes = attributes
+        self.started = 0.0
+
+    def __enter__(self) -> None:
+        self.inner.__enter__()
+        self.started = perf_counter()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        seconds = perf_counter() - self.started
+        try:
+            self.inner.__exit__(exc_type, exc, tb)
+        finally:
+            for timer in self.timers:
+                timer(self.name, self.attributes, seconds, exc_type is not None)
+
+
+#: What :func:`spans` returns when no observer makes a span: a hot call site may run
+#: the operation without a ``with`` when it gets this (``if spans is probe.NOTHING``).
+NOTHING: AbstractContextManager[None] = _Stack([])
 
 
 def span(kind: str, name: str, /, **attributes: Any) -> AbstractContextManager[Any]:
     """A context manager that reports the operation ``kind``/``name`` around it
-    (``with probe.span("command", "PlaceOrder"): ...``); exceptions pass through."""
+    (``with probe.span("command", "PlaceOrder"): ...``) to the observers' spans and
+    timers; exceptions pass through."""
+    inner = spans(kind, name, attributes)
+    found = timers.get(kind)
+    if found is None:
+        found = _timers(kind)
+    return _Clock(inner, found, name, attributes) if found else inner
+
+
+def spans(kind: str, name: str, attributes: Attributes) -> AbstractContextManager[Any]:
+    """The observers' spans of ``kind``/``name`` only, without the timers: for a hot
+    call site that times the operation itself and calls ``probe.timers.get(kind, ())``
+    with it (repository calls); :data:`NOTHING` when no observer makes a span."""
     managers = []
     takers = _span_takers.get(kind)
     for observer in _span_observers(kind) if takers is None else takers:
@@ -196,8 +278,8 @@ def span(kind: str, name: str, /, **attributes: Any) -> AbstractContextManager[A
         if manager is not None:
             managers.append(manager)
     if not managers:
-        return _NOTHING
-    # (usually one: the metrics' timer, in a trace that is not sampled)
+        return NOTHING
+    # (usually none: a trace that is not sampled; else the tracer's)
     return managers[0] if len(managers) == 1 else _Stack(managers)
 
 
@@ -216,14 +298,14 @@ def carrier() -> dict[str, str]:
     return found
 
 
-def resumed(carrier: Mapping[str, str]) -> _Stack:
+def resumed(carrier: Mapping[str, str]) -> AbstractContextManager[None]:
     """Restore, around the work it arrived with, what :func:`carrier` collected."""
     managers = []
     for observer in observers:
         manager = observer.resume(carrier)
         if manager is not None:
             managers.append(manager)
-    return _Stack(managers) if managers else _NOTHING
+    return _Stack(managers) if managers else NOTHING
 
 
 def flush() -> None:

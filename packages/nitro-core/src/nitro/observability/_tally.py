@@ -6,11 +6,10 @@ and a histogram walks its buckets. Per request that came to about 4.5 µs for th
 request metrics and 2.5 µs for the unit-of-work counter, on an action whose whole
 request costs 60 µs in-process. These collectors keep the same numbers and build the
 samples only when ``/metrics`` (or any other reader of the registry) collects them: the
-same names, labels and buckets. Repository calls (two or more per request on SQL) are
-timed into a :class:`TalliedHistogram`.
+same names, labels and buckets.
 
-A request and a unit of work are only *noted* where they happen: one ``deque.append``
-(atomic, so no lock), folded into the counts by :meth:`Tally.fold` once
+A request, a repository call and a unit of work are only *noted* where they happen:
+one ``deque.append`` (atomic, so no lock), folded into the counts by :meth:`Tally.fold` once
 :data:`FOLD_EVERY` notes wait, and before every collection. On a loaded server each
 call on the request path costs what a few instructions cost in a tight loop several
 times over (its code and data are no longer in the CPU's caches); folding a thousand
@@ -25,7 +24,7 @@ from __future__ import annotations
 import threading
 from bisect import bisect_left
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from prometheus_client.metrics_core import CounterMetricFamily, HistogramMetricFamily
@@ -37,24 +36,42 @@ __all__ = ["FOLD_EVERY", "TalliedCounter", "TalliedHistogram", "TalliedRequests"
 FOLD_EVERY = 1024
 
 
+#: A note: a request ``(action, method, status, seconds)``, a repository call
+#: ``(backend, operation, seconds)`` or a unit of work's outcome (a ``str``).
+Note = tuple[str, str, int, float] | tuple[str, str, float] | str
+
+
 class Tally:
-    """The notes of requests (``(action, method, status, seconds)``) and of units of
-    work (their outcome, a ``str``) in *notes*, folded into *requests* and *units*."""
+    """The notes of requests, repository calls and units of work in *notes*, folded
+    into *requests*, *calls* (by backend and operation) and *units*."""
 
     #: the length of *notes* at which they are folded (FOLD_EVERY)
     fold_every = FOLD_EVERY
 
-    def __init__(self, requests: TalliedRequests, units: TalliedCounter) -> None:
+    def __init__(
+        self, requests: TalliedRequests, units: TalliedCounter, calls: TalliedHistogram
+    ) -> None:
         self.requests = requests
         self.units = units
-        self.notes: deque[tuple[str, str, int, float] | str] = deque()
+        self.calls = calls
+        self.notes: deque[Note] = deque()
         self.lock = threading.Lock()
-        requests.tally = units.tally = self  # (they fold the notes before a collection)
+        # (they fold the notes before a collection)
+        requests.tally = units.tally = calls.tally = self
 
     def add(self, action: str, method: str, status: int, seconds: float) -> None:
         """Note one request and its latency."""
         notes = self.notes
         notes.append((action, method, status, seconds))
+        if len(notes) >= self.fold_every:
+            self.fold()
+
+    def call(
+        self, operation: str, attributes: Mapping[str, Any], seconds: float, failed: bool
+    ) -> None:
+        """Note one repository call (a :data:`nitro.probe.Timer`)."""
+        notes = self.notes
+        notes.append((attributes["backend"], operation, seconds))
         if len(notes) >= self.fold_every:
             self.fold()
 
@@ -69,15 +86,19 @@ class Tally:
         """Count the notes made so far (those added meanwhile wait for the next fold)."""
         notes = self.notes
         with self.lock:
-            requests: list[tuple[str, str, int, float]] = []
+            requests: list[Any] = []
+            calls: list[Any] = []
             units: list[str] = []
             for _ in range(len(notes)):
                 note = notes.popleft()
                 if type(note) is str:
                     units.append(note)
+                elif len(note) == 4:
+                    requests.append(note)
                 else:
-                    requests.append(note)  # type: ignore[arg-type]
+                    calls.append(note)
             self.requests.count(requests)
+            self.calls.count(calls)
             self.units.count(units)
 
 
@@ -161,6 +182,20 @@ class TalliedHistogram:
         self.bounds = tuple(buckets)
         self.lock = threading.Lock()
         self.cells: dict[tuple[str, ...], list[float]] = {}
+        #: the tally whose notes are folded in before each collection
+        self.tally: Tally | None = None
+
+    def count(self, observations: Sequence[tuple[Any, ...]]) -> None:
+        """Count these observations: ``(label values..., seconds)`` each."""
+        bounds, cells, size = self.bounds, self.cells, len(self.bounds) + 2
+        with self.lock:
+            for *labels, seconds in observations:
+                key = tuple(labels)
+                cell = cells.get(key)
+                if cell is None:
+                    cell = cells[key] = [0.0] * size
+                cell[0] += seconds
+                cell[bisect_left(bounds, seconds) + 1] += 1  # a bucket holds values <= its bound
 
     def labels(self, *values: str) -> _TalliedChild:
         with self.lock:
@@ -173,6 +208,8 @@ class TalliedHistogram:
         yield HistogramMetricFamily(self.name, self.documentation, labels=())
 
     def collect(self) -> Iterator[Any]:
+        if self.tally is not None:
+            self.tally.fold()
         with self.lock:
             cells = {labels: list(cell) for labels, cell in self.cells.items()}
         family = HistogramMetricFamily(self.name, self.documentation, labels=self.labelnames)

@@ -23,16 +23,16 @@ answers the scrape.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import os
 import threading
-import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from nitro.actions.request import ActionRequest, ActionResponse
 from nitro.events import event as named_event
-from nitro.probe import Observer
+from nitro.probe import Observer, Timer
 from nitro.web import WebRoute
 
 if TYPE_CHECKING:
@@ -58,8 +58,8 @@ LATENCY_BUCKETS = (
     10.0,
 )
 
-#: The probe spans timed into histograms.
-_TIMED = frozenset({"repository", "command", "query", "event"})
+#: The kinds of handler runs timed into nitro_handler_duration_seconds.
+_HANDLERS = frozenset({"command", "query", "event"})
 
 _JOB_EVENTS = ("enqueued", "started", "succeeded", "retrying", "failed")
 
@@ -98,22 +98,27 @@ class _Metrics:
                 LATENCY_BUCKETS,
             )
             units = TalliedCounter("nitro_unit_of_work", "Units of work finished", "outcome")
-            self.tally = Tally(requests, units)
-            REGISTRY.register(requests)
-            REGISTRY.register(units)
+            calls = TalliedHistogram(
+                "nitro_repository_duration_seconds",
+                "Repository call latency",
+                ["backend", "operation"],
+                LATENCY_BUCKETS,
+            )
+            self.tally = Tally(requests, units, calls)
+            for collector in (requests, units, calls):
+                REGISTRY.register(collector)
         self.streams = Gauge(
             "nitro_live_streams", "Live streams open", ["transport"], multiprocess_mode="livesum"
         )
-        repository = (
-            "nitro_repository_duration_seconds",
-            "Repository call latency",
-            ["backend", "operation"],
-        )
         if self.tally is None:
-            self.repository_seconds: Any = Histogram(*repository, buckets=LATENCY_BUCKETS)
+            self.repository_seconds: Any = Histogram(
+                "nitro_repository_duration_seconds",
+                "Repository call latency",
+                ["backend", "operation"],
+                buckets=LATENCY_BUCKETS,
+            )
         else:
-            self.repository_seconds = TalliedHistogram(*repository, LATENCY_BUCKETS)
-            REGISTRY.register(self.repository_seconds)
+            self.repository_seconds = self.tally.calls
         self.handler_seconds = Histogram(
             "nitro_handler_duration_seconds",
             "Command, query and event handler latency",
@@ -142,23 +147,6 @@ def _the_metrics() -> _Metrics:
         if _metrics is None:
             _metrics = _Metrics()
         return _metrics
-
-
-class _Timed:
-    __slots__ = ("errors", "histogram", "started")
-
-    def __init__(self, histogram: Any, errors: Any = None) -> None:
-        self.histogram = histogram
-        self.errors = errors
-        self.started = 0.0
-
-    def __enter__(self) -> None:
-        self.started = time.perf_counter()
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        self.histogram.observe(time.perf_counter() - self.started)
-        if exc_type is not None and self.errors is not None:
-            self.errors.inc()
 
 
 class MetricsObserver(Observer):
@@ -208,28 +196,35 @@ class MetricsObserver(Observer):
 
     # -- probe reports ------------------------------------------------------------------
 
-    def wants_span(self, kind: str) -> bool:
-        return kind in _TIMED
+    def timer(self, kind: str) -> Timer | None:
+        if kind == "repository":
+            tally = self.metrics.tally
+            return self._repository_call if tally is None else tally.call
+        if kind in _HANDLERS:
+            return functools.partial(self._handler_run, kind)
+        return None
 
     def wants_event(self, kind: str) -> bool:
         return kind in ("uow", "stream")
 
-    def span(self, kind: str, name: str, attributes: Mapping[str, Any]) -> _Timed | None:
-        if kind == "repository":  # (one or more per request: the shortest way)
-            backend = attributes.get("backend", "")
-            child = self._repository.get((backend, name))
-            if child is None:
-                child = self._repository[backend, name] = self._child(
-                    self.metrics.repository_seconds, str(backend), name
-                )
-            return _Timed(child)
-        m = self.metrics
-        if kind in ("command", "query", "event"):
-            return _Timed(
-                self._child(m.handler_seconds, kind, name),
-                self._child(m.handler_errors, kind, name),
+    def _repository_call(
+        self, operation: str, attributes: Mapping[str, Any], seconds: float, failed: bool
+    ) -> None:
+        """(where the metrics are not tallied in this process: Tally.call else)"""
+        backend = str(attributes.get("backend", ""))
+        child = self._repository.get((backend, operation))
+        if child is None:
+            child = self._repository[backend, operation] = self._child(
+                self.metrics.repository_seconds, backend, operation
             )
-        return None
+        child.observe(seconds)
+
+    def _handler_run(
+        self, kind: str, name: str, attributes: Mapping[str, Any], seconds: float, failed: bool
+    ) -> None:
+        self._child(self.metrics.handler_seconds, kind, name).observe(seconds)
+        if failed:
+            self._child(self.metrics.handler_errors, kind, name).inc()
 
     def event(self, kind: str, name: str, attributes: Mapping[str, Any]) -> None:
         m = self.metrics

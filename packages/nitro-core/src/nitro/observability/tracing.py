@@ -205,14 +205,14 @@ class _Span:
 
     def __enter__(self) -> None:
         self.span = self.start(self.name, SpanKind.INTERNAL, self.attributes, self.parent)
-        self.token = otel_context.attach(trace.set_span_in_context(self.span))
+        self.token = _attach_span(self.span, _current())
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         if exc is not None:
             self.span.record_exception(exc)
             self.span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
         self.span.end()
-        otel_context.detach(self.token)
+        _detach(self.token)
 
 
 def _attributes(attributes: Mapping[str, Any]) -> dict[str, Any]:
@@ -395,7 +395,10 @@ class TracingObserver(Observer):
         return kind not in _NO_SPAN
 
     def span(self, kind: str, name: str, attributes: Mapping[str, Any]) -> Any:
-        if kind in _NO_SPAN or _unsampled():
+        current = _otel_now.get() if _otel_now is not None else otel_context.get_current()
+        if current and current.get(_SUPPRESS_INSTRUMENTATION_KEY):  # (_unsampled, inline:
+            return None  # a request whose trace is not sampled makes several calls)
+        if kind in _NO_SPAN:
             return None
         parent = trace.get_current_span().get_span_context()
         if parent.is_valid:

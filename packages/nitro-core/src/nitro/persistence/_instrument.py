@@ -8,6 +8,11 @@ A call made by another operation of the same repository (``all()`` through
 a worker thread (:class:`Repository`'s defaults, and operations marked with
 :func:`~nitro.persistence.base.sync_in_thread`) is timed there, by the sync wrapper:
 one wrapper per call, none on the event loop's side.
+
+Every request makes repository calls, so the wrappers are written for the usual case:
+the metrics' histogram is a :data:`nitro.probe.timers` function fed the call's duration
+(no context manager per call), and a trace that is not sampled makes no span
+(:data:`nitro.probe.NOTHING`: the call is made without a ``with``).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from contextvars import ContextVar
+from time import perf_counter
 from typing import Any
 
 from nitro import probe
@@ -55,30 +61,56 @@ def instrument(repo: Repository[Any]) -> Repository[Any]:
 
 
 def _timed(method: Callable[..., Any], backend: str, operation: str, entity: str) -> Any:
+    attributes = {"backend": backend, "entity": entity}
+
     @functools.wraps(method)
     def timed(*args: Any, **kwargs: Any) -> Any:
         if "repository" not in probe.spanned or _inside.get():
             return method(*args, **kwargs)
         token = _inside.set(True)
+        spans = probe.spans("repository", operation, attributes)
+        failed = True
+        started = perf_counter()
         try:
-            with probe.span("repository", operation, backend=backend, entity=entity):
-                return method(*args, **kwargs)
+            if spans is probe.NOTHING:
+                result = method(*args, **kwargs)
+            else:
+                with spans:
+                    result = method(*args, **kwargs)
+            failed = False
         finally:
+            seconds = perf_counter() - started
             _inside.reset(token)
+            for timer in probe.timers.get("repository", ()):
+                timer(operation, attributes, seconds, failed)
+        return result
 
     return timed
 
 
 def _atimed(method: Callable[..., Any], backend: str, operation: str, entity: str) -> Any:
+    attributes = {"backend": backend, "entity": entity}
+
     @functools.wraps(method)
     async def timed(*args: Any, **kwargs: Any) -> Any:
         if "repository" not in probe.spanned or _inside.get():
             return await method(*args, **kwargs)
         token = _inside.set(True)
+        spans = probe.spans("repository", operation, attributes)
+        failed = True
+        started = perf_counter()
         try:
-            with probe.span("repository", operation, backend=backend, entity=entity):
-                return await method(*args, **kwargs)
+            if spans is probe.NOTHING:
+                result = await method(*args, **kwargs)
+            else:
+                with spans:
+                    result = await method(*args, **kwargs)
+            failed = False
         finally:
+            seconds = perf_counter() - started
             _inside.reset(token)
+            for timer in probe.timers.get("repository", ()):
+                timer(operation, attributes, seconds, failed)
+        return result
 
     return timed
