@@ -193,3 +193,24 @@ def test_each_repository_call_reaches_the_timers_with_its_outcome(
         ("get", "Observed", False),
         ("get", "Observed", True),
     ]
+
+
+def test_an_observers_own_listener_hears_its_kinds_events_instead_of_event(
+    installed: list[Any],
+) -> None:
+    heard: list[tuple[str, dict[str, Any]]] = []
+
+    class Counting(EventsOnly):
+        def listener(self, kind: str) -> probe.Listener | None:
+            if kind == "uow":
+                return lambda name, attributes: heard.append((name, dict(attributes)))
+            return super().listener(kind)
+
+    counting = Counting()
+    installed.append(counting)
+    probe.install(counting)
+    assert {"uow", "stream"} <= probe.evented
+    probe.event("uow", "rollback", unit="MemoryUnitOfWork")
+    probe.event("stream", "open", transport="sse")
+    assert heard == [("rollback", {"unit": "MemoryUnitOfWork"})]
+    assert counting.events == [("stream", "open", {"transport": "sse"})]  # (its event())

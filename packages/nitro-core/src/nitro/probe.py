@@ -28,6 +28,10 @@ An :class:`Observer` subclass overrides what it needs:
     operation (``None``: not interested; asked once per kind);
 ``event(kind, name, attributes)``
     something that happened (a commit, a stream opened);
+``listener(kind)``
+    the function called with ``(name, attributes)`` for each event of *kind*
+    (by default :meth:`event` with *kind* bound, where :meth:`wants_event` says yes):
+    an observer gives one of its own where the kind's events are frequent;
 ``inject(carrier)``
     write what must travel with work handed to another process (a request id, a W3C
     ``traceparent``) into *carrier*, a ``dict[str, str]``;
@@ -43,6 +47,7 @@ An :class:`Observer` subclass overrides what it needs:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from time import perf_counter
@@ -51,6 +56,7 @@ from typing import Any
 
 __all__ = [
     "NOTHING",
+    "Listener",
     "Observer",
     "Timer",
     "carrier",
@@ -58,6 +64,7 @@ __all__ = [
     "evented",
     "flush",
     "install",
+    "listeners",
     "listening",
     "observers",
     "resumed",
@@ -71,6 +78,8 @@ __all__ = [
 Attributes = Mapping[str, Any]
 #: What :meth:`Observer.timer` gives: called with ``(name, attributes, seconds, failed)``.
 Timer = Callable[[str, Attributes, float, bool], None]
+#: What :meth:`Observer.listener` gives: called with ``(name, attributes)``.
+Listener = Callable[[str, Attributes], None]
 
 
 class Observer:
@@ -107,6 +116,11 @@ class Observer:
         """Whether :meth:`event` does anything for *kind* (asked once per kind)."""
         return type(self).event is not Observer.event
 
+    def listener(self, kind: str) -> Listener | None:
+        """What hears the events of *kind* (asked once per kind while installed):
+        :meth:`event` for it where :meth:`wants_event` says yes, else ``None``."""
+        return functools.partial(self.event, kind) if self.wants_event(kind) else None
+
 
 #: The installed observers, in installation order; empty unless something listens.
 observers: tuple[Observer, ...] = ()
@@ -114,11 +128,13 @@ observers: tuple[Observer, ...] = ()
 # kind -> the observers that want its spans / its events. Replaced (never cleared) when
 # the observers change: a report racing an install fills the table it started with.
 _span_takers: dict[str, tuple[Observer, ...]] = {}
-_event_takers: dict[str, tuple[Observer, ...]] = {}
 #: kind -> the :class:`Timer` functions of the observers that time it (read-only: a hot
 #: call site reads ``probe.timers.get(kind, ())`` after :func:`spans`); replaced when
-#: the observers change, like the tables above.
+#: the observers change, like the table above.
 timers: dict[str, tuple[Timer, ...]] = {}
+#: kind -> the :class:`Listener` functions of the observers that hear its events
+#: (read-only, as :data:`timers`: ``for listener in probe.listeners.get("uow", ())``).
+listeners: dict[str, tuple[Listener, ...]] = {}
 
 
 def install(observer: Observer) -> None:
@@ -149,11 +165,11 @@ evented: frozenset[str] = frozenset()
 
 
 def _forget_kinds() -> None:
-    global _span_takers, _event_takers, timers, spanned, evented
-    _span_takers, _event_takers, timers = {}, {}, {}
-    # (every kind's timers looked up now: hot call sites read probe.timers directly)
+    global _span_takers, timers, listeners, spanned, evented
+    _span_takers, timers, listeners = {}, {}, {}
+    # (every kind's timers and listeners looked up now: hot call sites read them directly)
     spanned = frozenset(kind for kind in KINDS if _timers(kind) or _span_observers(kind))
-    evented = frozenset(kind for kind in KINDS if _event_observers(kind))
+    evented = frozenset(kind for kind in KINDS if _listeners(kind))
 
 
 def _timers(kind: str) -> tuple[Timer, ...]:
@@ -166,29 +182,30 @@ def _timers(kind: str) -> tuple[Timer, ...]:
     return found
 
 
-def _takers(table: dict[str, tuple[Observer, ...]], kind: str, wants: str) -> tuple[Observer, ...]:
-    """The observers whose ``wants_span`` or ``wants_event`` (*wants*) says yes to
-    *kind*, from *table*, which keeps the answer until the observers change."""
-    found = table.get(kind)
+def _listeners(kind: str) -> tuple[Listener, ...]:
+    """The listeners of *kind* (from :data:`listeners`, kept as :data:`timers` are)."""
+    found = listeners.get(kind)
     if found is None:
-        found = table[kind] = tuple(o for o in observers if getattr(o, wants)(kind))
+        found = tuple(f for o in observers if (f := o.listener(kind)) is not None)
+        listeners[kind] = found
     return found
 
 
 def _span_observers(kind: str) -> tuple[Observer, ...]:
-    return _takers(_span_takers, kind, "wants_span")
-
-
-def _event_observers(kind: str) -> tuple[Observer, ...]:
-    return _takers(_event_takers, kind, "wants_event")
+    """The observers whose ``wants_span`` says yes to *kind* (kept until the observers
+    change)."""
+    found = _span_takers.get(kind)
+    if found is None:
+        found = _span_takers[kind] = tuple(o for o in observers if o.wants_span(kind))
+    return found
 
 
 def listening(kind: str) -> bool:
-    """Whether an installed observer wants spans of *kind* (a hot call site checks this
-    before building its attributes)."""
-    found = _span_takers.get(kind)  # (the lookup _takers makes, without the calls)
+    """Whether an installed observer wants spans of *kind* or times it (a hot call site
+    checks this before building its attributes)."""
+    found = _span_takers.get(kind)  # (the lookup _span_observers makes, without the call)
     if found is None:
-        found = _takers(_span_takers, kind, "wants_span")
+        found = _span_observers(kind)
     return bool(found) or bool(_timers(kind))
 
 
@@ -285,9 +302,9 @@ def spans(kind: str, name: str, attributes: Attributes) -> AbstractContextManage
 
 def event(kind: str, name: str, /, **attributes: Any) -> None:
     """Report that ``kind``/``name`` happened (``probe.event("uow", "commit")``)."""
-    takers = _event_takers.get(kind)
-    for observer in _event_observers(kind) if takers is None else takers:
-        observer.event(kind, name, attributes)
+    found = listeners.get(kind)
+    for listener in _listeners(kind) if found is None else found:
+        listener(name, attributes)
 
 
 def carrier() -> dict[str, str]:

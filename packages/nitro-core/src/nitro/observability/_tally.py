@@ -75,8 +75,9 @@ class Tally:
         if len(notes) >= self.fold_every:
             self.fold()
 
-    def unit(self, outcome: str) -> None:
-        """Note one unit of work's outcome (``commit``, ``rollback``)."""
+    def unit(self, outcome: str, attributes: Mapping[str, Any] | None = None) -> None:
+        """Note one unit of work's outcome (``commit``, ``rollback``; a
+        :data:`nitro.probe.Listener` of ``uow`` events)."""
         notes = self.notes
         notes.append(outcome)
         if len(notes) >= self.fold_every:

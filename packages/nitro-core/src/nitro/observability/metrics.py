@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from nitro.actions.request import ActionRequest, ActionResponse
 from nitro.events import event as named_event
-from nitro.probe import Observer, Timer
+from nitro.probe import Listener, Observer, Timer
 from nitro.web import WebRoute
 
 if TYPE_CHECKING:
@@ -206,6 +206,12 @@ class MetricsObserver(Observer):
 
     def wants_event(self, kind: str) -> bool:
         return kind in ("uow", "stream")
+
+    def listener(self, kind: str) -> Listener | None:
+        tally = self.metrics.tally
+        if kind == "uow" and tally is not None:
+            return tally.unit  # (every request's unit of work: the shortest way)
+        return super().listener(kind)
 
     def _repository_call(
         self, operation: str, attributes: Mapping[str, Any], seconds: float, failed: bool

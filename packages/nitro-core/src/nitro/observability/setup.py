@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from contextvars import Token
-from random import random as _random
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
@@ -71,9 +70,9 @@ class Observability:
         # the metrics are not tallied in this process (else _tally, where it is noted)
         self._count: Any = None
         self._tally: Any = None
-        # (ratio, OpenTelemetry's context variable, its suppressed context): what marks
+        # (bound, OpenTelemetry's context variable, its suppressed context): what marks
         # a request's own trace as not sampled (TracingObserver.quick_unsampled), or None
-        self._quick: tuple[float, Any, Any] | None = None
+        self._quick: tuple[int, Any, Any] | None = None
         if metrics:
             from nitro.observability.metrics import MetricsObserver
 
@@ -128,16 +127,17 @@ class Observability:
         started = perf_counter()
         headers = request.headers
         continued = "traceparent" in headers
+        bits = _getrandbits(128)  # the request id's, and the sampling's draw
         if continued or "x-request-id" in headers:
             request_id = incoming_request_id(headers)
         else:
-            request_id = _getrandbits(128).to_bytes(16, "big").hex()  # (new_request_id)
+            request_id = bits.to_bytes(16, "big").hex()  # (new_request_id)
         name = route.action_name
         span = trace_token = timing_token = None
         quick = self._quick
         if quick is not None and not continued and not quick[1].get():
             # the root of a trace: drawn here, once (start_request would draw again)
-            if _random() >= quick[0]:  # not sampled: start_request's mark
+            if bits >> 64 >= quick[0]:  # not sampled: start_request's mark
                 trace_token = quick[1].set(quick[2])
             else:
                 span, trace_token = self.tracing.start_request(route, request, name, True)

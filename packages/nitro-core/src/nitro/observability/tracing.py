@@ -313,15 +313,17 @@ class TracingObserver(Observer):
 
     # -- requests (called by the middleware) --------------------------------------------
 
-    def quick_unsampled(self) -> tuple[float, Any, Any] | None:
+    def quick_unsampled(self) -> tuple[int, Any, Any] | None:
         """What the middleware needs to mark a request that starts a trace of its own,
-        not sampled, without calling :meth:`start_request`: ``(ratio, OpenTelemetry's
-        context variable, the context suppressing instrumentation)``: the variable set
-        to that context, its token reset as :meth:`end_request` does. ``None`` when the
-        provider's sampler decides, or the context is not the SDK's."""
+        not sampled, without calling :meth:`start_request`: ``(bound, OpenTelemetry's
+        context variable, the context suppressing instrumentation)``: a request is
+        sampled when a random 64-bit number is below *bound* (the ratio of 2**64); if
+        not, the variable is set to that context, its token reset as
+        :meth:`end_request` does. ``None`` when the provider's sampler decides, or the
+        context is not the SDK's."""
         if self.sample is None or _otel_now is None:
             return None
-        return self.sample, _otel_now, _SUPPRESSED
+        return int(self.sample * 2**64), _otel_now, _SUPPRESSED
 
     def start_request(
         self, route: Any, request: Any, action: str, chosen: bool = False

@@ -150,7 +150,9 @@ class UnitCore:
     def _leave(self) -> None:
         if "uow" in probe.evented and self.enclosing is None:  # the outermost unit
             outcome = "commit" if self._committed else "rollback"
-            probe.event("uow", outcome, unit=type(self).__name__)
+            attributes = {"unit": type(self).__name__}
+            for listener in probe.listeners.get("uow", ()):  # (probe.event, inline)
+                listener(outcome, attributes)
         self.active = False
         self._events.clear()
         if self._token is not None:
