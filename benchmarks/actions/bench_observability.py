@@ -19,8 +19,12 @@ one per configuration:
   200 to ``POST /v1/traces``, counts requests, bytes and spans). FastAPI (0.165) adds its
   own server span to every request once Nitro has set the global tracer provider.
 
-After a warm-up, ``wrk -t1 -c16`` loads the three in turn for ``--rounds`` rounds, the
-order rotated every round. Printed: requests/s per configuration per round, the medians
+Each round starts a fresh server process per configuration (``--no-fresh``: the same
+ones for all rounds; a process's memory layout, its hash seeds and addresses, moves its
+speed by a few % for as long as it runs), warms each up, and ``wrk -t1 -c16`` loads them
+in turn, the order rotated every round. Where there are two CPUs or more the servers
+run on the last one and ``wrk`` and the sink on the others (``--no-pin``: anywhere; not
+with ``--app postgres``, whose server processes would share ``wrk``'s CPU). Printed: requests/s per configuration per round, the medians
 of requests/s, p99 and server CPU per request (with its kernel part, and the part of the
 threads other than the event loop's: the span exporter's, the app's worker threads), and
 the median over rounds of the
