@@ -24,11 +24,13 @@ ones for all rounds; a process's memory layout, its hash seeds and addresses, mo
 speed by a few % for as long as it runs), warms each up, and ``wrk -t1 -c16`` loads them
 in turn, the order rotated every round. Where there are two CPUs or more the servers
 run on the last one and ``wrk`` and the sink on the others (``--no-pin``: anywhere; not
-with ``--app postgres``, whose server processes would share ``wrk``'s CPU). Printed: requests/s per configuration per round, the medians
-of requests/s, p99 and server CPU per request (with its kernel part, and the part of the
-threads other than the event loop's: the span exporter's, the app's worker threads), and
-the median over rounds of the
-on/off (target >= 0.90) and off/without (target: no measurable difference) ratios.
+with ``--app postgres``, whose server processes would share ``wrk``'s CPU).
+
+Printed: requests/s per configuration per round, the medians of requests/s, p99 and
+server CPU per request (with its kernel part, and the part of the threads other than
+the event loop's: the span exporter's, the app's worker threads), and the median over
+rounds of the on/off (target >= 0.90) and off/without (target: no measurable
+difference) ratios.
 Afterwards the script checks that ``on`` really was on: ``/metrics`` counts the
 requests, the log file has JSON access lines with a ``request_id``, and the sink
 received spans, about a tenth of the requests as sampled traces.
