@@ -47,7 +47,7 @@ from opentelemetry.instrumentation.utils import unwrap
 from sqlalchemy import event
 from sqlalchemy.engine.base import Engine
 
-from nitro.observability.tracing import _otel_now
+from nitro.observability._runtime import otel_now
 
 __all__ = ["instrument", "instrumented", "uninstrument"]
 
@@ -70,7 +70,7 @@ _viewed: weakref.WeakSet[Any] = weakref.WeakSet()
 _lock = threading.Lock()
 _patched: Any = None  # EngineTracer._register_event_listener before Nitro's
 #: OpenTelemetry's context variable (or None: then its get_current())
-_now = _otel_now
+_now = otel_now
 
 
 def instrument(instrumentor: Any, **options: Any) -> None:

@@ -26,6 +26,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, Context
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from nitro.observability._runtime import otel_now
 from nitro.observability._spans import LeanSpans, LeanTracerProvider, _LeanSpan
 from nitro.probe import Observer
 
@@ -234,13 +235,8 @@ _NO_SPAN = frozenset({"render", "uow"})
 _SUPPRESSED = otel_context.set_value(_SUPPRESS_INSTRUMENTATION_KEY, True, otel_context.Context())
 
 
-#: OpenTelemetry's context variable (behind otel_context.attach/detach), where the SDK
-#: keeps it (``None`` elsewhere: the API's functions are used then).
-_otel_now: ContextVar[Any] | None = getattr(
-    getattr(otel_context, "_RUNTIME_CONTEXT", None), "_current_context", None
-)
-if not isinstance(_otel_now, ContextVar):
-    _otel_now = None
+#: OpenTelemetry's context variable, or ``None`` (see _runtime)
+_otel_now: ContextVar[Any] | None = otel_now
 
 
 #: The key OpenTelemetry keeps the current span under in a context (its private name:
