@@ -172,32 +172,27 @@ def _forget_kinds() -> None:
     evented = frozenset(kind for kind in KINDS if _listeners(kind))
 
 
-def _timers(kind: str) -> tuple[Timer, ...]:
-    """The timers of *kind* (from :data:`timers`, which keeps them until the observers
-    change)."""
-    found = timers.get(kind)
+def _kept(
+    table: dict[str, tuple[Any, ...]], kind: str, ask: Callable[[Observer], Any]
+) -> tuple[Any, ...]:
+    """What each observer gives *ask* for *kind* (``None``: nothing), from *table*,
+    which keeps the answer until the observers change."""
+    found = table.get(kind)
     if found is None:
-        found = tuple(t for o in observers if (t := o.timer(kind)) is not None)
-        timers[kind] = found
+        found = table[kind] = tuple(x for o in observers if (x := ask(o)) is not None)
     return found
+
+
+def _timers(kind: str) -> tuple[Timer, ...]:
+    return _kept(timers, kind, lambda o: o.timer(kind))
 
 
 def _listeners(kind: str) -> tuple[Listener, ...]:
-    """The listeners of *kind* (from :data:`listeners`, kept as :data:`timers` are)."""
-    found = listeners.get(kind)
-    if found is None:
-        found = tuple(f for o in observers if (f := o.listener(kind)) is not None)
-        listeners[kind] = found
-    return found
+    return _kept(listeners, kind, lambda o: o.listener(kind))
 
 
 def _span_observers(kind: str) -> tuple[Observer, ...]:
-    """The observers whose ``wants_span`` says yes to *kind* (kept until the observers
-    change)."""
-    found = _span_takers.get(kind)
-    if found is None:
-        found = _span_takers[kind] = tuple(o for o in observers if o.wants_span(kind))
-    return found
+    return _kept(_span_takers, kind, lambda o: o if o.wants_span(kind) else None)
 
 
 def listening(kind: str) -> bool:

@@ -69,8 +69,6 @@ _IS_VIEW = "_nitro_is_sampled_view"
 _viewed: weakref.WeakSet[Any] = weakref.WeakSet()
 _lock = threading.Lock()
 _patched: Any = None  # EngineTracer._register_event_listener before Nitro's
-#: OpenTelemetry's context variable (or None: then its get_current())
-_now = otel_now
 
 
 def instrument(instrumentor: Any, **options: Any) -> None:
@@ -144,7 +142,7 @@ def _metered() -> bool:
 
 
 def _connect(wrapped: Any, engine: Any, args: Any, kwargs: Any) -> Any:
-    current = _now.get() if _now is not None else context.get_current()
+    current = otel_now.get() if otel_now is not None else context.get_current()
     if current and current.get(_SUPPRESS_INSTRUMENTATION_KEY):
         # (a trace not sampled: the instrumentation's wrapper, *wrapped*, would see
         # the same and call SQLAlchemy's connect)

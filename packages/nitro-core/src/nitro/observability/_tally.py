@@ -24,7 +24,7 @@ from __future__ import annotations
 import threading
 from bisect import bisect_left
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from prometheus_client.metrics_core import CounterMetricFamily, HistogramMetricFamily
@@ -122,15 +122,9 @@ class TalliedRequests:
 
     def count(self, requests: Sequence[tuple[str, str, int, float]]) -> None:
         """Count these requests (``(action, method, status, seconds)``) and latencies."""
-        bounds, cells, size = self.bounds, self.cells, len(self.bounds) + 2
+        cells = self.cells
         with self.lock:
-            for action, method, status, seconds in requests:
-                key = (action, method, status)
-                cell = cells.get(key)
-                if cell is None:
-                    cell = cells[key] = [0.0] * size
-                cell[0] += seconds
-                cell[bisect_left(bounds, seconds) + 1] += 1  # a bucket holds values <= its bound
+            _count(cells, self.bounds, ((note[:3], note[3]) for note in requests))
 
     def describe(self) -> Iterator[Any]:
         yield CounterMetricFamily(*self.counter, labels=())
@@ -154,6 +148,20 @@ class TalliedRequests:
         yield timed
 
 
+def _count(
+    cells: dict[Any, list[float]], bounds: tuple[float, ...], keyed: Iterable[tuple[Any, float]]
+) -> None:
+    """Add each ``(label values, seconds)`` of *keyed* to its cell of *cells* (``[sum,
+    count per bucket..., count over the last]``); the caller holds the lock."""
+    size = len(bounds) + 2
+    for key, seconds in keyed:
+        cell = cells.get(key)
+        if cell is None:
+            cell = cells[key] = [0.0] * size
+        cell[0] += seconds
+        cell[bisect_left(bounds, seconds) + 1] += 1  # a bucket holds values <= its bound
+
+
 def _add_histograms(
     family: HistogramMetricFamily,
     bounds: Sequence[float],
@@ -171,8 +179,8 @@ def _add_histograms(
 
 
 class TalliedHistogram:
-    """A latency histogram by *labelnames*, observed through the children
-    :meth:`labels` returns, as ``prometheus_client``'s ``Histogram``."""
+    """A latency histogram by *labelnames*, as ``prometheus_client``'s ``Histogram``,
+    counted from the notes of a :class:`Tally` (:meth:`count`)."""
 
     def __init__(
         self, name: str, documentation: str, labelnames: Sequence[str], buckets: Sequence[float]
@@ -188,22 +196,8 @@ class TalliedHistogram:
 
     def count(self, observations: Sequence[tuple[Any, ...]]) -> None:
         """Count these observations: ``(label values..., seconds)`` each."""
-        bounds, cells, size = self.bounds, self.cells, len(self.bounds) + 2
         with self.lock:
-            for *labels, seconds in observations:
-                key = tuple(labels)
-                cell = cells.get(key)
-                if cell is None:
-                    cell = cells[key] = [0.0] * size
-                cell[0] += seconds
-                cell[bisect_left(bounds, seconds) + 1] += 1  # a bucket holds values <= its bound
-
-    def labels(self, *values: str) -> _TalliedChild:
-        with self.lock:
-            cell = self.cells.get(values)
-            if cell is None:
-                cell = self.cells[values] = [0.0] * (len(self.bounds) + 2)
-        return _TalliedChild(self.bounds, self.lock, cell)
+            _count(self.cells, self.bounds, ((note[:-1], note[-1]) for note in observations))
 
     def describe(self) -> Iterator[Any]:
         yield HistogramMetricFamily(self.name, self.documentation, labels=())
@@ -216,24 +210,6 @@ class TalliedHistogram:
         family = HistogramMetricFamily(self.name, self.documentation, labels=self.labelnames)
         _add_histograms(family, self.bounds, cells)
         yield family
-
-
-class _TalliedChild:
-    """One label set of a :class:`TalliedHistogram`."""
-
-    __slots__ = ("bounds", "cell", "lock")
-
-    def __init__(self, bounds: tuple[float, ...], lock: Any, cell: list[float]) -> None:
-        self.bounds = bounds
-        self.lock = lock
-        self.cell = cell
-
-    def observe(self, seconds: float) -> None:
-        slot = bisect_left(self.bounds, seconds) + 1  # a bucket holds values <= its bound
-        with self.lock:
-            cell = self.cell
-            cell[0] += seconds
-            cell[slot] += 1
 
 
 class TalliedCounter:
