@@ -211,3 +211,59 @@ def test_cached_attribute_encodings_keep_their_types_and_the_cache_stays_bounded
     for _ in range(2):  # the second time from the cache
         assert ExportTraceServiceRequest.FromString(encode_spans(spans)) == sdk_encode_spans(spans)
     assert len(otlp._pairs) <= 3
+
+
+def make_lean_spans(plans: list[dict]) -> list:
+    """The spans of *plans* as Nitro's lean spans make them (``_spans.LeanSpans``, the
+    spans of sampled requests), their events, status and, for one, its attributes
+    capped by the provider's limits as the SDK's span would."""
+    from opentelemetry.sdk.trace import SpanLimits
+
+    from nitro.observability._spans import LeanSpans, _LeanSpan
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": "nitro"}),
+        span_limits=SpanLimits(max_span_attributes=3),
+    )
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    for plan in plans:
+        name, version, schema = plan["scope"]
+        lean = LeanSpans(provider.get_tracer(name, version, schema_url=schema))
+        assert lean.usable()
+        parent = None
+        if plan["parent"] != "none":
+            parent = SpanContext(
+                0x5B8EFFF798038103D269B633813FC60C,
+                0xEEE19B7EC3C1B174,
+                is_remote=plan["parent"] == "remote",
+                trace_flags=TraceFlags(TraceFlags.SAMPLED),
+                trace_state=TraceState(list(dict(plan["state"]).items())),
+            )
+        span = lean.start(plan["name"], parent, plan["kind"], dict(plan["attributes"]))
+        for event_name, event_attributes in plan["events"]:
+            span.add_event(event_name, event_attributes)
+        if plan["status"] == "error":
+            span.set_status(Status(StatusCode.ERROR, plan["description"] or None))
+        elif plan["status"] == "ok":
+            span.set_status(Status(StatusCode.OK))
+        span.end()
+    spans = list(exporter.get_finished_spans())
+    assert all(type(span) is _LeanSpan for span in spans)
+    return spans
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(span_plans, min_size=1, max_size=4))
+def test_lean_spans_parse_into_the_sdk_encoders_message(plans: list[dict]) -> None:
+    # Lean spans are encoded from their fields (otlp._lean_span), not through
+    # ReadableSpan's properties: the same message, and the same bytes as the general way.
+    from nitro.observability import otlp
+
+    spans = make_lean_spans(plans)
+    ours = encode_spans(spans)
+    assert ExportTraceServiceRequest.FromString(ours) == sdk_encode_spans(spans)
+    for span in spans:
+        fast = otlp._lean_span(span)
+        if fast is not None:
+            assert fast == otlp._readable_span(span)

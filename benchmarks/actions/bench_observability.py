@@ -43,7 +43,7 @@ picked at random per request.
 ``--configs`` picks other servers to compare, among them parts of ``on`` alone
 (``logs``, ``logs-access``, ``metrics``, ``traces``, ``traces-0``, ``on-access``,
 ``on-fastapi``, ``on-1``: see ``CONFIGS``), each compared with ``off``. ``--profile SECONDS``
-then runs py-spy on the ``off`` and ``on`` servers under wrk and prints their CPU per
+then runs py-spy on each server but ``without`` under wrk and prints their CPU per
 request by area (FastAPI's telemetry, OpenTelemetry, nitro.observability, the probes,
 prometheus_client, logging, the span exporter's thread, the rest).
 """
@@ -369,8 +369,8 @@ def bench(args: argparse.Namespace, script: Path, tmp: Path) -> dict[str, Any]:
         if args.profile:
             profiles = {
                 config: profile(args, config, servers[config].pid, urls[config], script, tmp)
-                for config in ("off", "on")
-                if config in servers
+                for config in configs
+                if config != "without"
             }
             print_profiles(profiles)
         stop_servers(servers, urls, result)
