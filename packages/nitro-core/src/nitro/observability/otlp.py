@@ -6,7 +6,10 @@ runs in the export thread of a serving process, where every microsecond of Pytho
 holds the GIL for is paid again by the threads it interrupts (measured: the export of a
 one-span trace cost a FastAPI process about 100 µs of CPU per request). :func:`encode_spans`
 writes the same bytes' worth of message directly: about 8 µs per span, with the same
-meaning (a test compares the two on generated spans, field for field).
+meaning (a test compares the two on generated spans, field for field). Nitro's own lean
+spans (``_spans``), which is what sampled requests make, are read from their fields
+rather than through ``ReadableSpan``'s properties: about 1.9 µs per span against 4.4 µs
+in a loop, the same bytes (tested too).
 
 :class:`OTLPExporter` is the SDK's ``OTLPSpanExporter`` (its settings, ``OTEL_*``
 variables, transport, retries) with that encoder; when the SDK's internals it relies on
