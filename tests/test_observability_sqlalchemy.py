@@ -19,7 +19,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanContext, StatusCode, TraceFlags
 
 import nitro.observability as observability
-from nitro.observability import _sqlalchemy, tracing
+from nitro.observability import _libraries, _sqlalchemy, tracing
 
 SCOPE = "opentelemetry.instrumentation.sqlalchemy"
 SAMPLED = SpanContext(0x0AF7651916CD43DD8448EB211C80319C, 0xB7AD6B7169203331, True, TraceFlags(1))
@@ -101,13 +101,13 @@ def test_an_engine_made_before_is_handed_over_and_off_leaves_nothing_behind() ->
     def made_before(sender: Any) -> list[Any]:
         return [engine]
 
-    event(tracing.SQLALCHEMY_ENGINES).connect(made_before)
+    event(_libraries.SQLALCHEMY_ENGINES).connect(made_before)
     provider = TracerProvider(sampler=tracing._within_traces())
     provider.add_span_processor(SimpleSpanProcessor(_exporter))
     original = EngineTracer.__dict__["_register_event_listener"]
     try:
         for _ in range(2):  # on, off, on again, off again
-            assert tracing.instrument_libraries(provider, ["sqlalchemy"]) == ["sqlalchemy"]
+            assert _libraries.instrument_libraries(provider, ["sqlalchemy"]) == ["sqlalchemy"]
             try:
                 assert _sqlalchemy.instrumented()
                 _exporter.clear()
@@ -116,7 +116,7 @@ def test_an_engine_made_before_is_handed_over_and_off_leaves_nothing_behind() ->
                 assert [s.name.split()[0] for s in statements()] == ["SELECT"]
                 assert not engine._has_events
             finally:
-                tracing.uninstrument_libraries()
+                _libraries.uninstrument_libraries()
             assert not _sqlalchemy.instrumented()
             assert EngineTracer.__dict__["_register_event_listener"] is original
             assert not hasattr(sa.engine.base.Engine.connect, "__wrapped__")
@@ -125,7 +125,7 @@ def test_an_engine_made_before_is_handed_over_and_off_leaves_nothing_behind() ->
                 connection.execute(sa.text("SELECT 3"))
             assert statements() == []
     finally:
-        event(tracing.SQLALCHEMY_ENGINES).disconnect(made_before)
+        event(_libraries.SQLALCHEMY_ENGINES).disconnect(made_before)
 
 
 def test_with_a_sampler_of_the_apps_own_the_engine_listens_as_usual() -> None:

@@ -219,8 +219,8 @@ def _lean_span(span: _LeanSpan) -> bytes | None:
     if span._events or span._links or type(attributes) is not dict:
         return None
     # (a SpanContext is a tuple: trace id, span id, is remote, flags, trace state)
-    context = span._context
-    parent = span._parent
+    context: Any = span._context
+    parent: Any = span._parent
     state = context[4]
     name = span._name
     start, end = span._start_time, span._end_time
@@ -279,8 +279,8 @@ def encode_spans(spans: Sequence[Any]) -> bytes:
         entry = found[1].get(id(scope))
         if entry is None:
             entry = found[1][id(scope)] = (scope, [])
-        encoded = _span(span)
-        entry[1].append(b"\x12" + _varint(len(encoded)) + encoded)  # (_field(2, encoded))
+        message = _span(span)
+        entry[1].append(b"\x12" + _varint(len(message)) + message)  # (_field(2, message))
     out = []
     for resource, by_scope in grouped.values():
         body = [_field(1, _attributes(1, resource.attributes))]

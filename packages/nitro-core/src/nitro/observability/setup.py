@@ -300,7 +300,7 @@ def enable(**settings: Unpack[Settings]) -> Observability:
         if observability.metrics is not None:
             observability.metrics.connect_jobs()
         if observability.tracing is not None:
-            from nitro.observability.tracing import instrument_libraries
+            from nitro.observability._libraries import instrument_libraries
 
             instrument_libraries(observability.tracing.provider, observability.trace_libraries)
         for observer in observability.observers:
@@ -327,6 +327,6 @@ def _stop(observability: Observability | None) -> None:
     if observability.metrics is not None:
         observability.metrics.disconnect_jobs()
     if observability.tracing is not None:
-        from nitro.observability.tracing import uninstrument_libraries
+        from nitro.observability._libraries import uninstrument_libraries
 
         uninstrument_libraries()
