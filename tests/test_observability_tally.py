@@ -25,9 +25,9 @@ def exposed(registry: CollectorRegistry) -> list[str]:
     return sorted(line for line in text.splitlines() if "_created" not in line)
 
 
-def test_a_tallied_histogram_exposes_what_prometheus_clients_would() -> None:
+@pytest.mark.parametrize("labels", [["backend", "operation"], ["operation"]])
+def test_a_tallied_histogram_exposes_what_prometheus_clients_would(labels: list[str]) -> None:
     ours, theirs = CollectorRegistry(), CollectorRegistry()
-    labels = ["backend", "operation"]
     tallied = TalliedHistogram("calls_seconds", "Call latency", labels, LATENCY_BUCKETS)
     ours.register(tallied)
     library = Histogram(
@@ -37,9 +37,10 @@ def test_a_tallied_histogram_exposes_what_prometheus_clients_would() -> None:
     # values on the bounds (a bucket holds values <= its bound), between, and above all
     values = [*LATENCY_BUCKETS, 0.0, 11.0, *(draw.expovariate(200) for _ in range(500))]
     for value in values:
-        operation = draw.choice(["get", "save", "find"])
-        tallied.count([("SQLModelBackend", operation, value)])
-        library.labels("SQLModelBackend", operation).observe(value)
+        values_of_labels = ("SQLModelBackend", draw.choice(["get", "save", "find"]))
+        values_of_labels = values_of_labels[-len(labels) :]
+        tallied.count([(*values_of_labels, value)])
+        library.labels(*values_of_labels).observe(value)
     assert exposed(ours) == exposed(theirs)
     assert any('le="0.0005"' in line for line in exposed(ours))
 
@@ -118,14 +119,24 @@ def test_notes_wait_at_most_fold_every_and_a_scrape_counts_them_all() -> None:
     tally = tally_in(registry)
     for _ in range(FOLD_EVERY - 1):
         tally.add("Todo.add", "POST", 200, 0.001)
-    assert len(tally.notes) == FOLD_EVERY - 1  # not folded yet
     tally.unit("commit")
-    assert not tally.notes  # the FOLD_EVERY-th note folded them all
+    tally.call("get", {"backend": "MemoryRepo"}, 0.001, False)
+    assert len(tally.notes) == FOLD_EVERY - 1  # not folded yet
+    tally.add("Todo.add", "POST", 200, 0.001)
+    assert not tally.notes  # the FOLD_EVERY-th request folded them all, of every kind
+    assert not tally.unit_notes
+    assert not tally.call_notes
     tally.add("Todo.add", "POST", 200, 0.001)
     labels = {"action": "Todo.add", "method": "POST", "status": "200"}
-    assert registry.get_sample_value("requests_total", labels) == FOLD_EVERY
+    assert registry.get_sample_value("requests_total", labels) == FOLD_EVERY + 1
     assert not tally.notes  # the collection folded the last one
     assert registry.get_sample_value("units_total", {"outcome": "commit"}) == 1
+    assert (
+        registry.get_sample_value(
+            "calls_seconds_count", {"backend": "MemoryRepo", "operation": "get"}
+        )
+        == 1
+    )
 
 
 def test_requests_noted_from_many_threads_while_scraped_are_all_counted() -> None:
