@@ -40,14 +40,13 @@ import weakref
 from typing import Any
 
 import wrapt  # (what the OpenTelemetry instrumentations wrap with: always there with them)
-from opentelemetry import context, trace
-from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
+from opentelemetry import trace
 from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
 from opentelemetry.instrumentation.utils import unwrap
 from sqlalchemy import event
 from sqlalchemy.engine.base import Engine
 
-from nitro.observability._runtime import otel_now
+from nitro.observability._runtime import suppressed
 
 __all__ = ["instrument", "instrumented", "uninstrument"]
 
@@ -142,8 +141,7 @@ def _metered() -> bool:
 
 
 def _connect(wrapped: Any, engine: Any, args: Any, kwargs: Any) -> Any:
-    current = otel_now.get() if otel_now is not None else context.get_current()
-    if current and current.get(_SUPPRESS_INSTRUMENTATION_KEY):
+    if suppressed():
         # (a trace not sampled: the instrumentation's wrapper, *wrapped*, would see
         # the same and call SQLAlchemy's connect)
         return getattr(wrapped, "__wrapped__", wrapped)(*args, **kwargs)

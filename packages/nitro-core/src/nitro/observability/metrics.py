@@ -61,6 +61,14 @@ LATENCY_BUCKETS = (
 #: The kinds of handler runs timed into nitro_handler_duration_seconds.
 _HANDLERS = frozenset({"command", "query", "event"})
 
+#: The repository call histogram's name, help and labels (tallied, or the library's in
+#: multiprocess mode).
+_REPOSITORY_SECONDS = (
+    "nitro_repository_duration_seconds",
+    "Repository call latency",
+    ["backend", "operation"],
+)
+
 _JOB_EVENTS = ("enqueued", "started", "succeeded", "retrying", "failed")
 
 
@@ -98,12 +106,7 @@ class _Metrics:
                 LATENCY_BUCKETS,
             )
             units = TalliedCounter("nitro_unit_of_work", "Units of work finished", "outcome")
-            calls = TalliedHistogram(
-                "nitro_repository_duration_seconds",
-                "Repository call latency",
-                ["backend", "operation"],
-                LATENCY_BUCKETS,
-            )
+            calls = TalliedHistogram(*_REPOSITORY_SECONDS, LATENCY_BUCKETS)
             self.tally = Tally(requests, units, calls)
             for collector in (requests, units, calls):
                 REGISTRY.register(collector)
@@ -111,12 +114,7 @@ class _Metrics:
             "nitro_live_streams", "Live streams open", ["transport"], multiprocess_mode="livesum"
         )
         if self.tally is None:
-            self.repository_seconds: Any = Histogram(
-                "nitro_repository_duration_seconds",
-                "Repository call latency",
-                ["backend", "operation"],
-                buckets=LATENCY_BUCKETS,
-            )
+            self.repository_seconds: Any = Histogram(*_REPOSITORY_SECONDS, buckets=LATENCY_BUCKETS)
         else:
             self.repository_seconds = self.tally.calls
         self.handler_seconds = Histogram(

@@ -26,7 +26,8 @@ from opentelemetry import propagate, trace
 from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, Context
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from nitro.observability._runtime import otel_now
+from nitro.observability._runtime import current as _current
+from nitro.observability._runtime import otel_now, suppressed
 from nitro.observability._spans import LeanSpans, _LeanSpan
 from nitro.probe import Observer
 
@@ -161,19 +162,6 @@ _otel_now: ContextVar[Any] | None = otel_now
 _SPAN_KEY: str | None = getattr(
     __import__("opentelemetry.trace.propagation", fromlist=["_SPAN_KEY"]), "_SPAN_KEY", None
 )
-
-
-def _current() -> Any:
-    """OpenTelemetry's current context, read from its variable where the SDK keeps it."""
-    return otel_context.get_current() if _otel_now is None else _otel_now.get()
-
-
-def _unsampled() -> bool:
-    """Whether this runs in a trace Nitro does not sample: there instrumentation is
-    suppressed (OpenTelemetry's own mark, which the libraries' instrumentation obeys),
-    and Nitro makes no span either, nor where other code suppressed it."""
-    current = _current()
-    return bool(current) and bool(current.get(_SUPPRESS_INSTRUMENTATION_KEY))
 
 
 class _Unsampled:
@@ -311,7 +299,7 @@ class TracingObserver(Observer):
 
     def span(self, kind: str, name: str, attributes: Mapping[str, Any]) -> Any:
         current = _otel_now.get() if _otel_now is not None else otel_context.get_current()
-        if current and current.get(_SUPPRESS_INSTRUMENTATION_KEY):  # (_unsampled, inline:
+        if current and current.get(_SUPPRESS_INSTRUMENTATION_KEY):  # (suppressed(), inline:
             return None  # a request whose trace is not sampled makes several calls)
         if kind in _NO_SPAN:
             return None
@@ -335,7 +323,7 @@ class TracingObserver(Observer):
             force_flush(5000)
 
     def inject(self, carrier: dict[str, str]) -> None:
-        if _unsampled():  # the work sent on belongs to a trace nobody keeps
+        if suppressed():  # the work sent on belongs to a trace nobody keeps (Nitro's mark)
             carrier[UNSAMPLED] = "1"
         else:
             propagate.inject(carrier)
