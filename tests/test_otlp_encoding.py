@@ -89,30 +89,39 @@ def make_spans(plans: list[dict]) -> list:
     for plan in plans:
         name, version, schema = plan["scope"]
         tracer = provider.get_tracer(name, version, schema_url=schema)
-        context = None
-        if plan["parent"] != "none":
-            state = TraceState(list(dict(plan["state"]).items()))
-            parent = SpanContext(
-                0x5B8EFFF798038103D269B633813FC60C,
-                0xEEE19B7EC3C1B174,
-                is_remote=plan["parent"] == "remote",
-                trace_flags=TraceFlags(TraceFlags.SAMPLED),
-                trace_state=state,
-            )
-            context = trace.set_span_in_context(NonRecordingSpan(parent))
+        parent = parent_of(plan)
+        context = None if parent is None else trace.set_span_in_context(NonRecordingSpan(parent))
         links = [
             Link(SpanContext(t, s, is_remote=remote), attrs)
             for t, s, remote, attrs in plan["links"]
         ]
         span = tracer.start_span(plan["name"], context, plan["kind"], plan["attributes"], links)
-        for event_name, event_attributes in plan["events"]:
-            span.add_event(event_name, event_attributes)
-        if plan["status"] == "error":
-            span.set_status(Status(StatusCode.ERROR, plan["description"] or None))
-        elif plan["status"] == "ok":
-            span.set_status(Status(StatusCode.OK))
-        span.end()
+        finish(span, plan)
     return list(exporter.get_finished_spans())
+
+
+def parent_of(plan: dict) -> SpanContext | None:
+    """The plan's parent: none, or a sampled one, remote or local, with its trace state."""
+    if plan["parent"] == "none":
+        return None
+    return SpanContext(
+        0x5B8EFFF798038103D269B633813FC60C,
+        0xEEE19B7EC3C1B174,
+        is_remote=plan["parent"] == "remote",
+        trace_flags=TraceFlags(TraceFlags.SAMPLED),
+        trace_state=TraceState(list(dict(plan["state"]).items())),
+    )
+
+
+def finish(span, plan: dict) -> None:
+    """Add the plan's events and status to *span*, and end it."""
+    for event_name, event_attributes in plan["events"]:
+        span.add_event(event_name, event_attributes)
+    if plan["status"] == "error":
+        span.set_status(Status(StatusCode.ERROR, plan["description"] or None))
+    elif plan["status"] == "ok":
+        span.set_status(Status(StatusCode.OK))
+    span.end()
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -231,23 +240,8 @@ def make_lean_spans(plans: list[dict]) -> list:
         name, version, schema = plan["scope"]
         lean = LeanSpans(provider.get_tracer(name, version, schema_url=schema))
         assert lean.usable()
-        parent = None
-        if plan["parent"] != "none":
-            parent = SpanContext(
-                0x5B8EFFF798038103D269B633813FC60C,
-                0xEEE19B7EC3C1B174,
-                is_remote=plan["parent"] == "remote",
-                trace_flags=TraceFlags(TraceFlags.SAMPLED),
-                trace_state=TraceState(list(dict(plan["state"]).items())),
-            )
-        span = lean.start(plan["name"], parent, plan["kind"], dict(plan["attributes"]))
-        for event_name, event_attributes in plan["events"]:
-            span.add_event(event_name, event_attributes)
-        if plan["status"] == "error":
-            span.set_status(Status(StatusCode.ERROR, plan["description"] or None))
-        elif plan["status"] == "ok":
-            span.set_status(Status(StatusCode.OK))
-        span.end()
+        span = lean.start(plan["name"], parent_of(plan), plan["kind"], dict(plan["attributes"]))
+        finish(span, plan)
     spans = list(exporter.get_finished_spans())
     assert all(type(span) is _LeanSpan for span in spans)
     return spans
