@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from nitro_action_races import counts_seen, race_in_tasks, race_in_threads
 
 from nitro import Entity
 from nitro.actions import ActionDispatcher, ActionRequest, build_action_app
@@ -49,23 +48,14 @@ def request() -> ActionRequest:
 
 
 def test_threaded_actions_on_one_entity_lose_no_change(routes: dict[str, Any]) -> None:
-    dispatcher = ActionDispatcher()
-    with ThreadPoolExecutor(8) as pool:
-        calls = [pool.submit(dispatcher.handle, routes["book"], request()) for _ in range(40)]
-        answers = [call.result() for call in calls]
-    assert {answer.status for answer in answers} == {200}
+    answers = race_in_threads(routes["book"], request)
+    assert counts_seen(answers) == list(range(1, 41))  # each saw the one before
     assert Seat.get("s").count == 40  # type: ignore[union-attr]
 
 
 async def test_async_actions_that_await_lose_no_change(routes: dict[str, Any]) -> None:
-    dispatcher = ActionDispatcher()
-    answers = await asyncio.wait_for(
-        asyncio.gather(*(dispatcher.ahandle(routes["abook"], request()) for _ in range(40))),
-        timeout=30,
-    )
-    assert {answer.status for answer in answers} == {200}
-    seen = sorted(json.loads(answer.body)["entity"]["count"] for answer in answers)
-    assert seen == list(range(1, 41))
+    answers = await race_in_tasks(routes["abook"], request)
+    assert counts_seen(answers) == list(range(1, 41))
     assert Seat.get("s").count == 40  # type: ignore[union-attr]
     await Seat.repository().aclose()  # type: ignore[attr-defined]  (this loop's connections)
 

@@ -5,7 +5,6 @@ work between a read and a save does), then writes count + 1."""
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 import time
 from collections.abc import Iterator
@@ -13,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from nitro_action_races import counts_seen, race_in_tasks, race_in_threads
 
 from nitro import Entity
 from nitro.actions import ActionDispatcher, ActionRequest, build_action_app
@@ -59,28 +59,15 @@ def request(entity_id: str = "a") -> ActionRequest:
     return ActionRequest(method="POST", path_params={"id": entity_id})
 
 
-def counts(answers: list[Any]) -> list[int]:
-    return sorted(json.loads(answer.body)["entity"]["count"] for answer in answers)
-
-
 def test_threaded_actions_on_one_entity_lose_no_change(routes: dict[str, Any]) -> None:
-    dispatcher = ActionDispatcher()
-    with ThreadPoolExecutor(8) as pool:
-        calls = [pool.submit(dispatcher.handle, routes["add"], request()) for _ in range(40)]
-        answers = [call.result() for call in calls]
-    assert {answer.status for answer in answers} == {200}
-    assert counts(answers) == list(range(1, 41))  # each saw the one before
+    answers = race_in_threads(routes["add"], request)
+    assert counts_seen(answers) == list(range(1, 41))  # each saw the one before
     assert Stock.get("a").count == 40  # type: ignore[union-attr]
 
 
 async def test_async_actions_that_await_lose_no_change(routes: dict[str, Any]) -> None:
-    dispatcher = ActionDispatcher()
-    answers = await asyncio.wait_for(
-        asyncio.gather(*(dispatcher.ahandle(routes["aadd"], request()) for _ in range(40))),
-        timeout=30,
-    )
-    assert {answer.status for answer in answers} == {200}
-    assert counts(answers) == list(range(1, 41))
+    answers = await race_in_tasks(routes["aadd"], request)
+    assert counts_seen(answers) == list(range(1, 41))
     assert Stock.get("a").count == 40  # type: ignore[union-attr]
 
 
