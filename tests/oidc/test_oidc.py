@@ -1,16 +1,25 @@
 """OpenID Connect login against a real provider (node oidc-provider), on FastAPI and
 Flask: the round trip, and every forgery refused (state, nonce, signature, audience,
-algorithm, PKCE), with a clear status and no traceback."""
+algorithm, PKCE), with a clear status and no traceback; the logout, here and at the
+provider."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import pytest
 import requests
 from joserfc import jwk, jwt
-from nitro_oidc import App, MemorySessions, Provider, follow_to_callback, start_login
+from nitro_oidc import (
+    LOGGED_OUT,
+    App,
+    MemorySessions,
+    Provider,
+    follow_to_callback,
+    start_login,
+)
 
 from nitro.actions.request import ActionRequest
 from nitro.login_routes import OIDCLogin
@@ -241,3 +250,119 @@ def test_an_unreachable_provider_is_a_502_without_details(oidc_provider):
     response = login.start(ActionRequest("GET"))
     assert response.status == 502
     assert b"could not be reached" in response.body
+
+
+# -- logout: here and at the provider (RP-Initiated Logout) -------------------------
+
+
+def provider_asks_for_the_password(http: requests.Session, app: App) -> bool:
+    """Whether a new login of this browser stops at the provider's sign-in page (it
+    has no session there) instead of coming straight back to the callback."""
+    response = http.get(app.at("/auth/login"), allow_redirects=False)
+    for _ in range(10):
+        if response.status_code not in (301, 302, 303):
+            assert response.status_code == 200, response.text
+            return 'name="password"' in response.text
+        location = requests.compat.urljoin(response.url, response.headers["Location"])
+        if location.startswith(app.at("/auth/callback")):
+            return False
+        response = http.get(location, allow_redirects=False)
+    raise AssertionError("the provider never answered")
+
+
+def logged_in(app: App) -> tuple[requests.Session, str]:
+    """A browser with ann logged in on *app*, and the logout form's CSRF token."""
+    http, callback = start_login(app)
+    assert http.get(callback, allow_redirects=False).status_code == 303
+    home = http.get(app.at("/")).text
+    assert "Logged in as ann" in home
+    token = re.search(r"name='csrf_token' value='([0-9a-f]+)'", home)
+    assert token is not None, home
+    return http, token.group(1)
+
+
+@pytest.mark.parametrize("adapter", ["fastapi", "flask"])
+def test_logout_ends_the_session_here_and_at_the_provider(oidc_app, adapter):
+    app = oidc_app(adapter, post_logout_redirect_uri=LOGGED_OUT)
+    http, token = logged_in(app)
+    assert not provider_asks_for_the_password(http, app)  # signed in there: no question
+    session_cookie = http.cookies.get("nitro_session")
+
+    response = http.post(app.at("/auth/logout"), data={"csrf_token": token}, allow_redirects=False)
+    assert response.status_code == 303, response.text
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "nitro_session=;" in response.headers["Set-Cookie"]
+    end_session = urlsplit(response.headers["Location"])
+    assert f"{end_session.scheme}://{end_session.netloc}" == app.login.issuer
+    assert parse_qs(end_session.query) == {
+        "client_id": ["nitro-app"],
+        "post_logout_redirect_uri": [LOGGED_OUT],
+    }
+    assert "Nobody is logged in" in http.get(app.at("/")).text
+    # a copy of the cookie taken before the logout opens nothing either
+    copy = requests.get(app.at("/"), cookies={"nitro_session": session_cookie})
+    assert "Nobody is logged in" in copy.text
+
+    # the provider asks "sign out?" (its form), then sends the browser back
+    question = http.get(response.headers["Location"], allow_redirects=False)
+    assert question.status_code == 200, question.text
+    xsrf = re.search(r'name="xsrf" value="([^"]+)"', question.text)
+    action = re.search(r'<form[^>]*action="([^"]+)"', question.text)
+    assert xsrf is not None, question.text
+    assert action is not None, question.text
+    confirmed = http.post(
+        requests.compat.urljoin(question.url, action.group(1)),
+        data={"xsrf": xsrf.group(1), "logout": "yes"},
+        allow_redirects=False,
+    )
+    assert confirmed.status_code in (302, 303), confirmed.text
+    assert confirmed.headers["Location"] == LOGGED_OUT
+    assert provider_asks_for_the_password(http, app)  # signed out there too
+
+
+@pytest.mark.parametrize(
+    ("headers", "with_token"),
+    [({}, False), ({"Origin": "https://evil.example"}, True), ({"X-CSRF-Token": "0" * 64}, False)],
+    ids=["no token", "another site", "forged token"],
+)
+def test_a_logout_from_elsewhere_is_refused_and_ends_nothing(oidc_app, headers, with_token):
+    app = oidc_app(post_logout_redirect_uri=LOGGED_OUT)
+    http, token = logged_in(app)
+    data = {"csrf_token": token} if with_token else {}
+    response = http.post(app.at("/auth/logout"), data=data, headers=headers, allow_redirects=False)
+    assert response.status_code == 403
+    assert "did not come from this site" in response.text
+    assert "nitro_session" not in response.headers.get("Set-Cookie", "")
+    assert "Logged in as ann" in http.get(app.at("/")).text
+
+
+def test_logout_without_the_provider_still_ends_the_session_here(oidc_app, oidc_provider):
+    app = oidc_app(post_logout_redirect_uri=LOGGED_OUT)
+    http, token = logged_in(app)
+    app.login._metadata = None  # (read again at the logout, from a provider now gone)
+    app.login.discovery_url = "http://127.0.0.1:9/.well-known/openid-configuration"
+    response = http.post(app.at("/auth/logout"), data={"csrf_token": token}, allow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["Location"] == LOGGED_OUT
+    assert "nitro_session=;" in response.headers["Set-Cookie"]
+    assert "Nobody is logged in" in http.get(app.at("/")).text
+
+
+def test_only_a_session_auth_gets_a_logout_route(oidc_provider):
+    client_id, secret = oidc_provider.client()
+    options = {
+        "redirect_uri": "http://127.0.0.1:8000/auth/callback",
+        "secret_key": "k" * 32,
+    }
+    with_session = OIDCLogin(
+        oidc_provider.issuer, client_id, secret, session=MemorySessions().auth, **options
+    )
+    own_login = OIDCLogin(
+        oidc_provider.issuer, client_id, secret, on_login=lambda user, request: None, **options
+    )
+    assert [r.name for r in with_session.web_routes()] == [
+        "oidc_login",
+        "oidc_callback",
+        "oidc_logout",
+    ]
+    assert [r.name for r in own_login.web_routes()] == ["oidc_login", "oidc_callback"]

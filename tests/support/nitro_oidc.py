@@ -33,6 +33,8 @@ from nitro.web import WebRoute, html
 
 PROVIDER_DIR = Path(__file__).resolve().parents[1] / "oidc" / "provider"
 USERNAME, PASSWORD = "ann", "ann-password"
+#: Where the provider may send the browser after its logout (registered for both clients).
+LOGGED_OUT = "http://127.0.0.1/logged-out"
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,7 @@ class MemorySessions:
 
 
 class Home:
-    """``GET /``: who is logged in."""
+    """``GET /``: who is logged in, and a logout button (``POST /auth/logout``)."""
 
     def __init__(self, sessions: MemorySessions) -> None:
         self.sessions = sessions
@@ -125,7 +127,13 @@ class Home:
         if user is None:
             return html("<p id='who'>Nobody is logged in</p>")
         roles = ",".join(sorted(user.role_names))
-        return html(f"<p id='who'>Logged in as {user.username} ({user.id}); roles: {roles}</p>")
+        token = self.sessions.auth.csrf_token(self.sessions.auth.session(request))
+        return html(
+            f"<p id='who'>Logged in as {user.username} ({user.id}); roles: {roles}</p>"
+            "<form method='post' action='/auth/logout'>"
+            f"<input type='hidden' name='csrf_token' value='{token}'>"
+            "<button type='submit'>Log out</button></form>"
+        )
 
     def web_routes(self) -> list[WebRoute]:
         return [WebRoute(("GET",), "/", self.page, "home")]
@@ -145,6 +153,7 @@ def make_login(provider: Provider, cls: type[OIDCLogin] = OIDCLogin, **options: 
     client_id, secret = provider.client(options.pop("client_id", "nitro-app"))
     sessions = MemorySessions()
     options.setdefault("on_login", sessions.on_login)
+    options.setdefault("session", sessions.auth)  # (serves the logout; on_login logs in)
     return cls(
         provider.issuer,
         client_id,

@@ -163,6 +163,48 @@ def test_routes_and_a_refusal_page_that_escapes():
     assert b"&lt;script&gt;" in answer.body
 
 
+class Discovered(OIDCClient):
+    """A client whose provider's discovery document is *document* (no network)."""
+
+    def __init__(self, document, **options):
+        super().__init__("https://id.example.com", "app", "s", redirect_uri=REDIRECT, **options)
+        self.document = document
+
+    def metadata(self):
+        return self.document
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "expected"),
+    [
+        (
+            "https://id.example.com/logout",
+            "https://id.example.com/logout?client_id=app&post_logout_redirect_uri="
+            "https%3A%2F%2Fapp.example.com%2Fbye%3Fa%3D1%26b%3D2&state=s+1",
+        ),
+        (  # Azure AD-style: an endpoint that has a query of its own keeps it
+            "https://id.example.com/logout?p=B2C_1",
+            "https://id.example.com/logout?p=B2C_1&client_id=app&post_logout_redirect_uri="
+            "https%3A%2F%2Fapp.example.com%2Fbye%3Fa%3D1%26b%3D2&state=s+1",
+        ),
+        (None, None),  # Google announces none
+        ("", None),
+        ("javascript:alert(1)", None),
+    ],
+)
+def test_logout_url_is_the_providers_end_session_endpoint(endpoint, expected):
+    document = {} if endpoint is None else {"end_session_endpoint": endpoint}
+    url = Discovered(document).logout_url("https://app.example.com/bye?a=1&b=2", state="s 1")
+    assert url == expected
+
+
+def test_logout_url_sends_the_id_token_hint_when_given():
+    url = Discovered({"end_session_endpoint": "https://id.example.com/end"}).logout_url(
+        id_token_hint="eyJ.x.y"
+    )
+    assert url == "https://id.example.com/end?client_id=app&id_token_hint=eyJ.x.y"
+
+
 def test_a_callback_without_a_login_in_progress_is_a_400():
     login = login_routes()
     answer = login.callback(ActionRequest("GET", query={"code": "c", "state": "s"}))

@@ -7,6 +7,8 @@
 //   must use PKCE (S256). They are `native` clients with a loopback redirect URI, so any
 //   port of http://127.0.0.1/auth/callback is accepted (RFC 8252, 7.3): the apps under
 //   test listen on free ports chosen at run time.
+// - Where each client may ask to be sent after a logout at the provider (RP-Initiated
+//   Logout): http://127.0.0.1/logged-out, exactly.
 // - One account, ann / ann-password, whose claims include Azure AD-style `roles`.
 // - Its own login page (checking the password; oidc-provider's dev interactions take
 //   any login); consent is implied for these first-party clients.
@@ -43,6 +45,7 @@ function client(clientId) {
     client_secret: `${clientId}-secret-0123456789abcdef0123456789`,
     application_type: 'native',
     redirect_uris: ['http://127.0.0.1/auth/callback'],
+    post_logout_redirect_uris: ['http://127.0.0.1/logged-out'],
     grant_types: ['authorization_code'],
     response_types: ['code'],
     token_endpoint_auth_method: 'client_secret_basic',

@@ -12,8 +12,9 @@
         session=auth,  # a nitro.auth.SessionAuth: the login opens a session
     )
     mount(app, login, prefix="/auth")  # GET /auth/login?next=/orders, GET /auth/callback
+    # and POST /auth/logout
 
-The protocol is :class:`nitro.auth.oidc.OIDCClient`; this module adds the two
+The protocol is :class:`nitro.auth.oidc.OIDCClient`; this module adds the
 handlers. It sits above :mod:`nitro.auth` (which knows nothing of HTTP answers), beside
 :mod:`nitro.web`, whose routes it serves.
 """
@@ -28,8 +29,9 @@ from typing import Any, Protocol
 from nitro.actions.request import ActionRequest, ActionResponse
 from nitro.auth.errors import AuthError
 from nitro.auth.identity import User
+from nitro.auth.login import SessionAuth
 from nitro.auth.oidc import LoginResult, OIDCClient, OIDCError
-from nitro.web import WebRoute, html, redirect
+from nitro.web import WebRoute, form_fields, html, redirect
 
 __all__ = ["LoginSession", "OIDCLogin"]
 
@@ -50,11 +52,19 @@ class LoginSession(Protocol):
 class OIDCLogin(OIDCClient):
     """:class:`~nitro.auth.oidc.OIDCClient` with ``GET <prefix>/login`` and
     ``GET <prefix>/callback`` for ``mount(app, login, prefix=...)``; the callback's
-    path is the one in *redirect_uri*.
+    path is the one in *redirect_uri*. With a ``SessionAuth`` as *session*, also
+    ``POST <prefix>/logout``: it ends the app's session, then sends the browser to the
+    provider's logout (RP-Initiated Logout), so that the next login asks again.
 
-    :param session: opens the app's session for the user (``SessionAuth``).
+    :param session: opens the app's session for the user (``SessionAuth``), and ends
+        it on logout.
     :param on_login: ``on_login(user, request)`` instead, for apps that keep their own
-        session or answer themselves (see :data:`OnLogin`); one of the two is needed.
+        session or answer themselves (see :data:`OnLogin`); one of the two is needed
+        (with both, *on_login* logs in and *session* serves the logout).
+    :param post_logout_redirect_uri: where the provider sends the browser after its
+        logout (an absolute URL registered at the provider); without it the provider
+        shows its own page. Also where the logout goes when the provider has no logout
+        endpoint or cannot be reached (else ``/``).
     :param name: prefixes the route names (two providers on one app: two names).
 
     Every other argument is :class:`~nitro.auth.oidc.OIDCClient`'s.
@@ -62,12 +72,14 @@ class OIDCLogin(OIDCClient):
 
     login_path = "/login"
     callback_path = "/callback"
+    logout_path = "/logout"
 
     def __init__(
         self,
         *args: Any,
         session: LoginSession | None = None,
         on_login: OnLogin | None = None,
+        post_logout_redirect_uri: str | None = None,
         name: str = "oidc",
         **options: Any,
     ) -> None:
@@ -79,13 +91,17 @@ class OIDCLogin(OIDCClient):
             )
         self.login_session = session
         self.on_login = on_login
+        self.post_logout_redirect_uri = post_logout_redirect_uri
         self.name = name
 
     def web_routes(self) -> list[WebRoute]:
-        return [
+        routes = [
             WebRoute(("GET",), self.login_path, self.start, f"{self.name}_login"),
             WebRoute(("GET",), self.callback_path, self.callback, f"{self.name}_callback"),
         ]
+        if isinstance(self.login_session, SessionAuth):
+            routes.append(WebRoute(("POST",), self.logout_path, self.logout, f"{self.name}_logout"))
+        return routes
 
     # -- the handlers ----------------------------------------------------------------
 
@@ -112,6 +128,28 @@ class OIDCLogin(OIDCClient):
             response = self.refusal(OIDCError("The login failed", 500))
         response.headers["Cache-Control"] = "no-store"
         response.set_cookies.append(self.cookie.clear())  # one use only
+        return response
+
+    def logout(self, request: ActionRequest) -> ActionResponse:
+        """End the app's session (every copy of its cookie), then log out at the
+        provider. Only from this site's pages (the session's CSRF token, in the form's
+        ``csrf_token`` or the ``X-CSRF-Token`` header): another site's form could
+        otherwise log the visitor out."""
+        auth = self.login_session
+        assert isinstance(auth, SessionAuth)  # (the route is served only then)
+        if not auth.csrf.is_valid(request, auth.session(request).nonce, form_fields(request)):
+            response = html("<p>This logout did not come from this site.</p>", 403)
+            response.headers["Cache-Control"] = "no-store"
+            return response
+        cookie = auth.logout(request)
+        try:
+            url = self.logout_url(self.post_logout_redirect_uri)
+        except OIDCError as error:  # the app's own logout stands
+            logger.warning("Logged out here only: %s", error.detail)
+            url = None
+        response = redirect(url or self.post_logout_redirect_uri or "/", 303)
+        response.headers["Cache-Control"] = "no-store"
+        response.set_cookies.append(cookie)
         return response
 
     def logged_in(self, result: LoginResult, request: ActionRequest) -> ActionResponse:

@@ -18,28 +18,14 @@ guessing is throttled by ``SessionAuth.check_password`` (429 with ``Retry-After`
 from __future__ import annotations
 
 import html as _html
-from collections.abc import Mapping
-from typing import Any
-from urllib.parse import parse_qs
 
 from nitro.actions.request import ActionRequest, ActionResponse
 from nitro.auth.errors import TooManyAttempts
 from nitro.auth.login import SessionAuth
 from nitro.auth.oidc import safe_return_to
-from nitro.web import WebRoute, html, redirect
+from nitro.web import WebRoute, form_fields, html, redirect
 
 __all__ = ["PasswordLogin"]
-
-
-def _form(request: ActionRequest) -> dict[str, list[str]]:
-    """The posted form as ``{name: [values]}``, parsed by the framework or here."""
-    if request.form is not None:
-        parsed: Mapping[str, Any] = request.form
-        return {
-            key: [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]
-            for key, value in parsed.items()
-        }
-    return parse_qs(request.body.decode("utf-8", "replace"), keep_blank_values=True)
 
 
 class PasswordLogin:
@@ -81,7 +67,7 @@ class PasswordLogin:
         return self.form(request, request.query.get("next") or "")
 
     def login(self, request: ActionRequest) -> ActionResponse:
-        form = _form(request)
+        form = form_fields(request)
         session = self.auth.session(request)
         back = (form.get("next") or [""])[-1]
         if not self.auth.csrf.is_valid(request, session.nonce, form):
@@ -105,7 +91,9 @@ class PasswordLogin:
     def logout(self, request: ActionRequest) -> ActionResponse:
         """End the session (for every copy of its cookie). Only from this site's
         pages: another site's form could otherwise log the visitor out."""
-        if not self.auth.csrf.is_valid(request, self.auth.session(request).nonce, _form(request)):
+        if not self.auth.csrf.is_valid(
+            request, self.auth.session(request).nonce, form_fields(request)
+        ):
             return self._no_store(html("<p>This logout did not come from this site.</p>", 403))
         response = self._no_store(redirect(self.home, 303))
         response.set_cookies.append(self.auth.logout(request))

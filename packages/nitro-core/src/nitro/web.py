@@ -9,13 +9,22 @@ of each other, which is what lets one admin run on FastAPI, Flask and FastHTML.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
+from urllib.parse import parse_qs
 
 from nitro.actions.request import ActionRequest, ActionResponse
 
-__all__ = ["Mountable", "WebRequest", "WebResponse", "WebRoute", "html", "redirect"]
+__all__ = [
+    "Mountable",
+    "WebRequest",
+    "WebResponse",
+    "WebRoute",
+    "form_fields",
+    "html",
+    "redirect",
+]
 
 #: The framework-free request the adapters hand to web routes (the actions' request type).
 WebRequest = ActionRequest
@@ -60,3 +69,15 @@ def html(body: str, status: int = 200, headers: dict[str, str] | None = None) ->
 def redirect(location: str, status: int = 303) -> ActionResponse:
     """A redirect to *location* (303 by default, so a POST is followed by a GET)."""
     return ActionResponse(status, {"Location": location}, b"")
+
+
+def form_fields(request: ActionRequest) -> dict[str, list[str]]:
+    """The posted form as ``{name: [values]}`` (every value of a repeated field, as
+    ``CsrfProtection.is_valid`` reads them), parsed by the framework or here."""
+    if request.form is not None:
+        parsed: Mapping[str, Any] = request.form
+        return {
+            key: [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]
+            for key, value in parsed.items()
+        }
+    return parse_qs(request.body.decode("utf-8", "replace"), keep_blank_values=True)

@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from nitro.auth import _oidc_tokens
 from nitro.auth._oidc_tokens import OIDCError
@@ -256,3 +256,29 @@ class OIDCClient:
     def fetch_userinfo(self, tokens: Mapping[str, Any], subject: str) -> dict[str, Any]:
         """The userinfo endpoint's claims, refused unless they are about *subject*."""
         return _oidc_tokens.userinfo(self, tokens, subject)
+
+    def logout_url(
+        self,
+        post_logout_redirect_uri: str | None = None,
+        *,
+        id_token_hint: str | None = None,
+        state: str | None = None,
+    ) -> str | None:
+        """Where to send the browser to log out at the provider too (OpenID Connect
+        RP-Initiated Logout 1.0): its ``end_session_endpoint`` with this client's id and
+        *post_logout_redirect_uri* (registered at the provider: it sends the browser
+        back there), *id_token_hint* and *state* when given; ``None`` when the provider
+        has no such endpoint (Google). Ending the app's own session is the caller's
+        part: without this, the next login goes through at the provider unasked."""
+        endpoint = self.metadata().get("end_session_endpoint")
+        if not isinstance(endpoint, str) or urlsplit(endpoint).scheme not in ("https", "http"):
+            return None
+        params = {"client_id": self.client_id}
+        for name, value in (
+            ("post_logout_redirect_uri", post_logout_redirect_uri),
+            ("id_token_hint", id_token_hint),
+            ("state", state),
+        ):
+            if value:
+                params[name] = value
+        return endpoint + ("&" if "?" in endpoint else "?") + urlencode(params)
