@@ -12,16 +12,15 @@ from __future__ import annotations
 import difflib
 import logging
 import os
-import re
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
-from urllib.parse import quote, urlencode
 
 from nitro import plugins
-from nitro.actions import ActionRequest, ActionResponse
-from nitro.actions.sse import SSE_HEADERS, patch_elements
-from nitro.admin.auth import AdminSessionAuth, AdminUser, AuthBackend, PasswordAuth
+from nitro.admin._login_sessions import LoginSessionsMixin
+from nitro.admin._routing import RoutingMixin
+from nitro.admin._routing import View as View
+from nitro.admin.auth import AdminSessionAuth, AdminUser, AuthBackend
 from nitro.admin.checks import CheckMessage, run_checks
 from nitro.admin.csrf import CsrfProtection
 from nitro.admin.errors import (
@@ -33,18 +32,15 @@ from nitro.admin.errors import (
 from nitro.admin.jobs import JobsAdmin, JobsEngine
 from nitro.admin.options import OPTION_NAMES, EntityAdmin
 from nitro.admin.requests import AdminRequest
-from nitro.audit.context import via
-from nitro.auth import ANONYMOUS, Authenticator, User, acting_as
-from nitro.auth.cookies import Session, SessionCookie
+from nitro.auth import Authenticator, User
+from nitro.auth.cookies import SessionCookie
 from nitro.auth.login import SessionAuth
 from nitro.auth.proxies import TrustedProxies
 from nitro.auth.signing import Signer
-from nitro.persistence import BackendUnavailable, InvalidQuery
 from nitro.persistence.base import BackendFactory, Repository
 from nitro.sessions import MemorySessionStore, RepositorySessionStore, SessionRecord, SessionStore
 from nitro.throttle import CounterStore, LoginThrottle
-from nitro.web import WebRoute, html, redirect
-from rusty_tags import js_string
+from nitro.web import WebRoute
 
 __all__ = ["SECRET_KEY_ENV", "Admin"]
 
@@ -57,10 +53,9 @@ SECRET_KEY_ENV = "NITRO_ADMIN_SECRET_KEY"
 #: loaded: an ``AdminUser`` from ``PasswordAuth([AdminUser(...)])``, any
 #: ``nitro.auth.User`` from another backend (so hooks typed either way are accepted).
 PermissionHook = Callable[[Any, str, EntityAdmin], bool]
-View = Callable[..., ActionResponse]
 
 
-class Admin:
+class Admin(LoginSessionsMixin, RoutingMixin):
     """An admin site, served under *prefix* once mounted with ``mount(app, admin)``.
 
     :param auth: who may log in (:class:`~nitro.admin.PasswordAuth` or any
@@ -346,80 +341,6 @@ class Admin:
         self._routes = self._build_routes()
         return list(self._routes)
 
-    def _build_routes(self) -> list[WebRoute]:
-        from nitro.admin.views import (
-            auth,
-            bulk,
-            delete,
-            form,
-            history,
-            index,
-            jobs,
-            listing,
-            lookup,
-        )
-
-        name = "nitro_admin" + re.sub(r"\W", "_", self.prefix)
-        p = self.prefix
-        routes = [
-            WebRoute(("GET",), p + "/", self._view(index.index_view, p + "/"), f"{name}_index"),
-            WebRoute(
-                ("GET", "POST"),
-                p + "/login",
-                self._view(auth.login_view, p + "/login", login_required=False),
-                f"{name}_login",
-            ),
-            WebRoute(
-                ("POST",),
-                p + "/logout",
-                self._view(auth.logout_view, p + "/logout"),
-                f"{name}_logout",
-            ),
-        ]
-        if p:
-            routes.append(WebRoute(("GET",), p, self._view(index.index_view, p), f"{name}_root"))
-        for entity_admin in self.registry.values():
-            slug = entity_admin.slug_value
-            base = f"{p}/{slug}"
-            views: list[tuple[tuple[str, ...], str, View, str]] = [
-                (("GET",), "", listing.list_view, "list"),
-                (("GET",), "/_results", listing.results_view, "results"),
-                (("GET",), "/_lookup", lookup.lookup_view, "lookup"),
-                (("POST",), "/_action", bulk.action_view, "action"),
-                (("GET", "POST"), "/new", form.create_view, "create"),
-                (("GET", "POST"), "/{id}/edit", form.edit_view, "edit"),
-                (("GET", "POST"), "/{id}/delete", delete.delete_view, "delete"),
-                (("GET",), "/{id}/history", history.history_view, "history"),
-            ]
-            for methods, path, view, suffix in views:
-                routes.append(
-                    WebRoute(
-                        methods,
-                        base + path,
-                        self._view(view, base + path, entity_admin=entity_admin),
-                        f"{name}_{slug}_{suffix}",
-                    )
-                )
-        if self.jobs_admin is not None:
-            slug = self.jobs_admin.slug
-            base = f"{p}/{slug}"
-            job_views: list[tuple[tuple[str, ...], str, View, str]] = [
-                (("GET",), "", jobs.dashboard_view, "dashboard"),
-                (("GET",), "/{id}", jobs.detail_view, "detail"),
-                (("POST",), "/{id}/retry", jobs.retry_view, "retry"),
-                (("POST",), "/{id}/discard", jobs.discard_view, "discard"),
-            ]
-            for methods, path, view, suffix in job_views:
-                routes.append(
-                    WebRoute(
-                        methods,
-                        base + path,
-                        self._view(view, base + path, jobs_admin=self.jobs_admin),
-                        f"{name}_{slug}_{suffix}",
-                    )
-                )
-        return routes
-
     def authenticator(self) -> Authenticator:
         """An authenticator for ``configure_app(app, auth=...)``: the app's actions see
         the user logged in to this admin (with ``session_cookie_path="/"``), and
@@ -446,210 +367,3 @@ class Admin:
 
     def visible_admins(self, request: AdminRequest) -> Iterable[EntityAdmin]:
         return [a for a in self.registry.values() if a.has_view_permission(request)]
-
-    def _view(
-        self,
-        view: View,
-        path: str,
-        *,
-        entity_admin: EntityAdmin | None = None,
-        jobs_admin: JobsAdmin | None = None,
-        login_required: bool = True,
-    ) -> Callable[[ActionRequest], ActionResponse]:
-        extra: dict[str, Any] = {}
-        if entity_admin is not None:
-            extra["entity_admin"] = entity_admin
-        if jobs_admin is not None:
-            extra["jobs_admin"] = jobs_admin
-
-        def handler(raw: ActionRequest) -> ActionResponse:
-            return self._handle(raw, view, path, extra, login_required)
-
-        handler.__name__ = getattr(view, "__name__", "view")
-        return handler
-
-    # -- sessions -----------------------------------------------------------------------
-
-    @property
-    def session_auth(self) -> SessionAuth:
-        """The login the admin uses (:class:`nitro.auth.SessionAuth`): the one given as
-        ``auth=``, else one built from the admin's settings (cookie
-        ``nitro_admin_session`` below the prefix, records scoped to the prefix).
-
-        :raises AdminConfigurationError: the admin has no secret key.
-        """
-        if self.shared_login is not None:
-            return self.shared_login
-        login: SessionAuth | None = self.__dict__.get("_session_auth")
-        if login is None:
-            key = self.resolve_secret_key()
-            if key is None:
-                raise AdminConfigurationError(self.check())  # admin.E102 among them
-            login = self.__dict__["_session_auth"] = SessionAuth(
-                secret_key=key,
-                store=self.session_store,
-                users=self.auth if self.auth is not None else PasswordAuth(),
-                cookie_name="nitro_admin_session",
-                cookie_path=self.session_cookie_path or self.prefix or "/",
-                max_age=self.session_max_age,
-                secure=self.secure_cookies,
-                trusted_proxies=(
-                    TrustedProxies.from_env()
-                    if self.trusted_proxies is None
-                    else TrustedProxies(self.trusted_proxies)
-                ),
-                scope=self.prefix,
-                cookie_class=self.session_cookie_class,
-                throttle=self.login_throttle or False,
-            )
-        return login
-
-    def auth_hash(self, user: User) -> str:
-        """A keyed hash of *user*'s password hash: it changes with the password, so a
-        session opened before a password change no longer matches."""
-        return self.session_auth.auth_hash(user)
-
-    def start_session(self, request: AdminRequest, user: User) -> None:
-        """Log *user* in on *request*: a new session record and a fresh nonce."""
-        self.session_auth.start_session(request.session, user)
-        request.user = user
-
-    def end_session(self, request: AdminRequest) -> None:
-        """Log out: the session record is deleted, so every copy of the cookie is dead."""
-        self.session_auth.end_session(request.session)
-        request.user = None
-
-    def end_sessions(self, username: str, *, keep: AdminRequest | None = None) -> int:
-        """End every session of *username* on this site (except *keep*'s); how many.
-
-        Call it after removing a user or changing a password outside
-        :meth:`change_password` (sessions also end by themselves at their next request
-        once the user is gone or the password differs; this frees them at once).
-        """
-        return self.session_auth.end_sessions(
-            username, keep=keep.session if keep is not None else None
-        )
-
-    def change_password(
-        self, username: str, password: str, *, request: AdminRequest | None = None
-    ) -> None:
-        """Set a new password through the auth backend (it needs ``set_password``) and
-        end *username*'s other sessions; the session of *request* (the user changing
-        their own password) stays open."""
-        if not callable(getattr(self.auth, "set_password", None)):
-            raise TypeError(f"the auth backend {self.auth!r} has no set_password()")
-        keep = None
-        if request is not None and request.user is not None:
-            keep = request.session if request.user.username == username else None
-        self.session_auth.change_password(username, password, keep=keep)
-
-    def _current_user(self, session: Session) -> User | None:
-        if self.auth is None:
-            return AdminUser("developer", is_superuser=True) if self.insecure_dev else None
-        return self.session_auth.user(session)
-
-    def _handle(
-        self,
-        raw: ActionRequest,
-        view: View,
-        path: str,
-        extra: dict[str, Any],
-        login_required: bool,
-    ) -> ActionResponse:
-        session = self.sessions.load(raw)
-        request = AdminRequest(self, raw, session, None)
-        try:
-            request.user = user = self._current_user(session)
-            if not self.csrf.host_allowed(raw):
-                response = _bad_host(request)
-            elif login_required and user is None:
-                response = _to_login(request.url("login", next=_next_url(path, raw)), raw)
-            elif not raw.is_safe and not self.csrf.is_valid(raw, session.nonce, request.form):
-                response = _forbidden(
-                    request, "The form is out of date or was not sent by this site (CSRF check)."
-                )
-            else:
-                # The admin user is the actor of what the view changes (audit log).
-                with acting_as(user or ANONYMOUS), via("admin"):
-                    response = view(request, **raw.path_params, **extra)
-        except BackendUnavailable:
-            logger.exception(
-                "nitro.admin: %s: storage unavailable (a repository, session, throttle or "
-                "job store)",
-                getattr(view, "__name__", view),
-            )
-            response = html(
-                _error_page("The admin is unavailable for a moment; try again shortly.", 503),
-                503,
-            )
-            response.headers["Retry-After"] = "5"
-        except InvalidQuery:  # a value the database cannot compare (beyond its column...)
-            logger.warning(
-                "nitro.admin: %s: query refused", getattr(view, "__name__", view), exc_info=True
-            )
-            response = _bad_request(
-                request, "The database cannot answer this request: a value in it is out of range."
-            )
-        except Exception:
-            logger.exception("nitro.admin: %s failed", getattr(view, "__name__", view))
-            response = html(_error_page("Something went wrong; the error was logged."), 500)
-        if session.changed:
-            response.set_cookies.append(self.sessions.set_cookie(session, raw))
-        response.set_cookies.extend(request.cookies_out)
-        # Every admin answer, SSE and redirects included: no cache may keep a copy.
-        response.headers["Cache-Control"] = "no-store"
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
-
-
-def _next_url(path: str, raw: ActionRequest) -> str | None:
-    """Where to go after logging in: this page, when it is a GET of a page.
-
-    ``ActionRequest`` has no path, so it is rebuilt from the route's template.
-    """
-    if raw.method != "GET" or raw.is_datastar:
-        return None
-    url = path.format_map({k: quote(v, safe="") for k, v in raw.path_params.items()})
-    query = {k: v for k, v in raw.query.items() if k != "datastar"}
-    return url + ("?" + urlencode(query) if query else "")
-
-
-def _to_login(url: str, raw: ActionRequest) -> ActionResponse:
-    """A redirect; for a Datastar request (live search after the session expired), an
-    SSE event that navigates, since ``fetch`` would follow a redirect silently."""
-    if not raw.is_datastar:
-        return redirect(url)
-    script = f"<script>window.location.assign({js_string(url)})</script>"
-    event = patch_elements(script, selector="body", mode="append")
-    return ActionResponse(200, dict(SSE_HEADERS), body=event.encode())
-
-
-def _forbidden(request: AdminRequest, message: str) -> ActionResponse:
-    from nitro.admin.views.errors import error_page
-
-    return error_page(request, 403, "Forbidden", message)
-
-
-def _bad_host(request: AdminRequest) -> ActionResponse:
-    from nitro.admin.views.errors import error_page
-
-    message = (
-        "This host name is not allowed: add it to NITRO_ALLOWED_HOSTS "
-        "(or Admin(allowed_hosts=[...]))."
-    )
-    return error_page(request, 400, "Bad request", message)
-
-
-def _bad_request(request: AdminRequest, message: str) -> ActionResponse:
-    from nitro.admin.views.errors import bad_request
-
-    return bad_request(request, message)
-
-
-def _error_page(message: str, status: int = 500) -> str:
-    from rusty_tags import H1, P, Page
-
-    title = "Service unavailable" if status == 503 else "Server error"
-    return str(Page(H1(title), P(message), title=title, datastar=False))
