@@ -29,17 +29,17 @@ in a test).
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Callable, Iterable, Mapping
-from contextvars import ContextVar
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from nitro import probe
 from nitro.audit.context import via
-from nitro.auth import Guard, current_user
+from nitro.auth import current_user
 from nitro.cqrs import delivery
-from nitro.cqrs.handlers import BoundHandler, Handler, Retry
+from nitro.cqrs._dispatch import _adeliver, _astep, _deliver, _handling, _refuse_async, _step
+from nitro.cqrs._registry import HandlerConflict, _Registration, _Registry
+from nitro.cqrs.handlers import BoundHandler, Handler
 from nitro.cqrs.messages import Command, Event, Message, Query, message_name
 from nitro.cqrs.readonly import AsyncReadOnlyUnit, ReadOnlyUnit
 from nitro.persistence.units import current_unit
@@ -51,31 +51,14 @@ if TYPE_CHECKING:
 __all__ = ["Bus", "HandlerConflict", "UnknownMessage", "record"]
 
 R = TypeVar("R")
-T = TypeVar("T")
 Middleware = Callable[[Message, Callable[[Message], Any]], Any]
-
-_handling: ContextVar[Bus | None] = ContextVar("nitro_cqrs_bus", default=None)
 
 
 class UnknownMessage(LookupError):
     """A command or query that no handler is registered for."""
 
 
-class HandlerConflict(ValueError):
-    """A second handler for a command or query."""
-
-
-class _Registry:
-    """The handlers of an application, shared by the buses bootstrapped from one."""
-
-    def __init__(self) -> None:
-        self.handlers: dict[type[Message], list[Handler]] = {}
-        self.events: dict[str, type[Event]] = {}
-        self.generation = 0
-        self.lock = threading.Lock()
-
-
-class Bus:
+class Bus(_Registration):
     """Routes commands, queries and events to their handlers (see the module docs)."""
 
     #: Lets a handler parameter annotated ``Bus`` be filled with the bus.
@@ -99,83 +82,6 @@ class Bus:
         self._bound: dict[Handler, BoundHandler] = {}
         self._by_type: dict[type[Message], list[BoundHandler]] = {}
         self._bound_generation = -1
-
-    # -- registration ---------------------------------------------------------------
-
-    @overload
-    def handles(
-        self,
-        message_type: type[Message],
-        *,
-        retry: Retry | None = None,
-        permission: str | None = None,
-        allow: Callable[..., bool] | None = None,
-    ) -> Callable[[T], T]: ...
-    @overload
-    def handles(
-        self,
-        message_type: type[Message],
-        handler: T,
-        *,
-        retry: Retry | None = None,
-        permission: str | None = None,
-        allow: Callable[..., bool] | None = None,
-    ) -> T: ...
-
-    def handles(
-        self,
-        message_type: type[Message],
-        handler: Any = None,
-        *,
-        retry: Retry | None = None,
-        permission: str | None = None,
-        allow: Callable[..., bool] | None = None,
-    ) -> Any:
-        """Register a handler of *message_type* (a decorator, or called with the handler);
-        the handler is returned unchanged, so a test can still call it directly.
-
-        *retry* (events only): how often to try the handler before logging its failure.
-        *permission* and *allow* (commands and queries): who may send it, checked
-        against :func:`nitro.auth.current_user` before the handler runs, as for
-        ``@action`` (``allow`` gets the user and the message); refused with
-        ``NotAuthenticated`` (401 as a route) or ``PermissionDenied`` (403).
-        """
-        guard = _guard(message_type, retry, permission, allow)
-        if handler is not None:
-            self.register(message_type, handler, retry=retry, guard=guard)
-            return handler
-
-        def decorate(target: T) -> T:
-            self.register(message_type, target, retry=retry, guard=guard)
-            return target
-
-        return decorate
-
-    def register(
-        self,
-        message_type: type[Message],
-        target: Any,
-        *,
-        retry: Retry | None = None,
-        guard: Guard | None = None,
-    ) -> Handler:
-        """Register *target* (function, class with ``handle``, or object with ``handle``)."""
-        _check_registration(message_type, retry)
-        handler = Handler.of(message_type, target, retry, guard)
-        registry = self._registry
-        with registry.lock:
-            existing = registry.handlers.get(message_type, [])
-            if existing and not issubclass(message_type, Event):
-                raise HandlerConflict(
-                    f"{message_type.__name__} is a {message_type.kind} and already handled "
-                    f"by {existing[0].name}; a {message_type.kind} has exactly one handler "
-                    f"(cannot add {handler.name})"
-                )
-            registry.handlers[message_type] = [*existing, handler]
-            if issubclass(message_type, Event):
-                registry.events[message_name(message_type)] = message_type
-            registry.generation += 1
-        return handler
 
     def bootstrap(
         self,
@@ -210,11 +116,6 @@ class Bus:
         registry.events = dict(self._registry.events)
         return bus
 
-    def check(self) -> None:
-        """Resolve every handler's dependencies (:class:`MissingDependency` if one is not met)."""
-        for message_type in list(self._registry.handlers):
-            self.bound_handlers(message_type)
-
     # -- what is registered -----------------------------------------------------------
 
     @property
@@ -233,41 +134,6 @@ class Bus:
         async twin directly, rather than through ``async with MemoryUnitOfWork()``)."""
         factory = self.unit_factory
         return AsyncMemoryUnitOfWork if factory is MemoryUnitOfWork else factory
-
-    def event_type(self, name: str) -> type[Event] | None:
-        """The registered event class called *name* (:func:`message_name`), if any."""
-        return self._registry.events.get(name)
-
-    def event_names(self) -> list[str]:
-        """The names (:func:`message_name`) of the event classes with handlers."""
-        return list(self._registry.events)
-
-    def registered(self, kind: type[Message] = Message) -> list[type[Message]]:
-        """The message types with handlers, of *kind* (``Command``, ``Query``, ``Event``)."""
-        return [t for t in self._registry.handlers if issubclass(t, kind)]
-
-    def bound_handlers(self, message_type: type[Message]) -> list[BoundHandler]:
-        """The handlers of *message_type* with their dependencies resolved; an event's
-        include the handlers of its base classes."""
-        registry = self._registry
-        if self._bound_generation == registry.generation:
-            cached = self._by_type.get(message_type)
-            if cached is not None:
-                return cached
-        else:
-            self._bound = {}
-            self._by_type = {}
-            self._bound_generation = registry.generation
-        found = []
-        types = message_type.__mro__ if issubclass(message_type, Event) else (message_type,)
-        for cls in types:
-            for handler in registry.handlers.get(cls, ()):
-                bound = self._bound.get(handler)
-                if bound is None:
-                    bound = self._bound[handler] = handler.bind(self.dependencies)
-                found.append(bound)
-        self._by_type[message_type] = found
-        return found
 
     def _effective(self) -> Bus:
         """The bus to run on: inside a handler run by a bus bootstrapped from this one
@@ -439,67 +305,6 @@ class Bus:
         for mw in reversed(self.middleware):
             call = partial(_astep, mw, call)
         return await call(message)
-
-
-def _deliver(bus: Bus, options: dict[str, Any], event: Event) -> list[delivery.Failure]:
-    token = _handling.set(bus)
-    try:
-        return delivery.deliver(bus, event, **options)
-    finally:
-        _handling.reset(token)
-
-
-async def _adeliver(bus: Bus, options: dict[str, Any], event: Event) -> list[delivery.Failure]:
-    token = _handling.set(bus)
-    try:
-        return await delivery.adeliver(bus, event, **options)
-    finally:
-        _handling.reset(token)
-
-
-def _step(mw: Any, call_next: Callable[[Message], Any], message: Message) -> Any:
-    return mw(message, call_next)
-
-
-async def _astep(mw: Any, call_next: Callable[[Message], Any], message: Message) -> Any:
-    acall = getattr(mw, "acall", None)
-    if acall is not None:
-        return await acall(message, call_next)
-    result = mw(message, call_next)
-    while asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
-        result = await result
-    return result
-
-
-def _guard(
-    message_type: Any, retry: Retry | None, permission: str | None, allow: Any
-) -> Guard | None:
-    _check_registration(message_type, retry)
-    if permission is None and allow is None:
-        return None
-    if issubclass(message_type, Event):
-        raise TypeError(
-            f"permission=/allow= are for commands and queries; {message_type.__name__} is "
-            "an event (a fact that happened: check who may cause it where it is caused)"
-        )
-    return Guard(permission, allow)
-
-
-def _check_registration(message_type: Any, retry: Retry | None) -> None:
-    if not (isinstance(message_type, type) and issubclass(message_type, (Command, Query, Event))):
-        raise TypeError(f"handles() takes a Command, Query or Event subclass, not {message_type!r}")
-    if retry is not None and not issubclass(message_type, Event):
-        raise TypeError(
-            f"retry= is for event handlers; retry a {message_type.kind} with the "
-            f"RetryOnConflict middleware or in the caller"
-        )
-
-
-def _refuse_async(bound: BoundHandler, verb: str, async_verb: str) -> None:
-    if bound.handler.is_async:
-        raise TypeError(
-            f"{bound.name} is async; use 'await bus.{async_verb}(...)' instead of bus.{verb}()"
-        )
 
 
 def record(event: Event) -> None:
