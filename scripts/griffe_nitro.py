@@ -12,6 +12,11 @@
   ``#:`` comment on the lines above the assignment (or after it on the same line);
   griffe reads only a string literal below it. The extension turns those comments
   into the attribute's docstring.
+- :class:`PrivateBasesInline`: a long class is split into private mixins in modules
+  of their own (``Bus(_Registration)``, ``SQLModelBackend(_Reads, ...)``); mkdocstrings
+  leaves inherited members out, so the public class would lose those methods from its
+  page. The extension lists the members of its private bases (``_``-named, or in a
+  ``_``-named module) as the class's own.
 - :class:`RstToMarkdown`: the docstrings are written in reST (``:class:`X```,
   ``literal::``) and mkdocstrings renders Markdown; the extension turns roles into code
   spans and quotes bare HTML tags (``Builds a <div> element``) so browsers show them.
@@ -97,6 +102,41 @@ class CommentDocstrings(griffe.Extension):
             )
 
 
+class PrivateBasesInline(griffe.Extension):
+    """Members of a class's private base classes (``_``-named, or in a ``_``-named
+    module) become its own."""
+
+    def on_package(self, *, pkg: griffe.Module, loader: griffe.GriffeLoader, **kwargs: Any) -> None:
+        for cls in _objects(pkg):
+            if not isinstance(cls, griffe.Class):
+                continue
+            try:
+                ancestors = cls.mro()
+            except (ValueError, griffe.AliasResolutionError, griffe.CyclicAliasError):
+                continue
+            for base in ancestors:
+                if not any(part.startswith("_") for part in base.path.split(".")):
+                    continue
+                for name, member in base.members.items():
+                    if name not in cls.members:
+                        cls.set_member(name, griffe.Alias(name, member, parent=cls))
+
+
+def _objects(pkg: griffe.Module) -> list[griffe.Object]:
+    """*pkg* and every object defined in it, its submodules' too (not aliases)."""
+    found: list[griffe.Object] = []
+    seen: set[int] = set()
+    stack: list[griffe.Object] = [pkg]
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        found.append(obj)
+        stack.extend(m for m in obj.members.values() if not m.is_alias)  # type: ignore[misc]
+    return found
+
+
 _ROLE = re.compile(r":(?:py:)?(?:class|func|meth|mod|attr|exc|data|obj|const):`([^`]+)`")
 _CODE_SPAN = re.compile(r"(``.+?``|`[^`\n]+`)")
 _CODE_DIRECTIVE = re.compile(r"^\.\. (?:code-block|code|sourcecode)::.*$")
@@ -139,13 +179,6 @@ class RstToMarkdown(griffe.Extension):
     """Rewrite every docstring of a loaded package with :func:`rst_to_markdown`."""
 
     def on_package(self, *, pkg: griffe.Module, loader: griffe.GriffeLoader, **kwargs: Any) -> None:
-        seen: set[int] = set()
-        stack: list[griffe.Object] = [pkg]
-        while stack:
-            obj = stack.pop()
-            if id(obj) in seen:
-                continue
-            seen.add(id(obj))
+        for obj in _objects(pkg):
             if obj.docstring is not None:
                 obj.docstring.value = rst_to_markdown(obj.docstring.value)
-            stack.extend(m for m in obj.members.values() if not m.is_alias)
