@@ -1,6 +1,7 @@
 """Live streams under faults, against a real uvicorn process: a client that stops
-reading is dropped and delays nobody, the connection limit refuses with 503, and a
-shutdown (SIGTERM) closes every stream instead of waiting on them forever."""
+reading is dropped and delays nobody (also on Flask, served by werkzeug and by
+gunicorn), the connection limit refuses with 503, and a shutdown (SIGTERM) closes
+every stream instead of waiting on them forever."""
 
 from __future__ import annotations
 
@@ -16,24 +17,44 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 from nitro_test_services import free_port, stop_process, wait_for_port
 
 SUPPORT = Path(__file__).resolve().parent / "support"
 SEND_TIMEOUT = 2.0
 
 
-@contextlib.contextmanager
-def server(tmp_path: Path, **env: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    port = free_port()
-    log = tmp_path / f"uvicorn-{port}.log"
-    command = [
-        sys.executable, "-m", "uvicorn", "live_fault_app:app", "--app-dir", str(SUPPORT),
-        "--host", "127.0.0.1", "--port", str(port), "--log-level", "info",
+def server_command(kind: str, port: int) -> list[str]:
+    """The app served by *kind*: uvicorn (FastAPI), or on WSGI the Flask twin by
+    ``flask run`` (werkzeug's threaded server) or gunicorn's threaded worker."""
+    if kind == "uvicorn":
+        return [
+            sys.executable, "-m", "uvicorn", "live_fault_app:app", "--app-dir", str(SUPPORT),
+            "--host", "127.0.0.1", "--port", str(port), "--log-level", "info",
+        ]  # fmt: skip
+    if kind == "flask":
+        return [
+            sys.executable, "-m", "flask", "--app", "live_fault_flask_app:app", "run",
+            "--host", "127.0.0.1", "--port", str(port), "--no-reload", "--no-debugger",
+        ]  # fmt: skip
+    assert kind == "gunicorn", kind
+    return [
+        sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--threads", "8",
+        "--workers", "1", "--bind", f"127.0.0.1:{port}", "live_fault_flask_app:app",
     ]  # fmt: skip
+
+
+@contextlib.contextmanager
+def server(
+    tmp_path: Path, kind: str = "uvicorn", **env: str
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    port = free_port()
+    log = tmp_path / f"{kind}-{port}.log"
+    path = os.pathsep.join(filter(None, [str(SUPPORT), os.environ.get("PYTHONPATH")]))
     with log.open("wb") as out:
         process = subprocess.Popen(
-            command,
-            env={**os.environ, **env},
+            server_command(kind, port),
+            env={**os.environ, "PYTHONPATH": path, **env},
             stdout=out,
             stderr=subprocess.STDOUT,
         )
@@ -90,8 +111,13 @@ def stalled_client(base: str, path: str) -> socket.socket:
     return sock
 
 
-def test_a_client_that_stops_reading_is_dropped_and_delays_nobody(tmp_path: Path) -> None:
-    with server(tmp_path, NITRO_STREAM_SEND_TIMEOUT=str(SEND_TIMEOUT)) as (base, _):
+@pytest.mark.parametrize("kind", ["uvicorn", "flask", "gunicorn"])
+def test_a_client_that_stops_reading_is_dropped_and_delays_nobody(
+    tmp_path: Path, kind: str
+) -> None:
+    # (on WSGI a stalled write would hold the server's thread for ever: Nitro gives the
+    # socket the timeout, nitro.actions.wsgi.bound_stream_writes)
+    with server(tmp_path, kind, NITRO_STREAM_SEND_TIMEOUT=str(SEND_TIMEOUT)) as (base, _):
         stalled = stalled_client(base, "/_live/ticker/t1")
         reader = Reader(f"{base}/_live/ticker/t1")
         wait_until(lambda: open_counts(base) == 2, 10, "both streams are open")

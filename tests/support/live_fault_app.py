@@ -7,26 +7,11 @@ payload (each save is published); ``GET /streams`` reports the app's open stream
 from __future__ import annotations
 
 from fastapi import FastAPI
+from live_fault_entities import TICKERS, Ticker
 
-from nitro import Entity, action
-from nitro.actions import LiveList
 from nitro.adapters.fastapi import configure_app
 
-
-class Ticker(Entity):
-    count: int = 0
-    payload: str = ""
-
-    @action(method="POST")
-    def burst(self, times: int = 1, size: int = 0) -> int:
-        for _ in range(times):
-            self.count += 1
-            self.payload = "x" * size
-            self.save()
-        return self.count
-
-
-TICKERS = LiveList(Ticker, name="tickers", order_by="count", render=lambda t: str(t.count))
+__all__ = ["TICKERS", "app"]
 
 app = FastAPI()
 nitro = configure_app(app)

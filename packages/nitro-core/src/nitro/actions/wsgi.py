@@ -24,19 +24,48 @@ from nitro.actions.live_access import check_entity_access, open_list_view
 from nitro.actions.registry import ActionRoute
 from nitro.actions.request import ActionRequest, ActionResponse, refusal
 from nitro.actions.sse import SSE_HEADERS
+from nitro.actions.streams import send_timeout
 
 __all__ = [
+    "SERVER_SOCKETS",
     "EnvironHeaders",
     "WsgiActionEndpoint",
     "WsgiLiveEndpoint",
     "WsgiLiveListEndpoint",
     "WsgiWebEndpoint",
+    "bound_stream_writes",
     "parse_query",
     "request_from_wsgi",
     "wsgi_refusal",
 ]
 
 Environ = Mapping[str, Any]
+
+#: Where WSGI servers show the client's socket: werkzeug's (``flask run``), gunicorn's.
+SERVER_SOCKETS = ("werkzeug.socket", "gunicorn.socket")
+
+
+def bound_stream_writes(environ: Environ) -> bool:
+    """Give the writes to this request's socket ``NITRO_STREAM_SEND_TIMEOUT`` seconds.
+
+    A live stream's server thread writes each event to the client; once a client stops
+    reading and its buffers are full, that write blocks, and TCP keeps probing a closed
+    window for as long as the connection lives: the thread and the stream's place under
+    the streams limit would be held for ever. With a timeout on the socket the write
+    fails instead, the server takes it for a dropped connection and closes the stream
+    (as ASGI servers do after the same timeout, :func:`nitro.actions.asgi.send_response`).
+    Returns whether the server showed its socket (werkzeug and gunicorn do; a server
+    that buffers writes itself, such as waitress, needs none)."""
+    seconds = send_timeout()
+    for key in SERVER_SOCKETS:
+        sock = environ.get(key)
+        if sock is not None and hasattr(sock, "settimeout"):
+            try:
+                sock.settimeout(seconds if seconds > 0 else None)
+            except OSError:  # already closed
+                return False
+            return True
+    return False
 
 
 def _environ_key(name: str) -> str:
@@ -185,6 +214,7 @@ class WsgiLiveEndpoint:
         nitro = self.nitro
         elements = wants_elements(request.query)
         events = live_events(nitro.broadcaster, target, nitro.keepalive, nitro.streams, elements)
+        bound_stream_writes(environ)
         return ActionResponse(200, dict(SSE_HEADERS), stream=events)
 
 
@@ -209,4 +239,5 @@ class WsgiLiveListEndpoint:
             return view
         nitro = self.nitro
         events = list_events(nitro.broadcaster, view, nitro.keepalive, nitro.streams)
+        bound_stream_writes(environ)
         return ActionResponse(200, dict(SSE_HEADERS), stream=events)

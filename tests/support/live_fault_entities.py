@@ -1,0 +1,27 @@
+"""The entity and live list of the live-stream fault tests, served by the FastAPI app
+(``live_fault_app``) and the Flask one (``live_fault_flask_app``) alike.
+
+``Ticker.burst(times, size)`` saves the ticker *times* times with a *size*-byte
+payload: each save is published to every open stream.
+"""
+
+from __future__ import annotations
+
+from nitro import Entity, action
+from nitro.actions import LiveList
+
+
+class Ticker(Entity):
+    count: int = 0
+    payload: str = ""
+
+    @action(method="POST")
+    def burst(self, times: int = 1, size: int = 0) -> int:
+        for _ in range(times):
+            self.count += 1
+            self.payload = "x" * size
+            self.save()
+        return self.count
+
+
+TICKERS = LiveList(Ticker, name="tickers", order_by="count", render=lambda t: str(t.count))

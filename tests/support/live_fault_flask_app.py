@@ -1,0 +1,26 @@
+"""The Flask twin of ``live_fault_app`` (the same routes), for the live-stream fault
+tests on WSGI servers: ``flask run`` (werkzeug's threaded server) and gunicorn's
+threaded workers, each in a subprocess."""
+
+from __future__ import annotations
+
+from flask import Flask
+from live_fault_entities import TICKERS, Ticker
+
+from nitro.adapters.flask import configure_app
+
+__all__ = ["TICKERS", "app"]
+
+app = Flask("live_fault_flask_app")
+nitro = configure_app(app)
+
+
+@app.get("/streams")
+def streams() -> dict:
+    return {"count": nitro.streams.count, "topics": nitro.streams.topics()}
+
+
+@app.post("/seed")
+def seed() -> dict:
+    Ticker(id="t1").save()
+    return {"ok": True}
