@@ -1,11 +1,13 @@
-"""Live streams under faults, against a real uvicorn process: a client that stops
-reading is dropped and delays nobody (also on Flask, served by werkzeug and by
-gunicorn), the connection limit refuses with 503, and a shutdown (SIGTERM) closes
-every stream instead of waiting on them forever."""
+"""Live streams under faults, against real server processes: a client that stops
+reading is dropped and delays nobody, over SSE and over the page's WebSocket, on uvicorn
+and on Flask (served by werkzeug and by gunicorn); the connection limit refuses with
+503, and a shutdown (SIGTERM) closes every stream instead of waiting on them forever."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -111,14 +113,57 @@ def stalled_client(base: str, path: str) -> socket.socket:
     return sock
 
 
+def stalled_websocket(base: str, path: str) -> socket.socket:
+    """Opens the page socket, subscribes to *path*, then never reads (a tiny receive
+    buffer, as in :func:`stalled_client`)."""
+    host, port = base.removeprefix("http://").split(":")
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((host, int(port)))
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall(
+        f"GET /_ws HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+        f"Sec-WebSocket-Version: 13\r\nOrigin: {base}\r\n\r\n".encode()
+    )
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        answer += sock.recv(1)
+    assert answer.startswith(b"HTTP/1.1 101"), answer
+    payload = json.dumps({"id": 1, "subscribe": path}).encode()
+    mask = os.urandom(4)
+    masked = bytes(byte ^ mask[index % 4] for index, byte in enumerate(payload))
+    assert len(payload) < 126
+    sock.sendall(bytes([0x81, 0x80 | len(payload)]) + mask + masked)  # a text frame
+    return sock
+
+
+@pytest.mark.parametrize("kind", ["uvicorn", "flask", "gunicorn"])
+def test_a_websocket_that_stops_reading_is_dropped(tmp_path: Path, kind: str) -> None:
+    # (on Flask a stalled send would hold the socket's threads for ever: each send has
+    # a deadline, nitro.actions._send_deadline)
+    with (
+        server(tmp_path, kind, NITRO_STREAM_SEND_TIMEOUT=str(SEND_TIMEOUT)) as (base, _),
+        contextlib.closing(stalled_websocket(base, "/_live/ticker/t1")),
+    ):
+        reader = Reader(f"{base}/_live/ticker/t1")
+        wait_until(lambda: open_counts(base) == 2, 10, "both streams are open")
+        answer = httpx.post(f"{base}/ticker/t1/burst?times=200&size=65536", timeout=60)
+        assert answer.status_code == 200, answer.text
+        wait_until(lambda: 200 in reader.seen, 10, "the reading client got the last change")
+        wait_until(lambda: open_counts(base) == 1, SEND_TIMEOUT + 15, "the stalled one is dropped")
+
+
 @pytest.mark.parametrize("kind", ["uvicorn", "flask", "gunicorn"])
 def test_a_client_that_stops_reading_is_dropped_and_delays_nobody(
     tmp_path: Path, kind: str
 ) -> None:
     # (on WSGI a stalled write would hold the server's thread for ever: Nitro gives the
     # socket the timeout, nitro.actions.wsgi.bound_stream_writes)
-    with server(tmp_path, kind, NITRO_STREAM_SEND_TIMEOUT=str(SEND_TIMEOUT)) as (base, _):
-        stalled = stalled_client(base, "/_live/ticker/t1")
+    with (
+        server(tmp_path, kind, NITRO_STREAM_SEND_TIMEOUT=str(SEND_TIMEOUT)) as (base, _),
+        contextlib.closing(stalled_client(base, "/_live/ticker/t1")),
+    ):
         reader = Reader(f"{base}/_live/ticker/t1")
         wait_until(lambda: open_counts(base) == 2, 10, "both streams are open")
 
@@ -139,7 +184,6 @@ def test_a_client_that_stops_reading_is_dropped_and_delays_nobody(
         # last change well before the stalled client could even be dropped.
         assert lag < SEND_TIMEOUT
         assert published - started + dropped_after < SEND_TIMEOUT + 15
-        stalled.close()
 
 
 def test_the_connection_limit_refuses_with_503_and_frees_on_close(tmp_path: Path) -> None:

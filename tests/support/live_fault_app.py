@@ -14,7 +14,7 @@ from nitro.adapters.fastapi import configure_app
 __all__ = ["TICKERS", "app"]
 
 app = FastAPI()
-nitro = configure_app(app)
+nitro = configure_app(app, websockets=True)
 
 
 @app.get("/streams")

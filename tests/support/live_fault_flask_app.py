@@ -12,7 +12,7 @@ from nitro.adapters.flask import configure_app
 __all__ = ["TICKERS", "app"]
 
 app = Flask("live_fault_flask_app")
-nitro = configure_app(app)
+nitro = configure_app(app, websockets=True)
 
 
 @app.get("/streams")

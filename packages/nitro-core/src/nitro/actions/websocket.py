@@ -110,6 +110,13 @@ class WebSocketEndpoint:
         session = _Session(self.nitro, handshake, send)
         try:
             await session.run(receive)
+        except asyncio.CancelledError:
+            if not session.dropped:
+                raise
+            # (out() ended the reading: the client stopped reading; the server closes)
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
         finally:
             await session.close()
 
@@ -130,7 +137,18 @@ async def _refuse(scope: Scope, send: Send, response: ActionResponse) -> None:
 class _Session:
     """One open socket: its subscriptions (one task each) and running actions."""
 
-    __slots__ = ("_send", "actions", "closed", "handshake", "lock", "nitro", "streams", "timeout")
+    __slots__ = (
+        "_send",
+        "actions",
+        "closed",
+        "dropped",
+        "handshake",
+        "lock",
+        "nitro",
+        "reader",
+        "streams",
+        "timeout",
+    )
 
     def __init__(self, nitro: ActionApp, handshake: ActionRequest, send: Send) -> None:
         self.nitro, self.handshake, self._send = nitro, handshake, send
@@ -139,9 +157,12 @@ class _Session:
         self.streams: dict[Any, asyncio.Task[None]] = {}
         self.actions: set[asyncio.Task[None]] = set()
         self.closed = False
+        self.dropped = False  # a send timed out: the client stopped reading
+        self.reader: asyncio.Task[Any] | None = None  # the task of run()
 
     async def run(self, receive: Receive) -> None:
-        while True:
+        self.reader = asyncio.current_task()
+        while not self.closed:
             message = await receive()
             if message["type"] != "websocket.receive":
                 return
@@ -195,7 +216,12 @@ class _Session:
             try:  # (asyncio.timeout: wait_for may swallow a cancellation on 3.11)
                 async with asyncio.timeout(self.timeout):
                     await self._send({"type": "websocket.send", "text": text})
-            except Exception:  # gone, or stalled past the timeout
+            except TimeoutError:  # stalled past the timeout: end the socket's reading too
+                self.closed = self.dropped = True
+                reader = self.reader
+                if reader is not None and reader is not asyncio.current_task():
+                    reader.cancel()  # (waiting for a frame the client will never send)
+            except Exception:  # gone
                 self.closed = True
 
     async def stream(self, command: Subscribe) -> None:

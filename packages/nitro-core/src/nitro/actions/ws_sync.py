@@ -11,6 +11,8 @@ gunicorn ``--threads``) or gevent. Frames, paths and checks are
 
 *ws* is any object with ``send(text)``, ``receive(timeout)`` (``None`` on timeout;
 raising once the client is gone) and ``close(reason)``: flask-sock's, simple-websocket's.
+A send that waits ``NITRO_STREAM_SEND_TIMEOUT`` seconds (a client that stopped reading)
+drops the client: its socket (``ws.sock``) is shut down (:mod:`._send_deadline`).
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
+import socket
 import threading
 from collections.abc import Iterator
 from typing import Any
 
+from nitro.actions._send_deadline import send_deadline
 from nitro.actions.errors import ActionError, ActionFailed
 from nitro.actions.list_stream import list_events
 from nitro.actions.live import find_live_entity, live_events
@@ -168,9 +172,20 @@ class _Session:
             return
         with self.lock:
             try:
-                self.ws.send(text)
+                with send_deadline(self.drop):
+                    self.ws.send(text)
             except Exception:  # the client is gone: the reading loop ends too
                 self.closed = True
+
+    def drop(self) -> None:
+        """A send has waited ``NITRO_STREAM_SEND_TIMEOUT`` seconds: the client stopped
+        reading. Shut the socket down (from the deadline's thread), which ends the
+        blocked send and the reading loop; the session then closes its streams."""
+        self.closed = True
+        logger.info("websocket client stopped reading: dropped")
+        sock = getattr(self.ws, "sock", None)
+        if sock is not None:
+            sock.shutdown(socket.SHUT_RDWR)
 
     def stream(self, command: Subscribe, broadcaster: _StoppableBroadcaster) -> None:
         try:

@@ -1,0 +1,79 @@
+"""A deadline on blocking writes, for WebSockets on threaded servers (``ws_sync``).
+
+A thread that sends to a client which stopped reading blocks once the buffers are full,
+and TCP keeps probing the closed window for as long as the connection lives: the
+socket's threads and its streams' places under the streams limit would be held for
+ever. The socket cannot be given a timeout as an SSE response's can
+(:func:`nitro.actions.wsgi.bound_stream_writes`): the WebSocket library's reader
+thread waits on the same socket for the client's next frame, however long a page
+stays quiet. So each send runs under a deadline instead: one watch thread per process
+(started when a send is pending, gone after a minute without any) calls the send's
+*drop* once it has waited ``NITRO_STREAM_SEND_TIMEOUT`` seconds, and *drop* shuts the
+socket down, which ends the blocked send and the reader alike.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+from nitro.actions.streams import send_timeout
+
+__all__ = ["send_deadline"]
+
+logger = logging.getLogger("nitro.actions")
+
+#: How often the watch thread looks, and how long it waits idle before it ends.
+TICK = 0.25
+IDLE = 60.0
+
+_pending: dict[object, tuple[float, Callable[[], None]]] = {}
+_lock = threading.Lock()
+_watching = False
+
+
+@contextlib.contextmanager
+def send_deadline(drop: Callable[[], None]) -> Iterator[None]:
+    """Call *drop* (from another thread) if the block has not ended after
+    ``NITRO_STREAM_SEND_TIMEOUT`` seconds (none when that is 0)."""
+    seconds = send_timeout()
+    if seconds <= 0:
+        yield
+        return
+    global _watching
+    key = object()
+    with _lock:
+        _pending[key] = (time.monotonic() + seconds, drop)
+        if not _watching:
+            _watching = True
+            threading.Thread(target=_watch, name="nitro-send-deadline", daemon=True).start()
+    try:
+        yield
+    finally:
+        with _lock:
+            _pending.pop(key, None)
+
+
+def _watch() -> None:
+    global _watching
+    idle_since = time.monotonic()
+    while True:
+        time.sleep(TICK)
+        now = time.monotonic()
+        with _lock:
+            due = [(key, drop) for key, (deadline, drop) in _pending.items() if deadline <= now]
+            for key, _ in due:
+                del _pending[key]
+            if _pending or due:
+                idle_since = now
+            elif now - idle_since >= IDLE:
+                _watching = False
+                return
+        for _, drop in due:
+            try:
+                drop()
+            except Exception:  # (a socket already gone)
+                logger.debug("dropping a stalled client failed", exc_info=True)
