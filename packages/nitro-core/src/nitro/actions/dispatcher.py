@@ -25,9 +25,9 @@ from nitro.actions._answers import (
     json_result,
     yielded,
 )
-from nitro.actions._changes import ChangeTracker
+from nitro.actions._plan import Plan, without_nul
 from nitro.actions._streams import collect, stream_async, stream_sync
-from nitro.actions.binding import NUL_MESSAGE, ParameterBinder
+from nitro.actions.binding import ParameterBinder
 from nitro.actions.errors import CrossOriginRequest, EntityNotFound, InvalidParameters
 from nitro.actions.hosts import AllowedHosts
 from nitro.actions.middleware import MiddlewareChain
@@ -43,7 +43,6 @@ from nitro.broadcast import Broadcaster
 from nitro.entity import EntityAPI
 from nitro.persistence.locking import for_update
 from nitro.persistence.registry import repository_for
-from nitro.signals import signals_namespace
 from nitro.uow.memory import AsyncMemoryUnitOfWork, MemoryUnitOfWork
 
 __all__ = ["CONFLICT_SIGNAL", "ERRORS_SIGNAL", "ActionDispatcher"]
@@ -73,7 +72,7 @@ class ActionDispatcher:
         self.trusted_origins = frozenset(o.rstrip("/") for o in trusted_origins)
         self.allowed_hosts = allowed_hosts
         self._binders: dict[int, ParameterBinder] = {}
-        self._plans: dict[int, _Plan] = {}
+        self._plans: dict[int, Plan] = {}
 
     # -- steps shared by both drivers -----------------------------------------------
 
@@ -105,7 +104,7 @@ class ActionDispatcher:
             return ANONYMOUS
         return self.auth.identify(request)
 
-    def _enter(self, plan: _Plan, user: User | AnonymousUser) -> tuple[Any, Any] | None:
+    def _enter(self, plan: Plan, user: User | AnonymousUser) -> tuple[Any, Any] | None:
         """Make *user* the current user and label the audit log's entries, for this
         request; neither when the app has no authenticators and nothing is audited
         (the request then costs nothing for them)."""
@@ -113,7 +112,7 @@ class ActionDispatcher:
             return None
         return _user.set(user), _via.set(plan.via)
 
-    def check_caller(self, plan: _Plan, user: User | AnonymousUser) -> None:
+    def check_caller(self, plan: Plan, user: User | AnonymousUser) -> None:
         """The action's permission, before any work on the entity."""
         guard = plan.info.guard
         if guard is not None:
@@ -126,22 +125,22 @@ class ActionDispatcher:
             binder = self._binders[key] = ParameterBinder(route.info)
         return binder
 
-    def plan(self, route: ActionRoute) -> _Plan:
+    def plan(self, route: ActionRoute) -> Plan:
         """What every request of *route* needs that does not depend on the request,
         worked out on its first request."""
         plan = self._plans.get(id(route))
         if plan is None or not plan.serves(route):
-            plan = self._plans[id(route)] = _Plan(route, self.binder(route))
+            plan = self._plans[id(route)] = Plan(route, self.binder(route))
         return plan
 
     def arguments(self, route: ActionRoute, request: ActionRequest) -> dict[str, Any]:
         return self.plan(route).arguments(request)
 
     def entity_id(self, route: ActionRoute, request: ActionRequest) -> str:
-        return _without_nul(self._entity_id(self.plan(route), request))
+        return without_nul(self._entity_id(self.plan(route), request))
 
     @staticmethod
-    def _entity_id(plan: _Plan, request: ActionRequest) -> str:
+    def _entity_id(plan: Plan, request: ActionRequest) -> str:
         route = plan.route
         if route.with_id:
             return request.path_params["id"]
@@ -166,7 +165,7 @@ class ActionDispatcher:
         return EntityNotFound(f"{route.entity.__name__} not found")
 
     def _answer(
-        self, plan: _Plan, request: ActionRequest, target: Any, result: Any, alive: bool
+        self, plan: Plan, request: ActionRequest, target: Any, result: Any, alive: bool
     ) -> ActionResponse:
         if "render" in probe.spanned:
             with probe.span("render", plan.route.info.name):
@@ -174,11 +173,11 @@ class ActionDispatcher:
         return self._render(plan, request, target, result, alive)
 
     def _render(
-        self, plan: _Plan, request: ActionRequest, target: Any, result: Any, alive: bool
+        self, plan: Plan, request: ActionRequest, target: Any, result: Any, alive: bool
     ) -> ActionResponse:
         if not request.is_datastar:
             return json_result(target, result, alive)
-        # the entity's signals only when the page holds them (see _Plan.page_holds_entity)
+        # the entity's signals only when the page holds them (see Plan.page_holds_entity)
         holds = target is not None and alive and plan.page_holds_entity(request)
         return datastar_result(plan.route, plan.cleared, target.signals if holds else None, result)
 
@@ -191,28 +190,28 @@ class ActionDispatcher:
     # until that transaction ends where the store can (nitro.persistence.for_update:
     # SELECT ... FOR UPDATE on PostgreSQL; SQLite's transactions write one at a time).
 
-    def _load(self, plan: _Plan, request: ActionRequest, user: Any) -> EntityAPI | None:
+    def _load(self, plan: Plan, request: ActionRequest, user: Any) -> EntityAPI | None:
         """The action's entity (``None`` for a classmethod action), checked by its guard."""
         if plan.info.is_classmethod:
             return self._checked(plan, None, user)
-        entity_id = _without_nul(self._entity_id(plan, request))
+        entity_id = without_nul(self._entity_id(plan, request))
         return self._checked(plan, plan.route.entity.get(entity_id), user)
 
-    async def _aload(self, plan: _Plan, request: ActionRequest, user: Any) -> EntityAPI | None:
+    async def _aload(self, plan: Plan, request: ActionRequest, user: Any) -> EntityAPI | None:
         """:meth:`_load` for the async driver."""
         if plan.info.is_classmethod:
             return self._checked(plan, None, user)
-        entity_id = _without_nul(self._entity_id(plan, request))
+        entity_id = without_nul(self._entity_id(plan, request))
         return self._checked(plan, await plan.route.entity.aget(entity_id), user)
 
-    def _checked(self, plan: _Plan, target: EntityAPI | None, user: Any) -> EntityAPI | None:
+    def _checked(self, plan: Plan, target: EntityAPI | None, user: Any) -> EntityAPI | None:
         if target is None and not plan.info.is_classmethod:
             raise self.not_found(plan.route)
         if plan.info.guard is not None:
             plan.info.guard.check_entity(user, target)
         return target
 
-    def _invoke(self, plan: _Plan, request: ActionRequest, target: Any) -> tuple[Any, Any]:
+    def _invoke(self, plan: Plan, request: ActionRequest, target: Any) -> tuple[Any, Any]:
         """Bind the parameters and call the method; return the entity's state before the
         call (for change detection) and what the call returned (a value, an awaitable
         or a generator: the drivers finish it their own way)."""
@@ -290,7 +289,7 @@ class ActionDispatcher:
     # so, and the events wait for that transaction's commit.
 
     @staticmethod
-    def _settle(plan: _Plan, target: Any, before: Any, unit: Any, alive: bool) -> tuple[bool, bool]:
+    def _settle(plan: Plan, target: Any, before: Any, unit: Any, alive: bool) -> tuple[bool, bool]:
         """(whether the entity still exists, whether to save it). Saving sends
         ``post_save``, which is what brings the change to the live streams
         (:class:`~nitro.actions.app.ActionApp`), after the commit."""
@@ -374,65 +373,6 @@ class ActionDispatcher:
             if caller is not None:
                 _user.reset(caller[0])
                 _via.reset(caller[1])
-
-
-class _Plan:
-    """The per-route part of a request's work, computed once: the parameter binder,
-    the signals namespace, the cleared ``_errors`` messages, the change tracker."""
-
-    __slots__ = (
-        "binder",
-        "cleared",
-        "entity",
-        "info",
-        "namespace",
-        "parameter_names",
-        "route",
-        "tracker",
-        "via",
-    )
-
-    def __init__(self, route: ActionRoute, binder: ParameterBinder):
-        self.route = route
-        self.info = route.info
-        self.entity = route.entity
-        self.binder = binder
-        self.namespace = signals_namespace(route.entity)
-        #: The parameters in declaration order (the order of ``_errors`` messages).
-        self.parameter_names = tuple(p.name for p in binder.parameters)
-        #: ``{parameter: ""}``: the messages a successful Datastar answer clears.
-        self.cleared: dict[str, str] = dict.fromkeys(self.parameter_names, "")
-        self.tracker = ChangeTracker(route.entity)
-        #: What the audit log says the changes came through.
-        self.via = f"action {route.entity.__name__}.{route.info.name}"
-
-    def serves(self, route: ActionRoute) -> bool:
-        """Whether this plan is still *route*'s (a class statement run twice replaces
-        the entity and the action of its routes in place)."""
-        return self.route is route and self.info is route.info and self.entity is route.entity
-
-    def arguments(self, request: ActionRequest) -> dict[str, Any]:
-        if not self.parameter_names:
-            return {}
-        # the body is parsed only when the path and query lack a parameter
-        return self.binder.bind_request(request.path_params, request.query, lambda: request.data)
-
-    def page_holds_entity(self, request: ActionRequest) -> bool:
-        """Whether the page sent this entity's signals (so it wants them back).
-
-        A row button of a list (``Todo.toggle.of(todo)``) sends none; patching the
-        row's signals into such a page would add a ``$Todo`` signal it never had.
-        """
-        return isinstance(request.data.get(self.namespace), dict)
-
-
-def _without_nul(entity_id: str) -> str:
-    if "\x00" in entity_id:
-        raise InvalidParameters(
-            f"Invalid parameter id: {NUL_MESSAGE}",
-            errors=[{"parameter": "id", "message": NUL_MESSAGE, "type": "null_character"}],
-        )
-    return entity_id
 
 
 async def _await(awaitable: Any) -> Any:
