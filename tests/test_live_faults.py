@@ -49,7 +49,8 @@ def server_command(kind: str, port: int) -> list[str]:
 @contextlib.contextmanager
 def server(
     tmp_path: Path, kind: str = "uvicorn", **env: str
-) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
+    """``(base URL, process, its log)`` of the app served by *kind*."""
     port = free_port()
     log = tmp_path / f"{kind}-{port}.log"
     path = os.pathsep.join(filter(None, [str(SUPPORT), os.environ.get("PYTHONPATH")]))
@@ -64,7 +65,7 @@ def server(
         wait_for_port(port, process, 30)
         base = f"http://127.0.0.1:{port}"
         httpx.post(f"{base}/seed").raise_for_status()
-        yield base, process
+        yield base, process, log
     finally:
         stop_process(process)
         print(log.read_text(errors="replace")[-3000:])
@@ -143,7 +144,7 @@ def test_a_websocket_that_stops_reading_is_dropped(tmp_path: Path, kind: str) ->
     # (on Flask a stalled send would hold the socket's threads for ever: each send has
     # a deadline, nitro.actions._send_deadline)
     with (
-        server(tmp_path, kind, NITRO_STREAM_SEND_TIMEOUT=str(SEND_TIMEOUT)) as (base, _),
+        server(tmp_path, kind, NITRO_STREAM_SEND_TIMEOUT=str(SEND_TIMEOUT)) as (base, _, log),
         contextlib.closing(stalled_websocket(base, "/_live/ticker/t1")),
     ):
         reader = Reader(f"{base}/_live/ticker/t1")
@@ -152,16 +153,17 @@ def test_a_websocket_that_stops_reading_is_dropped(tmp_path: Path, kind: str) ->
         assert answer.status_code == 200, answer.text
         wait_until(lambda: 200 in reader.seen, 10, "the reading client got the last change")
         wait_until(lambda: open_counts(base) == 1, SEND_TIMEOUT + 15, "the stalled one is dropped")
+        assert "Traceback" not in log.read_text(errors="replace")  # a client gone, quietly
 
 
 @pytest.mark.parametrize("kind", ["uvicorn", "flask", "gunicorn"])
 def test_a_client_that_stops_reading_is_dropped_and_delays_nobody(
     tmp_path: Path, kind: str
 ) -> None:
-    # (on WSGI a stalled write would hold the server's thread for ever: Nitro gives the
-    # socket the timeout, nitro.actions.wsgi.bound_stream_writes)
+    # (on WSGI a stalled write would hold the server's thread for ever: each event's
+    # write has a deadline, nitro.actions.wsgi.deadlined_stream)
     with (
-        server(tmp_path, kind, NITRO_STREAM_SEND_TIMEOUT=str(SEND_TIMEOUT)) as (base, _),
+        server(tmp_path, kind, NITRO_STREAM_SEND_TIMEOUT=str(SEND_TIMEOUT)) as (base, _, log),
         contextlib.closing(stalled_client(base, "/_live/ticker/t1")),
     ):
         reader = Reader(f"{base}/_live/ticker/t1")
@@ -184,10 +186,11 @@ def test_a_client_that_stops_reading_is_dropped_and_delays_nobody(
         # last change well before the stalled client could even be dropped.
         assert lag < SEND_TIMEOUT
         assert published - started + dropped_after < SEND_TIMEOUT + 15
+        assert "Traceback" not in log.read_text(errors="replace")  # a client gone, quietly
 
 
 def test_the_connection_limit_refuses_with_503_and_frees_on_close(tmp_path: Path) -> None:
-    with server(tmp_path, NITRO_MAX_STREAMS="2") as (base, _):
+    with server(tmp_path, NITRO_MAX_STREAMS="2") as (base, _, _):
         first, second = Reader(f"{base}/_live/ticker/t1"), Reader(f"{base}/_live/_list/tickers")
         wait_until(lambda: open_counts(base) == 2, 10, "two streams are open")
         refused = httpx.get(f"{base}/_live/ticker/t1", timeout=5)
@@ -199,7 +202,7 @@ def test_the_connection_limit_refuses_with_503_and_frees_on_close(tmp_path: Path
 
 
 def test_sigterm_closes_every_stream_and_the_server_exits(tmp_path: Path) -> None:
-    with server(tmp_path) as (base, process):
+    with server(tmp_path) as (base, process, _):
         readers = [Reader(f"{base}/_live/ticker/t1") for _ in range(3)]
         readers.append(Reader(f"{base}/_live/_list/tickers"))
         wait_until(lambda: open_counts(base) == 4, 10, "four streams are open")

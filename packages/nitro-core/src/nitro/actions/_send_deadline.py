@@ -1,15 +1,17 @@
-"""A deadline on blocking writes, for WebSockets on threaded servers (``ws_sync``).
+"""A deadline on blocking writes to a client, for live streams on threaded servers:
+SSE on WSGI (:func:`nitro.actions.wsgi.deadlined_stream`) and WebSockets on Flask
+(``ws_sync``).
 
-A thread that sends to a client which stopped reading blocks once the buffers are full,
-and TCP keeps probing the closed window for as long as the connection lives: the
-socket's threads and its streams' places under the streams limit would be held for
-ever. The socket cannot be given a timeout as an SSE response's can
-(:func:`nitro.actions.wsgi.bound_stream_writes`): the WebSocket library's reader
-thread waits on the same socket for the client's next frame, however long a page
-stays quiet. So each send runs under a deadline instead: one watch thread per process
-(started when a send is pending, gone after a minute without any) calls the send's
-*drop* once it has waited ``NITRO_STREAM_SEND_TIMEOUT`` seconds, and *drop* shuts the
-socket down, which ends the blocked send and the reader alike.
+A thread that writes to a client which stopped reading blocks once the buffers are
+full, and TCP keeps probing the closed window for as long as the connection lives: the
+thread and the stream's place under the streams limit would be held for ever. A
+timeout on the socket would end such a write too, but a WebSocket library's reader
+thread waits on the same socket for the next frame of a page that may stay quiet for
+long, and servers log a timed-out write as an error with its traceback. So each write
+runs under a deadline instead: one watch thread per process (started when a write is
+pending, gone after a minute without any) calls the write's *drop* once it has waited
+``NITRO_STREAM_SEND_TIMEOUT`` seconds, and *drop* shuts the socket down, which ends
+the blocked write (a broken pipe: a client gone) and any reader alike.
 """
 
 from __future__ import annotations

@@ -18,8 +18,8 @@ falls that far behind gets :data:`~nitro.broadcast.RESYNC` in place of its backl
 (memory stays bounded, and the page is re-synced rather than left wrong). A consumer
 that stops reading altogether is dropped when a write to it has waited
 ``NITRO_STREAM_SEND_TIMEOUT`` seconds (default 10; ASGI servers, see
-:func:`nitro.actions.asgi.send_response`; on WSGI, werkzeug's and gunicorn's sockets
-get the timeout, :func:`nitro.actions.wsgi.bound_stream_writes`).
+:func:`nitro.actions.asgi.send_response`; on WSGI under werkzeug and gunicorn, each
+event's write has that deadline, :func:`nitro.actions.wsgi.deadlined_stream`).
 """
 
 from __future__ import annotations

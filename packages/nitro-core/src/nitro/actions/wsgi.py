@@ -10,11 +10,14 @@ headers looked up in the environ on demand, the body never read past the limit, 
 
 from __future__ import annotations
 
+import logging
+import socket
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
 from nitro.actions._answers import error_response
+from nitro.actions._send_deadline import send_deadline
 from nitro.actions.app import ActionApp
 from nitro.actions.errors import ActionError
 from nitro.actions.limits import read_wsgi_body
@@ -24,7 +27,6 @@ from nitro.actions.live_access import check_entity_access, open_list_view
 from nitro.actions.registry import ActionRoute
 from nitro.actions.request import ActionRequest, ActionResponse, refusal
 from nitro.actions.sse import SSE_HEADERS
-from nitro.actions.streams import send_timeout
 
 __all__ = [
     "SERVER_SOCKETS",
@@ -33,7 +35,7 @@ __all__ = [
     "WsgiLiveEndpoint",
     "WsgiLiveListEndpoint",
     "WsgiWebEndpoint",
-    "bound_stream_writes",
+    "deadlined_stream",
     "parse_query",
     "request_from_wsgi",
     "wsgi_refusal",
@@ -41,31 +43,46 @@ __all__ = [
 
 Environ = Mapping[str, Any]
 
+logger = logging.getLogger("nitro.actions")
+
 #: Where WSGI servers show the client's socket: werkzeug's (``flask run``), gunicorn's.
 SERVER_SOCKETS = ("werkzeug.socket", "gunicorn.socket")
 
 
-def bound_stream_writes(environ: Environ) -> bool:
-    """Give the writes to this request's socket ``NITRO_STREAM_SEND_TIMEOUT`` seconds.
+def deadlined_stream(environ: Environ, events: Iterator[str]) -> Iterator[str]:
+    """*events*, each written to the client under a deadline of
+    ``NITRO_STREAM_SEND_TIMEOUT`` seconds (:mod:`nitro.actions._send_deadline`).
 
     A live stream's server thread writes each event to the client; once a client stops
     reading and its buffers are full, that write blocks, and TCP keeps probing a closed
     window for as long as the connection lives: the thread and the stream's place under
-    the streams limit would be held for ever. With a timeout on the socket the write
-    fails instead, the server takes it for a dropped connection and closes the stream
-    (as ASGI servers do after the same timeout, :func:`nitro.actions.asgi.send_response`).
-    Returns whether the server showed its socket (werkzeug and gunicorn do; a server
-    that buffers writes itself, such as waitress, needs none)."""
-    seconds = send_timeout()
+    the streams limit would be held for ever. The server writes an event between this
+    generator's ``yield`` and its next resumption; when that takes longer than the
+    deadline, the client's socket is shut down, the write fails as a broken pipe, and
+    the server closes the stream (quietly: a client gone), as ASGI servers do after the
+    same timeout (:func:`nitro.actions.asgi.send_response`). Servers that do not show
+    their socket (:data:`SERVER_SOCKETS`) get *events* as they are; a server that
+    buffers writes itself, such as waitress, applies its own timeouts."""
     for key in SERVER_SOCKETS:
         sock = environ.get(key)
-        if sock is not None and hasattr(sock, "settimeout"):
-            try:
-                sock.settimeout(seconds if seconds > 0 else None)
-            except OSError:  # already closed
-                return False
-            return True
-    return False
+        if sock is not None and hasattr(sock, "shutdown"):
+            return _deadlined(events, sock)
+    return events
+
+
+def _deadlined(events: Iterator[str], sock: Any) -> Iterator[str]:
+    def drop() -> None:
+        logger.info("live stream client stopped reading: dropped")
+        sock.shutdown(socket.SHUT_RDWR)
+
+    try:
+        for event in events:
+            with send_deadline(drop):
+                yield event
+    finally:
+        close = getattr(events, "close", None)
+        if close is not None:
+            close()
 
 
 def _environ_key(name: str) -> str:
@@ -214,8 +231,7 @@ class WsgiLiveEndpoint:
         nitro = self.nitro
         elements = wants_elements(request.query)
         events = live_events(nitro.broadcaster, target, nitro.keepalive, nitro.streams, elements)
-        bound_stream_writes(environ)
-        return ActionResponse(200, dict(SSE_HEADERS), stream=events)
+        return ActionResponse(200, dict(SSE_HEADERS), stream=deadlined_stream(environ, events))
 
 
 class WsgiLiveListEndpoint:
@@ -239,5 +255,4 @@ class WsgiLiveListEndpoint:
             return view
         nitro = self.nitro
         events = list_events(nitro.broadcaster, view, nitro.keepalive, nitro.streams)
-        bound_stream_writes(environ)
-        return ActionResponse(200, dict(SSE_HEADERS), stream=events)
+        return ActionResponse(200, dict(SSE_HEADERS), stream=deadlined_stream(environ, events))
