@@ -5,7 +5,7 @@ threaded workers, each in a subprocess."""
 from __future__ import annotations
 
 from flask import Flask
-from live_fault_entities import TICKERS, Ticker
+from live_fault_entities import TICKERS, open_streams, seed
 
 from nitro.adapters.flask import configure_app
 
@@ -13,14 +13,5 @@ __all__ = ["TICKERS", "app"]
 
 app = Flask("live_fault_flask_app")
 nitro = configure_app(app, websockets=True)
-
-
-@app.get("/streams")
-def streams() -> dict:
-    return {"count": nitro.streams.count, "topics": nitro.streams.topics()}
-
-
-@app.post("/seed")
-def seed() -> dict:
-    Ticker(id="t1").save()
-    return {"ok": True}
+app.add_url_rule("/streams", "streams", lambda: open_streams(nitro))
+app.add_url_rule("/seed", "seed", seed, methods=["POST"])
