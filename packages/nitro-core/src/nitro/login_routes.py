@@ -139,17 +139,16 @@ class OIDCLogin(OIDCClient):
         assert isinstance(auth, SessionAuth)  # (the route is served only then)
         if not auth.csrf.is_valid(request, auth.session(request).nonce, form_fields(request)):
             response = html("<p>This logout did not come from this site.</p>", 403)
-            response.headers["Cache-Control"] = "no-store"
-            return response
-        cookie = auth.logout(request)
-        try:
-            url = self.logout_url(self.post_logout_redirect_uri)
-        except OIDCError as error:  # the app's own logout stands
-            logger.warning("Logged out here only: %s", error.detail)
-            url = None
-        response = redirect(url or self.post_logout_redirect_uri or "/", 303)
+        else:
+            cookie = auth.logout(request)
+            try:
+                url = self.logout_url(self.post_logout_redirect_uri)
+            except OIDCError as error:  # the app's own logout stands
+                logger.warning("Logged out here only: %s", error.detail)
+                url = None
+            response = redirect(url or self.post_logout_redirect_uri or "/", 303)
+            response.set_cookies.append(cookie)
         response.headers["Cache-Control"] = "no-store"
-        response.set_cookies.append(cookie)
         return response
 
     def logged_in(self, result: LoginResult, request: ActionRequest) -> ActionResponse:

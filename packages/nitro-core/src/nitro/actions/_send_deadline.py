@@ -9,18 +9,20 @@ timeout on the socket would end such a write too, but a WebSocket library's read
 thread waits on the same socket for the next frame of a page that may stay quiet for
 long, and servers log a timed-out write as an error with its traceback. So each write
 runs under a deadline instead: one watch thread per process (started when a write is
-pending, gone after a minute without any) calls the write's *drop* once it has waited
-``NITRO_STREAM_SEND_TIMEOUT`` seconds, and *drop* shuts the socket down, which ends
-the blocked write (a broken pipe: a client gone) and any reader alike.
+pending, gone after a minute without any) shuts the client's socket down once the write
+has waited ``NITRO_STREAM_SEND_TIMEOUT`` seconds, which ends the blocked write (a broken
+pipe: a client gone) and any reader alike.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from nitro.actions.streams import send_timeout
 
@@ -32,23 +34,25 @@ logger = logging.getLogger("nitro.actions")
 TICK = 0.25
 IDLE = 60.0
 
-_pending: dict[object, tuple[float, Callable[[], None]]] = {}
+#: key -> (deadline, the client's socket, what it carries: for the log line)
+_pending: dict[object, tuple[float, Any, str]] = {}
 _lock = threading.Lock()
 _watching = False
 
 
 @contextlib.contextmanager
-def send_deadline(drop: Callable[[], None]) -> Iterator[None]:
-    """Call *drop* (from another thread) if the block has not ended after
-    ``NITRO_STREAM_SEND_TIMEOUT`` seconds (none when that is 0)."""
+def send_deadline(sock: Any, what: str) -> Iterator[None]:
+    """Shut *sock* down (from the watch thread) if the block, a write to it, has not
+    ended after ``NITRO_STREAM_SEND_TIMEOUT`` seconds; no deadline when that is 0 or
+    there is no socket. *what* names the stream in the log line of a drop."""
     seconds = send_timeout()
-    if seconds <= 0:
+    if seconds <= 0 or sock is None:
         yield
         return
     global _watching
     key = object()
     with _lock:
-        _pending[key] = (time.monotonic() + seconds, drop)
+        _pending[key] = (time.monotonic() + seconds, sock, what)
         if not _watching:
             _watching = True
             threading.Thread(target=_watch, name="nitro-send-deadline", daemon=True).start()
@@ -66,16 +70,16 @@ def _watch() -> None:
         time.sleep(TICK)
         now = time.monotonic()
         with _lock:
-            due = [(key, drop) for key, (deadline, drop) in _pending.items() if deadline <= now]
-            for key, _ in due:
-                del _pending[key]
+            due = [key for key, (deadline, _, _) in _pending.items() if deadline <= now]
+            dropped = [_pending.pop(key)[1:] for key in due]
             if _pending or due:
                 idle_since = now
             elif now - idle_since >= IDLE:
                 _watching = False
                 return
-        for _, drop in due:
+        for sock, what in dropped:
+            logger.info("%s client stopped reading: dropped", what)
             try:
-                drop()
-            except Exception:  # (a socket already gone)
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:  # (a socket already gone)
                 logger.debug("dropping a stalled client failed", exc_info=True)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
-import socket
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -172,20 +171,12 @@ class _Session:
             return
         with self.lock:
             try:
-                with send_deadline(self.drop):
+                # (a client that stopped reading: its socket is shut down, the send
+                # fails, and the reading loop ends too)
+                with send_deadline(getattr(self.ws, "sock", None), "websocket"):
                     self.ws.send(text)
             except Exception:  # the client is gone: the reading loop ends too
                 self.closed = True
-
-    def drop(self) -> None:
-        """A send has waited ``NITRO_STREAM_SEND_TIMEOUT`` seconds: the client stopped
-        reading. Shut the socket down (from the deadline's thread), which ends the
-        blocked send and the reading loop; the session then closes its streams."""
-        self.closed = True
-        logger.info("websocket client stopped reading: dropped")
-        sock = getattr(self.ws, "sock", None)
-        if sock is not None:
-            sock.shutdown(socket.SHUT_RDWR)
 
     def stream(self, command: Subscribe, broadcaster: _StoppableBroadcaster) -> None:
         try:

@@ -10,8 +10,6 @@ headers looked up in the environ on demand, the body never read past the limit, 
 
 from __future__ import annotations
 
-import logging
-import socket
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -43,8 +41,6 @@ __all__ = [
 
 Environ = Mapping[str, Any]
 
-logger = logging.getLogger("nitro.actions")
-
 #: Where WSGI servers show the client's socket: werkzeug's (``flask run``), gunicorn's.
 SERVER_SOCKETS = ("werkzeug.socket", "gunicorn.socket")
 
@@ -71,13 +67,9 @@ def deadlined_stream(environ: Environ, events: Iterator[str]) -> Iterator[str]:
 
 
 def _deadlined(events: Iterator[str], sock: Any) -> Iterator[str]:
-    def drop() -> None:
-        logger.info("live stream client stopped reading: dropped")
-        sock.shutdown(socket.SHUT_RDWR)
-
     try:
         for event in events:
-            with send_deadline(drop):
+            with send_deadline(sock, "live stream"):
                 yield event
     finally:
         close = getattr(events, "close", None)
